@@ -1,0 +1,21 @@
+
+# Consider dependencies only in project.
+set(CMAKE_DEPENDS_IN_PROJECT_ONLY OFF)
+
+# The set of languages for which implicit dependencies are needed:
+set(CMAKE_DEPENDS_LANGUAGES
+  )
+
+# The set of dependency files which are needed:
+set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/lib/verity/fsverity.cc" "lib/CMakeFiles/cfs_verity.dir/verity/fsverity.cc.o" "gcc" "lib/CMakeFiles/cfs_verity.dir/verity/fsverity.cc.o.d"
+  "/work/main/lib/verity/measure.cc" "lib/CMakeFiles/cfs_verity.dir/verity/measure.cc.o" "gcc" "lib/CMakeFiles/cfs_verity.dir/verity/measure.cc.o.d"
+  )
+
+# Targets to which this target links.
+set(CMAKE_TARGET_LINKED_INFO_FILES
+  "/work/main/build/lib/CMakeFiles/cfs_base.dir/DependInfo.cmake"
+  )
+
+# Fortran module output directory.
+set(CMAKE_Fortran_TARGET_MODULE_DIR "")

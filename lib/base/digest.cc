@@ -1,0 +1,41 @@
+#include "base/digest.h"
+
+namespace cfs {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string to_hex(const Digest& d) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(64, '0');
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    out[2 * i] = kHex[d[i] >> 4];
+    out[2 * i + 1] = kHex[d[i] & 15];
+  }
+  return out;
+}
+
+std::optional<Digest> parse_hex_digest(std::string_view hex) {
+  if (hex.size() != 64) return std::nullopt;
+  Digest d{};
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    d[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return d;
+}
+
+std::string object_path(const Digest& d) {
+  std::string hex = to_hex(d);
+  return hex.substr(0, 2) + "/" + hex.substr(2);
+}
+
+}  // namespace cfs

@@ -1,0 +1,66 @@
+// Small, checked I/O helpers. Layer: base. All fds are O_CLOEXEC; all calls retry EINTR.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/unique_fd.h"
+
+namespace cfs {
+
+// Writes every byte (retrying short writes and EINTR); throws Error on failure.
+void write_all(int fd, std::span<const std::byte> data);
+void write_all(int fd, std::string_view text);
+
+// Reads the whole of `fd` (any kind of file, including pipes) into memory.
+std::vector<std::byte> read_all(int fd);
+
+// Opens `path` read-only; throws Error("<context>: strerror") on failure.
+UniqueFd open_read(const std::string& path);
+
+// A read-only view of a whole file: mmap for regular files, a heap copy for anything else
+// (pipes, empty files). Move-only; spans handed out must not outlive it.
+class MappedFile {
+ public:
+  static MappedFile open(int fd);
+  MappedFile() = default;
+  MappedFile(MappedFile&& o) noexcept;
+  MappedFile& operator=(MappedFile&& o) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  std::span<const std::byte> bytes() const noexcept { return {data_, size_}; }
+
+ private:
+  void release() noexcept;
+  const std::byte* data_ = nullptr;
+  std::size_t size_ = 0;
+  bool mapped_ = false;
+  std::vector<std::byte> copy_;
+};
+
+// An output that appears only when complete: a temporary file beside the destination that
+// is renamed over it by commit(); destroyed without commit, nothing is left behind. The
+// destination "-" means stdout (written directly: there is nothing to rename).
+class AtomicOutput {
+ public:
+  explicit AtomicOutput(const std::string& path);
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+  ~AtomicOutput();
+
+  int fd() const noexcept { return fd_.get(); }
+  void commit();
+
+ private:
+  std::string path_;
+  std::string tmp_path_;
+  UniqueFd fd_;
+  bool to_stdout_ = false;
+  bool committed_ = false;
+};
+
+}  // namespace cfs

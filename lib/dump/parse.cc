@@ -1,0 +1,308 @@
+#include "dump/parse.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <vector>
+
+#include "base/error.h"
+#include "dump/escape.h"
+#include "tree/xattr_budget.h"
+
+namespace cfs::dump {
+namespace {
+
+constexpr std::size_t kMaxInlineContent = 5000;
+constexpr std::size_t kMaxPathLen = 4095;  // PATH_MAX - 1, for payloads and symlink targets
+constexpr std::size_t kMaxNameLen = 255;
+constexpr std::size_t kMaxXattrPart = 65535;
+constexpr std::size_t kMaxXattrValue = 65535;
+
+[[noreturn]] void fail(const std::string& message) { throw Error(EINVAL, message); }
+
+// PATH, PAYLOAD and xattr keys are C strings upstream: anything after an escaped NUL is lost.
+std::string unescape_cstr(std::string_view field) {
+  std::string s = unescape(field);
+  if (auto nul = s.find('\0'); nul != std::string::npos) s.resize(nul);
+  return s;
+}
+
+// strtoull over the whole token (leading blanks, sign and saturation included).
+std::optional<std::uint64_t> parse_uint(std::string_view token, int base) {
+  char buf[64];
+  if (token.empty() || token.size() >= sizeof buf) {
+    if (token.empty()) return std::nullopt;
+    // Longer than any number: only valid if strtoull would consume it all (it saturates).
+    std::string copy(token);
+    char* end = nullptr;
+    std::uint64_t v = std::strtoull(copy.c_str(), &end, base);
+    if (end != copy.c_str() + copy.size()) return std::nullopt;
+    return v;
+  }
+  token.copy(buf, token.size());
+  buf[token.size()] = '\0';
+  char* end = nullptr;
+  std::uint64_t v = std::strtoull(buf, &end, base);
+  if (end == buf || *end != '\0') return std::nullopt;
+  return v;
+}
+
+std::uint64_t require_uint(std::string_view token, int base = 10) {
+  auto v = parse_uint(token, base);
+  if (!v) fail("Invalid integer " + std::string(token));
+  return *v;
+}
+
+bool valid_file_type(std::uint32_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFBLK: case S_IFCHR: case S_IFSOCK:
+    case S_IFIFO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// Splits a line into the 11 fixed fields (missing ones empty) and the xattr part.
+struct Fields {
+  std::string_view f[11];
+  std::string_view xattrs;
+};
+
+Fields split_fields(std::string_view line) {
+  Fields out;
+  std::size_t pos = 0;
+  for (auto& field : out.f) {
+    if (pos > line.size()) break;
+    std::size_t sp = line.find(' ', pos);
+    if (sp == std::string_view::npos) {
+      field = line.substr(pos);
+      pos = line.size() + 1;
+    } else {
+      field = line.substr(pos, sp - pos);
+      pos = sp + 1;
+    }
+  }
+  if (pos <= line.size()) out.xattrs = line.substr(pos);
+  return out;
+}
+
+struct PendingLink {
+  tree::Node* node;
+  std::optional<std::string> target;  // nullopt: PAYLOAD was "-"
+};
+
+class Parser {
+ public:
+  explicit Parser(const ParseOptions& options) : options_(options) {}
+
+  tree::Tree run(std::string_view text) {
+    if (text.empty()) fail("No files in dump file");
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      std::size_t lf = text.find('\n', pos);
+      if (lf == std::string_view::npos) {
+        if (options_.strict) fail("Missing trailing newline");
+        lf = text.size();
+      }
+      parse_line(text.substr(pos, lf - pos));
+      pos = lf + 1;
+    }
+    resolve_links();
+    return std::move(tree_);
+  }
+
+ private:
+  void parse_line(std::string_view line) {
+    if (auto nul = line.find('\0'); nul != std::string_view::npos) {
+      fail("Invalid embedded NUL character at position " + std::to_string(nul));
+    }
+    Fields fl = split_fields(line);
+    std::string path = unescape_cstr(fl.f[0]);
+    if (path.empty()) fail("Invalid empty path");
+
+    std::uint64_t size = require_uint(fl.f[1]);
+    std::string_view mode_token = fl.f[2];
+    bool hardlink = !mode_token.empty() && mode_token[0] == '@';
+    if (hardlink) mode_token.remove_prefix(1);
+    auto mode = static_cast<std::uint32_t>(require_uint(mode_token, 8));
+    if (!valid_file_type(mode)) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "Invalid mode %o", mode);
+      fail(buf);
+    }
+    if (hardlink && S_ISDIR(mode)) fail("Directories can't be hardlinked");
+
+    tree::Node* node = tree_.new_node();
+    node->mode = mode;
+    if (hardlink) {
+      std::string_view target = fl.f[8];
+      pending_links_.push_back(
+          {node, target == "-" ? std::nullopt : std::optional(unescape_cstr(target))});
+      attach(node, path);
+      return;
+    }
+    node->size = size;
+    node->nlink = static_cast<std::uint32_t>(require_uint(fl.f[3]));
+    node->uid = static_cast<std::uint32_t>(require_uint(fl.f[4]));
+    // Upstream checks the UID's result after parsing GID and RDEV: a bad GID or RDEV is only
+    // reported when the UID is 0, and otherwise silently becomes 0.
+    auto gid = parse_uint(fl.f[5], 10);
+    auto rdev = parse_uint(fl.f[6], 10);
+    if (node->uid == 0 && !gid) fail("Invalid integer " + std::string(fl.f[5]));
+    if (node->uid == 0 && !rdev) fail("Invalid integer " + std::string(fl.f[6]));
+    node->gid = static_cast<std::uint32_t>(gid.value_or(0));
+    node->rdev = rdev.value_or(0);
+    parse_mtime(fl.f[7], *node);
+
+    std::optional<std::string> payload, content, digest;
+    if (fl.f[8] != "-") payload = unescape_cstr(fl.f[8]);
+    if (fl.f[9] != "-") content = unescape(fl.f[9]);
+    if (fl.f[10] != "-") digest = unescape(fl.f[10]);
+    parse_xattrs(fl.xattrs, *node);
+    apply_fields(*node, std::move(payload), std::move(content), digest);
+    attach(node, path);
+  }
+
+  static void parse_mtime(std::string_view token, tree::Node& node) {
+    std::size_t dot = token.find('.');
+    std::string_view sec = token.substr(0, dot);
+    std::string_view nsec = dot == std::string_view::npos ? std::string_view() : token.substr(dot + 1);
+    node.mtime_sec = static_cast<std::int64_t>(require_uint(sec));
+    node.mtime_nsec = static_cast<std::uint32_t>(require_uint(nsec));
+  }
+
+  void parse_xattrs(std::string_view part, tree::Node& node) const {
+    if (part.size() > kMaxXattrPart) fail("Too many xattrs");
+    std::uint64_t budget = 0;
+    while (!part.empty()) {
+      std::size_t sp = part.find(' ');
+      std::string_view token = part.substr(0, sp);
+      part = sp == std::string_view::npos ? std::string_view() : part.substr(sp + 1);
+      std::size_t eq = token.find('=');
+      if (eq == std::string_view::npos) fail("Missing = in xattr");
+      std::string key = unescape_cstr(token.substr(0, eq));
+      std::string value = unescape(token.substr(eq + 1));
+      if (key.empty() || key.size() > kMaxNameLen || value.size() > kMaxXattrValue ||
+          !tree::set_xattr_budgeted(node.xattrs, budget, std::move(key), std::move(value))) {
+        fail("Can't set xattr");
+      }
+    }
+  }
+
+  void apply_fields(tree::Node& node, std::optional<std::string> payload,
+                    std::optional<std::string> content, const std::optional<std::string>& digest) {
+    if (options_.strict && node.rdev != 0 && !S_ISCHR(node.mode) && !S_ISBLK(node.mode)) {
+      fail("Non-zero devnum on non-device");
+    }
+    if (content && content->size() != node.size) {
+      fail("Invalid content size " + std::to_string(content->size()) + ", must match size " +
+           std::to_string(node.size));
+    }
+    if (S_ISLNK(node.mode)) {
+      if (!payload || payload->empty() || payload->size() > kMaxPathLen) fail("Invalid symlink");
+      if (options_.strict && payload->size() != node.size) {
+        fail("Invalid symlink size " + std::to_string(payload->size()) + ", must match size " +
+             std::to_string(node.size));
+      }
+      if (options_.strict && content && !content->empty()) fail("Symlink cannot have content");
+      node.size = payload->size();
+      node.payload = std::move(*payload);
+      return;
+    }
+    if (payload && payload->size() > kMaxPathLen) fail("Invalid payload");
+    if (!S_ISCHR(node.mode) && !S_ISBLK(node.mode)) node.rdev = 0;
+    if (!S_ISREG(node.mode)) return;
+    if (content && content->size() > kMaxInlineContent) {
+      fail("Inline content size " + std::to_string(content->size()) + " exceeds maximum " +
+           std::to_string(kMaxInlineContent));
+    }
+    if (node.size == 0) return;
+    if (content) {
+      node.content = std::move(*content);
+      return;
+    }
+    if (payload) node.payload = std::move(*payload);
+    if (digest) {
+      // Upstream decodes only the first 64 digits and reads garbage for a short or bad one;
+      // we reject those instead (the digest is stored in the image, so it must be exact).
+      if (digest->size() < 64 || !std::all_of(digest->begin(), digest->begin() + 64, is_hex)) {
+        fail("Invalid digest");
+      }
+      node.digest = parse_hex_digest(std::string_view(*digest).substr(0, 64));
+    }
+  }
+
+  // Finds the parent of `path` and adds `node` under its final name.
+  void attach(tree::Node* node, const std::string& path) {
+    if (path == "/") {
+      if (tree_.root() != nullptr) fail("Can't have multiple roots");
+      if (!S_ISDIR(node->mode) || node->is_alias()) fail("Root must be a directory");
+      node->name.clear();
+      tree_.set_root(node);
+      return;
+    }
+    if (tree_.root() == nullptr) fail("Root node not present");
+    std::size_t start = path.find_first_not_of('/');
+    std::string_view rel = start == std::string::npos ? std::string_view() : std::string_view(path).substr(start);
+    std::size_t slash = rel.rfind('/');
+    std::string_view name = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
+    std::string_view dir = slash == std::string_view::npos ? std::string_view() : rel.substr(0, slash);
+    if (name == "." || name == "..") fail("Invalid . or .. in path: " + path);
+    tree::Node* parent = tree_.root();
+    while (!dir.empty()) {
+      std::size_t sp = dir.find('/');
+      std::string_view comp = dir.substr(0, sp);
+      dir = sp == std::string_view::npos ? std::string_view() : dir.substr(sp + 1);
+      if (comp.empty()) continue;
+      parent = parent->find_child(comp);
+      if (parent == nullptr) fail("Parent directory missing for " + path);
+      if (!parent->is_dir()) fail("Parent must be a directory for " + path);
+    }
+    node->name = name;
+    if (name.empty() || name.size() > kMaxNameLen || !tree_.add_child(parent, node)) {
+      fail("Can't add child");
+    }
+  }
+
+  // Resolves hard-link targets after the whole file is read (targets may come later).
+  void resolve_links() {
+    for (auto it = pending_links_.rbegin(); it != pending_links_.rend(); ++it) {
+      if (!it->target) fail("No target path for the hardlink");
+      tree::Node* target = lookup(*it->target);
+      if (target == nullptr) fail("No target at " + *it->target + " for hardlink");
+      if (target == it->node) fail("Self-referential hardlink " + it->node->path());
+      it->node->link = target;
+    }
+  }
+
+  tree::Node* lookup(std::string_view path) const {
+    tree::Node* n = tree_.root();
+    while (n != nullptr && !path.empty()) {
+      std::size_t sp = path.find('/');
+      std::string_view comp = path.substr(0, sp);
+      path = sp == std::string_view::npos ? std::string_view() : path.substr(sp + 1);
+      if (!comp.empty()) n = n->find_child(comp);
+    }
+    return n;
+  }
+
+  ParseOptions options_;
+  tree::Tree tree_;
+  std::vector<PendingLink> pending_links_;
+};
+
+}  // namespace
+
+tree::Tree parse(std::string_view text, const ParseOptions& options) {
+  return Parser(options).run(text);
+}
+
+}  // namespace cfs::dump

@@ -1,0 +1,111 @@
+#include "dump/print.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <unordered_map>
+
+#include "base/error.h"
+#include "dump/escape.h"
+
+namespace cfs::dump {
+namespace {
+
+constexpr std::size_t kFlushAt = 1 << 16;
+
+void walk(const tree::Node& entry, std::string& path, const EntryVisitor& visit,
+          std::unordered_map<const tree::Node*, std::string>& primaries, bool track) {
+  const tree::Node* inode = entry.resolve();
+  if (inode == nullptr) throw Error(ELOOP, "hard-link loop at " + path);
+  const std::string* primary = nullptr;
+  if (track) {
+    auto [it, inserted] = primaries.try_emplace(inode, path);
+    if (!inserted) primary = &it->second;
+  }
+  visit(path, *inode, entry, primary);
+  if (primary != nullptr || !entry.is_dir()) return;
+  std::size_t len = path.size();
+  for (const tree::Node* child : entry.children) {
+    path.resize(len);
+    if (len > 1) path += '/';
+    path += child->name;
+    walk(*child, path, visit, primaries, track);
+  }
+  path.resize(len);
+}
+
+bool has_aliases(const tree::Node& n) {
+  if (n.is_alias()) return true;
+  for (const tree::Node* c : n.children) {
+    if (has_aliases(*c)) return true;
+  }
+  return false;
+}
+
+void append_optional(std::string& out, std::string_view value) {
+  if (value.empty()) {
+    out += '-';
+  } else if (value == "-") {
+    out += "\\x2d";
+  } else {
+    append_escaped(out, value, EscapeMode::kField);
+  }
+}
+
+void append_line(std::string& out, const std::string& path, const tree::Node& n,
+                 const std::string* primary) {
+  append_escaped(out, path, EscapeMode::kField);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, " %" PRIu64 " %s%o %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu64
+                " %" PRId64 ".%" PRIu32 " ",
+                n.size, primary ? "@" : "", n.mode, n.nlink, n.uid, n.gid, n.rdev, n.mtime_sec,
+                n.mtime_nsec);
+  out += buf;
+  if (primary != nullptr) {
+    // The root's path is "" here: upstream joins "" + "/" + name for everything below it.
+    append_escaped(out, *primary == "/" ? std::string_view() : std::string_view(*primary),
+                   EscapeMode::kField);
+  } else {
+    append_optional(out, n.payload);
+  }
+  out += ' ';
+  append_optional(out, n.content);
+  out += ' ';
+  out += n.digest ? to_hex(*n.digest) : "-";
+  for (const tree::Xattr& x : n.xattrs) {
+    out += ' ';
+    append_escaped(out, x.name, EscapeMode::kXattr);
+    out += '=';
+    append_escaped(out, x.value, EscapeMode::kXattr);
+  }
+  out += '\n';
+}
+
+}  // namespace
+
+void walk_entries(const tree::Tree& tree, const EntryVisitor& visit) {
+  if (tree.root() == nullptr) return;
+  std::unordered_map<const tree::Node*, std::string> primaries;
+  std::string path = "/";
+  walk(*tree.root(), path, visit, primaries, has_aliases(*tree.root()));
+}
+
+void print(const tree::Tree& tree, const TextSink& out) {
+  std::string buf;
+  walk_entries(tree, [&](const std::string& path, const tree::Node& inode, const tree::Node&,
+                         const std::string* primary) {
+    append_line(buf, path, inode, primary);
+    if (buf.size() >= kFlushAt) {
+      out(buf);
+      buf.clear();
+    }
+  });
+  if (!buf.empty()) out(buf);
+}
+
+std::string print_to_string(const tree::Tree& tree) {
+  std::string all;
+  print(tree, [&](std::string_view chunk) { all += chunk; });
+  return all;
+}
+
+}  // namespace cfs::dump

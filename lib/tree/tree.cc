@@ -1,0 +1,55 @@
+#include "tree/tree.h"
+
+#include <algorithm>
+
+namespace cfs::tree {
+
+const Node* Node::resolve() const noexcept {
+  const Node* n = this;
+  // A chain longer than the number of nodes would loop; 65536 hops is far beyond real use.
+  for (int hops = 0; n->link != nullptr; ++hops) {
+    if (hops > 65536) return nullptr;
+    n = n->link;
+    if (n == this) return nullptr;
+  }
+  return n;
+}
+
+Node* Node::find_child(std::string_view child_name) const {
+  auto it = std::lower_bound(children.begin(), children.end(), child_name,
+                             [](const Node* c, std::string_view n) { return c->name < n; });
+  return it != children.end() && (*it)->name == child_name ? *it : nullptr;
+}
+
+std::string Node::path() const {
+  if (parent == nullptr) return "/";
+  std::vector<const Node*> chain;
+  for (const Node* n = this; n->parent != nullptr; n = n->parent) chain.push_back(n);
+  std::string out;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    out += '/';
+    out += (*it)->name;
+  }
+  return out;
+}
+
+const Xattr* Node::find_xattr(std::string_view xattr_name) const {
+  for (const Xattr& x : xattrs) {
+    if (x.name == xattr_name) return &x;
+  }
+  return nullptr;
+}
+
+Node* Tree::new_node() { return &nodes_.emplace_back(); }
+
+bool Tree::add_child(Node* dir, Node* child) {
+  auto& kids = dir->children;
+  auto it = std::lower_bound(kids.begin(), kids.end(), child->name,
+                             [](const Node* c, const std::string& n) { return c->name < n; });
+  if (it != kids.end() && (*it)->name == child->name) return false;
+  child->parent = dir;
+  kids.insert(it, child);
+  return true;
+}
+
+}  // namespace cfs::tree

@@ -1,0 +1,75 @@
+// Tree: the in-memory filesystem tree that the dump parser and directory scanner produce, the
+// writer consumes and the image reader returns. Layer: tree.
+// Ownership: a Tree owns all its Nodes (stable addresses); Node pointers are borrowed.
+// Not thread-safe for mutation; const access from several threads is fine.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/digest.h"
+
+namespace cfs::tree {
+
+struct Xattr {
+  std::string name;
+  std::string value;
+  friend bool operator==(const Xattr&, const Xattr&) = default;
+};
+
+struct Node {
+  std::string name;  // empty for the root
+  std::uint32_t mode = 0;
+  std::uint32_t nlink = 1;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::uint64_t rdev = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_sec = 0;
+  std::uint32_t mtime_nsec = 0;
+  std::string payload;  // symlink target, or backing-object path of an external file
+  std::string content;  // inline file data (non-empty means "stored in the image")
+  std::optional<Digest> digest;  // fs-verity digest of an external file's data
+  std::vector<Xattr> xattrs;     // insertion order; names unique
+  std::vector<Node*> children;   // directories: sorted by name (byte order)
+  Node* parent = nullptr;
+  // Hard-link alias: this entry names `link` (which may itself be an alias); other fields unused.
+  Node* link = nullptr;
+
+  std::uint32_t type() const noexcept { return mode & 0170000; }
+  bool is_dir() const noexcept { return link == nullptr && type() == 0040000; }
+  bool is_alias() const noexcept { return link != nullptr; }
+  // Follows alias chains; nullptr if they loop.
+  const Node* resolve() const noexcept;
+  Node* find_child(std::string_view child_name) const;
+  std::string path() const;  // "/" for the root, else "/a/b"
+  const Xattr* find_xattr(std::string_view xattr_name) const;
+};
+
+class Tree {
+ public:
+  Tree() = default;
+  Tree(Tree&&) = default;
+  Tree& operator=(Tree&&) = default;
+
+  Node* root() const noexcept { return root_; }
+  void set_root(Node* root) noexcept { root_ = root; }
+  Node* new_node();  // detached; attach with add_child
+  // Inserts `child` into `dir`'s sorted children; false if the name exists already.
+  bool add_child(Node* dir, Node* child);
+  std::size_t node_count() const noexcept { return nodes_.size(); }
+
+ private:
+  std::deque<Node> nodes_;
+  Node* root_ = nullptr;
+};
+
+inline bool name_less(std::string_view a, std::string_view b) {
+  return a < b;  // std::string_view compares as unsigned bytes (char_traits<char>::lt)
+}
+
+}  // namespace cfs::tree

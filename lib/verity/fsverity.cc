@@ -1,0 +1,140 @@
+#include "verity/fsverity.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "base/error.h"
+#include "base/le.h"
+
+namespace cfs::verity {
+namespace {
+
+constexpr std::size_t kBlock = 4096;
+constexpr std::size_t kHash = 32;
+constexpr int kMaxLevels = 8;  // 4096-byte blocks of 32-byte hashes cover 2^64 bytes in 8
+
+struct Descriptor {
+  std::uint8_t version = 1;
+  std::uint8_t hash_algorithm = 1;  // SHA-256
+  std::uint8_t log_blocksize = 12;
+  std::uint8_t salt_size = 0;
+  le32 reserved1;
+  le64 data_size;
+  std::array<std::uint8_t, 64> root_hash{};
+  std::array<std::uint8_t, 32> salt{};
+  std::array<std::uint8_t, 144> reserved2{};
+};
+static_assert(sizeof(Descriptor) == 256);
+
+}  // namespace
+
+// A Merkle tree built level by level with one block buffer per level. A full buffer is
+// hashed only when more data arrives for it, so that the top level is never hashed early.
+struct Hasher::State {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const EVP_MD* md = EVP_sha256();
+  std::array<std::array<std::byte, kBlock>, kMaxLevels> level{};
+  std::array<std::size_t, kMaxLevels> fill{};
+  int levels = 1;
+  std::uint64_t size = 0;
+
+  State() {
+    if (ctx == nullptr) throw Error(ENOMEM, "cannot allocate a SHA-256 context");
+  }
+  ~State() { EVP_MD_CTX_free(ctx); }
+
+  void sha256(const void* data, std::size_t n, std::uint8_t* out) {
+    if (EVP_DigestInit_ex(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, data, n) != 1 ||
+        EVP_DigestFinal_ex(ctx, out, nullptr) != 1) {
+      throw Error(EIO, "SHA-256 failed");
+    }
+  }
+
+  // Hashes the full block of `lvl` into level lvl+1.
+  void flush(int lvl) {
+    std::uint8_t h[kHash];
+    sha256(level[lvl].data(), kBlock, h);
+    fill[lvl] = 0;
+    append(lvl + 1, reinterpret_cast<const std::byte*>(h), kHash);
+  }
+
+  void append(int lvl, const std::byte* p, std::size_t n) {
+    if (lvl >= kMaxLevels) throw Error(EFBIG, "file too large for fs-verity");
+    if (lvl >= levels) levels = lvl + 1;
+    while (n > 0) {
+      if (fill[lvl] == kBlock) flush(lvl);
+      std::size_t take = std::min(n, kBlock - fill[lvl]);
+      std::memcpy(level[lvl].data() + fill[lvl], p, take);
+      fill[lvl] += take;
+      p += take;
+      n -= take;
+    }
+  }
+};
+
+Hasher::Hasher() : s_(std::make_unique<State>()) {}
+Hasher::~Hasher() = default;
+Hasher::Hasher(Hasher&&) noexcept = default;
+Hasher& Hasher::operator=(Hasher&&) noexcept = default;
+
+void Hasher::update(std::span<const std::byte> data) {
+  State& s = *s_;
+  s.size += data.size();
+  const std::byte* p = data.data();
+  std::size_t n = data.size();
+  // Whole blocks straight from the caller's buffer, without copying into level 0.
+  while (n > 0) {
+    if (s.fill[0] == 0 && n > kBlock) {
+      std::uint8_t h[kHash];
+      s.sha256(p, kBlock, h);
+      s.append(1, reinterpret_cast<const std::byte*>(h), kHash);
+      p += kBlock;
+      n -= kBlock;
+      continue;
+    }
+    std::size_t take = std::min(n, kBlock - s.fill[0]);
+    if (s.fill[0] == kBlock) {
+      s.flush(0);
+      continue;
+    }
+    std::memcpy(s.level[0].data() + s.fill[0], p, take);
+    s.fill[0] += take;
+    p += take;
+    n -= take;
+  }
+}
+
+Digest Hasher::finish() {
+  State& s = *s_;
+  Descriptor desc;
+  desc.data_size = s.size;
+  // Empty data has an all-zero root hash (the kernel's rule; upstream's user space differs).
+  if (s.size > 0) {
+    for (int lvl = 0;; ++lvl) {
+      std::memset(s.level[lvl].data() + s.fill[lvl], 0, kBlock - s.fill[lvl]);
+      if (lvl == s.levels - 1) {
+        s.sha256(s.level[lvl].data(), kBlock, desc.root_hash.data());
+        break;
+      }
+      s.fill[lvl] = kBlock;
+      s.flush(lvl);
+    }
+  }
+  Digest out;
+  s.sha256(&desc, sizeof desc, out.data());
+  s.fill.fill(0);
+  s.levels = 1;
+  s.size = 0;
+  return out;
+}
+
+Digest digest_of(std::span<const std::byte> data) {
+  Hasher h;
+  h.update(data);
+  return h.finish();
+}
+
+}  // namespace cfs::verity

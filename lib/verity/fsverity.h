@@ -1,0 +1,33 @@
+// The fs-verity file digest (SHA-256, 4096-byte Merkle blocks, no salt), computed in user
+// space exactly as the kernel's FS_IOC_MEASURE_VERITY reports it. Layer: verity (pure: no I/O).
+// SHA-256 comes from OpenSSL (SHA-NI where the CPU has it). One hasher per thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "base/digest.h"
+
+namespace cfs::verity {
+
+class Hasher {
+ public:
+  Hasher();
+  ~Hasher();
+  Hasher(Hasher&&) noexcept;
+  Hasher& operator=(Hasher&&) noexcept;
+
+  void update(std::span<const std::byte> data);
+  // The digest of everything passed to update(); the hasher is reset afterwards.
+  Digest finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+Digest digest_of(std::span<const std::byte> data);
+
+}  // namespace cfs::verity

@@ -1,0 +1,25 @@
+// fs-verity digests of open files: the kernel's measurement (FS_IOC_MEASURE_VERITY) and the
+// user-space computation of the same value. Layer: verity (this file does I/O; fsverity.h
+// does not).
+#pragma once
+
+#include <optional>
+
+#include "base/digest.h"
+
+namespace cfs::verity {
+
+// The kernel's digest, or nullopt when the file has no fs-verity (ENODATA, EOPNOTSUPP,
+// ENOTTY). Throws Error(EILSEQ) for a non-SHA-256 digest and Error(errno) on other failures.
+std::optional<Digest> kernel_measure(int fd);
+
+// Reads the file from offset 0 to EOF and computes its digest in user space.
+Digest compute_from_fd(int fd);
+
+// kernel_measure, else compute_from_fd: what `composefs-info measure-file` reports.
+Digest measure_fd(int fd);
+
+// Enables fs-verity (SHA-256, 4096-byte blocks) on a read-only fd; false where unsupported.
+bool enable_verity(int fd);
+
+}  // namespace cfs::verity

@@ -1,0 +1,81 @@
+// Writer internals: the list of inodes to write, rewritten as upstream does (overlay xattrs,
+// whiteouts, root marks) and numbered breadth-first, then laid out. Layer: writer (private).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tree/tree.h"
+#include "writer/writer.h"
+
+namespace cfs::writer {
+
+struct Inode {
+  const tree::Node* node = nullptr;  // source of uid, gid, mtime, rdev, payload, content
+  std::uint32_t mode = 0;            // may differ from node (converted whiteouts)
+  std::uint64_t size = 0;            // stored size (dirs: computed in layout)
+  std::uint32_t nlink = 0;
+  std::uint32_t parent = 0;       // inode index of the parent directory
+  std::uint32_t first_child = 0;  // inode index of the first non-alias child
+  bool synthetic = false;         // one of the root whiteouts added by the writer
+  bool external = false;          // regular file whose data lives in a backing object
+  std::uint64_t xattr_budget = 0; // upstream's per-node counter (image-format.md §12.9)
+  std::vector<tree::Xattr> xattrs;  // final set, sorted by name after preparation
+
+  // Layout results.
+  std::vector<std::uint32_t> shared_refs;  // indexes into Plan::shared, in name order
+  std::vector<std::uint32_t> inline_xattrs;  // indexes into xattrs
+  std::uint32_t xsize = 0;
+  bool extended = false;
+  unsigned layout = 0;
+  std::uint64_t nid = 0;
+  std::uint32_t n_blocks = 0;
+  std::uint32_t tail = 0;
+  std::uint32_t blkaddr = 0;
+  std::uint32_t chunk_format = 0;
+};
+
+struct DirEntry {
+  std::string_view name;
+  std::uint32_t inode;  // index into Plan::inodes
+};
+
+struct Plan {
+  std::uint32_t version = 0;
+  std::vector<Inode> inodes;            // BFS order; index = ino
+  std::vector<tree::Node*> root_children;  // root's children + the added whiteouts
+  std::deque<tree::Node> synthetic_nodes;
+  std::unordered_map<const tree::Node*, std::uint32_t> alias_targets;  // resolved target -> ino
+  std::int64_t min_mtime_sec = 0;
+  std::uint32_t min_mtime_nsec = 0;
+  bool has_acl = false;
+
+  std::vector<const tree::Xattr*> shared;  // shared table order
+  std::vector<std::uint32_t> shared_offsets;
+  std::uint32_t shared_size = 0;
+  std::uint64_t inodes_end = 0;
+  std::uint64_t data_start = 0;
+  std::uint32_t n_data_blocks = 0;
+
+  // Children of inode `index` in name order (the root's include the added whiteouts).
+  const std::vector<tree::Node*>& children_of(std::uint32_t index) const {
+    return index == 0 ? root_children : inodes[index].node->children;
+  }
+};
+
+// Steps, in order (each in its own file).
+Plan prepare(const tree::Tree& tree, const Options& options);  // prepare.cc: §4
+void choose_shared_xattrs(Plan& plan);                          // xattrs.cc: §5
+void lay_out(Plan& plan);                                       // layout.cc: §6, §7
+void emit(const Plan& plan, const ByteSink& sink);              // emit.cc: §2, §3, §8–§10
+
+// Directory entries of a directory inode, "." and ".." included, in name order.
+std::vector<DirEntry> dir_entries(const Plan& plan, std::uint32_t dir);
+// Encoded size of one xattr entry (§8.3).
+std::uint32_t xattr_entry_size(const tree::Xattr& x);
+
+}  // namespace cfs::writer

@@ -1,0 +1,186 @@
+// image-format.md §4: version choice, per-node rewrite, root marks, root whiteouts, BFS.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+
+#include "base/error.h"
+#include "format/erofs.h"
+#include "tree/xattr_budget.h"
+#include "writer/plan.h"
+
+namespace cfs::writer {
+namespace {
+
+constexpr std::string_view kOverlayPrefix = "trusted.overlay.";
+constexpr std::uint64_t kMaxChunks = 1024;
+
+bool is_whiteout(const tree::Node& n) {
+  return n.type() == S_IFCHR && (n.rdev & 0xFFFFFFFF) == 0;
+}
+
+bool valid_type(std::uint32_t mode) {
+  return format::file_type_of_mode(mode) != format::kFtUnknown;
+}
+
+// Pre-order scan (aliases not followed): is there a whiteout; which nodes are link targets.
+void scan(const tree::Node& n, bool& whiteout, Plan& plan) {
+  if (n.is_alias()) {
+    const tree::Node* target = n.resolve();
+    if (target == nullptr) throw Error(ELOOP, "hard-link loop");
+    plan.alias_targets.emplace(target, UINT32_MAX);
+    return;
+  }
+  if (is_whiteout(n)) whiteout = true;
+  for (const tree::Node* c : n.children) scan(*c, whiteout, plan);
+}
+
+void set_xattr(Inode& in, std::string name, std::string value) {
+  if (!tree::set_xattr_budgeted(in.xattrs, in.xattr_budget, std::move(name), std::move(value))) {
+    throw Error(ERANGE, "xattr budget exceeded");
+  }
+}
+
+// External files are stubs: 2^chunkbits-sized holes, at most 1024 of them.
+std::uint32_t chunk_bits(std::uint64_t size) {
+  unsigned bits = static_cast<unsigned>(std::bit_width(size - 1));
+  return std::clamp(bits, 12U, 43U);
+}
+
+// §4.2 for one (non-synthetic) node; `parent` gets the whiteout marks.
+void rewrite(Inode& in, Inode* parent, std::uint32_t version) {
+  const tree::Node& n = *in.node;
+  if (!valid_type(n.mode)) throw Error(EINVAL, "invalid file type");
+  in.external = n.type() == S_IFREG && n.size > 0 && n.content.empty();
+  if (in.external && (n.size - 1) >> chunk_bits(n.size) >= kMaxChunks) {
+    throw Error(EFBIG, "file too large");
+  }
+  for (tree::Xattr& x : in.xattrs) {
+    if (x.name.starts_with(kOverlayPrefix)) x.name.insert(kOverlayPrefix.size(), "overlay.");
+  }
+  if (in.external) {
+    std::string metacopy;
+    if (n.digest) {
+      metacopy.assign(format::kMetacopyDigestHeader.begin(), format::kMetacopyDigestHeader.end());
+      metacopy.append(n.digest->begin(), n.digest->end());
+    }
+    set_xattr(in, "trusted.overlay.metacopy", std::move(metacopy));
+    if (!n.payload.empty()) set_xattr(in, "trusted.overlay.redirect", "/" + n.payload);
+  }
+  if (is_whiteout(n)) {
+    in.mode = S_IFREG | (n.mode & 07777);
+    in.size = 0;
+    set_xattr(in, "trusted.overlay.overlay.whiteout", "");
+    set_xattr(in, "user.overlay.whiteout", "");
+    if (parent != nullptr) {
+      set_xattr(*parent, "trusted.overlay.overlay.whiteouts", "");
+      set_xattr(*parent, "user.overlay.whiteouts", "");
+      if (version >= 1) {
+        set_xattr(*parent, "trusted.overlay.overlay.opaque", "x");
+        set_xattr(*parent, "user.overlay.opaque", "x");
+      }
+    }
+  }
+}
+
+// §4.4: character devices 0/0 named 00..ff in the root, unless the name is taken.
+void add_root_whiteouts(Plan& plan, const tree::Node& root) {
+  const tree::Xattr* selinux = root.find_xattr("security.selinux");
+  std::vector<tree::Node*> whiteouts;
+  for (int i = 0; i < 256; ++i) {
+    char name[3];
+    std::snprintf(name, sizeof name, "%02x", i);
+    if (root.find_child(name) != nullptr) continue;
+    tree::Node& w = plan.synthetic_nodes.emplace_back();
+    w.name = name;
+    w.mode = S_IFCHR | 0644;
+    w.uid = root.uid;
+    w.gid = root.gid;
+    w.mtime_sec = root.mtime_sec;
+    w.mtime_nsec = root.mtime_nsec;
+    if (selinux != nullptr) w.xattrs.push_back(*selinux);
+    whiteouts.push_back(&w);
+  }
+  plan.root_children.resize(root.children.size() + whiteouts.size());
+  std::merge(root.children.begin(), root.children.end(), whiteouts.begin(), whiteouts.end(),
+             plan.root_children.begin(),
+             [](const tree::Node* a, const tree::Node* b) { return a->name < b->name; });
+}
+
+Inode make_inode(const tree::Node* n, std::uint32_t parent) {
+  Inode in;
+  in.node = n;
+  in.mode = n->mode;
+  in.size = n->size;
+  in.nlink = n->nlink;
+  in.parent = parent;
+  in.xattrs = n->xattrs;
+  return in;
+}
+
+}  // namespace
+
+Plan prepare(const tree::Tree& tree, const Options& options) {
+  if (options.min_version > format::kMaxFormatVersion ||
+      options.max_version > format::kMaxFormatVersion) {
+    throw Error(EINVAL, "unsupported format version");
+  }
+  const tree::Node* root = tree.root();
+  if (root == nullptr || !root->is_dir()) throw Error(EINVAL, "root is not a directory");
+  Plan plan;
+  bool whiteout = false;
+  scan(*root, whiteout, plan);
+  std::uint32_t max_version = std::max(options.max_version, options.min_version);
+  plan.version = options.min_version;
+  if (plan.version < 1 && max_version >= 1 && whiteout) plan.version = 1;
+
+  add_root_whiteouts(plan, *root);
+  plan.inodes.push_back(make_inode(root, 0));
+  for (std::uint32_t i = 0; i < plan.inodes.size(); ++i) {
+    if (!plan.inodes[i].synthetic) {
+      Inode* parent = i == 0 ? nullptr : &plan.inodes[plan.inodes[i].parent];
+      rewrite(plan.inodes[i], parent, plan.version);
+    }
+    const auto& kids = plan.children_of(i);
+    if (!kids.empty() && plan.inodes[i].node->type() != S_IFDIR) {
+      throw Error(EINVAL, "non-directory with children");
+    }
+    plan.inodes[i].first_child = static_cast<std::uint32_t>(plan.inodes.size());
+    std::uint32_t subdirs = 0;
+    for (const tree::Node* c : kids) {
+      if (c->is_alias()) continue;
+      if (c->is_dir()) ++subdirs;
+      // push_back may reallocate: nothing above holds a reference across it.
+      plan.inodes.push_back(make_inode(c, i));
+      plan.inodes.back().synthetic = i == 0 && c->parent == nullptr;
+    }
+    Inode& in = plan.inodes[i];
+    if (in.node->is_dir()) in.nlink = 2 + subdirs;
+    if (auto it = plan.alias_targets.find(in.node); it != plan.alias_targets.end()) it->second = i;
+  }
+  set_xattr(plan.inodes[0], "trusted.overlay.opaque", "y");
+
+  plan.min_mtime_sec = plan.inodes[0].node->mtime_sec;
+  plan.min_mtime_nsec = plan.inodes[0].node->mtime_nsec;
+  for (Inode& in : plan.inodes) {
+    const tree::Node& n = *in.node;
+    if (std::pair(n.mtime_sec, n.mtime_nsec) < std::pair(plan.min_mtime_sec, plan.min_mtime_nsec)) {
+      plan.min_mtime_sec = n.mtime_sec;
+      plan.min_mtime_nsec = n.mtime_nsec;
+    }
+    std::sort(in.xattrs.begin(), in.xattrs.end(),
+              [](const tree::Xattr& a, const tree::Xattr& b) { return a.name < b.name; });
+    for (const tree::Xattr& x : in.xattrs) {
+      if (x.name == "system.posix_acl_access" || x.name == "system.posix_acl_default") {
+        plan.has_acl = true;
+      }
+    }
+  }
+  for (const auto& [target, ino] : plan.alias_targets) {
+    if (ino == UINT32_MAX) throw Error(EINVAL, "hard link to a node outside the tree");
+  }
+  return plan;
+}
+
+}  // namespace cfs::writer

@@ -1,0 +1,36 @@
+#include "common/cli.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "base/error.h"
+
+namespace cfs::cli {
+
+void error(std::string_view prog, std::string_view message) {
+  std::string line(prog);
+  line += ": ";
+  line += message;
+  line += '\n';
+  try {
+    write_all(STDERR_FILENO, line);
+  } catch (const Error&) {
+    // nowhere left to report it
+  }
+}
+
+void print_out(std::string_view text) { write_all(STDOUT_FILENO, text); }
+
+std::string prog_name(const char* argv0) {
+  std::string_view s = argv0 != nullptr ? argv0 : "";
+  auto slash = s.rfind('/');
+  return std::string(slash == std::string_view::npos ? s : s.substr(slash + 1));
+}
+
+MappedFile load_input(const std::string& path) {
+  if (path == "-") return MappedFile::open(STDIN_FILENO);
+  UniqueFd fd = open_read(path);
+  return MappedFile::open(fd.get());
+}
+
+}  // namespace cfs::cli

@@ -1,0 +1,24 @@
+// Helpers shared by the command-line tools: upstream-style error output and input loading.
+// Layer: tools. Tools print; the library never does.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/file_io.h"
+
+namespace cfs::cli {
+
+inline constexpr const char* kVersion = "composefs-cpp " CFS_VERSION " (composefs 1.0.8 compatible)";
+
+// "<prog>: <message>\n" on stderr.
+void error(std::string_view prog, std::string_view message);
+void print_out(std::string_view text);  // all of it, to stdout
+
+// The basename of argv[0], as err(3) prints it.
+std::string prog_name(const char* argv0);
+
+// A whole input file ("-" = stdin) mapped or read into memory.
+MappedFile load_input(const std::string& path);
+
+}  // namespace cfs::cli

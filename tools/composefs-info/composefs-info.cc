@@ -1,0 +1,186 @@
+// composefs-info: ls, dump, objects, missing-objects, measure-file (tools.md §2).
+#include "composefs-info/composefs-info.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "common/cli.h"
+#include "common/image_file.h"
+#include "dump/escape.h"
+#include "dump/print.h"
+#include "reader/to_tree.h"
+#include "verity/measure.h"
+
+namespace cfs::tools {
+namespace {
+
+constexpr const char* kProg = "composefs-info";
+
+int usage(const char* argv0, const char* message, int code = 1) {
+  if (message != nullptr) cli::error(kProg, message);
+  write_all(STDERR_FILENO,
+            std::string("usage: ") + argv0 +
+                " [--basedir=path] [--filter=name]... "
+                "[ls|objects|dump|missing-objects|measure-file] IMAGES...\n");
+  return code;
+}
+
+// Buffered stdout for listings that can be large.
+class Out {
+ public:
+  ~Out() { flush(); }
+  void add(std::string_view s) {
+    buf_ += s;
+    if (buf_.size() > (1 << 16)) flush();
+  }
+  void flush() {
+    if (!buf_.empty()) cli::print_out(buf_);
+    buf_.clear();
+  }
+
+ private:
+  std::string buf_;
+};
+
+void list(const tree::Tree& tree, Out& out) {
+  dump::walk_entries(tree, [&](const std::string& path, const tree::Node& inode,
+                               const tree::Node& entry, const std::string* primary) {
+    if (entry.parent == nullptr) return;  // the root itself is not listed
+    std::string line;
+    dump::append_escaped(line, path, dump::EscapeMode::kSpaceRaw);
+    if (primary == nullptr && !entry.is_alias()) {
+      if (inode.is_dir()) {
+        line += "/\t";
+      } else if (inode.type() == S_IFLNK) {
+        line += "\t-> ";
+        dump::append_escaped(line, inode.payload, dump::EscapeMode::kField);
+      } else if (inode.type() == S_IFREG && !inode.payload.empty()) {
+        line += "\t@ ";
+        dump::append_escaped(line, inode.payload, dump::EscapeMode::kField);
+      }
+    }
+    line += '\n';
+    out.add(line);
+  });
+}
+
+void collect_objects(const tree::Node& n, std::set<std::string>& objects) {
+  if (!n.is_alias() && n.type() == S_IFREG && !n.payload.empty()) objects.insert(n.payload);
+  for (const tree::Node* c : n.children) collect_objects(*c, objects);
+}
+
+int measure_files(int argc, char** argv, int first) {
+  if (first >= argc) return usage(argv[0], "No files specified");
+  for (int i = first; i < argc; ++i) {
+    UniqueFd fd;
+    try {
+      fd = open_read(argv[i]);
+    } catch (const Error& e) {
+      cli::error(kProg, std::string("Failed to open '") + argv[i] + "': " + e.what());
+      return 1;
+    }
+    try {
+      cli::print_out(to_hex(verity::measure_fd(fd.get())) + "\n");
+    } catch (const Error& e) {
+      cli::error(kProg, std::string("failed to measure '") + argv[i] + "': " + e.what());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int composefs_info_main(int argc, char** argv) {
+  static const option kOptions[] = {{"basedir", required_argument, nullptr, 'b'},
+                                    {"filter", required_argument, nullptr, 'f'},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {"version", no_argument, nullptr, 'V'},
+                                    {nullptr, 0, nullptr, 0}};
+  std::optional<std::string> basedir;
+  reader::ToTreeOptions load_options;
+  optind = 0;
+  for (int c; (c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1;) {
+    switch (c) {
+      case 'b': basedir = optarg; break;
+      case 'f':
+        if (std::string_view(optarg).find('/') != std::string_view::npos) {
+          cli::error(kProg, std::string("Filter must be a single name: ") + optarg);
+          return 1;
+        }
+        load_options.filters.emplace_back(optarg);
+        break;
+      case 'h': return usage(argv[0], nullptr, 0);
+      case 'V':
+        cli::print_out(std::string("composefs-info ") + cli::kVersion + "\n");
+        return 0;
+      default: return usage(argv[0], nullptr);
+    }
+  }
+  if (optind >= argc) return usage(argv[0], "No command specified");
+  std::string command = argv[optind++];
+  if (command == "measure-file") return measure_files(argc, argv, optind);
+  if (command != "ls" && command != "dump" && command != "objects" && command != "missing-objects") {
+    cli::error(kProg, "Unknown command '" + command + "'");
+    return 1;
+  }
+  if (optind >= argc) return usage(argv[0], "No image path specified");
+
+  UniqueFd basedir_fd;
+  if (basedir) {
+    int fd = ::open(basedir->c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+      cli::error(kProg, "Can't open basedir `" + *basedir + "': " + std::strerror(errno));
+      return 1;
+    }
+    basedir_fd.reset(fd);
+  }
+
+  Out out;
+  std::set<std::string> objects;
+  for (int i = optind; i < argc; ++i) {
+    std::string path = argv[i];
+    std::string stage;
+    tree::Tree tree;
+    try {
+      auto img = cli::open_image(path, stage);
+      tree = reader::to_tree(img.image, load_options);
+    } catch (const Error& e) {
+      out.flush();
+      cli::error(kProg, (stage == "open" ? "Failed to open '" : "Failed to load '") + path +
+                            "': " + e.what());
+      return 1;
+    }
+    if (command == "ls") {
+      list(tree, out);
+    } else if (command == "dump") {
+      dump::print(tree, [&](std::string_view chunk) { out.add(chunk); });
+    } else {
+      collect_objects(*tree.root(), objects);
+    }
+  }
+  for (const std::string& obj : objects) {
+    if (command == "missing-objects" && basedir_fd) {
+      std::size_t start = obj.find_first_not_of('/');
+      struct stat st {};
+      if (start != std::string::npos &&
+          ::fstatat(basedir_fd.get(), obj.c_str() + start, &st, 0) == 0) {
+        continue;
+      }
+    }
+    out.add(obj);
+    out.add("\n");
+  }
+  return 0;
+}
+
+}  // namespace cfs::tools

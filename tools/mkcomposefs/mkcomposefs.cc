@@ -1,0 +1,213 @@
+// mkcomposefs: build a composefs image from a dump file (--from-file) or a directory.
+// Options, messages and exit codes follow upstream 1.0.8 (spec: tools.md §1).
+#include "mkcomposefs/mkcomposefs.h"
+
+#include <getopt.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "base/error.h"
+#include "base/file_io.h"
+#include "common/cli.h"
+#include "dump/parse.h"
+#include "verity/fsverity.h"
+#include "writer/writer.h"
+
+namespace cfs::tools {
+namespace {
+
+constexpr const char* kProg = "mkcomposefs";
+
+void usage(const char* argv0) {
+  std::string text = std::string("usage: ") + argv0 +
+                     " [OPTIONS] SOURCE IMAGE\n"
+                     "       " + argv0 + " [OPTIONS] --print-digest-only SOURCE\n"
+                     "\n"
+                     "SOURCE is a directory, or with --from-file a composefs-dump(5) file ('-' for\n"
+                     "stdin). IMAGE is the image to write ('-' for stdout).\n"
+                     "\n"
+                     "Options:\n"
+                     "  --from-file             SOURCE is a dump file\n"
+                     "  --print-digest          print the image's fs-verity digest\n"
+                     "  --print-digest-only     print the digest, write no image\n"
+                     "  --min-version=N         lowest format version to use (0 or 1; default 0)\n"
+                     "  --max-version=N         highest format version to use (default 1)\n"
+                     "  --version[=N]           print the program version; with N: format version N\n"
+                     "  --digest-store=PATH     copy file contents into the object store PATH\n"
+                     "  --use-epoch             set all mtimes to 0\n"
+                     "  --skip-devices          leave out device nodes\n"
+                     "  --skip-xattrs           read no xattrs\n"
+                     "  --user-xattrs           read only user.* xattrs\n"
+                     "  --threads=N             worker threads (default: all CPUs)\n"
+                     "  --help                  this text\n";
+  write_all(STDERR_FILENO, text);
+}
+
+int usage_error(const char* argv0, const char* message) {
+  if (message != nullptr) cli::error(kProg, message);
+  usage(argv0);
+  return 1;
+}
+
+std::optional<std::uint32_t> parse_version(const char* s) {
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < 0 || v > UINT32_MAX) return std::nullopt;
+  return static_cast<std::uint32_t>(v);
+}
+
+struct Args {
+  bool from_file = false;
+  bool print_digest = false;
+  bool print_digest_only = false;
+  std::optional<std::uint32_t> min_version, max_version;
+  std::string source, image;
+};
+
+enum Opt { kFromFile = 256, kPrintDigest, kPrintDigestOnly, kMinVersion, kMaxVersion, kVersionOpt,
+           kDigestStore, kUseEpoch, kSkipDevices, kSkipXattrs, kUserXattrs, kThreads, kHelp };
+
+}  // namespace
+
+int mkcomposefs_main(int argc, char** argv) {
+  static const option kOptions[] = {
+      {"from-file", no_argument, nullptr, kFromFile},
+      {"print-digest", no_argument, nullptr, kPrintDigest},
+      {"print-digest-only", no_argument, nullptr, kPrintDigestOnly},
+      {"min-version", required_argument, nullptr, kMinVersion},
+      {"max-version", required_argument, nullptr, kMaxVersion},
+      {"version", optional_argument, nullptr, kVersionOpt},
+      {"digest-store", required_argument, nullptr, kDigestStore},
+      {"use-epoch", no_argument, nullptr, kUseEpoch},
+      {"skip-devices", no_argument, nullptr, kSkipDevices},
+      {"skip-xattrs", no_argument, nullptr, kSkipXattrs},
+      {"user-xattrs", no_argument, nullptr, kUserXattrs},
+      {"threads", required_argument, nullptr, kThreads},
+      {"help", no_argument, nullptr, kHelp},
+      {nullptr, 0, nullptr, 0}};
+  Args args;
+  optind = 0;
+  for (int c; (c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1;) {
+    switch (c) {
+      case kFromFile: args.from_file = true; break;
+      case kPrintDigest: args.print_digest = true; break;
+      case kPrintDigestOnly: args.print_digest = args.print_digest_only = true; break;
+      case kMinVersion:
+        if (!(args.min_version = parse_version(optarg))) {
+          cli::error(kProg, std::string("Invalid min version ") + optarg);
+          return 1;
+        }
+        break;
+      case kMaxVersion:
+        if (!(args.max_version = parse_version(optarg))) {
+          cli::error(kProg, std::string("Invalid max version ") + optarg);
+          return 1;
+        }
+        break;
+      case kVersionOpt:
+        if (optarg == nullptr) {
+          cli::print_out(std::string("mkcomposefs ") + cli::kVersion + "\n");
+          return 0;
+        }
+        if (!(args.min_version = args.max_version = parse_version(optarg))) {
+          cli::error(kProg, std::string("Invalid version ") + optarg);
+          return 1;
+        }
+        break;
+      case kThreads: {
+        auto n = parse_version(optarg);
+        if (!n || *n < 1) {
+          cli::error(kProg, std::string("Invalid threads count ") + optarg);
+          return 1;
+        }
+        break;
+      }
+      case kDigestStore: case kUseEpoch: case kSkipDevices: case kSkipXattrs: case kUserXattrs:
+        break;
+      case kHelp:
+        usage(argv[0]);
+        return 0;
+      default:
+        return usage_error(argv[0], nullptr);
+    }
+  }
+  if (optind >= argc) return usage_error(argv[0], "No source path specified");
+  args.source = argv[optind++];
+  if (args.source.empty()) return usage_error(argv[0], "Empty source path specified");
+  if (optind < argc) args.image = argv[optind++];
+  if (optind < argc) return usage_error(argv[0], "Too many arguments");
+  if (args.print_digest_only && !args.image.empty()) {
+    return usage_error(argv[0], "Cannot specify destination path with --print-digest-only");
+  }
+  if (!args.print_digest_only && args.image.empty()) {
+    return usage_error(argv[0], "No destination path specified");
+  }
+  if (args.image == "-" && ::isatty(STDOUT_FILENO)) {
+    cli::error(kProg, "stdout is a tty.  Refusing to use it");
+    return 1;
+  }
+  if (!args.from_file) {
+    cli::error(kProg, "building from a directory is not supported yet; use --from-file");
+    return 1;
+  }
+
+  writer::Options wopts;
+  if (args.min_version || args.max_version) {
+    wopts.min_version = args.min_version.value_or(0);
+    wopts.max_version = args.max_version.value_or(0);
+  }
+
+  std::optional<AtomicOutput> output;
+  if (!args.print_digest_only) {
+    try {
+      output.emplace(args.image);
+    } catch (const Error& e) {
+      cli::error(kProg, std::string("failed to open output file: ") + e.what());
+      return 1;
+    }
+  }
+
+  tree::Tree tree;
+  try {
+    MappedFile input;
+    try {
+      input = cli::load_input(args.source);
+    } catch (const Error& e) {
+      cli::error(kProg, "open `" + args.source + "`: " + e.what());
+      return 1;
+    }
+    dump::ParseOptions popts;
+    popts.strict = std::getenv("CFS_PARSE_STRICT") != nullptr;
+    auto bytes = input.bytes();
+    tree = dump::parse({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, popts);
+  } catch (const Error& e) {
+    cli::error(kProg, e.what());
+    return 1;
+  }
+
+  verity::Hasher hasher;
+  try {
+    writer::write(tree, wopts, [&](std::span<const std::byte> chunk) {
+      if (args.print_digest) hasher.update(chunk);
+      if (output) write_all(output->fd(), chunk);
+    });
+  } catch (const Error& e) {
+    cli::error(kProg, std::string("cannot write file: ") + std::strerror(e.code()));
+    return 1;
+  }
+  try {
+    if (output) output->commit();
+  } catch (const Error& e) {
+    cli::error(kProg, std::string("close output file: ") + e.what());
+    return 1;
+  }
+  if (args.print_digest) cli::print_out(to_hex(hasher.finish()) + "\n");
+  return 0;
+}
+
+}  // namespace cfs::tools

@@ -1,0 +1,5 @@
+#pragma once
+
+namespace cfs::tools {
+int mkcomposefs_main(int argc, char** argv);
+}
