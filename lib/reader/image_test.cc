@@ -1,0 +1,105 @@
+#include "reader/image.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "base/error.h"
+#include "dump/parse.h"
+#include "dump/print.h"
+#include "reader/to_tree.h"
+#include "writer/writer.h"
+
+namespace cfs::reader {
+namespace {
+
+std::vector<std::byte> sample_image() {
+  std::string dump =
+      "/ 4096 40755 3 0 0 0 1700000000.0 - - - user.a=1 security.selinux=x\n"
+      "/dir 4096 40700 2 1000 1000 0 1700000000.0 - - - user.a=1\n"
+      "/dir/hello 6 100644 2 1000 1000 0 1700000000.0 - hello\\n - \n"
+      "/file 5000 100644 1 0 0 0 1700000001.5 ab/cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 - "
+      "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 trusted.overlay.opaque=y\n"
+      "/link 3 120777 1 0 0 0 1700000000.0 dir - -\n"
+      "/long 3000 120777 1 0 0 0 1700000000.0 " + std::string(3000, 'l') + " - -\n"
+      "/big 4097 100644 1 0 0 0 1700000000.0 - " + std::string(4097, 'b') + " -\n"
+      "/hl 6 @100644 2 1000 1000 0 1700000000.0 /dir/hello - -\n"
+      "/wh 0 20644 1 0 0 0 1700000000.0 - - -\n";
+  for (int i = 0; i < 300; ++i) dump += "/dir" + std::string(1, 'a' + i % 26) + std::to_string(i) + " 0 100644 1 0 0 0 0.0 - - -\n";
+  return writer::write_to_vector(dump::parse(dump));
+}
+
+int code_of(std::span<const std::byte> bytes) {
+  try {
+    to_tree(Image::open(bytes));
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return 0;
+}
+
+TEST(Image, HeaderChecks) {
+  auto img = sample_image();
+  EXPECT_EQ(code_of(img), 0);
+  EXPECT_EQ(code_of(std::span(img).first(4095)), EINVAL);
+  auto bad = img;
+  bad[0] = std::byte{0};
+  EXPECT_EQ(code_of(bad), EINVAL);
+  bad = img;
+  bad[4] = std::byte{2};
+  EXPECT_EQ(code_of(bad), ENOTSUP);
+  bad = img;
+  bad[1024] = std::byte{0};
+  EXPECT_EQ(code_of(bad), EINVAL);
+  bad = img;
+  bad[1024 + 12] = std::byte{13};  // blkszbits
+  EXPECT_EQ(code_of(bad), EUCLEAN);
+}
+
+TEST(Image, LookupAndRead) {
+  auto bytes = sample_image();
+  auto img = Image::open(bytes);
+  auto root = img.inode(img.root_nid());
+  auto dir = img.lookup(root, "dir");
+  ASSERT_TRUE(dir);
+  EXPECT_FALSE(img.lookup(root, "nope"));
+  auto wh = img.lookup(root, "0a");
+  ASSERT_TRUE(wh);  // a root whiteout
+  EXPECT_EQ(img.inode(wh->nid).type(), 0020000u);
+  auto hello = img.lookup(img.inode(dir->nid), "hello");
+  ASSERT_TRUE(hello);
+  std::string data(6, '\0');
+  EXPECT_EQ(img.read_data(img.inode(hello->nid), 0, std::as_writable_bytes(std::span(data))), 6u);
+  EXPECT_EQ(data, "hello\n");
+  EXPECT_EQ(img.read_symlink(img.inode(img.lookup(root, "long")->nid)), std::string(3000, 'l'));
+  for (int i = 0; i < 300; i += 37) {
+    std::string name = "dir" + std::string(1, 'a' + i % 26) + std::to_string(i);
+    EXPECT_TRUE(img.lookup(root, name)) << name;
+  }
+}
+
+// Every single-byte corruption and truncation is either read or rejected with an Error;
+// under ASan/UBSan this also proves there is no out-of-bounds access.
+TEST(Image, CorruptionIsAnErrorNeverACrash) {
+  auto img = sample_image();
+  std::mt19937 rng(42);
+  int rejected = 0;
+  for (int i = 0; i < 20000; ++i) {
+    auto bad = img;
+    std::size_t at = i < 4096 ? 1024 + i % 3072 : rng() % bad.size();
+    bad[at] = static_cast<std::byte>(rng());
+    if (rng() % 4 == 0) bad[rng() % bad.size()] = static_cast<std::byte>(rng());
+    int code = code_of(bad);
+    EXPECT_TRUE(code == 0 || code == EUCLEAN || code == EINVAL || code == ENOTSUP || code == ENOTDIR)
+        << "offset " << at << " errno " << code;
+    rejected += code != 0;
+  }
+  EXPECT_GT(rejected, 100);
+  for (std::size_t len = 4096; len < img.size(); len += 512) {
+    int code = code_of(std::span(img).first(len));
+    EXPECT_TRUE(code == 0 || code == EUCLEAN || code == EINVAL) << "truncated to " << len;
+  }
+}
+
+}  // namespace
+}  // namespace cfs::reader

@@ -1,0 +1,105 @@
+// Byte identity with upstream mkcomposefs 1.0.8: upstream's assets and the generated dumps.
+#include <gtest/gtest.h>
+
+#include "base/error.h"
+#include "dump/parse.h"
+#include "dump/print.h"
+#include "reader/image.h"
+#include "reader/to_tree.h"
+#include "support/support.h"
+#include "writer/writer.h"
+
+namespace cfs {
+namespace {
+
+using test::sha256_hex;
+
+writer::Options options_for(const test::Upstream& a) {
+  if (!a.version) return {};
+  return {*a.version, *a.version};
+}
+
+TEST(Compat, UpstreamAssetsBuildToTheirDigest) {
+  CFS_REQUIRE_VECTORS(dir);
+  auto assets = test::upstream_assets(dir);
+  ASSERT_EQ(assets.size(), 13u);
+  for (const auto& a : assets) {
+    auto tree = dump::parse(a.dump, {.strict = a.strict});
+    EXPECT_EQ(sha256_hex(writer::write_to_vector(tree, options_for(a))), a.sha256) << a.name;
+  }
+}
+
+// image -> tree -> dump text -> tree -> image, and image -> tree -> image, are identity.
+TEST(Compat, UpstreamAssetsRoundTrip) {
+  CFS_REQUIRE_VECTORS(dir);
+  for (const auto& a : test::upstream_assets(dir)) {
+    auto image = writer::write_to_vector(dump::parse(a.dump), options_for(a));
+    auto img = reader::Image::open(image);
+    auto loaded = reader::to_tree(img);
+    std::uint32_t v = img.composefs_version();
+    EXPECT_EQ(writer::write_to_vector(loaded, {v, v}), image) << a.name << ": composefs-dump";
+    auto reparsed = dump::parse(dump::print_to_string(loaded), {.strict = true});
+    EXPECT_EQ(writer::write_to_vector(reparsed, options_for(a)), image) << a.name << ": info dump";
+  }
+}
+
+TEST(Compat, GeneratedDumpsGiveBothDigests) {
+  CFS_REQUIRE_VECTORS(dir);
+  std::istringstream lines(test::read_file(dir / "generated" / "dumps.sha256"));
+  test::TempDir tmp;
+  int seeds = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string seed, want_default, want_v1;
+    fields >> seed >> want_default >> want_v1;
+    auto out = tmp / (seed + ".dump");
+    auto r = test::run({"python3", (dir / "generated" / "gen_dumps.py").string(), seed, out.string()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto tree = dump::parse(test::read_file(out), {.strict = true});
+    auto image = writer::write_to_vector(tree);
+    EXPECT_EQ(sha256_hex(image), want_default) << "seed " << seed;
+    EXPECT_EQ(sha256_hex(writer::write_to_vector(tree, {1, 1})), want_v1) << "seed " << seed;
+    auto img = reader::Image::open(image);
+    auto loaded = reader::to_tree(img);
+    EXPECT_EQ(writer::write_to_vector(dump::parse(dump::print_to_string(loaded)),
+                                      {img.composefs_version(), img.composefs_version()}),
+              image)
+        << "seed " << seed << " round trip";
+    ++seeds;
+  }
+  EXPECT_GE(seeds, 30);
+}
+
+// The worked example of image-format.md §13.
+constexpr const char* kTinyDump =
+    "/ 4096 40755 3 0 0 0 1700000000.0 - - - user.a=1\n"
+    "/dir 4096 40700 2 1000 1000 0 1700000000.0 - - - user.a=1\n"
+    "/dir/hello 6 100644 2 1000 1000 0 1700000000.0 - hello\\n - \n"
+    "/file 5000 100644 1 0 0 0 1700000001.5 ab/cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 - "
+    "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 trusted.overlay.opaque=y\n"
+    "/link 3 120777 1 0 0 0 1700000000.0 dir - -\n"
+    "/hl 6 @100644 2 1000 1000 0 1700000000.0 /dir/hello - -\n"
+    "/wh 0 20644 1 0 0 0 1700000000.0 - - -\n";
+
+TEST(Compat, WorkedExample) {
+  auto tree = dump::parse(kTinyDump);
+  auto image = writer::write_to_vector(tree);
+  EXPECT_EQ(image.size(), 16384u);
+  EXPECT_EQ(sha256_hex(image), "04735d9e74b1971744722dd3cdd3600e0a6f0e95a8255944f7e33e5d0d891ea5");
+  EXPECT_EQ(sha256_hex(writer::write_to_vector(tree, {0, 0})),
+            "96c46266af07168581db695d071f65d62deb29931f605ed85fb90bdd4b939d9a");
+  auto img = reader::Image::open(image);
+  EXPECT_EQ(dump::print_to_string(reader::to_tree(img)),
+            "/ 4096 40755 3 0 0 0 1700000000.0 - - - trusted.overlay.opaque=x user.overlay.opaque=x user.a=1\n"
+            "/dir 44 40700 2 1000 1000 0 1700000000.0 - - - user.a=1\n"
+            "/dir/hello 6 100644 2 1000 1000 0 1700000000.0 - hello\\n -\n"
+            "/file 5000 100644 1 0 0 0 1700000001.5 ab/cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 - "
+            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 trusted.overlay.opaque=y\n"
+            "/hl 6 @100644 2 1000 1000 0 1700000000.0 /dir/hello hello\\n -\n"
+            "/link 3 120777 1 0 0 0 1700000000.0 dir - -\n"
+            "/wh 0 20644 1 0 0 0 1700000000.0 - - -\n");
+}
+
+}  // namespace
+}  // namespace cfs

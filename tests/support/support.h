@@ -1,0 +1,74 @@
+// Test support: where the vectors and tools are, reading (and gunzipping) files, hashing,
+// running a tool as a subprocess, and skipping-or-failing when the environment lacks something.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace cfs::test {
+
+namespace fs = std::filesystem;
+
+// ../shared/vectors (or $CFS_VECTORS); nullopt when absent.
+std::optional<fs::path> vectors_dir();
+fs::path tool(const std::string& name);  // built binary of a tool
+bool in_ci();                            // CI=true: a missing environment is a failure
+
+std::string read_file(const fs::path& p);  // .gz files are decompressed
+void write_file(const fs::path& p, std::string_view data);
+std::string sha256_hex(std::span<const std::byte> data);
+std::string sha256_hex(std::string_view data);
+
+struct Upstream {
+  std::string name;   // e.g. "special.dump"
+  std::string dump;   // the dump text
+  std::string sha256;
+  std::optional<std::uint32_t> version;  // pinned min = max version
+  bool strict;        // upstream parses it with CFS_PARSE_STRICT
+};
+std::vector<Upstream> upstream_assets(const fs::path& dir);
+std::vector<fs::path> should_fail_assets(const fs::path& dir);
+
+struct Run {
+  int status = -1;  // exit code, or 128 + signal
+  std::string out;
+  std::string err;
+};
+// Runs argv[0] with arguments; `input` goes to its stdin. Extra env entries "K=V".
+Run run(const std::vector<std::string>& argv, const std::string& input = {},
+        const std::vector<std::string>& env = {});
+
+// A fresh temporary directory removed at scope exit.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace cfs::test
+
+// Skips with a visible reason, or fails under CI=true, when a requirement is missing.
+#define CFS_REQUIRE(cond, reason)                                          \
+  do {                                                                     \
+    if (!(cond)) {                                                         \
+      if (::cfs::test::in_ci()) FAIL() << "missing in CI: " << (reason);   \
+      GTEST_SKIP() << (reason);                                            \
+    }                                                                      \
+  } while (0)
+
+#define CFS_REQUIRE_VECTORS(var)                                                          \
+  auto var##_opt = ::cfs::test::vectors_dir();                                            \
+  CFS_REQUIRE(var##_opt.has_value(), "test vectors not found: ../shared/vectors is absent " \
+                                     "(set CFS_VECTORS)");                                 \
+  const auto& var = *var##_opt

@@ -1,0 +1,184 @@
+// The tools as users run them: real binaries, exit codes, stdout/stderr, files left behind.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "support/support.h"
+
+namespace cfs {
+namespace {
+
+using test::run;
+using test::tool;
+
+const std::string kDump =
+    "/ 4096 40755 3 0 0 0 1700000000.0 - - - user.a=1\n"
+    "/dir 4096 40700 2 1000 1000 0 1700000000.0 - - - user.a=1\n"
+    "/dir/hello 6 100644 2 1000 1000 0 1700000000.0 - hello\\n - \n"
+    "/file 5000 100644 1 0 0 0 1700000001.5 ab/cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 - "
+    "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 trusted.overlay.opaque=y\n"
+    "/link 3 120777 1 0 0 0 1700000000.0 dir - -\n"
+    "/hl 6 @100644 2 1000 1000 0 1700000000.0 /dir/hello - -\n"
+    "/sp\\x20ace 5 100644 1 0 0 0 1700000000.0 x\\x20y - -\n"
+    "/wh 0 20644 1 0 0 0 1700000000.0 - - -\n";
+
+TEST(Mkcomposefs, FromStdinToFileWithDigest) {
+  test::TempDir tmp;
+  auto r = run({tool("mkcomposefs"), "--from-file", "--print-digest", "-", (tmp / "x.cfs").string()}, kDump);
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto only = run({tool("mkcomposefs"), "--from-file", "--print-digest-only", "-"}, kDump);
+  ASSERT_EQ(only.status, 0) << only.err;
+  EXPECT_EQ(r.out, only.out);
+  EXPECT_EQ(r.out.size(), 65u);
+  auto measured = run({tool("composefs-info"), "measure-file", (tmp / "x.cfs").string()});
+  EXPECT_EQ(measured.out, r.out);
+  auto stdout_img = run({tool("mkcomposefs"), "--from-file", "-", "-"}, kDump);
+  EXPECT_EQ(stdout_img.out, test::read_file(tmp / "x.cfs"));
+  EXPECT_EQ(run({"fsck.erofs", (tmp / "x.cfs").string()}).status, 0);
+}
+
+TEST(Mkcomposefs, VersionOptions) {
+  auto v0 = run({tool("mkcomposefs"), "--from-file", "--max-version=0", "-", "-"}, kDump);
+  auto v1 = run({tool("mkcomposefs"), "--from-file", "--min=1", "-", "-"}, kDump);
+  auto pinned = run({tool("mkcomposefs"), "--from-file", "--version=1", "-", "-"}, kDump);
+  ASSERT_EQ(v0.status, 0);
+  EXPECT_EQ(v0.out[12], '\0');
+  EXPECT_EQ(v1.out[12], '\1');
+  EXPECT_EQ(pinned.out, v1.out);
+  auto bad = run({tool("mkcomposefs"), "--from-file", "--min-version=2", "-", "-"}, kDump);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_EQ(bad.err, "mkcomposefs: cannot write file: Invalid argument\n");
+  auto junk = run({tool("mkcomposefs"), "--from-file", "--min-version=x", "-", "-"}, kDump);
+  EXPECT_EQ(junk.err, "mkcomposefs: Invalid min version x\n");
+  auto version = run({tool("mkcomposefs"), "--version"});
+  EXPECT_EQ(version.status, 0);
+  EXPECT_NE(version.out.find("composefs"), std::string::npos);
+}
+
+TEST(Mkcomposefs, ArgumentErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    const char* first_line;
+  } cases[] = {
+      {{}, "mkcomposefs: No source path specified"},
+      {{""}, "mkcomposefs: Empty source path specified"},
+      {{"a", "b", "c"}, "mkcomposefs: Too many arguments"},
+      {{"a"}, "mkcomposefs: No destination path specified"},
+      {{"--print-digest-only", "a", "b"}, "mkcomposefs: Cannot specify destination path with --print-digest-only"},
+      {{"--threads=0", "a", "b"}, "mkcomposefs: Invalid threads count 0"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {tool("mkcomposefs")};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto r = run(argv);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err.substr(0, r.err.find('\n')), c.first_line);
+  }
+  auto unknown = run({tool("mkcomposefs"), "--bogus", "a", "b"});
+  EXPECT_EQ(unknown.status, 1);
+  EXPECT_NE(unknown.err.find("usage:"), std::string::npos);
+}
+
+// A failed build leaves no output file behind (upstream leaves an empty one).
+TEST(Mkcomposefs, FailureLeavesNoFile) {
+  CFS_REQUIRE_VECTORS(dir);
+  test::TempDir tmp;
+  for (const auto& f : test::should_fail_assets(dir)) {
+    auto out = tmp / "out.cfs";
+    auto r = run({tool("mkcomposefs"), "--from-file", f.string(), out.string()});
+    EXPECT_EQ(r.status, 1) << f;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.rfind("mkcomposefs: ", 0), 0u) << r.err;
+    EXPECT_FALSE(test::fs::exists(out)) << f;
+    EXPECT_TRUE(test::fs::is_empty(tmp.path())) << "temporary file left by " << f;
+  }
+  auto missing = run({tool("mkcomposefs"), "--from-file", "/nonexistent", (tmp / "o").string()});
+  EXPECT_EQ(missing.err, "mkcomposefs: open `/nonexistent`: No such file or directory\n");
+  EXPECT_TRUE(test::fs::is_empty(tmp.path()));
+}
+
+TEST(Mkcomposefs, StrictModeFromEnvironment) {
+  std::string no_newline = "/ 4096 40755 2 0 0 0 0.0 - - -";
+  EXPECT_EQ(run({tool("mkcomposefs"), "--from-file", "-", "-"}, no_newline).status, 0);
+  auto strict = run({tool("mkcomposefs"), "--from-file", "-", "-"}, no_newline, {"CFS_PARSE_STRICT="});
+  EXPECT_EQ(strict.status, 1);
+  EXPECT_EQ(strict.err, "mkcomposefs: Missing trailing newline\n");
+}
+
+class Info : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    image_ = (tmp_ / "x.cfs").string();
+    ASSERT_EQ(run({tool("mkcomposefs"), "--from-file", "-", image_}, kDump).status, 0);
+  }
+  test::TempDir tmp_;
+  std::string image_;
+};
+
+TEST_F(Info, Ls) {
+  auto r = run({tool("composefs-info"), "ls", image_});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "/dir/\t\n/dir/hello\n"
+            "/file\t@ ab/cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\n"
+            "/hl\n/link\t-> dir\n/sp ace\t@ x\\x20y\n/wh\n");
+}
+
+TEST_F(Info, DumpRoundTripsThroughMkcomposefs) {
+  auto dump = run({tool("composefs-info"), "dump", image_});
+  ASSERT_EQ(dump.status, 0) << dump.err;
+  auto again = run({tool("mkcomposefs"), "--from-file", "-", "-"}, dump.out);
+  EXPECT_EQ(again.out, test::read_file(image_));
+  auto copy = (tmp_ / "copy.cfs").string();
+  ASSERT_EQ(run({tool("composefs-dump"), image_, copy}).status, 0);
+  EXPECT_EQ(test::read_file(copy), test::read_file(image_));
+  auto filtered = run({tool("composefs-info"), "--filter=link", "--filter=wh", "dump", image_});
+  EXPECT_EQ(std::count(filtered.out.begin(), filtered.out.end(), '\n'), 3);
+}
+
+TEST_F(Info, ObjectsAndMissingObjects) {
+  auto objects = run({tool("composefs-info"), "objects", image_, image_});
+  EXPECT_EQ(objects.out, "ab/cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789\nx y\n");
+  auto store = tmp_ / "store";
+  test::fs::create_directories(store / "ab");
+  test::write_file(store / "ab" / "cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", "");
+  auto missing = run({tool("composefs-info"), "--basedir", store.string(), "missing-objects", image_});
+  EXPECT_EQ(missing.out, "x y\n");
+}
+
+TEST_F(Info, Errors) {
+  auto r = run({tool("composefs-info"), "dump", "/nonexistent"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "composefs-info: Failed to open '/nonexistent': No such file or directory\n");
+  test::write_file(tmp_ / "junk", std::string(8192, 'j'));
+  r = run({tool("composefs-info"), "dump", (tmp_ / "junk").string()});
+  EXPECT_EQ(r.err, "composefs-info: Failed to load '" + (tmp_ / "junk").string() + "': Invalid argument\n");
+  EXPECT_EQ(run({tool("composefs-info"), "frob", image_}).err, "composefs-info: Unknown command 'frob'\n");
+  EXPECT_EQ(run({tool("composefs-info")}).err.substr(0, 35), "composefs-info: No command specifie");
+  EXPECT_EQ(run({tool("composefs-info"), "--filter=a/b", "ls", image_}).err,
+            "composefs-info: Filter must be a single name: a/b\n");
+  EXPECT_EQ(run({tool("composefs-dump"), image_}).err.substr(0, 45),
+            "composefs-dump: No destination path specified");
+}
+
+// measure-file agrees with fsverity-utils (the kernel's algorithm), the empty file included.
+TEST(MeasureFile, MatchesFsverityDigest) {
+  CFS_REQUIRE(run({"fsverity", "--version"}).status == 0, "fsverity (fsverity package) is not installed");
+  test::TempDir tmp;
+  for (std::size_t size : {0ul, 1ul, 4095ul, 4096ul, 4097ul, 1ul << 20, (33ul << 20) + 1}) {
+    auto f = tmp / ("f" + std::to_string(size));
+    std::string data(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) data[i] = static_cast<char>((i * 7919) >> 3);
+    test::write_file(f, data);
+    auto ours = run({tool("composefs-info"), "measure-file", f.string()});
+    auto ref = run({"fsverity", "digest", "--compact", f.string()});
+    ASSERT_EQ(ours.status, 0) << ours.err;
+    EXPECT_EQ(ours.out, ref.out) << "size " << size;
+  }
+  auto r = run({tool("composefs-info"), "measure-file", "/nonexistent"});
+  EXPECT_EQ(r.err, "composefs-info: Failed to open '/nonexistent': No such file or directory\n");
+}
+
+}  // namespace
+}  // namespace cfs
