@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what building and testing composefs-cpp needs (Debian 12), then configures and
+# builds into build/. Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packages=(build-essential cmake pkg-config clang libclang-rt-14-dev libgtest-dev libssl-dev
+          zlib1g-dev erofs-utils fsverity python3 kmod util-linux)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  echo "== installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"
