@@ -78,6 +78,8 @@ set(CMAKE_DEPEND_INFO_FILES
   "lib/CMakeFiles/cfs_dump.dir/DependInfo.cmake"
   "lib/CMakeFiles/cfs_writer.dir/DependInfo.cmake"
   "lib/CMakeFiles/cfs_reader.dir/DependInfo.cmake"
+  "lib/CMakeFiles/cfs_store.dir/DependInfo.cmake"
+  "lib/CMakeFiles/cfs_fsbuild.dir/DependInfo.cmake"
   "tools/CMakeFiles/cfs_cli.dir/DependInfo.cmake"
   "tools/CMakeFiles/cfs_tool_mkcomposefs.dir/DependInfo.cmake"
   "tools/CMakeFiles/mkcomposefs.dir/DependInfo.cmake"
@@ -90,4 +92,6 @@ set(CMAKE_DEPEND_INFO_FILES
   "tests/CMakeFiles/compat_tests.dir/DependInfo.cmake"
   "tests/CMakeFiles/tool_tests.dir/DependInfo.cmake"
   "tests/CMakeFiles/integration_tests.dir/DependInfo.cmake"
+  "fuzz/CMakeFiles/replay_image.dir/DependInfo.cmake"
+  "fuzz/CMakeFiles/replay_dump.dir/DependInfo.cmake"
   )

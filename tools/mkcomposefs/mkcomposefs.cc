@@ -5,15 +5,20 @@
 #include <getopt.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "base/error.h"
 #include "base/file_io.h"
 #include "common/cli.h"
 #include "dump/parse.h"
+#include "fsbuild/digests.h"
+#include "fsbuild/scan.h"
+#include "store/store.h"
 #include "verity/fsverity.h"
 #include "writer/writer.h"
 
@@ -66,8 +71,53 @@ struct Args {
   bool print_digest = false;
   bool print_digest_only = false;
   std::optional<std::uint32_t> min_version, max_version;
+  std::string digest_store;
+  fsbuild::ScanOptions scan;
+  unsigned threads = std::max(1U, std::thread::hardware_concurrency());
   std::string source, image;
 };
+
+int tree_from_dump(const Args& args, tree::Tree& tree) {
+  try {
+    MappedFile input;
+    try {
+      input = cli::load_input(args.source);
+    } catch (const Error& e) {
+      cli::error(kProg, "open `" + args.source + "`: " + e.what());
+      return 1;
+    }
+    dump::ParseOptions popts;
+    popts.strict = std::getenv("CFS_PARSE_STRICT") != nullptr;
+    auto bytes = input.bytes();
+    tree = dump::parse({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, popts);
+  } catch (const Error& e) {
+    cli::error(kProg, e.what());
+    return 1;
+  }
+  return 0;
+}
+
+int tree_from_directory(const Args& args, tree::Tree& tree) {
+  try {
+    tree = fsbuild::scan(args.source, args.scan);
+  } catch (const Error& e) {
+    if (e.code() == ENOTDIR && std::string(e.what()) == "Not a directory") {
+      cli::error(kProg, "cannot write file: Not a directory");
+    } else {
+      cli::error(kProg, std::string("error accessing ") + e.what());
+    }
+    return 1;
+  }
+  try {
+    std::optional<store::ObjectStore> store;
+    if (!args.digest_store.empty()) store.emplace(args.digest_store);
+    fsbuild::hash_files(tree, args.source, args.threads, store ? &*store : nullptr);
+  } catch (const Error& e) {
+    cli::error(kProg, std::string(args.digest_store.empty() ? "error computing digest: " : "cannot fill store: ") + e.what());
+    return 1;
+  }
+  return 0;
+}
 
 enum Opt { kFromFile = 256, kPrintDigest, kPrintDigestOnly, kMinVersion, kMaxVersion, kVersionOpt,
            kDigestStore, kUseEpoch, kSkipDevices, kSkipXattrs, kUserXattrs, kThreads, kHelp };
@@ -125,10 +175,14 @@ int mkcomposefs_main(int argc, char** argv) {
           cli::error(kProg, std::string("Invalid threads count ") + optarg);
           return 1;
         }
+        args.threads = *n;
         break;
       }
-      case kDigestStore: case kUseEpoch: case kSkipDevices: case kSkipXattrs: case kUserXattrs:
-        break;
+      case kDigestStore: args.digest_store = optarg; break;
+      case kUseEpoch: args.scan.use_epoch = true; break;
+      case kSkipDevices: args.scan.skip_devices = true; break;
+      case kSkipXattrs: args.scan.skip_xattrs = true; break;
+      case kUserXattrs: args.scan.user_xattrs = true; break;
       case kHelp:
         usage(argv[0]);
         return 0;
@@ -151,10 +205,6 @@ int mkcomposefs_main(int argc, char** argv) {
     cli::error(kProg, "stdout is a tty.  Refusing to use it");
     return 1;
   }
-  if (!args.from_file) {
-    cli::error(kProg, "building from a directory is not supported yet; use --from-file");
-    return 1;
-  }
 
   writer::Options wopts;
   if (args.min_version || args.max_version) {
@@ -173,22 +223,8 @@ int mkcomposefs_main(int argc, char** argv) {
   }
 
   tree::Tree tree;
-  try {
-    MappedFile input;
-    try {
-      input = cli::load_input(args.source);
-    } catch (const Error& e) {
-      cli::error(kProg, "open `" + args.source + "`: " + e.what());
-      return 1;
-    }
-    dump::ParseOptions popts;
-    popts.strict = std::getenv("CFS_PARSE_STRICT") != nullptr;
-    auto bytes = input.bytes();
-    tree = dump::parse({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, popts);
-  } catch (const Error& e) {
-    cli::error(kProg, e.what());
-    return 1;
-  }
+  int status = args.from_file ? tree_from_dump(args, tree) : tree_from_directory(args, tree);
+  if (status != 0) return status;
 
   verity::Hasher hasher;
   try {

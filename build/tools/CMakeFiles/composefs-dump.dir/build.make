@@ -97,8 +97,10 @@ tools/composefs-dump: tools/libcfs_cli.a
 tools/composefs-dump: lib/libcfs_dump.a
 tools/composefs-dump: lib/libcfs_writer.a
 tools/composefs-dump: lib/libcfs_reader.a
-tools/composefs-dump: lib/libcfs_tree.a
 tools/composefs-dump: lib/libcfs_format.a
+tools/composefs-dump: lib/libcfs_fsbuild.a
+tools/composefs-dump: lib/libcfs_tree.a
+tools/composefs-dump: lib/libcfs_store.a
 tools/composefs-dump: lib/libcfs_verity.a
 tools/composefs-dump: lib/libcfs_base.a
 tools/composefs-dump: /usr/lib/x86_64-linux-gnu/libcrypto.so

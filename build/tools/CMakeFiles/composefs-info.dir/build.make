@@ -97,8 +97,10 @@ tools/composefs-info: tools/libcfs_cli.a
 tools/composefs-info: lib/libcfs_dump.a
 tools/composefs-info: lib/libcfs_writer.a
 tools/composefs-info: lib/libcfs_reader.a
-tools/composefs-info: lib/libcfs_tree.a
 tools/composefs-info: lib/libcfs_format.a
+tools/composefs-info: lib/libcfs_fsbuild.a
+tools/composefs-info: lib/libcfs_tree.a
+tools/composefs-info: lib/libcfs_store.a
 tools/composefs-info: lib/libcfs_verity.a
 tools/composefs-info: lib/libcfs_base.a
 tools/composefs-info: /usr/lib/x86_64-linux-gnu/libcrypto.so

@@ -18,8 +18,10 @@ set(CMAKE_TARGET_LINKED_INFO_FILES
   "/work/main/build/lib/CMakeFiles/cfs_dump.dir/DependInfo.cmake"
   "/work/main/build/lib/CMakeFiles/cfs_writer.dir/DependInfo.cmake"
   "/work/main/build/lib/CMakeFiles/cfs_reader.dir/DependInfo.cmake"
-  "/work/main/build/lib/CMakeFiles/cfs_tree.dir/DependInfo.cmake"
   "/work/main/build/lib/CMakeFiles/cfs_format.dir/DependInfo.cmake"
+  "/work/main/build/lib/CMakeFiles/cfs_fsbuild.dir/DependInfo.cmake"
+  "/work/main/build/lib/CMakeFiles/cfs_tree.dir/DependInfo.cmake"
+  "/work/main/build/lib/CMakeFiles/cfs_store.dir/DependInfo.cmake"
   "/work/main/build/lib/CMakeFiles/cfs_verity.dir/DependInfo.cmake"
   "/work/main/build/lib/CMakeFiles/cfs_base.dir/DependInfo.cmake"
   )

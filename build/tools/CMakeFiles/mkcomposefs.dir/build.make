@@ -97,8 +97,10 @@ tools/mkcomposefs: tools/libcfs_cli.a
 tools/mkcomposefs: lib/libcfs_dump.a
 tools/mkcomposefs: lib/libcfs_writer.a
 tools/mkcomposefs: lib/libcfs_reader.a
-tools/mkcomposefs: lib/libcfs_tree.a
 tools/mkcomposefs: lib/libcfs_format.a
+tools/mkcomposefs: lib/libcfs_fsbuild.a
+tools/mkcomposefs: lib/libcfs_tree.a
+tools/mkcomposefs: lib/libcfs_store.a
 tools/mkcomposefs: lib/libcfs_verity.a
 tools/mkcomposefs: lib/libcfs_base.a
 tools/mkcomposefs: /usr/lib/x86_64-linux-gnu/libcrypto.so

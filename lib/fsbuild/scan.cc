@@ -1,0 +1,162 @@
+#include "fsbuild/scan.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "tree/xattr_budget.h"
+#include "verity/measure.h"
+
+namespace cfs::fsbuild {
+namespace {
+
+constexpr std::uint64_t kInlineMax = 64;  // upstream's recommended inline content size
+constexpr std::size_t kMaxPath = 4095;
+
+class Scanner {
+ public:
+  Scanner(const std::string& source, const ScanOptions& options)
+      : source_(source), options_(options) {}
+
+  tree::Tree run() {
+    struct stat st {};
+    if (::lstat(source_.c_str(), &st) != 0) fail(errno, source_);
+    if (!S_ISDIR(st.st_mode)) throw Error(ENOTDIR, "Not a directory");
+    tree::Node* root = tree_.new_node();
+    tree_.set_root(root);
+    UniqueFd fd(::open(source_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) fail(errno, source_);
+    fill(*root, st, fd.get(), nullptr, source_);
+    scan_dir(*root, fd.get(), source_);
+    return std::move(tree_);
+  }
+
+ private:
+  [[noreturn]] static void fail(int err, const std::string& path) { throw_errno(err, path); }
+
+  void scan_dir(tree::Node& dir, int dir_fd, const std::string& path) {
+    int dup_fd = ::dup(dir_fd);
+    if (dup_fd < 0) fail(errno, path);
+    DIR* d = ::fdopendir(dup_fd);
+    if (d == nullptr) {
+      ::close(dup_fd);
+      fail(errno, path);
+    }
+    std::vector<std::string> names;
+    errno = 0;
+    while (dirent* e = ::readdir(d)) {
+      std::string_view n = e->d_name;
+      if (n != "." && n != "..") names.emplace_back(n);
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err != 0) fail(err, path);
+    std::sort(names.begin(), names.end());  // children sorted: appends are O(1)
+    for (const std::string& name : names) {
+      std::string child_path = path + "/" + name;
+      struct stat st {};
+      if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) fail(errno, child_path);
+      if (options_.skip_devices && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) continue;
+      tree::Node* node = tree_.new_node();
+      node->name = name;
+      if (S_ISDIR(st.st_mode)) {
+        UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+        if (!fd) fail(errno, child_path);
+        fill(*node, st, fd.get(), nullptr, child_path);
+        tree_.add_child(&dir, node);
+        scan_dir(*node, fd.get(), child_path);
+      } else {
+        fill(*node, st, dir_fd, name.c_str(), child_path);
+        tree_.add_child(&dir, node);
+      }
+    }
+  }
+
+  // `fd` is the entry itself (name == nullptr) or its directory.
+  void fill(tree::Node& n, const struct stat& st, int fd, const char* name, const std::string& path) {
+    n.mode = st.st_mode;
+    n.uid = st.st_uid;
+    n.gid = st.st_gid;
+    n.nlink = 1;
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) n.rdev = st.st_rdev;
+    if (!options_.use_epoch) {
+      n.mtime_sec = st.st_mtim.tv_sec;
+      n.mtime_nsec = static_cast<std::uint32_t>(st.st_mtim.tv_nsec);
+    }
+    if (S_ISREG(st.st_mode)) n.size = static_cast<std::uint64_t>(st.st_size);
+    if (S_ISLNK(st.st_mode)) {
+      char buf[kMaxPath + 2];
+      ssize_t len = ::readlinkat(fd, name, buf, sizeof buf);
+      if (len < 0) fail(errno, path);
+      if (len == 0 || static_cast<std::size_t>(len) > kMaxPath) fail(ENAMETOOLONG, path);
+      n.payload.assign(buf, static_cast<std::size_t>(len));
+      n.size = n.payload.size();
+    }
+    if (!options_.skip_xattrs) read_xattrs(n, fd, name, path);
+  }
+
+  void read_xattrs(tree::Node& n, int fd, const char* name, const std::string& path) {
+    UniqueFd pfd;
+    if (name != nullptr) {
+      pfd.reset(::openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+      if (!pfd) fail(errno, path);
+      fd = pfd.get();
+    }
+    // Following /proc/self/fd/N reaches the file itself, symlinks included (O_PATH fd).
+    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    std::vector<char> list(4096);
+    ssize_t len;
+    while ((len = ::listxattr(proc.c_str(), list.data(), list.size())) < 0 && errno == ERANGE) {
+      list.resize(list.size() * 4);
+    }
+    if (len < 0) {
+      if (errno == ENOTSUP) return;
+      fail(errno, path);
+    }
+    std::uint64_t budget = 0;
+    for (ssize_t i = 0; i < len; i += static_cast<ssize_t>(std::strlen(list.data() + i)) + 1) {
+      std::string key = list.data() + i;
+      if (options_.user_xattrs && !key.starts_with("user.")) continue;
+      std::string value(256, '\0');
+      ssize_t vlen;
+      while ((vlen = ::getxattr(proc.c_str(), key.c_str(), value.data(), value.size())) < 0 &&
+             errno == ERANGE) {
+        value.resize(value.size() * 4 < 65536 ? value.size() * 4 : 65536);
+      }
+      if (vlen < 0) {
+        if (errno == ENODATA) continue;  // removed meanwhile, or unreadable user.* on a symlink
+        fail(errno, path);
+      }
+      value.resize(static_cast<std::size_t>(vlen));
+      if (key.size() > 255 ||
+          !tree::set_xattr_budgeted(n.xattrs, budget, std::move(key), std::move(value))) {
+        fail(ERANGE, path);
+      }
+    }
+  }
+
+  std::string source_;
+  ScanOptions options_;
+  tree::Tree tree_;
+};
+
+}  // namespace
+
+tree::Tree scan(const std::string& source, const ScanOptions& options) {
+  if (options.skip_xattrs && options.user_xattrs) throw_errno(EINVAL, source);
+  return Scanner(source, options).run();
+}
+
+std::string source_path(const std::string& source, const tree::Node& node) {
+  return node.parent == nullptr ? source : source + node.path();
+}
+
+}  // namespace cfs::fsbuild
