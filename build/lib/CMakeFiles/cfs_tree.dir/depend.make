@@ -1,2 +1,0 @@
-# Empty dependencies file for cfs_tree.
-# This may be replaced when dependencies are built.

@@ -1,2 +1,0 @@
-# Empty dependencies file for cfs_verity.
-# This may be replaced when dependencies are built.

@@ -1,2 +1,0 @@
-# Empty dependencies file for cfs_writer.
-# This may be replaced when dependencies are built.

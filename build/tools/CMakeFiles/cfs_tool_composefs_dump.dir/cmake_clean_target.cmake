@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libcfs_tool_composefs_dump.a"
-)

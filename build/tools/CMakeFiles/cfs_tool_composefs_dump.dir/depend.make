@@ -1,2 +1,0 @@
-# Empty dependencies file for cfs_tool_composefs_dump.
-# This may be replaced when dependencies are built.
