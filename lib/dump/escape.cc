@@ -15,9 +15,12 @@ int hex_digit(char c) {
 }  // namespace
 
 std::string unescape(std::string_view field) {
+  std::size_t first = field.find('\\');
+  if (first == std::string_view::npos) return std::string(field);
   std::string out;
   out.reserve(field.size());
-  for (std::size_t i = 0; i < field.size(); ++i) {
+  out.append(field.substr(0, first));
+  for (std::size_t i = first; i < field.size(); ++i) {
     char c = field[i];
     if (c != '\\') {
       out += c;

@@ -27,6 +27,7 @@ struct Inode {
   std::vector<tree::Xattr> xattrs;  // final set, sorted by name after preparation
 
   // Layout results.
+  std::vector<std::uint32_t> shared_index;  // per xattr: its shared-table index (transient)
   std::vector<std::uint32_t> shared_refs;  // indexes into Plan::shared, in name order
   std::vector<std::uint32_t> inline_xattrs;  // indexes into xattrs
   std::uint32_t xsize = 0;

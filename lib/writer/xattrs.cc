@@ -1,7 +1,7 @@
 // image-format.md §5: which (name, value) pairs go to the shared table, and in which order.
 #include <algorithm>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 #include "format/erofs.h"
 #include "format/xattr_name.h"
@@ -10,20 +10,22 @@
 namespace cfs::writer {
 namespace {
 
-std::string pair_key(const tree::Xattr& x) {
-  std::string key;
-  key.reserve(x.name.size() + 1 + x.value.size());
-  key += x.name;
-  key += '\0';  // names never contain NUL, so the key is unambiguous
-  key += x.value;
-  return key;
+struct XattrUse {
+  const tree::Xattr* x;
+  std::uint32_t inode;
+  std::uint32_t index;  // within the inode's sorted xattrs
+};
+
+// Ascending (name, value length, value): equal pairs become neighbours, and the shared table's
+// order (all three descending, image-format.md §5) is exactly the reverse.
+bool ascending(const XattrUse& a, const XattrUse& b) {
+  if (int c = a.x->name.compare(b.x->name); c != 0) return c < 0;
+  if (a.x->value.size() != b.x->value.size()) return a.x->value.size() < b.x->value.size();
+  return a.x->value < b.x->value;
 }
 
-// Table order: name descending, then longer value first, then value bytes descending.
-bool table_before(const tree::Xattr* a, const tree::Xattr* b) {
-  if (a->name != b->name) return a->name > b->name;
-  if (a->value.size() != b->value.size()) return a->value.size() > b->value.size();
-  return a->value > b->value;
+bool same_pair(const XattrUse& a, const XattrUse& b) {
+  return a.x->name == b.x->name && a.x->value == b.x->value;
 }
 
 }  // namespace
@@ -34,41 +36,50 @@ std::uint32_t xattr_entry_size(const tree::Xattr& x) {
 }
 
 void choose_shared_xattrs(Plan& plan) {
-  struct Use {
-    std::uint32_t count = 0;
-    const tree::Xattr* first = nullptr;
-    std::uint32_t index = 0;
-  };
-  std::unordered_map<std::string, Use> uses;
-  for (const Inode& in : plan.inodes) {
-    for (const tree::Xattr& x : in.xattrs) {
-      Use& u = uses[pair_key(x)];
-      if (u.count++ == 0) u.first = &x;
+  std::vector<XattrUse> uses;
+  for (std::uint32_t i = 0; i < plan.inodes.size(); ++i) {
+    const auto& xs = plan.inodes[i].xattrs;
+    for (std::uint32_t j = 0; j < xs.size(); ++j) uses.push_back({&xs[j], i, j});
+  }
+  std::sort(uses.begin(), uses.end(), ascending);
+
+  // Runs of equal pairs used by two or more inodes are shared; number them from the end.
+  constexpr std::uint32_t kNotShared = UINT32_MAX;
+  std::vector<std::uint32_t> run_shared;  // per shared run in ascending order: its first use
+  for (std::size_t a = 0, b; a < uses.size(); a = b) {
+    for (b = a + 1; b < uses.size() && same_pair(uses[a], uses[b]);) ++b;
+    if (b - a >= 2) run_shared.push_back(static_cast<std::uint32_t>(a));
+  }
+  auto count = static_cast<std::uint32_t>(run_shared.size());
+  for (std::uint32_t k = count; k-- > 0;) {
+    const tree::Xattr* x = uses[run_shared[k]].x;
+    plan.shared.push_back(x);
+    plan.shared_offsets.push_back(plan.shared_size);
+    plan.shared_size += xattr_entry_size(*x);
+  }
+  for (Inode& in : plan.inodes) in.shared_index.assign(in.xattrs.size(), kNotShared);
+  for (std::uint32_t k = 0; k < count; ++k) {
+    std::size_t a = run_shared[k];
+    for (std::size_t b = a; b < uses.size() && same_pair(uses[a], uses[b]); ++b) {
+      plan.inodes[uses[b].inode].shared_index[uses[b].index] = count - 1 - k;
     }
   }
-  for (const auto& [key, use] : uses) {
-    if (use.count >= 2) plan.shared.push_back(use.first);
-  }
-  std::sort(plan.shared.begin(), plan.shared.end(), table_before);
-  std::unordered_map<std::string, std::uint32_t> shared_index;
-  for (std::uint32_t i = 0; i < plan.shared.size(); ++i) {
-    plan.shared_offsets.push_back(plan.shared_size);
-    plan.shared_size += xattr_entry_size(*plan.shared[i]);
-    shared_index.emplace(pair_key(*plan.shared[i]), i);
-  }
+
   for (Inode& in : plan.inodes) {
     if (in.xattrs.empty()) continue;
     std::uint32_t xsize = 12;
     for (std::uint32_t i = 0; i < in.xattrs.size(); ++i) {
-      auto it = plan.shared.empty() ? shared_index.end() : shared_index.find(pair_key(in.xattrs[i]));
-      if (it != shared_index.end() && in.shared_refs.size() < format::kMaxSharedXattrRefs) {
-        in.shared_refs.push_back(it->second);
+      std::uint32_t shared = in.shared_index[i];
+      if (shared != kNotShared && in.shared_refs.size() < format::kMaxSharedXattrRefs) {
+        in.shared_refs.push_back(shared);
         xsize += 4;
       } else {
         in.inline_xattrs.push_back(i);
         xsize += xattr_entry_size(in.xattrs[i]);
       }
     }
+    in.shared_index.clear();
+    in.shared_index.shrink_to_fit();
     in.xsize = xsize;
   }
 }
