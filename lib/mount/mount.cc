@@ -1,0 +1,256 @@
+#include "mount/mount.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/digest.h"
+#include "base/error.h"
+#include "base/file_io.h"
+#include "base/unique_fd.h"
+#include "format/erofs.h"
+#include "mount/loop.h"
+#include "mount/syscalls.h"
+#include "verity/measure.h"
+
+namespace cfs::mount {
+namespace {
+
+[[noreturn]] void fail(int err, const std::string& reason = {}) {
+  throw Error(err, reason.empty() ? std::strerror(err) : reason);
+}
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+// Hex -> bytes, up to 64 bytes; odd length or a non-hex digit is EINVAL (as upstream).
+std::vector<std::uint8_t> decode_hex(const std::string& hex) {
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0 || hex.size() > 128) fail(EINVAL);
+  std::vector<std::uint8_t> out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    int hi = val(hex[i]), lo = val(hex[i + 1]);
+    if (hi < 0 || lo < 0) fail(EINVAL);
+    out.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
+  }
+  return out;
+}
+
+bool digest_matches(const Digest& actual, const std::vector<std::uint8_t>& expected) {
+  Digest want{};  // a shorter expected digest compares zero-padded, as upstream
+  std::copy_n(expected.begin(), std::min(expected.size(), want.size()), want.begin());
+  return actual == want;
+}
+
+// A sealed in-memory copy of the image: no one can modify it after we measure it.
+UniqueFd sealed_copy(int image_fd) {
+  UniqueFd mem(::memfd_create("composefs-image", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!mem) fail(errno);
+  struct stat st {};
+  if (::fstat(image_fd, &st) != 0) fail(errno);
+  off_t in = 0;
+  while (in < st.st_size) {
+    ssize_t n = ::copy_file_range(image_fd, &in, mem.get(), nullptr, static_cast<std::size_t>(st.st_size - in), 0);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      // Fallback for kernels or files where copy_file_range does not apply.
+      std::vector<std::byte> buf(1 << 20);
+      ssize_t r = ::pread(image_fd, buf.data(), buf.size(), in);
+      if (r <= 0) fail(r < 0 ? errno : EIO);
+      write_all(mem.get(), std::span(buf.data(), static_cast<std::size_t>(r)));
+      in += r;
+    }
+  }
+  if (::fcntl(mem.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    fail(errno);
+  }
+  return mem;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/.composefs.XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) fail(errno);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+    ::rmdir(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  void set_mounted() { mounted_ = true; }
+
+ private:
+  std::string path_;
+  bool mounted_ = false;
+};
+
+void mount_erofs(const std::string& source, const std::string& target, bool acl, int idmap_fd) {
+  UniqueFd fs(sys::fsopen("erofs", FSOPEN_CLOEXEC));
+  if (!fs) {
+    if (errno != ENOSYS) fail(errno);
+    if (idmap_fd >= 0) fail(ENOTSUP);
+    if (::mount(source.c_str(), target.c_str(), "erofs", MS_RDONLY, acl ? nullptr : "noacl") != 0) {
+      fail(errno);
+    }
+    return;
+  }
+  if (sys::fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", source.c_str(), 0) != 0 ||
+      sys::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "ro", nullptr, 0) != 0 ||
+      (!acl && sys::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "noacl", nullptr, 0) != 0) ||
+      sys::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    fail(errno);
+  }
+  UniqueFd mnt(sys::fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY));
+  if (!mnt) fail(errno);
+  if (idmap_fd >= 0) {
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = static_cast<unsigned>(idmap_fd);
+    if (sys::mount_setattr(mnt.get(), "", AT_EMPTY_PATH, &attr) != 0) fail(errno);
+  }
+  if (sys::move_mount(mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    fail(errno);
+  }
+}
+
+// Returns false when the kernel's new overlay API is missing or too old (caller falls back).
+bool mount_overlay_new_api(const std::string& lower, const std::string& target, const Options& o,
+                           bool want_verity) {
+  UniqueFd fs(sys::fsopen("overlay", FSOPEN_CLOEXEC));
+  if (!fs) {
+    if (errno == ENOSYS) return false;
+    fail(errno);
+  }
+  // A kernel that accepts unknown keys does not validate options: use the legacy path.
+  if (sys::fsconfig(fs.get(), FSCONFIG_SET_STRING, "unsupported", "x", 0) == 0) return false;
+  auto set = [&](const char* key, const char* value) {
+    return sys::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value, 0) == 0;
+  };
+  if (!set("source", "composefs") || !set("metacopy", "on") || !set("redirect_dir", "on")) fail(errno);
+  if (want_verity && !set("verity", "require") && o.require_verity) {
+    fail(errno, "Kernel does not support overlayfs verity");
+  }
+  if (!set("lowerdir+", lower.c_str())) {
+    if (errno == EINVAL) return false;
+    fail(errno);
+  }
+  for (const std::string& b : o.basedirs) {
+    if (!set("datadir+", b.c_str())) {
+      if (errno == EINVAL) return false;
+      fail(errno);
+    }
+  }
+  if (!o.upperdir.empty() && (!set("upperdir", o.upperdir.c_str()) || !set("workdir", o.workdir.c_str()))) {
+    if (errno == EINVAL) return false;
+    fail(errno);
+  }
+  if (sys::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    if (errno == EINVAL) return false;
+    fail(errno);
+  }
+  UniqueFd mnt(sys::fsmount(fs.get(), FSMOUNT_CLOEXEC, o.read_only ? MOUNT_ATTR_RDONLY : 0));
+  if (!mnt) fail(errno);
+  if (sys::move_mount(mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    fail(errno);
+  }
+  return true;
+}
+
+std::string escape_commas(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == ',') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+void mount_overlay_legacy(const std::string& lower, const std::string& target, const Options& o) {
+  std::string opts = "metacopy=on,redirect_dir=on,lowerdir=";
+  std::string dataonly = escape_commas(lower), plain = dataonly;
+  for (const std::string& b : o.basedirs) {
+    dataonly += "::" + escape_commas(b);
+    plain += ":" + escape_commas(b);
+  }
+  std::string tail;
+  if (!o.upperdir.empty()) tail += ",upperdir=" + escape_commas(o.upperdir) + ",workdir=" + escape_commas(o.workdir);
+  if (o.require_verity) tail += ",verity=require";
+  unsigned long flags = o.read_only ? MS_RDONLY : 0;
+  if (::mount("composefs", target.c_str(), "overlay", flags | MS_SILENT, (opts + dataonly + tail).c_str()) == 0) {
+    return;
+  }
+  if (errno != EINVAL) fail(errno);
+  // Kernels without data-only layers: the basedirs become ordinary lower layers, hidden
+  // under the opaque root and its 00..ff whiteouts.
+  if (::mount("composefs", target.c_str(), "overlay", flags, (opts + plain + tail).c_str()) != 0) {
+    fail(errno);
+  }
+}
+
+}  // namespace
+
+void mount_image(int image_fd, const std::string& mountpoint, const Options& o) {
+  if (o.basedirs.empty()) fail(EINVAL, "No object dirs specified");
+  if (o.upperdir.empty() != o.workdir.empty()) {
+    fail(EINVAL, "Both workdir and upperdir must be specified if used");
+  }
+  Options opts = o;
+
+  // 1. The image's identity.
+  int source_fd = image_fd;
+  UniqueFd sealed;
+  if (o.digest) {
+    auto expected = decode_hex(*o.digest);
+    std::optional<Digest> actual = verity::kernel_measure(image_fd);
+    // With fs-verity on the image, digest= also makes the kernel check every object (as
+    // upstream). Without it (no fs-verity here at all) only the image itself is verified.
+    if (actual) opts.require_verity = true;
+    if (!actual) {
+      sealed = sealed_copy(image_fd);
+      source_fd = sealed.get();
+      actual = verity::compute_from_fd(source_fd);
+    }
+    if (!expected.empty() && !digest_matches(*actual, expected)) fail(EILSEQ, "Image has wrong fs-verity");
+  }
+
+  bool want_verity = opts.require_verity || opts.try_verity;
+
+  // 2. It must be a composefs image.
+  format::ComposefsHeader header;
+  if (::pread(source_fd, &header, sizeof header, 0) != static_cast<ssize_t>(sizeof header) ||
+      header.magic != format::kComposefsMagic) {
+    fail(EINVAL, "Not a composefs image");
+  }
+  bool acl = header.flags & format::kComposefsFlagHasAcl;
+
+  // 3. EROFS on a private directory; from the file itself, else through a loop device.
+  TempDir tmp;
+  try {
+    mount_erofs(fd_path(source_fd), tmp.path(), acl, o.idmap_userns_fd);
+  } catch (const Error& e) {
+    if (e.code() != ENOTBLK) throw;
+    LoopDevice loop = attach_loop(source_fd);
+    mount_erofs(loop.path, tmp.path(), acl, o.idmap_userns_fd);
+  }
+  tmp.set_mounted();
+
+  // 4. Overlayfs on the mount point; the EROFS mount stays alive inside it. TempDir's
+  // destructor detaches the private mount and removes the directory either way.
+  if (!mount_overlay_new_api(tmp.path(), mountpoint, opts, want_verity)) {
+    mount_overlay_legacy(tmp.path(), mountpoint, opts);
+  }
+}
+
+}  // namespace cfs::mount

@@ -1,0 +1,29 @@
+// Mounting a composefs image with the kernel: EROFS for the metadata, overlayfs on top with
+// the object stores as data-only lower layers (spec: tools.md §4.2). Layer: mount.
+// Errors are Error with a reason fit for "Failed to mount composefs IMAGE: <reason>".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cfs::mount {
+
+struct Options {
+  std::vector<std::string> basedirs;  // object stores, searched in order
+  // Expected fs-verity digest of the image (hex). Checked by the kernel when the image file has
+  // fs-verity; otherwise the image is copied into a sealed memfd, measured there, and mounted
+  // from that copy, so it cannot change between the check and the mount.
+  std::optional<std::string> digest;
+  bool require_verity = false;  // overlay verity=require: every object checked on open
+  bool try_verity = false;      // verity=require where the kernel supports it
+  bool read_only = false;
+  std::string upperdir, workdir;  // a writable overlay on top (both or neither)
+  int idmap_userns_fd = -1;       // idmapped mount of the EROFS layer
+};
+
+// Mounts the image open as `image_fd` on `mountpoint`. Nothing is left mounted or attached
+// (temporary mounts, loop devices, directories) if it fails.
+void mount_image(int image_fd, const std::string& mountpoint, const Options& options);
+
+}  // namespace cfs::mount

@@ -1,0 +1,312 @@
+// mount.composefs with the kernel (EROFS + overlayfs): the mounted tree equals the source,
+// digest= verifies the image, upper layers take writes, nothing leaks, page cache is shared.
+// Needs root, EROFS and overlayfs.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "support/support.h"
+
+namespace cfs {
+namespace {
+
+namespace fs = test::fs;
+using test::run;
+using test::tool;
+
+bool kernel_has(const char* fs_name) {
+  std::ifstream f("/proc/filesystems");
+  std::string all((std::istreambuf_iterator<char>(f)), {});
+  return all.find(fs_name) != std::string::npos || run({"modprobe", fs_name}).status == 0;
+}
+
+#define REQUIRE_MOUNTS()                                                  \
+  CFS_REQUIRE(::geteuid() == 0, "kernel mounts need root");               \
+  CFS_REQUIRE(kernel_has("erofs"), "the kernel has no EROFS");            \
+  CFS_REQUIRE(kernel_has("overlay"), "the kernel has no overlayfs")
+
+std::map<std::string, std::string> xattrs_of(const std::string& path) {
+  std::map<std::string, std::string> out;
+  char names[65536];
+  ssize_t n = ::llistxattr(path.c_str(), names, sizeof names);
+  for (ssize_t i = 0; i < n; i += std::strlen(names + i) + 1) {
+    std::string v(65536, '\0');
+    ssize_t len = ::lgetxattr(path.c_str(), names + i, v.data(), v.size());
+    out[names + i] = len < 0 ? "<unreadable>" : v.substr(0, len);
+  }
+  return out;
+}
+
+// Every path below `root` (relative), without following symlinks.
+void walk(const fs::path& root, const fs::path& rel, std::vector<std::string>& out) {
+  for (const auto& e : fs::directory_iterator(root / rel)) {
+    fs::path r = rel / e.path().filename();
+    out.push_back(r.string());
+    if (fs::symlink_status(e.path()).type() == fs::file_type::directory) walk(root, r, out);
+  }
+}
+
+std::vector<std::string> entries_below(const fs::path& root) {
+  std::vector<std::string> out;
+  walk(root, "", out);
+  return out;
+}
+
+// Compares every entry below `a` and `b`: type, mode, owner, mtime (ns), size, rdev, symlink
+// target, xattrs and file contents. Returns the number of entries compared.
+int compare_trees(const fs::path& a, const fs::path& b) {
+  int n = 0;
+  auto listed_b = entries_below(b);
+  std::set<std::string> seen_b(listed_b.begin(), listed_b.end());
+  for (const std::string& rel : entries_below(a)) {
+    std::string pa = (a / rel).string(), pb = (b / rel).string();
+    EXPECT_EQ(seen_b.erase(rel), 1u) << "missing in mount: " << rel;
+    struct stat sa {}, sb {};
+    if (::lstat(pb.c_str(), &sb) != 0) continue;
+    ::lstat(pa.c_str(), &sa);
+    EXPECT_EQ(sa.st_mode, sb.st_mode) << rel;
+    EXPECT_EQ(sa.st_uid, sb.st_uid) << rel;
+    EXPECT_EQ(sa.st_gid, sb.st_gid) << rel;
+    EXPECT_EQ(sa.st_mtim.tv_sec, sb.st_mtim.tv_sec) << rel;
+    EXPECT_EQ(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec) << rel;
+    if (!S_ISDIR(sa.st_mode)) EXPECT_EQ(sa.st_size, sb.st_size) << rel;
+    if (S_ISCHR(sa.st_mode) || S_ISBLK(sa.st_mode)) EXPECT_EQ(sa.st_rdev, sb.st_rdev) << rel;
+    if (S_ISLNK(sa.st_mode)) EXPECT_EQ(fs::read_symlink(pa), fs::read_symlink(pb)) << rel;
+    if (S_ISDIR(sa.st_mode)) EXPECT_EQ(sa.st_nlink, sb.st_nlink) << rel;
+    if (S_ISREG(sa.st_mode)) EXPECT_TRUE(test::read_file(pa) == test::read_file(pb)) << "content of " << rel;
+    EXPECT_EQ(xattrs_of(pa), xattrs_of(pb)) << rel;
+    ++n;
+  }
+  EXPECT_TRUE(seen_b.empty()) << "extra in mount: " << *seen_b.begin();
+  return n;
+}
+
+class Mounted {
+ public:
+  explicit Mounted(fs::path dir) : dir_(std::move(dir)) {}
+  ~Mounted() { ::umount2(dir_.c_str(), MNT_DETACH); }
+
+ private:
+  fs::path dir_;
+};
+
+struct Built {
+  fs::path src, store, image;
+};
+
+Built build_tree(const test::TempDir& tmp, const std::string& seed, const std::string& scale = "1") {
+  auto dir = test::vectors_dir();
+  Built b{tmp / "src", tmp / "store", tmp / "image.cfs"};
+  auto r = run({"python3", (*dir / "generated" / "gen_tree.py").string(), seed, b.src.string(), scale});
+  EXPECT_EQ(r.status, 0) << r.err;
+  r = run({tool("mkcomposefs"), "--digest-store=" + b.store.string(), b.src.string(), b.image.string()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  return b;
+}
+
+std::string mounts_snapshot() {
+  std::ifstream f("/proc/self/mountinfo");
+  return std::string((std::istreambuf_iterator<char>(f)), {});
+}
+
+TEST(MountComposefs, GeneratedTreeEqualsSource) {
+  REQUIRE_MOUNTS();
+  CFS_REQUIRE_VECTORS(dir);
+  test::TempDir tmp;
+  Built b = build_tree(tmp, "101", "2");
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  auto r = run({tool("mount.composefs"), "-o", "ro,basedir=" + b.store.string(), b.image.string(), mnt.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  {
+    Mounted m(mnt);
+    EXPECT_GT(compare_trees(b.src, mnt), 1000);
+  }
+  // The same with the objects split over two stores.
+  auto a = tmp / "storeA", c = tmp / "storeB";
+  int i = 0;
+  for (const auto& e : fs::recursive_directory_iterator(b.store)) {
+    if (!e.is_regular_file()) continue;
+    auto rel = fs::relative(e.path(), b.store);
+    auto dest = (i++ % 2 ? a : c) / rel;
+    fs::create_directories(dest.parent_path());
+    fs::copy_file(e.path(), dest);
+  }
+  r = run({tool("mount.composefs"), "-o", "basedir=" + a.string() + ":" + c.string(), b.image.string(), mnt.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  Mounted m(mnt);
+  EXPECT_GT(compare_trees(b.src, mnt), 1000);
+}
+
+TEST(MountComposefs, ThroughMountCommand) {
+  REQUIRE_MOUNTS();
+  CFS_REQUIRE_VECTORS(dir);
+  CFS_REQUIRE(fs::exists("/sbin/mount.composefs"), "mount.composefs is not installed in /sbin");
+  test::TempDir tmp;
+  Built b = build_tree(tmp, "102");
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  auto r = run({"mount", "-t", "composefs", b.image.string(), "-o", "basedir=" + b.store.string(), mnt.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  Mounted m(mnt);
+  EXPECT_GT(compare_trees(b.src, mnt), 50);
+}
+
+TEST(MountComposefs, DigestIsVerified) {
+  REQUIRE_MOUNTS();
+  CFS_REQUIRE_VECTORS(dir);
+  test::TempDir tmp;
+  Built b = build_tree(tmp, "103");
+  auto digest = run({tool("mkcomposefs"), "--print-digest-only", b.src.string()}).out;
+  ASSERT_EQ(digest.size(), 65u);
+  digest.pop_back();
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  auto before = mounts_snapshot();
+  std::string wrong = digest;
+  wrong[0] = wrong[0] == '0' ? '1' : '0';
+  auto r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",digest=" + wrong, b.image.string(), mnt.string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("Image has wrong fs-verity"), std::string::npos) << r.err;
+  EXPECT_EQ(mounts_snapshot(), before);
+  r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",digest=" + digest, b.image.string(), mnt.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  {
+    Mounted m(mnt);
+    EXPECT_GT(compare_trees(b.src, mnt), 50);
+  }
+  // The image changed after its digest was taken: refused.
+  {
+    std::fstream f(b.image, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('\x01');
+  }
+  r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",digest=" + digest, b.image.string(), mnt.string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(mounts_snapshot(), before);
+  r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",digest=zz", b.image.string(), mnt.string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "mount.composefs: Failed to mount composefs " + b.image.string() + ": Invalid argument\n");
+}
+
+TEST(MountComposefs, UpperDirTakesWrites) {
+  REQUIRE_MOUNTS();
+  CFS_REQUIRE_VECTORS(dir);
+  test::TempDir tmp;
+  Built b = build_tree(tmp, "101");
+  auto image_sha = test::sha256_hex(test::read_file(b.image));
+  auto store_list = run({"sh", "-c", "cd " + b.store.string() + " && find . -type f | sort | xargs sha256sum"}).out;
+  auto mnt = tmp / "mnt", upper = tmp / "upper", work = tmp / "work";
+  for (const auto& d : {mnt, upper, work}) fs::create_directory(d);
+  auto r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",upperdir=" + upper.string() + ",workdir=" + work.string(), b.image.string(), mnt.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  {
+    Mounted m(mnt);
+    test::write_file(mnt / "new-file", "written through the mount");
+    // Overwrite an existing file that lives in the store.
+    for (const std::string& rel : entries_below(b.src)) {
+      auto st = fs::symlink_status(b.src / rel);
+      if (st.type() == fs::file_type::regular && fs::file_size(b.src / rel) > 100) {
+        test::write_file(mnt / rel, "changed");
+        EXPECT_EQ(test::read_file(upper / rel), "changed");
+        break;
+      }
+    }
+  }
+  EXPECT_EQ(test::read_file(upper / "new-file"), "written through the mount");
+  EXPECT_EQ(test::sha256_hex(test::read_file(b.image)), image_sha);
+  EXPECT_EQ(run({"sh", "-c", "cd " + b.store.string() + " && find . -type f | sort | xargs sha256sum"}).out, store_list);
+  r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",upperdir=" + upper.string(), b.image.string(), mnt.string()});
+  EXPECT_EQ(r.err, "mount.composefs: Both workdir and upperdir must be specified if used\n");
+}
+
+TEST(MountComposefs, RepeatedCyclesLeaveNothingBehind) {
+  REQUIRE_MOUNTS();
+  CFS_REQUIRE_VECTORS(dir);
+  test::TempDir tmp;
+  Built b = build_tree(tmp, "102");
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  auto loops_before = run({"losetup", "-a"}).out;
+  auto mounts_before = mounts_snapshot();
+  auto tmp_entries = [] {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator("/tmp")) n += e.path().filename().string().starts_with(".composefs.");
+    return n;
+  };
+  int tmp_before = tmp_entries();
+  for (int i = 0; i < 100; ++i) {
+    bool fail = i % 4 == 3;
+    auto opts = "basedir=" + b.store.string() + (fail ? ",digest=" + std::string(64, 'a') : "");
+    auto r = run({tool("mount.composefs"), "-o", opts, b.image.string(), mnt.string()});
+    ASSERT_EQ(r.status, fail ? 1 : 0) << i << ": " << r.err;
+    if (!fail) {
+      ASSERT_EQ(::umount2(mnt.c_str(), 0), 0) << std::strerror(errno);
+    }
+  }
+  EXPECT_EQ(run({"losetup", "-a"}).out, loops_before);
+  EXPECT_EQ(mounts_snapshot(), mounts_before);
+  EXPECT_EQ(tmp_entries(), tmp_before);
+}
+
+long cached_kib() {
+  std::ifstream f("/proc/meminfo");
+  std::string key;
+  long value;
+  std::string unit;
+  while (f >> key >> value >> unit) {
+    if (key == "Cached:") return value;
+  }
+  return -1;
+}
+
+// Two different images sharing one 256 MiB object: its pages are cached once.
+TEST(MountComposefs, SharedObjectIsCachedOnce) {
+  REQUIRE_MOUNTS();
+  test::TempDir tmp;
+  auto src1 = tmp / "src1", src2 = tmp / "src2", store = tmp / "store";
+  fs::create_directories(src1);
+  fs::create_directories(src2);
+  std::string big(256 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>(i >> 12);
+  test::write_file(src1 / "big", big);
+  test::write_file(src2 / "big", big);
+  test::write_file(src2 / "other", "the images differ");
+  big.clear();
+  big.shrink_to_fit();
+  for (const auto& [src, img] : {std::pair(src1, "1.cfs"), std::pair(src2, "2.cfs")}) {
+    auto r = run({tool("mkcomposefs"), "--digest-store=" + store.string(), src.string(), (tmp / img).string()});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  ASSERT_NE(test::read_file(tmp / "1.cfs"), test::read_file(tmp / "2.cfs"));
+  auto m1 = tmp / "m1", m2 = tmp / "m2";
+  fs::create_directory(m1);
+  fs::create_directory(m2);
+  ASSERT_EQ(run({tool("mount.composefs"), "-o", "basedir=" + store.string(), (tmp / "1.cfs").string(), m1.string()}).status, 0);
+  Mounted mm1(m1);
+  ASSERT_EQ(run({tool("mount.composefs"), "-o", "basedir=" + store.string(), (tmp / "2.cfs").string(), m2.string()}).status, 0);
+  Mounted mm2(m2);
+  ::sync();
+  std::ofstream("/proc/sys/vm/drop_caches") << "3\n";
+  long before = cached_kib();
+  auto a = test::read_file(m1 / "big");
+  auto b = test::read_file(m2 / "big");
+  long grown = cached_kib() - before;
+  EXPECT_EQ(a.size(), 256u << 20);
+  EXPECT_TRUE(a == b);
+  RecordProperty("cached_growth_kib", std::to_string(grown));
+  std::cout << "Cached: grew by " << grown / 1024 << " MiB for two reads of a 256 MiB object\n";
+  EXPECT_GT(grown, 200 * 1024);
+  EXPECT_LT(grown, 384 * 1024);
+}
+
+}  // namespace
+}  // namespace cfs

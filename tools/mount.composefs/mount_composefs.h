@@ -1,0 +1,5 @@
+#pragma once
+
+namespace cfs::tools {
+int mount_composefs_main(int argc, char** argv);
+}
