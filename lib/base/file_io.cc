@@ -106,20 +106,41 @@ AtomicOutput::AtomicOutput(const std::string& path) : path_(path) {
     base = path.substr(slash + 1);
   }
   tmp_path_ = dir + "/." + base + ".tmpXXXXXX";
-  int fd = ::mkostemp(tmp_path_.data(), O_CLOEXEC);
-  if (fd < 0) throw_errno(errno);
-  fd_.reset(fd);
-  // mkostemp creates 0600; give the image the mode a plain creat(0644) would, minus umask.
   mode_t mask = ::umask(0);
   ::umask(mask);
-  if (::fchmod(fd, 0644 & ~mask) != 0) throw_errno(errno);
+  // Preferably an unnamed file: even SIGKILL then leaves nothing behind.
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644 & ~mask);
+  if (fd >= 0) {
+    unnamed_ = true;
+  } else {
+    fd = ::mkostemp(tmp_path_.data(), O_CLOEXEC);
+    if (fd < 0) throw_errno(errno);
+    named_ = true;
+  }
+  fd_.reset(fd);
+  if (::fchmod(fd, 0644 & ~mask) != 0) throw_errno(errno);  // as creat(0644) would
 }
 
 AtomicOutput::~AtomicOutput() {
-  if (!committed_ && !to_stdout_ && !tmp_path_.empty()) ::unlink(tmp_path_.c_str());
+  if (!committed_ && named_) ::unlink(tmp_path_.c_str());
 }
 
 void AtomicOutput::commit() {
+  if (!to_stdout_) {
+    if (::fsync(fd_.get()) != 0 && errno != EINVAL) throw_errno(errno);
+    if (unnamed_) {
+      // Give it a temporary name, then rename over the destination (linkat cannot replace).
+      int tmp = ::mkostemp(tmp_path_.data(), O_CLOEXEC);
+      if (tmp < 0) throw_errno(errno);
+      ::close(tmp);
+      ::unlink(tmp_path_.c_str());
+      std::string proc = "/proc/self/fd/" + std::to_string(fd_.get());
+      if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, tmp_path_.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+        throw_errno(errno);
+      }
+      named_ = true;
+    }
+  }
   if (::close(fd_.release()) != 0) throw_errno(errno);  // close first: it may report write errors
   if (!to_stdout_ && ::rename(tmp_path_.c_str(), path_.c_str()) != 0) throw_errno(errno);
   committed_ = true;

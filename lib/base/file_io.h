@@ -42,9 +42,10 @@ class MappedFile {
   std::vector<std::byte> copy_;
 };
 
-// An output that appears only when complete: a temporary file beside the destination that
-// is renamed over it by commit(); destroyed without commit, nothing is left behind. The
-// destination "-" means stdout (written directly: there is nothing to rename).
+// An output that appears only when complete: an unnamed (O_TMPFILE) file beside the
+// destination, named and renamed over it by commit(); destroyed without commit, or killed,
+// nothing is left behind. Where O_TMPFILE is unsupported a hidden named temporary is used.
+// The destination "-" means stdout (written directly: there is nothing to rename).
 class AtomicOutput {
  public:
   explicit AtomicOutput(const std::string& path);
@@ -53,6 +54,9 @@ class AtomicOutput {
   ~AtomicOutput();
 
   int fd() const noexcept { return fd_.get(); }
+  // The hidden temporary file's name, for a signal handler to remove (it exists only in the
+  // named fallback and briefly during commit).
+  const std::string& temp_path() const noexcept { return tmp_path_; }
   void commit();
 
  private:
@@ -60,6 +64,8 @@ class AtomicOutput {
   std::string tmp_path_;
   UniqueFd fd_;
   bool to_stdout_ = false;
+  bool unnamed_ = false;  // O_TMPFILE: no name until commit
+  bool named_ = false;    // tmp_path_ exists and must be removed on failure
   bool committed_ = false;
 };
 

@@ -49,9 +49,15 @@ void process(tree::Node& n, const std::string& path, store::ObjectStore* store) 
 }  // namespace
 
 void hash_files(tree::Tree& tree, const std::string& source, unsigned threads,
-                store::ObjectStore* store) {
+                store::ObjectStore* store, Progress* progress) {
   std::vector<tree::Node*> files;
   collect(*tree.root(), files);
+  if (progress != nullptr) {
+    std::uint64_t bytes = 0;
+    for (const tree::Node* f : files) bytes += f->size;
+    progress->bytes_total = bytes;
+    progress->files_total = files.size();
+  }
   std::atomic<std::size_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr first_error;
@@ -60,6 +66,10 @@ void hash_files(tree::Tree& tree, const std::string& source, unsigned threads,
     for (std::size_t i; !failed && (i = next++) < files.size();) {
       try {
         process(*files[i], source_path(source, *files[i]), store);
+        if (progress != nullptr) {
+          progress->files_done += 1;
+          progress->bytes_done += files[i]->size;
+        }
       } catch (...) {
         std::lock_guard lock(error_mutex);
         if (!failed.exchange(true)) first_error = std::current_exception();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <cstring>
 #include <vector>
 
@@ -73,11 +74,23 @@ class Scanner {
         fill(*node, st, fd.get(), nullptr, child_path);
         tree_.add_child(&dir, node);
         scan_dir(*node, fd.get(), child_path);
+      } else if (tree::Node* first = first_link(st, node)) {
+        node->link = first;
+        node->mode = first->mode;
+        ++first->nlink;
+        tree_.add_child(&dir, node);
       } else {
         fill(*node, st, dir_fd, name.c_str(), child_path);
         tree_.add_child(&dir, node);
       }
     }
+  }
+
+  // With --hardlinks: the node already made for this inode, if any (else `node` becomes it).
+  tree::Node* first_link(const struct stat& st, tree::Node* node) {
+    if (!options_.hardlinks || st.st_nlink < 2) return nullptr;
+    auto [it, inserted] = inodes_.try_emplace({st.st_dev, st.st_ino}, node);
+    return inserted ? nullptr : it->second;
   }
 
   // `fd` is the entry itself (name == nullptr) or its directory.
@@ -146,6 +159,7 @@ class Scanner {
   std::string source_;
   ScanOptions options_;
   tree::Tree tree_;
+  std::map<std::pair<dev_t, ino_t>, tree::Node*> inodes_;
 };
 
 }  // namespace

@@ -14,6 +14,10 @@ struct ScanOptions {
   bool skip_devices = false;  // leave out block and character devices below the root
   bool skip_xattrs = false;
   bool user_xattrs = false;   // only user.* xattrs
+  // Keep hard links: later paths of an inode become aliases of the first one (in sorted
+  // pre-order), whose nlink is the number of its paths in the tree. Off by default, as
+  // upstream, whose images have every path as its own inode with nlink 1.
+  bool hardlinks = false;
 };
 
 // Throws Error whose message is "<path>: <strerror>" for the first entry that cannot be read.

@@ -107,6 +107,38 @@ void Hasher::update(std::span<const std::byte> data) {
   }
 }
 
+void Hasher::update_zeros(std::uint64_t n) {
+  static const std::array<std::byte, kBlock> kZeros{};
+  State& s = *s_;
+  // Fill the partial block first, so whole zero blocks start on a block boundary.
+  if (s.fill[0] != 0 && s.fill[0] != kBlock) {
+    std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(n, kBlock - s.fill[0]));
+    update(std::span(kZeros.data(), take));
+    n -= take;
+  }
+  if (n > kBlock) {
+    if (s.fill[0] == kBlock) s.flush(0);
+    static const auto kZeroHash = [] {
+      std::array<std::uint8_t, kHash> h{};
+      State tmp;
+      tmp.sha256(kZeros.data(), kBlock, h.data());
+      return h;
+    }();
+    // Every whole block but the last is certainly followed by more data: hash it now.
+    std::uint64_t blocks = (n - 1) / kBlock;
+    for (std::uint64_t i = 0; i < blocks; ++i) {
+      s.append(1, reinterpret_cast<const std::byte*>(kZeroHash.data()), kHash);
+    }
+    s.size += blocks * kBlock;
+    n -= blocks * kBlock;
+  }
+  while (n > 0) {
+    std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(n, kBlock));
+    update(std::span(kZeros.data(), take));
+    n -= take;
+  }
+}
+
 Digest Hasher::finish() {
   State& s = *s_;
   Descriptor desc;

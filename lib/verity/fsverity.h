@@ -20,6 +20,8 @@ class Hasher {
   Hasher& operator=(Hasher&&) noexcept;
 
   void update(std::span<const std::byte> data);
+  // The same as update() with `n` zero bytes, without hashing every zero block (holes).
+  void update_zeros(std::uint64_t n);
   // The digest of everything passed to update(); the hasher is reset afterwards.
   Digest finish();
 

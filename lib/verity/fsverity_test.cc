@@ -49,5 +49,20 @@ TEST(Fsverity, StreamingIsSplitIndependent) {
   }
 }
 
+// Zeros fed by update_zeros() give the digest of the same bytes fed by update().
+TEST(Fsverity, UpdateZerosEqualsUpdate) {
+  std::string data = pattern(100000);
+  for (std::size_t zeros : {0ul, 1ul, 4095ul, 4096ul, 4097ul, 8192ul, 600000ul, 4096ul * 129}) {
+    for (std::size_t head : {0ul, 1ul, 4096ul, 5000ul}) {
+      std::string all = data.substr(0, head) + std::string(zeros, '\0') + data.substr(0, head / 2);
+      Hasher h;
+      h.update(std::as_bytes(std::span(std::string_view(all).substr(0, head))));
+      h.update_zeros(zeros);
+      h.update(std::as_bytes(std::span(std::string_view(all).substr(head + zeros))));
+      EXPECT_EQ(to_hex(h.finish()), hex_of(all)) << "head " << head << " zeros " << zeros;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cfs::verity

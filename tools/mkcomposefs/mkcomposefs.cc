@@ -3,6 +3,7 @@
 #include "mkcomposefs/mkcomposefs.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "base/error.h"
@@ -48,6 +51,7 @@ void usage(const char* argv0) {
                      "  --skip-xattrs           read no xattrs\n"
                      "  --user-xattrs           read only user.* xattrs\n"
                      "  --threads=N             worker threads (default: all CPUs)\n"
+                     "  --hardlinks             keep hard links of SOURCEDIR as hard links\n"
                      "  --help                  this text\n";
   write_all(STDERR_FILENO, text);
 }
@@ -97,6 +101,41 @@ int tree_from_dump(const Args& args, tree::Tree& tree) {
   return 0;
 }
 
+// A live "files, bytes, throughput, ETA" line on stderr while files are hashed and copied;
+// nothing at all unless stderr is a terminal (callers parse our output).
+class ProgressLine {
+ public:
+  explicit ProgressLine(const fsbuild::Progress& p) : p_(p) {
+    if (::isatty(STDERR_FILENO)) thread_ = std::jthread([this](std::stop_token st) { run(st); });
+  }
+  ~ProgressLine() {
+    if (!thread_.joinable()) return;
+    thread_.request_stop();
+    thread_.join();
+    write_all(STDERR_FILENO, "\r\033[K");
+  }
+
+ private:
+  void run(std::stop_token st) {
+    auto start = std::chrono::steady_clock::now();
+    while (!st.stop_requested()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      double done = static_cast<double>(p_.bytes_done), total = static_cast<double>(p_.bytes_total);
+      double rate = secs > 0 ? done / secs : 0;
+      double eta = rate > 0 ? (total - done) / rate : 0;
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "\r\033[K%llu/%llu files, %.1f/%.1f MiB, %.1f MiB/s, ETA %.0f s",
+                    static_cast<unsigned long long>(p_.files_done.load()),
+                    static_cast<unsigned long long>(p_.files_total.load()), done / 1048576,
+                    total / 1048576, rate / 1048576, eta);
+      write_all(STDERR_FILENO, buf);
+    }
+  }
+  const fsbuild::Progress& p_;
+  std::jthread thread_;
+};
+
 int tree_from_directory(const Args& args, tree::Tree& tree) {
   try {
     tree = fsbuild::scan(args.source, args.scan);
@@ -111,7 +150,9 @@ int tree_from_directory(const Args& args, tree::Tree& tree) {
   try {
     std::optional<store::ObjectStore> store;
     if (!args.digest_store.empty()) store.emplace(args.digest_store);
-    fsbuild::hash_files(tree, args.source, args.threads, store ? &*store : nullptr);
+    fsbuild::Progress progress;
+    ProgressLine line(progress);
+    fsbuild::hash_files(tree, args.source, args.threads, store ? &*store : nullptr, &progress);
   } catch (const Error& e) {
     cli::error(kProg, std::string(args.digest_store.empty() ? "error computing digest: " : "cannot fill store: ") + e.what());
     return 1;
@@ -119,8 +160,24 @@ int tree_from_directory(const Args& args, tree::Tree& tree) {
   return 0;
 }
 
+// On SIGINT/SIGTERM/SIGHUP the half-written image must not survive: remove it, then die of
+// the signal as usual. (Objects need nothing: they are unnamed until complete.)
+char g_temp_image[4096];
+
+void remove_temp_and_die(int sig) {
+  if (g_temp_image[0] != '\0') ::unlink(g_temp_image);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+void clean_up_on_signals(const std::string& temp_path) {
+  if (temp_path.size() >= sizeof g_temp_image) return;
+  std::memcpy(g_temp_image, temp_path.c_str(), temp_path.size() + 1);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, remove_temp_and_die);
+}
+
 enum Opt { kFromFile = 256, kPrintDigest, kPrintDigestOnly, kMinVersion, kMaxVersion, kVersionOpt,
-           kDigestStore, kUseEpoch, kSkipDevices, kSkipXattrs, kUserXattrs, kThreads, kHelp };
+           kDigestStore, kUseEpoch, kSkipDevices, kSkipXattrs, kUserXattrs, kThreads, kHelp, kHardlinks };
 
 }  // namespace
 
@@ -139,6 +196,7 @@ int mkcomposefs_main(int argc, char** argv) {
       {"user-xattrs", no_argument, nullptr, kUserXattrs},
       {"threads", required_argument, nullptr, kThreads},
       {"help", no_argument, nullptr, kHelp},
+      {"hardlinks", no_argument, nullptr, kHardlinks},
       {nullptr, 0, nullptr, 0}};
   Args args;
   optind = 0;
@@ -183,6 +241,7 @@ int mkcomposefs_main(int argc, char** argv) {
       case kSkipDevices: args.scan.skip_devices = true; break;
       case kSkipXattrs: args.scan.skip_xattrs = true; break;
       case kUserXattrs: args.scan.user_xattrs = true; break;
+      case kHardlinks: args.scan.hardlinks = true; break;
       case kHelp:
         usage(argv[0]);
         return 0;
@@ -216,6 +275,7 @@ int mkcomposefs_main(int argc, char** argv) {
   if (!args.print_digest_only) {
     try {
       output.emplace(args.image);
+      clean_up_on_signals(output->temp_path());
     } catch (const Error& e) {
       cli::error(kProg, std::string("failed to open output file: ") + e.what());
       return 1;
@@ -238,6 +298,7 @@ int mkcomposefs_main(int argc, char** argv) {
   }
   try {
     if (output) output->commit();
+    g_temp_image[0] = '\0';
   } catch (const Error& e) {
     cli::error(kProg, std::string("close output file: ") + e.what());
     return 1;
