@@ -1,0 +1,16 @@
+// Mounting and unmounting a FUSE filesystem without libfuse: mount(2) with /dev/fuse as root,
+// fusermount3 (setuid helper, fd passed back over a socket) otherwise. Layer: fuse.
+#pragma once
+
+#include <string>
+
+#include "base/unique_fd.h"
+
+namespace cfs::fuse {
+
+// Returns the /dev/fuse fd of the new mount. Throws Error with a one-line reason.
+UniqueFd mount_fuse(const std::string& mountpoint, const std::string& fsname, bool allow_other);
+// Lazy unmount (root: umount2 MNT_DETACH; otherwise fusermount3 -u -z). Best effort.
+void unmount_fuse(const std::string& mountpoint);
+
+}  // namespace cfs::fuse

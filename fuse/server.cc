@@ -1,0 +1,500 @@
+#include "fuse/server.h"
+
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/error.h"
+#include "format/erofs.h"
+#include "fuse/protocol.h"
+#include "fuse/verifier.h"
+
+namespace cfs::fuse {
+namespace {
+
+constexpr std::uint64_t kTimeout = 86400;  // images are immutable: cache entries for a day
+constexpr std::size_t kBufferSize = (1 << 20) + 4096;
+constexpr std::uint32_t kMaxWrite = 1 << 20;
+
+struct FileHandle {
+  UniqueFd backing;     // external file: the verified object
+  int backing_id = -1;  // registered with the kernel for passthrough
+  reader::Inode inode;  // inline files: served from the image
+};
+
+struct DirHandle {
+  struct Entry {
+    std::string name;
+    std::uint64_t nid;
+    std::uint8_t type;
+  };
+  std::vector<Entry> entries;
+};
+
+class Session {
+ public:
+  Session(int fd, const reader::Image& image, const store::ObjectSource& objects,
+          const ServerOptions& options, ServerStats& stats)
+      : fd_(fd), image_(image), objects_(objects), options_(options), stats_(stats) {
+    acl_ = options.acl && (image.header_flags() & format::kComposefsFlagHasAcl);
+  }
+
+  void run() {
+    std::vector<std::thread> workers;
+    for (unsigned i = 1; i < std::max(1U, options_.threads); ++i) workers.emplace_back([this] { loop(); });
+    loop();
+    for (auto& w : workers) w.join();
+  }
+
+ private:
+  void loop() {
+    std::vector<char> buf(kBufferSize);
+    while (!done_) {
+      ssize_t n = ::read(fd_, buf.data(), buf.size());
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN || errno == ENOENT) continue;
+        done_ = true;  // ENODEV: unmounted
+        return;
+      }
+      if (static_cast<std::size_t>(n) < sizeof(fuse_in_header)) continue;
+      handle(buf.data(), static_cast<std::size_t>(n));
+    }
+  }
+
+  // --- replies -------------------------------------------------------------------------
+  void reply(const fuse_in_header& in, int error, const void* data = nullptr, std::size_t size = 0) {
+    fuse_out_header out{};
+    out.len = static_cast<std::uint32_t>(sizeof out + (error == 0 ? size : 0));
+    out.error = -error;
+    out.unique = in.unique;
+    iovec iov[2] = {{&out, sizeof out}, {const_cast<void*>(data), error == 0 ? size : 0}};
+    // ENOENT: the request was interrupted meanwhile; nothing to do.
+    ssize_t rc;
+    do rc = ::writev(fd_, iov, iov[1].iov_len > 0 ? 2 : 1);
+    while (rc < 0 && errno == EINTR);
+  }
+  template <class T>
+  void reply_struct(const fuse_in_header& in, const T& value) {
+    reply(in, 0, &value, sizeof value);
+  }
+
+  // --- inode numbers: FUSE's root is 1; everything else is its nid -----------------------
+  std::uint64_t to_nid(std::uint64_t ino) const { return ino == FUSE_ROOT_ID ? image_.root_nid() : ino; }
+  std::uint64_t to_ino(std::uint64_t nid) const { return nid == image_.root_nid() ? FUSE_ROOT_ID : nid; }
+
+  static bool hidden(const reader::Inode& in) {  // overlay whiteouts (the root's 00..ff)
+    return in.type() == S_IFCHR && in.rdev() == 0;
+  }
+
+  void fill_attr(fuse_attr& a, const reader::Inode& in) const {
+    a = {};
+    a.ino = to_ino(in.nid);
+    a.size = in.type() == S_IFREG || in.type() == S_IFLNK || in.type() == S_IFDIR ? in.size : 0;
+    a.blocks = (a.size + 511) / 512;
+    a.atime = a.mtime = a.ctime = static_cast<std::uint64_t>(in.mtime_sec);
+    a.atimensec = a.mtimensec = a.ctimensec = in.mtime_nsec;
+    a.mode = in.mode;
+    a.nlink = in.nlink;
+    a.uid = in.uid;
+    a.gid = in.gid;
+    a.rdev = in.rdev();
+    a.blksize = 4096;
+  }
+
+  void fill_entry(fuse_entry_out& e, const reader::Inode& in) const {
+    e = {};
+    e.nodeid = to_ino(in.nid);
+    e.entry_valid = e.attr_valid = kTimeout;
+    fill_attr(e.attr, in);
+  }
+
+  void remember(std::uint64_t nid, std::uint64_t parent, std::string_view name) {
+    std::lock_guard lock(names_mutex_);
+    names_.try_emplace(nid, parent, std::string(name));
+  }
+
+  std::string path_of(std::uint64_t nid) {
+    std::lock_guard lock(names_mutex_);
+    std::string path;
+    for (int depth = 0; nid != image_.root_nid() && depth < 4096; ++depth) {
+      auto it = names_.find(nid);
+      if (it == names_.end()) return "<inode " + std::to_string(nid) + ">" + path;
+      path = "/" + it->second.second + path;
+      nid = it->second.first;
+    }
+    return path.empty() ? "/" : path;
+  }
+
+  // --- the overlay view of xattrs: internal ones hidden, escaped ones unescaped -----------
+  std::optional<std::string> visible_xattr_name(std::string_view name, bool privileged) const {
+    static constexpr std::string_view kEscaped = "trusted.overlay.overlay.";
+    static constexpr std::string_view kOverlay = "trusted.overlay.";
+    std::string out;
+    if (name.starts_with(kEscaped)) {
+      out = std::string(kOverlay) + std::string(name.substr(kEscaped.size()));
+    } else if (name.starts_with(kOverlay)) {
+      return std::nullopt;
+    } else if (name.starts_with("system.posix_acl_")) {
+      if (!acl_) return std::nullopt;
+      out = name;
+    } else if (name.starts_with("user.") || name.starts_with("trusted.") || name.starts_with("security.")) {
+      out = name;
+    } else {
+      return std::nullopt;  // no kernel handler for other prefixes: invisible there too
+    }
+    if (!privileged && out.starts_with("trusted.")) return std::nullopt;
+    return out;
+  }
+
+  // --- operations ------------------------------------------------------------------------
+  void handle(const char* msg, std::size_t len) {
+    fuse_in_header in;
+    std::memcpy(&in, msg, sizeof in);
+    const char* arg = msg + sizeof in;
+    std::size_t arg_len = len - sizeof in;
+    if (options_.debug) std::fprintf(stderr, "composefs-fuse: op %u node %llu\n", in.opcode, (unsigned long long)in.nodeid);
+    int err;
+    try {
+      err = dispatch(in, arg, arg_len);
+    } catch (const Error& e) {
+      err = e.code() == EUCLEAN ? EIO : e.code();
+      if (e.code() == EUCLEAN) std::fprintf(stderr, "composefs-fuse: %s\n", e.what());
+    } catch (const std::bad_alloc&) {
+      err = ENOMEM;
+    } catch (...) {
+      err = EIO;
+    }
+    if (err > 0) reply(in, err);
+  }
+
+  // Returns 0 when it replied itself, -1 for no reply, else an errno to reply with.
+  int dispatch(const fuse_in_header& in, const char* arg, std::size_t arg_len) {
+    switch (in.opcode) {
+      case FUSE_INIT: return op_init(in, arg, arg_len);
+      case FUSE_DESTROY: reply(in, 0); done_ = true; return 0;
+      case FUSE_FORGET: case FUSE_BATCH_FORGET: case FUSE_INTERRUPT: return -1;
+      case FUSE_LOOKUP: return op_lookup(in, std::string_view(arg, ::strnlen(arg, arg_len)));
+      case FUSE_GETATTR: {
+        fuse_attr_out out{};
+        out.attr_valid = kTimeout;
+        fill_attr(out.attr, image_.inode(to_nid(in.nodeid)));
+        reply_struct(in, out);
+        return 0;
+      }
+      case FUSE_READLINK: {
+        std::string target = image_.read_symlink(image_.inode(to_nid(in.nodeid)));
+        reply(in, 0, target.data(), target.size());
+        return 0;
+      }
+      case FUSE_OPEN: return op_open(in, arg);
+      case FUSE_READ: return op_read(in, arg);
+      case FUSE_RELEASE: return op_release(in, arg);
+      case FUSE_FLUSH: case FUSE_FSYNC: case FUSE_FSYNCDIR: reply(in, 0); return 0;
+      case FUSE_OPENDIR: return op_opendir(in);
+      case FUSE_READDIR: return op_readdir(in, arg, false);
+      case FUSE_READDIRPLUS: return op_readdir(in, arg, true);
+      case FUSE_RELEASEDIR: {
+        fuse_release_in r;
+        std::memcpy(&r, arg, sizeof r);
+        delete reinterpret_cast<DirHandle*>(r.fh);
+        reply(in, 0);
+        return 0;
+      }
+      case FUSE_STATFS: {
+        fuse_statfs_out out{};
+        out.st.blocks = image_.bytes().size() / 4096;
+        out.st.files = image_.inode_count();
+        out.st.bsize = out.st.frsize = 4096;
+        out.st.namelen = 255;
+        reply_struct(in, out);
+        return 0;
+      }
+      case FUSE_GETXATTR: return op_getxattr(in, arg, arg_len);
+      case FUSE_LISTXATTR: return op_listxattr(in, arg);
+      case FUSE_ACCESS: reply(in, 0); return 0;
+      case FUSE_SETATTR: case FUSE_WRITE: case FUSE_CREATE: case FUSE_MKNOD: case FUSE_MKDIR:
+      case FUSE_UNLINK: case FUSE_RMDIR: case FUSE_RENAME: case FUSE_RENAME2: case FUSE_LINK:
+      case FUSE_SYMLINK: case FUSE_SETXATTR: case FUSE_REMOVEXATTR: case FUSE_FALLOCATE:
+        return EROFS;
+      default: return ENOSYS;
+    }
+  }
+
+  int op_init(const fuse_in_header& in, const char* arg, std::size_t arg_len) {
+    fuse_init_in init{};
+    std::memcpy(&init, arg, std::min(arg_len, sizeof init));
+    InitOut out{};
+    out.major = FUSE_KERNEL_VERSION;
+    if (init.major != FUSE_KERNEL_VERSION) {  // the kernel retries with our major
+      reply_struct(in, out);
+      return 0;
+    }
+    out.minor = std::min<std::uint32_t>(init.minor, kPassthroughMinor);
+    out.max_readahead = init.max_readahead;
+    std::uint64_t offered = init.flags | (init.flags & FUSE_INIT_EXT ? std::uint64_t{init.flags2} << 32 : 0);
+    std::uint64_t want = FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS | FUSE_READDIRPLUS_AUTO |
+                         FUSE_PARALLEL_DIROPS | FUSE_CACHE_SYMLINKS | FUSE_MAX_PAGES | FUSE_INIT_EXT;
+    if (options_.passthrough) want |= kInitPassthrough;
+    std::uint64_t flags = offered & want;
+    passthrough_ = flags & kInitPassthrough;
+    out.flags = static_cast<std::uint32_t>(flags);
+    out.flags2 = static_cast<std::uint32_t>(flags >> 32);
+    out.max_background = 64;
+    out.congestion_threshold = 48;
+    out.max_write = kMaxWrite;
+    out.time_gran = 1;
+    out.max_pages = kMaxWrite / 4096;
+    // Backing files must sit on a non-stacked filesystem; this mount can then itself be a
+    // lower layer of an overlay.
+    out.max_stack_depth = passthrough_ ? 1 : 0;
+    reply_struct(in, out);
+    return 0;
+  }
+
+  int op_lookup(const fuse_in_header& in, std::string_view name) {
+    std::uint64_t parent = to_nid(in.nodeid);
+    auto found = image_.lookup(image_.inode(parent), name);
+    if (!found || name == "." || name == "..") return ENOENT;
+    reader::Inode child = image_.inode(found->nid);
+    if (hidden(child)) return ENOENT;
+    remember(child.nid, parent, name);
+    fuse_entry_out out;
+    fill_entry(out, child);
+    reply_struct(in, out);
+    return 0;
+  }
+
+  // Opens and verifies the backing object of an external file; EIO (and one log line) when
+  // it is missing or does not match the image's digest.
+  int open_backing(const reader::Inode& in, FileHandle& h) {
+    std::optional<std::string> redirect, metacopy;
+    image_.for_each_xattr(in, [&](std::string_view n, std::string_view v) {
+      if (n == "trusted.overlay.redirect") redirect = v;
+      if (n == "trusted.overlay.metacopy") metacopy = v;
+      return true;
+    });
+    if (!redirect) return ENXIO;
+    std::string object = redirect->substr(redirect->find_first_not_of('/') == std::string::npos ? redirect->size() : redirect->find_first_not_of('/'));
+    std::optional<Digest> digest;
+    if (metacopy && metacopy->size() == format::kMetacopyDigestSize) {
+      digest.emplace();
+      std::memcpy(digest->data(), metacopy->data() + 4, digest->size());
+    }
+    auto fail = [&](const std::string& why) {
+      ++stats_.verify_failures;
+      std::fprintf(stderr, "composefs-fuse: %s: object %s: %s\n", path_of(in.nid).c_str(), object.c_str(), why.c_str());
+      return EIO;
+    };
+    if (!digest && options_.verity == VerityMode::kRequire) return fail("no digest recorded (verity=require)");
+    h.backing = objects_.open(object);
+    if (!h.backing) return fail(std::strerror(errno));
+    struct stat st {};
+    if (::fstat(h.backing.get(), &st) != 0) return fail(std::strerror(errno));
+    if (!S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != in.size) {
+      return fail("size " + std::to_string(st.st_size) + " differs from " + std::to_string(in.size));
+    }
+    if (digest && options_.verity != VerityMode::kOff && !verifier_.matches(h.backing.get(), *digest)) {
+      return fail("fs-verity digest differs from the image's");
+    }
+    return 0;
+  }
+
+  int op_open(const fuse_in_header& in, const char* arg) {
+    fuse_open_in open_in;
+    std::memcpy(&open_in, arg, sizeof open_in);
+    if ((open_in.flags & O_ACCMODE) != O_RDONLY || (open_in.flags & O_TRUNC)) return EROFS;
+    reader::Inode inode = image_.inode(to_nid(in.nodeid));
+    if (inode.type() != S_IFREG) return EINVAL;
+    auto h = std::make_unique<FileHandle>();
+    h->inode = inode;
+    OpenOut out{};
+    out.open_flags = FOPEN_KEEP_CACHE;
+    out.backing_id = 0;
+    if (inode.layout == format::kLayoutChunkBased && inode.size > 0) {
+      if (int err = open_backing(inode, *h); err != 0) return err;
+      if (passthrough_) {
+        BackingMap map{h->backing.get(), 0, 0};
+        int id = ::ioctl(fd_, kIocBackingOpen, &map);
+        if (id > 0) {
+          h->backing_id = id;
+          out.backing_id = id;
+          out.open_flags = kOpenPassthrough;
+          ++stats_.passthrough_opens;
+        }
+      }
+    }
+    ++stats_.opens;
+    out.fh = reinterpret_cast<std::uint64_t>(h.release());
+    reply_struct(in, out);
+    return 0;
+  }
+
+  int op_read(const fuse_in_header& in, const char* arg) {
+    fuse_read_in r;
+    std::memcpy(&r, arg, sizeof r);
+    auto* h = reinterpret_cast<FileHandle*>(r.fh);
+    std::vector<std::byte> data(std::min<std::uint32_t>(r.size, kMaxWrite));
+    std::size_t got = 0;
+    if (h->backing) {
+      for (;;) {
+        ssize_t n = ::pread(h->backing.get(), data.data() + got, data.size() - got, static_cast<off_t>(r.offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        got += static_cast<std::size_t>(n);
+        if (n == 0 || got == data.size()) break;
+      }
+    } else {
+      got = image_.read_data(h->inode, r.offset, data);
+    }
+    reply(in, 0, data.data(), got);
+    return 0;
+  }
+
+  int op_release(const fuse_in_header& in, const char* arg) {
+    fuse_release_in r;
+    std::memcpy(&r, arg, sizeof r);
+    auto* h = reinterpret_cast<FileHandle*>(r.fh);
+    if (h->backing_id > 0) {
+      std::uint32_t id = static_cast<std::uint32_t>(h->backing_id);
+      ::ioctl(fd_, kIocBackingClose, &id);
+    }
+    delete h;
+    reply(in, 0);
+    return 0;
+  }
+
+  int op_opendir(const fuse_in_header& in) {
+    std::uint64_t nid = to_nid(in.nodeid);
+    reader::Inode dir = image_.inode(nid);
+    auto h = std::make_unique<DirHandle>();
+    image_.for_each_dirent(dir, [&](const reader::DirEntryView& e) {
+      if (e.file_type == format::kFtCharDevice && e.name != "." && e.name != ".." &&
+          hidden(image_.inode(e.nid))) {
+        return true;
+      }
+      h->entries.push_back({std::string(e.name), e.nid, e.file_type});
+      return true;
+    });
+    OpenOut out{};
+    out.open_flags = FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR;
+    out.fh = reinterpret_cast<std::uint64_t>(h.release());
+    reply_struct(in, out);
+    return 0;
+  }
+
+  int op_readdir(const fuse_in_header& in, const char* arg, bool plus) {
+    fuse_read_in r;
+    std::memcpy(&r, arg, sizeof r);
+    auto* h = reinterpret_cast<DirHandle*>(r.fh);
+    std::uint64_t parent = to_nid(in.nodeid);
+    std::vector<char> out;
+    out.reserve(r.size);
+    for (std::uint64_t i = r.offset; i < h->entries.size(); ++i) {
+      const auto& e = h->entries[i];
+      std::size_t name_len = e.name.size();
+      std::size_t entry_size = FUSE_DIRENT_ALIGN((plus ? sizeof(fuse_direntplus) : sizeof(fuse_dirent)) + name_len);
+      if (out.size() + entry_size > r.size) break;
+      std::size_t at = out.size();
+      out.resize(at + entry_size, 0);
+      fuse_dirent* d;
+      if (plus) {
+        fuse_direntplus dp{};
+        bool dots = e.name == "." || e.name == "..";
+        if (!dots) {
+          reader::Inode child = image_.inode(e.nid);
+          fill_entry(dp.entry_out, child);
+          remember(child.nid, parent, e.name);
+        }
+        std::memcpy(out.data() + at, &dp, sizeof dp);
+        d = reinterpret_cast<fuse_dirent*>(out.data() + at + offsetof(fuse_direntplus, dirent));
+      } else {
+        d = reinterpret_cast<fuse_dirent*>(out.data() + at);
+      }
+      fuse_dirent dirent{};
+      dirent.ino = to_ino(e.nid);
+      dirent.off = i + 1;
+      dirent.namelen = static_cast<std::uint32_t>(name_len);
+      static constexpr std::uint8_t kDt[] = {0, 8, 4, 2, 6, 1, 12, 10};  // EROFS type -> DT_*
+      dirent.type = e.type < 8 ? kDt[e.type] : 0;
+      std::memcpy(d, &dirent, sizeof dirent);
+      std::memcpy(reinterpret_cast<char*>(d) + offsetof(fuse_dirent, name), e.name.data(), name_len);
+    }
+    reply(in, 0, out.data(), out.size());
+    return 0;
+  }
+
+  int op_getxattr(const fuse_in_header& in, const char* arg, std::size_t arg_len) {
+    fuse_getxattr_in g;
+    std::memcpy(&g, arg, sizeof g);
+    std::string_view want(arg + sizeof g, ::strnlen(arg + sizeof g, arg_len - sizeof g));
+    reader::Inode inode = image_.inode(to_nid(in.nodeid));
+    std::optional<std::string> value;
+    image_.for_each_xattr(inode, [&](std::string_view n, std::string_view v) {
+      auto visible = visible_xattr_name(n, true);
+      if (visible && *visible == want) value = v;
+      return true;
+    });
+    if (!value) return want.starts_with("system.posix_acl_") && !acl_ ? EOPNOTSUPP : ENODATA;
+    return reply_sized(in, g.size, *value);
+  }
+
+  int op_listxattr(const fuse_in_header& in, const char* arg) {
+    fuse_getxattr_in g;
+    std::memcpy(&g, arg, sizeof g);
+    reader::Inode inode = image_.inode(to_nid(in.nodeid));
+    std::string list;
+    image_.for_each_xattr(inode, [&](std::string_view n, std::string_view) {
+      if (auto visible = visible_xattr_name(n, in.uid == 0)) {
+        list += *visible;
+        list += '\0';
+      }
+      return true;
+    });
+    return reply_sized(in, g.size, list);
+  }
+
+  int reply_sized(const fuse_in_header& in, std::uint32_t size, const std::string& value) {
+    if (size == 0) {
+      fuse_getxattr_out out{};
+      out.size = static_cast<std::uint32_t>(value.size());
+      reply_struct(in, out);
+      return 0;
+    }
+    if (value.size() > size) return ERANGE;
+    reply(in, 0, value.data(), value.size());
+    return 0;
+  }
+
+  int fd_;
+  const reader::Image& image_;
+  const store::ObjectSource& objects_;
+  const ServerOptions& options_;
+  ServerStats& stats_;
+  bool acl_ = false;
+  bool passthrough_ = false;
+  std::atomic<bool> done_{false};
+  ObjectVerifier verifier_;
+  std::mutex names_mutex_;
+  std::unordered_map<std::uint64_t, std::pair<std::uint64_t, std::string>> names_;
+};
+
+}  // namespace
+
+void serve(int fuse_fd, const reader::Image& image, const store::ObjectSource& objects,
+           const ServerOptions& options, ServerStats& stats) {
+  Session(fuse_fd, image, objects, options, stats).run();
+}
+
+}  // namespace cfs::fuse

@@ -1,0 +1,33 @@
+// The composefs FUSE server: speaks the FUSE protocol on /dev/fuse directly (Debian 12's
+// libfuse 3.14 cannot express passthrough), serving one image through the shared reader.
+// Layer: fuse. Ownership: borrows the Image and the ObjectSource, which must outlive it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "reader/image.h"
+#include "store/object_source.h"
+
+namespace cfs::fuse {
+
+enum class VerityMode { kOff, kOn, kRequire };
+
+struct ServerOptions {
+  VerityMode verity = VerityMode::kOn;  // on: check every object whose digest is recorded
+  bool acl = true;                      // expose POSIX ACLs (when the image has any)
+  bool passthrough = true;              // hand backing files to the kernel where allowed
+  unsigned threads = 4;
+  bool debug = false;                   // log every request to stderr
+};
+
+struct ServerStats {
+  std::atomic<std::uint64_t> opens{0}, passthrough_opens{0}, verify_failures{0};
+};
+
+// Serves requests from `fuse_fd` (a mounted /dev/fuse) until the filesystem is unmounted.
+void serve(int fuse_fd, const reader::Image& image, const store::ObjectSource& objects,
+           const ServerOptions& options, ServerStats& stats);
+
+}  // namespace cfs::fuse

@@ -1,0 +1,27 @@
+// ObjectVerifier: does an open backing object match the fs-verity digest an image records?
+// Uses the kernel's measurement when the object has fs-verity, else computes the digest in
+// user space. Results are cached per object identity (device, inode, size, mtime, ctime), so
+// re-opens cost a stat, and a changed object is checked again. Layer: fuse. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <tuple>
+#include <map>
+
+#include "base/digest.h"
+
+namespace cfs::fuse {
+
+class ObjectVerifier {
+ public:
+  // True if the object open as `fd` has digest `expected`. Throws Error on I/O failure.
+  bool matches(int fd, const Digest& expected);
+
+ private:
+  using Key = std::tuple<std::uint64_t, std::uint64_t, std::int64_t, std::int64_t, std::int64_t>;
+  std::mutex mutex_;
+  std::map<Key, Digest> measured_;
+};
+
+}  // namespace cfs::fuse

@@ -1,0 +1,389 @@
+// composefs-fuse: the mounted tree equals the source, objects are verified, page cache is
+// shared through passthrough, rootless mounts work, and the server survives abuse.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <set>
+#include <thread>
+
+#include "support/support.h"
+
+namespace cfs {
+namespace {
+
+namespace fs = test::fs;
+using test::run;
+using test::tool;
+
+bool mounted(const fs::path& dir) {
+  std::ifstream f("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.find(" " + dir.string() + " ") != std::string::npos) return true;
+  }
+  return false;
+}
+
+// A foreground composefs-fuse, unmounted and reaped by the destructor.
+class FuseMount {
+ public:
+  FuseMount(const fs::path& image, const std::string& basedir, const fs::path& mnt,
+            const std::vector<std::string>& extra = {}, const std::string& as_user = "")
+      : mnt_(mnt), user_(as_user) {
+    std::vector<std::string> args;
+    if (!as_user.empty()) args = {"setpriv", "--reuid=" + as_user, "--regid=" + as_user, "--clear-groups"};
+    args.insert(args.end(), {tool("composefs-fuse").string(), "-f", "-o",
+                             "source=" + image.string() + ",basedir=" + basedir});
+    for (const auto& e : extra) args.insert(args.end(), {"-o", e});
+    args.push_back(mnt.string());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawnp(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    for (int i = 0; i < 500 && pid_ > 0 && !mounted(mnt); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ~FuseMount() { stop(); }
+  bool ok() const { return pid_ > 0 && mounted(mnt_); }
+  pid_t pid() const { return pid_; }
+  // Unmounts; returns the server's exit status.
+  int stop() {
+    if (pid_ <= 0) return status_;
+    if (mounted(mnt_)) {
+      if (user_.empty()) {
+        ::umount2(mnt_.c_str(), MNT_DETACH);
+      } else {
+        run({"setpriv", "--reuid=" + user_, "--regid=" + user_, "--clear-groups", "fusermount3", "-u", mnt_.string()});
+      }
+    }
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return status_;
+  }
+
+ private:
+  fs::path mnt_;
+  std::string user_;
+  pid_t pid_ = -1;
+  int status_ = -1;
+};
+
+#define REQUIRE_FUSE()                                                              \
+  CFS_REQUIRE(fs::exists("/dev/fuse"), "no /dev/fuse");                             \
+  CFS_REQUIRE(::geteuid() == 0, "these FUSE tests mount as root (one test drops to a user)")
+
+std::map<std::string, std::string> xattrs_of(const std::string& path) {
+  std::map<std::string, std::string> out;
+  char names[65536];
+  ssize_t n = ::llistxattr(path.c_str(), names, sizeof names);
+  for (ssize_t i = 0; i < n; i += std::strlen(names + i) + 1) {
+    std::string v(65536, '\0');
+    ssize_t len = ::lgetxattr(path.c_str(), names + i, v.data(), v.size());
+    out[names + i] = len < 0 ? "<unreadable>" : v.substr(0, len);
+  }
+  return out;
+}
+
+void walk(const fs::path& root, const fs::path& rel, std::vector<std::string>& out) {
+  for (const auto& e : fs::directory_iterator(root / rel)) {
+    fs::path r = rel / e.path().filename();
+    out.push_back(r.string());
+    if (fs::symlink_status(e.path()).type() == fs::file_type::directory) walk(root, r, out);
+  }
+}
+
+// Every entry of `a` appears in `b` with the same metadata, xattrs and contents.
+int compare_trees(const fs::path& a, const fs::path& b, bool check_ino_groups = false) {
+  std::vector<std::string> la, lb;
+  walk(a, "", la);
+  walk(b, "", lb);
+  EXPECT_EQ(std::set<std::string>(la.begin(), la.end()), std::set<std::string>(lb.begin(), lb.end()));
+  std::map<ino_t, ino_t> ino_map;  // source inode -> mounted inode (hard links)
+  int n = 0;
+  for (const std::string& rel : la) {
+    std::string pa = (a / rel).string(), pb = (b / rel).string();
+    struct stat sa {}, sb {};
+    if (::lstat(pb.c_str(), &sb) != 0) continue;
+    ::lstat(pa.c_str(), &sa);
+    EXPECT_EQ(sa.st_mode, sb.st_mode) << rel;
+    EXPECT_EQ(sa.st_uid, sb.st_uid) << rel;
+    EXPECT_EQ(sa.st_gid, sb.st_gid) << rel;
+    EXPECT_EQ(sa.st_mtim.tv_sec, sb.st_mtim.tv_sec) << rel;
+    EXPECT_EQ(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec) << rel;
+    if (!S_ISDIR(sa.st_mode)) EXPECT_EQ(sa.st_size, sb.st_size) << rel;
+    if (S_ISDIR(sa.st_mode)) EXPECT_EQ(sa.st_nlink, sb.st_nlink) << rel;
+    if (S_ISCHR(sa.st_mode) || S_ISBLK(sa.st_mode)) EXPECT_EQ(sa.st_rdev, sb.st_rdev) << rel;
+    if (S_ISLNK(sa.st_mode)) EXPECT_EQ(fs::read_symlink(pa), fs::read_symlink(pb)) << rel;
+    if (S_ISREG(sa.st_mode)) EXPECT_TRUE(test::read_file(pa) == test::read_file(pb)) << "content of " << rel;
+    if (check_ino_groups && !S_ISDIR(sa.st_mode)) {
+      EXPECT_EQ(sa.st_nlink, sb.st_nlink) << rel;
+      auto [it, fresh] = ino_map.emplace(sa.st_ino, sb.st_ino);
+      EXPECT_EQ(it->second, sb.st_ino) << "hard link " << rel;
+    }
+    EXPECT_EQ(xattrs_of(pa), xattrs_of(pb)) << rel;
+    ++n;
+  }
+  return n;
+}
+
+struct Built {
+  fs::path src, store, image;
+};
+
+Built build(const test::TempDir& tmp, const std::string& seed, std::vector<std::string> flags = {}) {
+  Built b{tmp / "src", tmp / "store", tmp / "image.cfs"};
+  auto dir = test::vectors_dir();
+  auto r = run({"python3", (*dir / "generated" / "gen_tree.py").string(), seed, b.src.string(), "2"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::vector<std::string> args = {tool("mkcomposefs").string(), "--digest-store=" + b.store.string()};
+  args.insert(args.end(), flags.begin(), flags.end());
+  args.insert(args.end(), {b.src.string(), b.image.string()});
+  r = run(args);
+  EXPECT_EQ(r.status, 0) << r.err;
+  return b;
+}
+
+TEST(Fuse, GeneratedTreeEqualsSource) {
+  REQUIRE_FUSE();
+  CFS_REQUIRE_VECTORS(dir);
+  test::TempDir tmp;
+  Built b = build(tmp, "101");
+  fs::create_directory(tmp / "mnt");
+  FuseMount m(b.image, b.store.string(), tmp / "mnt");
+  ASSERT_TRUE(m.ok());
+  EXPECT_GT(compare_trees(b.src, tmp / "mnt"), 1000);
+  EXPECT_EQ(m.stop(), 0) << "server exit status after umount";
+}
+
+TEST(Fuse, HardLinkedImageKeepsLinks) {
+  REQUIRE_FUSE();
+  CFS_REQUIRE_VECTORS(dir);
+  test::TempDir tmp;
+  Built b = build(tmp, "102", {"--hardlinks"});
+  fs::create_directory(tmp / "mnt");
+  FuseMount m(b.image, b.store.string(), tmp / "mnt", {"threads=1"});
+  ASSERT_TRUE(m.ok());
+  EXPECT_GT(compare_trees(b.src, tmp / "mnt", true), 1000);
+}
+
+TEST(Fuse, RealTreeEqualsSource) {
+  REQUIRE_FUSE();
+  test::TempDir tmp;
+  fs::path src = "/usr/share/doc";
+  CFS_REQUIRE(fs::is_directory(src), "no /usr/share/doc to compare against");
+  auto r = run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), src.string(), (tmp / "img").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  fs::create_directory(tmp / "mnt");
+  FuseMount m(tmp / "img", (tmp / "store").string(), tmp / "mnt");
+  ASSERT_TRUE(m.ok());
+  EXPECT_GT(compare_trees(src, tmp / "mnt"), 1000);
+}
+
+TEST(Fuse, ChangedOrMissingObjectsGiveEio) {
+  REQUIRE_FUSE();
+  test::TempDir tmp;
+  auto src = tmp / "src";
+  fs::create_directories(src);
+  test::write_file(src / "victim", std::string(100000, 'v'));
+  test::write_file(src / "gone", std::string(5000, 'g'));
+  test::write_file(src / "fine", std::string(7000, 'f'));
+  auto store = tmp / "store";
+  ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + store.string(), src.string(), (tmp / "img").string()}).status, 0);
+  auto object_of = [&](const std::string& name) {
+    auto dump = run({tool("composefs-info"), "dump", (tmp / "img").string()}).out;
+    auto line = dump.substr(dump.find("/" + name + " "));
+    std::istringstream fields(line);
+    std::string f;
+    for (int i = 0; i < 9; ++i) fields >> f;
+    return store / f;
+  };
+  {  // one byte changed, same size
+    auto obj = object_of("victim");
+    std::fstream f(obj, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(12345);
+    f.put('X');
+  }
+  fs::remove(object_of("gone"));
+  fs::create_directory(tmp / "mnt");
+  for (const char* passthrough : {"", "nopassthrough"}) {
+    SCOPED_TRACE(passthrough);
+    std::vector<std::string> extra;
+    if (*passthrough) extra.push_back(passthrough);
+    FuseMount m(tmp / "img", store.string(), tmp / "mnt", extra);
+    ASSERT_TRUE(m.ok());
+    auto victim = run({"cat", (tmp / "mnt" / "victim").string()});
+    EXPECT_NE(victim.status, 0);
+    EXPECT_NE(victim.err.find("Input/output error"), std::string::npos) << victim.err;
+    auto gone = run({"cat", (tmp / "mnt" / "gone").string()});
+    EXPECT_NE(gone.err.find("Input/output error"), std::string::npos) << gone.err;
+    EXPECT_EQ(test::read_file(tmp / "mnt" / "fine"), std::string(7000, 'f'));
+    EXPECT_TRUE(fs::exists(tmp / "mnt" / "victim"));  // metadata stays readable
+  }
+  // verity=off serves the changed object (for those who want upstream's behaviour).
+  FuseMount m(tmp / "img", store.string(), tmp / "mnt", {"verity=off"});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(run({"cat", (tmp / "mnt" / "victim").string()}).status, 0);
+}
+
+long cached_kib() {
+  std::ifstream f("/proc/meminfo");
+  std::string key, unit;
+  long value;
+  while (f >> key >> value >> unit) {
+    if (key == "Cached:") return value;
+  }
+  return -1;
+}
+
+TEST(Fuse, PassthroughSharesPageCacheAcrossImages) {
+  REQUIRE_FUSE();
+  test::TempDir tmp;
+  auto src1 = tmp / "src1", src2 = tmp / "src2", store = tmp / "store";
+  fs::create_directories(src1);
+  fs::create_directories(src2);
+  std::string big(256 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>(i >> 12);
+  test::write_file(src1 / "big", big);
+  test::write_file(src2 / "big", big);
+  test::write_file(src2 / "other", "the images differ");
+  big.clear();
+  big.shrink_to_fit();
+  for (const auto& [src, img] : {std::pair(src1, "1.cfs"), std::pair(src2, "2.cfs")}) {
+    ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + store.string(), src.string(), (tmp / img).string()}).status, 0);
+  }
+  fs::create_directory(tmp / "m1");
+  fs::create_directory(tmp / "m2");
+  FuseMount m1(tmp / "1.cfs", store.string(), tmp / "m1");
+  FuseMount m2(tmp / "2.cfs", store.string(), tmp / "m2");
+  ASSERT_TRUE(m1.ok() && m2.ok());
+  test::read_file(tmp / "m1" / "big");  // first open verifies the object (reads it once)
+  ::sync();
+  std::ofstream("/proc/sys/vm/drop_caches") << "3\n";
+  long before = cached_kib();
+  auto a = test::read_file(tmp / "m1" / "big");
+  auto b = test::read_file(tmp / "m2" / "big");
+  long grown = cached_kib() - before;
+  EXPECT_TRUE(a == b);
+  std::cout << "Cached: grew by " << grown / 1024 << " MiB for two FUSE reads of a 256 MiB object\n";
+  EXPECT_GT(grown, 200 * 1024);
+  EXPECT_LT(grown, 384 * 1024) << "the object should be cached once (passthrough)";
+}
+
+TEST(Fuse, RootlessMountReadUnmount) {
+  REQUIRE_FUSE();
+  CFS_REQUIRE(run({"fusermount3", "-V"}).status == 0, "fusermount3 (fuse3) is not installed");
+  test::TempDir tmp;
+  // A stock Debian system makes /dev/fuse 0666 (udev); minimal VMs without udev do not.
+  struct stat st {};
+  ::stat("/dev/fuse", &st);
+  if ((st.st_mode & 0006) != 0006) ::chmod("/dev/fuse", 0666);
+  auto src = tmp / "src";
+  fs::create_directories(src / "d");
+  test::write_file(src / "d" / "file", std::string(70000, 'r'));
+  test::write_file(src / "small", "hello");
+  ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), src.string(), (tmp / "img").string()}).status, 0);
+  fs::permissions(tmp.path(), fs::perms::all);  // let the user in
+  fs::create_directory(tmp / "mnt");
+  ASSERT_EQ(::chown((tmp / "mnt").c_str(), 65534, 65534), 0);
+  FuseMount m(tmp / "img", (tmp / "store").string(), tmp / "mnt", {}, "65534");
+  ASSERT_TRUE(m.ok()) << "rootless mount failed";
+  auto as_user = [&](std::vector<std::string> cmd) {
+    std::vector<std::string> args = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    return run(args);
+  };
+  EXPECT_EQ(as_user({"cat", (tmp / "mnt" / "d" / "file").string()}).out, std::string(70000, 'r'));
+  EXPECT_EQ(as_user({"cat", (tmp / "mnt" / "small").string()}).out, "hello");
+  EXPECT_EQ(m.stop(), 0);
+  EXPECT_FALSE(mounted(tmp / "mnt"));
+}
+
+TEST(Fuse, SurvivesHostileImagesAndManyOpenFiles) {
+  REQUIRE_FUSE();
+  CFS_REQUIRE_VECTORS(dir);
+  test::TempDir tmp;
+  Built b = build(tmp, "103");
+  auto good = test::read_file(b.image);
+  fs::create_directory(tmp / "mnt");
+  std::mt19937 rng(1);
+  for (int round = 0; round < 12; ++round) {
+    std::string bad = good;
+    for (int k = 0; k < 40; ++k) bad[4096 + rng() % (bad.size() - 4096)] = static_cast<char>(rng());
+    test::write_file(tmp / "bad.cfs", bad);
+    FuseMount m(tmp / "bad.cfs", b.store.string(), tmp / "mnt");
+    if (!m.ok()) continue;  // refused at startup: fine
+    run({"sh", "-c", "ls -lR " + (tmp / "mnt").string() + " >/dev/null 2>&1; find " +
+                         (tmp / "mnt").string() + " -type f -exec cat {} + >/dev/null 2>&1; getfattr -R -d -m - " +
+                         (tmp / "mnt").string() + " >/dev/null 2>&1"});
+    EXPECT_EQ(::kill(m.pid(), 0), 0) << "server died on hostile image, round " << round;
+    EXPECT_EQ(m.stop(), 0) << "round " << round;
+  }
+  // Thousands of files open at once, then closed: the server keeps no fds behind.
+  FuseMount m(b.image, b.store.string(), tmp / "mnt");
+  ASSERT_TRUE(m.ok());
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(tmp / "mnt", fs::directory_options::skip_permission_denied)) {
+    if (e.is_symlink()) continue;
+    if (e.is_regular_file()) files.push_back(e.path());
+  }
+  ASSERT_GT(files.size(), 500u);
+  auto fd_count = [&] {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(m.pid()) + "/fd")) n += e.exists() || true;
+    return n;
+  };
+  int baseline = fd_count();
+  rlimit lim{8192, 8192};
+  ::setrlimit(RLIMIT_NOFILE, &lim);
+  std::vector<int> fds;
+  for (int rep = 0; fds.size() < 3000; ++rep) {
+    for (const auto& f : files) {
+      int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) fds.push_back(fd);
+      if (fds.size() >= 3000) break;
+    }
+  }
+  for (int fd : fds) ::close(fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // releases are asynchronous
+  EXPECT_LE(fd_count(), baseline + 2);
+  EXPECT_EQ(m.stop(), 0);
+}
+
+TEST(Fuse, SigtermUnmountsCleanly) {
+  REQUIRE_FUSE();
+  test::TempDir tmp;
+  fs::create_directories(tmp / "src");
+  test::write_file(tmp / "src" / "f", "x");
+  ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), (tmp / "src").string(), (tmp / "img").string()}).status, 0);
+  fs::create_directory(tmp / "mnt");
+  FuseMount m(tmp / "img", (tmp / "store").string(), tmp / "mnt");
+  ASSERT_TRUE(m.ok());
+  ::kill(m.pid(), SIGTERM);
+  for (int i = 0; i < 200 && mounted(tmp / "mnt"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(mounted(tmp / "mnt"));
+  EXPECT_EQ(m.stop(), 0);
+  auto usage = run({tool("composefs-fuse")});
+  EXPECT_EQ(usage.status, 1);
+  EXPECT_NE(usage.out.find("usage:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cfs

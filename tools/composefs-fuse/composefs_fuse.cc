@@ -1,0 +1,187 @@
+// composefs-fuse -o source=IMAGE,basedir=DIR[:DIR] MOUNTPOINT: a verifying FUSE mount of an
+// image, rootless through fusermount3, with kernel passthrough of file data where allowed.
+#include "composefs-fuse/composefs_fuse.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/error.h"
+#include "common/cli.h"
+#include "common/image_file.h"
+#include "fuse/mount_fuse.h"
+#include "fuse/server.h"
+
+namespace cfs::tools {
+namespace {
+
+constexpr const char* kProg = "composefs-fuse";
+
+void usage(const char* argv0, int fd) {
+  write_all(fd, std::string("usage: ") + argv0 + " [options] <mountpoint>\n"
+                "  -o source=IMAGE        the composefs image (required)\n"
+                "  -o basedir=DIR[:DIR]   object stores, searched in order (required)\n"
+                "  -o verity=on|require|off  check objects against the image's digests\n"
+                "                         (on: where recorded; require: refuse files without)\n"
+                "  -o noacl               hide POSIX ACLs\n"
+                "  -o threads=N           server threads (default 4)\n"
+                "  -o nopassthrough       serve file data from user space\n"
+                "  -o allow_other         let other users in (root mounts do this by default)\n"
+                "  -f                     stay in the foreground\n"
+                "  -d                     debug: foreground, log every request\n"
+                "  -s                     single-threaded\n"
+                "  -h, -V                 help, version\n");
+}
+
+struct Args {
+  std::string source, mountpoint;
+  std::vector<std::string> basedirs;
+  fuse::ServerOptions server;
+  bool foreground = false;
+  bool allow_other = false;
+};
+
+// Parses one -o list; returns an error message or "".
+std::string parse_options(const std::string& list, Args& a) {
+  std::size_t pos = 0;
+  while (pos <= list.size()) {
+    std::size_t comma = list.find(',', pos);
+    std::string item = list.substr(pos, comma - pos);
+    pos = comma == std::string::npos ? list.size() + 1 : comma + 1;
+    if (item.empty()) continue;
+    std::size_t eq = item.find('=');
+    std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    if (key == "source") {
+      a.source = value;
+    } else if (key == "basedir") {
+      a.basedirs.clear();
+      for (std::size_t s = 0;;) {
+        std::size_t colon = value.find(':', s);
+        std::string d = value.substr(s, colon - s);
+        if (d.empty()) return "Value for basedir option has incorrect format";
+        a.basedirs.push_back(d);
+        if (colon == std::string::npos) break;
+        s = colon + 1;
+      }
+    } else if (key == "verity") {
+      if (value == "on") a.server.verity = fuse::VerityMode::kOn;
+      else if (value == "require") a.server.verity = fuse::VerityMode::kRequire;
+      else if (value == "off") a.server.verity = fuse::VerityMode::kOff;
+      else return "verity must be on, require or off";
+    } else if (key == "noacl") {
+      a.server.acl = false;
+    } else if (key == "threads") {
+      a.server.threads = static_cast<unsigned>(std::max(1, std::atoi(value.c_str())));
+    } else if (key == "nopassthrough") {
+      a.server.passthrough = false;
+    } else if (key == "allow_other") {
+      a.allow_other = true;
+    } else if (key == "ro" || key == "default_permissions") {
+      // always on
+    } else {
+      return "Unsupported option " + key;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+int composefs_fuse_main(int argc, char** argv) {
+  Args a;
+  a.allow_other = ::geteuid() == 0;
+  optind = 0;
+  for (int c; (c = getopt(argc, argv, "o:fdshV")) != -1;) {
+    switch (c) {
+      case 'o':
+        if (std::string err = parse_options(optarg, a); !err.empty()) {
+          cli::error(kProg, err);
+          return 1;
+        }
+        break;
+      case 'f': a.foreground = true; break;
+      case 'd': a.foreground = a.server.debug = true; break;
+      case 's': a.server.threads = 1; break;
+      case 'h': usage(argv[0], STDOUT_FILENO); return 0;
+      case 'V': cli::print_out(std::string("composefs-fuse ") + cli::kVersion + "\n"); return 0;
+      default: usage(argv[0], STDERR_FILENO); return 1;
+    }
+  }
+  if (optind >= argc) {
+    usage(argv[0], STDOUT_FILENO);
+    return 1;
+  }
+  a.mountpoint = argv[optind];
+  if (a.source.empty()) {
+    cli::error(kProg, "No source specified (-o source=IMAGE)");
+    return 1;
+  }
+  if (a.basedirs.empty()) {
+    cli::error(kProg, "No basedir specified (-o basedir=DIR)");
+    return 1;
+  }
+
+  std::string stage;
+  std::optional<cli::ImageFile> image;
+  try {
+    image.emplace(cli::open_image(a.source, stage));
+  } catch (const Error& e) {
+    cli::error(kProg, (stage == "open" ? "Failed to open " : "Failed to load ") + a.source + ": " + e.what());
+    return 1;
+  }
+  std::optional<store::DirectorySource> objects;
+  try {
+    objects.emplace(a.basedirs);
+  } catch (const Error& e) {
+    cli::error(kProg, std::string("Failed to open basedir ") + e.what());
+    return 1;
+  }
+  UniqueFd fuse_fd;
+  try {
+    fuse_fd = fuse::mount_fuse(a.mountpoint, a.source, a.allow_other);
+  } catch (const Error& e) {
+    cli::error(kProg, std::string("Failed to mount: ") + e.what());
+    return 1;
+  }
+
+  if (!a.foreground) {
+    // The mount exists already; the server lives on in a child, the caller gets its shell.
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      fuse::unmount_fuse(a.mountpoint);
+      cli::error(kProg, std::string("fork: ") + std::strerror(errno));
+      return 1;
+    }
+    if (pid > 0) return 0;
+    ::setsid();
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      ::dup2(null, STDIN_FILENO);
+      ::dup2(null, STDOUT_FILENO);
+      ::close(null);
+    }
+  }
+
+  // SIGINT/SIGTERM/SIGHUP unmount; the server then sees ENODEV and returns.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&sigs, s);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  std::thread([sigs, mnt = a.mountpoint]() mutable {
+    int sig;
+    if (sigwait(&sigs, &sig) == 0) fuse::unmount_fuse(mnt);
+  }).detach();
+
+  fuse::ServerStats stats;
+  fuse::serve(fuse_fd.get(), image->image, *objects, a.server, stats);
+  return 0;
+}
+
+}  // namespace cfs::tools
