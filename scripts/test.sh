@@ -16,6 +16,10 @@ fi
 echo "== tests (RelWithDebInfo)"
 (cd build && ctest -j"$jobs" --output-on-failure)
 
+echo "== the Debian package"
+bash scripts/test-deb.sh
+[ "$(id -u)" -ne 0 ] || cmake --install build >/dev/null  # the package removal took /sbin/mount.composefs
+
 echo "== tests under ASan + UBSan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCFS_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"

@@ -37,7 +37,7 @@ void usage(const char* argv0, int fd) {
                 "  -f                     stay in the foreground\n"
                 "  -d                     debug: foreground, log every request\n"
                 "  -s                     single-threaded\n"
-                "  -h, -V                 help, version\n");
+                "  -h, --help, -V, --version\n");
 }
 
 struct Args {
@@ -98,7 +98,10 @@ int composefs_fuse_main(int argc, char** argv) {
   Args a;
   a.allow_other = ::geteuid() == 0;
   optind = 0;
-  for (int c; (c = getopt(argc, argv, "o:fdshV")) != -1;) {
+  static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
+                                 {"version", no_argument, nullptr, 'V'},
+                                 {nullptr, 0, nullptr, 0}};
+  for (int c; (c = getopt_long(argc, argv, "o:fdshV", kLong, nullptr)) != -1;) {
     switch (c) {
       case 'o':
         if (std::string err = parse_options(optarg, a); !err.empty()) {

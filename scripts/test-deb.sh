@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds the .deb with CPack, installs it with apt on this machine, uses the installed tools
+# (help, man pages, a build/dump/rebuild round trip, a kernel mount through mount -t
+# composefs, a program linked through pkg-config), then removes it and checks nothing is left.
+# Needs root; run by scripts/test.sh after the other tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "test-deb: needs root (skipped)"; exit 0; }
+(cd build && cpack -G DEB >/dev/null)
+deb=$(ls build/composefs-cpp_*.deb)
+echo "== apt install $deb"
+export DEBIAN_FRONTEND=noninteractive
+# A package left by an interrupted run would make apt skip the install of the same version.
+if dpkg -s composefs-cpp >/dev/null 2>&1; then apt-get remove -y -qq composefs-cpp >/dev/null; fi
+apt-get install -y -qq "./$deb" >/dev/null
+work=$(mktemp -d)
+cleanup() { umount "$work/mnt" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "test-deb: FAILED: $*"; exit 1; }
+
+/usr/bin/mkcomposefs --help 2>&1 | grep -q "usage:" || fail "mkcomposefs --help"
+for t in mkcomposefs composefs-info composefs-dump composefs-fuse; do
+  /usr/bin/$t --version | grep -q composefs || fail "$t --version"
+done
+for page in mkcomposefs composefs-info composefs-dump composefs-fuse mount.composefs "5 composefs-dump"; do
+  # shellcheck disable=SC2086
+  MANWIDTH=80 man $page 2>/dev/null | grep -q "NAME" || fail "man $page does not render"
+done
+
+python3 ../shared/vectors/generated/gen_tree.py 101 "$work/src" 1
+/usr/bin/mkcomposefs --digest-store="$work/store" "$work/src" "$work/a.cfs"
+/usr/bin/composefs-info dump "$work/a.cfs" | /usr/bin/mkcomposefs --from-file - "$work/b.cfs"
+cmp "$work/a.cfs" "$work/b.cfs" || fail "dump round trip differs"
+mkdir "$work/mnt"
+mount -t composefs "$work/a.cfs" -o basedir="$work/store" "$work/mnt" || fail "mount -t composefs"
+diff -r --no-dereference "$work/src" "$work/mnt" >/dev/null 2>"$work/diff.err" || {
+  grep -v "special file\|fifo" "$work/diff.err" && fail "mounted tree differs"; true; }
+umount "$work/mnt"
+
+cat > "$work/use.cc" <<'CC'
+#include <dump/parse.h>
+#include <writer/writer.h>
+#include <verity/fsverity.h>
+#include <cstdio>
+int main() {
+  auto tree = cfs::dump::parse("/ 4096 40755 2 0 0 0 0.0 - - -\n");
+  auto image = cfs::writer::write_to_vector(tree);
+  std::printf("%s\n", cfs::to_hex(cfs::verity::digest_of(image)).c_str());
+}
+CC
+# shellcheck disable=SC2046
+g++ -o "$work/use" "$work/use.cc" $(pkg-config --cflags --libs composefs-cpp) || fail "link via pkg-config"
+[ "$("$work/use")" = "$(echo '/ 4096 40755 2 0 0 0 0.0 - - -' | /usr/bin/mkcomposefs --from-file --print-digest-only -)" ] ||
+  fail "library and tool disagree"
+
+echo "== apt remove composefs-cpp"
+apt-get remove -y -qq composefs-cpp >/dev/null
+for f in /usr/bin/mkcomposefs /sbin/mount.composefs /usr/bin/composefs-fuse /usr/share/man/man1/mkcomposefs.1.gz; do
+  [ ! -e "$f" ] || fail "$f left after removal"
+done
+echo "test-deb: 1 passed, 0 failed"
