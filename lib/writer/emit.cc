@@ -57,7 +57,7 @@ class Output {
   std::uint64_t pos_ = 0;
 };
 
-void put_xattr_entry(Output& out, const tree::Xattr& x) {
+void put_xattr_entry(Output& out, const XattrView& x) {
   auto key = format::split_xattr_name(x.name);
   format::ErofsXattrEntry e;
   e.e_name_len = static_cast<std::uint8_t>(key.suffix.size());
@@ -162,17 +162,20 @@ void put_inode_core(Output& out, const Plan& plan, const Inode& in, std::uint32_
 void put_xattr_body(Output& out, const Plan& plan, const Inode& in) {
   if (in.xsize == 0) return;
   std::uint32_t bits = 0;
-  for (const tree::Xattr& x : in.xattrs) bits |= 1U << format::xattr_filter_bit(format::split_xattr_name(x.name));
+  for (const XattrView& x : in.xattrs) bits |= 1U << format::xattr_filter_bit(format::split_xattr_name(x.name));
   format::ErofsXattrIbodyHeader h{};
   h.h_name_filter = ~bits;
-  h.h_shared_count = static_cast<std::uint8_t>(in.shared_refs.size());
+  h.h_shared_count = static_cast<std::uint8_t>(in.shared_refs);
   out.put(h);
   std::uint64_t base = plan.inodes_end % kBlockSize;
-  for (std::uint32_t ref : in.shared_refs) {
-    le32 v = static_cast<std::uint32_t>((base + plan.shared_offsets[ref]) / 4);
+  for (const XattrView& x : in.xattrs) {
+    if (x.shared == kNotShared) continue;
+    le32 v = static_cast<std::uint32_t>((base + plan.shared_offsets[x.shared]) / 4);
     out.put(v);
   }
-  for (std::uint32_t i : in.inline_xattrs) put_xattr_entry(out, in.xattrs[i]);
+  for (const XattrView& x : in.xattrs) {
+    if (x.shared == kNotShared) put_xattr_entry(out, x);
+  }
 }
 
 void put_tail(Output& out, const Plan& plan, std::uint32_t index, const Inode& in) {
@@ -264,7 +267,7 @@ void emit(const Plan& plan, const ByteSink& sink) {
     put_tail(out, plan, i, in);
   }
   out.fill_to(plan.inodes_end);
-  for (const tree::Xattr* x : plan.shared) put_xattr_entry(out, *x);
+  for (const XattrView* x : plan.shared) put_xattr_entry(out, *x);
   out.fill_to(plan.data_start);
   for (std::uint32_t i = 0; i < plan.inodes.size(); ++i) put_data_blocks(out, plan, i, plan.inodes[i]);
   out.flush();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -13,6 +14,26 @@
 #include "writer/writer.h"
 
 namespace cfs::writer {
+
+inline constexpr std::uint32_t kNotShared = UINT32_MAX;
+
+// An xattr as written: views of the tree's strings, of constants, or of the plan's arena.
+struct XattrView {
+  std::string_view name;
+  std::string_view value;
+  std::uint32_t shared = kNotShared;  // index into Plan::shared when referenced from the table
+};
+
+// Bump allocator for the bytes the writer makes up (overlay values, escaped names): one
+// allocation per 64 KiB instead of one per string; stable addresses.
+class Arena {
+ public:
+  std::string_view concat(std::string_view a, std::string_view b = {}, std::string_view c = {});
+
+ private:
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::size_t used_ = 0, size_ = 0;
+};
 
 struct Inode {
   const tree::Node* node = nullptr;  // source of uid, gid, mtime, rdev, payload, content
@@ -24,12 +45,10 @@ struct Inode {
   bool synthetic = false;         // one of the root whiteouts added by the writer
   bool external = false;          // regular file whose data lives in a backing object
   std::uint64_t xattr_budget = 0; // upstream's per-node counter (image-format.md §12.9)
-  std::vector<tree::Xattr> xattrs;  // final set, sorted by name after preparation
+  std::vector<XattrView> xattrs;  // final set, sorted by name after preparation
 
   // Layout results.
-  std::vector<std::uint32_t> shared_index;  // per xattr: its shared-table index (transient)
-  std::vector<std::uint32_t> shared_refs;  // indexes into Plan::shared, in name order
-  std::vector<std::uint32_t> inline_xattrs;  // indexes into xattrs
+  std::uint32_t shared_refs = 0;  // how many of xattrs are table references
   std::uint32_t xsize = 0;
   bool extended = false;
   unsigned layout = 0;
@@ -55,7 +74,8 @@ struct Plan {
   std::uint32_t min_mtime_nsec = 0;
   bool has_acl = false;
 
-  std::vector<const tree::Xattr*> shared;  // shared table order
+  Arena arena;
+  std::vector<const XattrView*> shared;  // shared table order
   std::vector<std::uint32_t> shared_offsets;
   std::uint32_t shared_size = 0;
   std::uint64_t inodes_end = 0;
@@ -77,6 +97,6 @@ void emit(const Plan& plan, const ByteSink& sink);              // emit.cc: §2,
 // Directory entries of a directory inode, "." and ".." included, in name order.
 std::vector<DirEntry> dir_entries(const Plan& plan, std::uint32_t dir);
 // Encoded size of one xattr entry (§8.3).
-std::uint32_t xattr_entry_size(const tree::Xattr& x);
+std::uint32_t xattr_entry_size(const XattrView& x);
 
 }  // namespace cfs::writer

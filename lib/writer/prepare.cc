@@ -36,8 +36,9 @@ void scan(const tree::Node& n, bool& whiteout, Plan& plan) {
   for (const tree::Node* c : n.children) scan(*c, whiteout, plan);
 }
 
-void set_xattr(Inode& in, std::string name, std::string value) {
-  if (!tree::set_xattr_budgeted(in.xattrs, in.xattr_budget, std::move(name), std::move(value))) {
+// `name` and `value` must outlive the plan (constants, tree strings or arena views).
+void set_xattr(Inode& in, std::string_view name, std::string_view value) {
+  if (!tree::set_xattr_budgeted(in.xattrs, in.xattr_budget, name, value)) {
     throw Error(ERANGE, "xattr budget exceeded");
   }
 }
@@ -49,24 +50,26 @@ std::uint32_t chunk_bits(std::uint64_t size) {
 }
 
 // §4.2 for one (non-synthetic) node; `parent` gets the whiteout marks.
-void rewrite(Inode& in, Inode* parent, std::uint32_t version) {
+void rewrite(Inode& in, Inode* parent, std::uint32_t version, Arena& arena) {
   const tree::Node& n = *in.node;
   if (!valid_type(n.mode)) throw Error(EINVAL, "invalid file type");
   in.external = n.type() == S_IFREG && n.size > 0 && n.content.empty();
   if (in.external && (n.size - 1) >> chunk_bits(n.size) >= kMaxChunks) {
     throw Error(EFBIG, "file too large");
   }
-  for (tree::Xattr& x : in.xattrs) {
-    if (x.name.starts_with(kOverlayPrefix)) x.name.insert(kOverlayPrefix.size(), "overlay.");
+  for (XattrView& x : in.xattrs) {
+    if (x.name.starts_with(kOverlayPrefix)) {
+      x.name = arena.concat(kOverlayPrefix, "overlay.", x.name.substr(kOverlayPrefix.size()));
+    }
   }
   if (in.external) {
-    std::string metacopy;
+    std::string_view metacopy;
     if (n.digest) {
-      metacopy.assign(format::kMetacopyDigestHeader.begin(), format::kMetacopyDigestHeader.end());
-      metacopy.append(n.digest->begin(), n.digest->end());
+      auto bytes = [](const auto& a) { return std::string_view(reinterpret_cast<const char*>(a.data()), a.size()); };
+      metacopy = arena.concat(bytes(format::kMetacopyDigestHeader), bytes(*n.digest));
     }
-    set_xattr(in, "trusted.overlay.metacopy", std::move(metacopy));
-    if (!n.payload.empty()) set_xattr(in, "trusted.overlay.redirect", "/" + n.payload);
+    set_xattr(in, "trusted.overlay.metacopy", metacopy);
+    if (!n.payload.empty()) set_xattr(in, "trusted.overlay.redirect", arena.concat("/", n.payload));
   }
   if (is_whiteout(n)) {
     in.mode = S_IFREG | (n.mode & 07777);
@@ -115,7 +118,8 @@ Inode make_inode(const tree::Node* n, std::uint32_t parent) {
   in.size = n->size;
   in.nlink = n->nlink;
   in.parent = parent;
-  in.xattrs = n->xattrs;
+  in.xattrs.reserve(n->xattrs.size());
+  for (const tree::Xattr& x : n->xattrs) in.xattrs.push_back({x.name, x.value});
   return in;
 }
 
@@ -140,7 +144,7 @@ Plan prepare(const tree::Tree& tree, const Options& options) {
   for (std::uint32_t i = 0; i < plan.inodes.size(); ++i) {
     if (!plan.inodes[i].synthetic) {
       Inode* parent = i == 0 ? nullptr : &plan.inodes[plan.inodes[i].parent];
-      rewrite(plan.inodes[i], parent, plan.version);
+      rewrite(plan.inodes[i], parent, plan.version, plan.arena);
     }
     const auto& kids = plan.children_of(i);
     if (!kids.empty() && plan.inodes[i].node->type() != S_IFDIR) {
@@ -170,8 +174,8 @@ Plan prepare(const tree::Tree& tree, const Options& options) {
       plan.min_mtime_nsec = n.mtime_nsec;
     }
     std::sort(in.xattrs.begin(), in.xattrs.end(),
-              [](const tree::Xattr& a, const tree::Xattr& b) { return a.name < b.name; });
-    for (const tree::Xattr& x : in.xattrs) {
+              [](const XattrView& a, const XattrView& b) { return a.name < b.name; });
+    for (const XattrView& x : in.xattrs) {
       if (x.name == "system.posix_acl_access" || x.name == "system.posix_acl_default") {
         plan.has_acl = true;
       }

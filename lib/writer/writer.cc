@@ -4,6 +4,21 @@
 
 namespace cfs::writer {
 
+std::string_view Arena::concat(std::string_view a, std::string_view b, std::string_view c) {
+  std::size_t n = a.size() + b.size() + c.size();
+  if (size_ - used_ < n) {
+    size_ = std::max<std::size_t>(n, 64 * 1024);
+    chunks_.push_back(std::make_unique<char[]>(size_));
+    used_ = 0;
+  }
+  char* p = chunks_.back().get() + used_;
+  a.copy(p, a.size());
+  b.copy(p + a.size(), b.size());
+  c.copy(p + a.size() + b.size(), c.size());
+  used_ += n;
+  return {p, n};
+}
+
 void write(const tree::Tree& tree, const Options& options, const ByteSink& sink) {
   Plan plan = prepare(tree, options);
   choose_shared_xattrs(plan);
