@@ -1,6 +1,8 @@
 // image-format.md §5: which (name, value) pairs go to the shared table, and in which order.
 #include <algorithm>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "format/erofs.h"
@@ -11,21 +13,28 @@ namespace cfs::writer {
 namespace {
 
 struct XattrUse {
+  std::uint32_t name_id;  // equal names, equal ids
+  std::size_t value_hash;
   XattrView* x;
-  std::uint32_t inode;
-  std::uint32_t index;  // within the inode's sorted xattrs
 };
 
-// Ascending (name, value length, value): equal pairs become neighbours, and the shared table's
-// order (all three descending, image-format.md §5) is exactly the reverse.
-bool ascending(const XattrUse& a, const XattrUse& b) {
-  if (int c = a.x->name.compare(b.x->name); c != 0) return c < 0;
-  if (a.x->value.size() != b.x->value.size()) return a.x->value.size() < b.x->value.size();
+// Groups equal (name, value) pairs next to each other cheaply: integers first, bytes only
+// when the hashes tie.
+bool grouping_order(const XattrUse& a, const XattrUse& b) {
+  if (a.name_id != b.name_id) return a.name_id < b.name_id;
+  if (a.value_hash != b.value_hash) return a.value_hash < b.value_hash;
   return a.x->value < b.x->value;
 }
 
 bool same_pair(const XattrUse& a, const XattrUse& b) {
-  return a.x->name == b.x->name && a.x->value == b.x->value;
+  return a.name_id == b.name_id && a.value_hash == b.value_hash && a.x->value == b.x->value;
+}
+
+// The shared table's order (image-format.md §5): name, value length and value, all descending.
+bool table_order(const XattrView* a, const XattrView* b) {
+  if (a->name != b->name) return a->name > b->name;
+  if (a->value.size() != b->value.size()) return a->value.size() > b->value.size();
+  return a->value > b->value;
 }
 
 }  // namespace
@@ -36,30 +45,31 @@ std::uint32_t xattr_entry_size(const XattrView& x) {
 }
 
 void choose_shared_xattrs(Plan& plan) {
+  std::unordered_map<std::string_view, std::uint32_t> name_ids;
   std::vector<XattrUse> uses;
-  for (std::uint32_t i = 0; i < plan.inodes.size(); ++i) {
-    auto& xs = plan.inodes[i].xattrs;
-    for (std::uint32_t j = 0; j < xs.size(); ++j) uses.push_back({&xs[j], i, j});
+  for (Inode& in : plan.inodes) {
+    for (XattrView& x : in.xattrs) {
+      auto id = name_ids.try_emplace(x.name, static_cast<std::uint32_t>(name_ids.size())).first->second;
+      uses.push_back({id, std::hash<std::string_view>{}(x.value), &x});
+    }
   }
-  std::sort(uses.begin(), uses.end(), ascending);
+  std::sort(uses.begin(), uses.end(), grouping_order);
 
-  // Runs of equal pairs used by two or more inodes are shared; number them from the end.
-  std::vector<std::uint32_t> run_starts;  // shared runs, ascending
+  // Pairs used by two or more inodes are shared.
+  std::vector<std::pair<std::size_t, std::size_t>> runs;  // [begin, end) in `uses`
   for (std::size_t a = 0, b; a < uses.size(); a = b) {
     for (b = a + 1; b < uses.size() && same_pair(uses[a], uses[b]);) ++b;
-    if (b - a >= 2) run_starts.push_back(static_cast<std::uint32_t>(a));
+    if (b - a >= 2) runs.emplace_back(a, b);
   }
-  auto count = static_cast<std::uint32_t>(run_starts.size());
-  for (std::uint32_t k = count; k-- > 0;) {
-    const XattrView* x = uses[run_starts[k]].x;
+  std::sort(runs.begin(), runs.end(), [&](const auto& r1, const auto& r2) {
+    return table_order(uses[r1.first].x, uses[r2.first].x);
+  });
+  for (std::uint32_t k = 0; k < runs.size(); ++k) {
+    const XattrView* x = uses[runs[k].first].x;
     plan.shared.push_back(x);
     plan.shared_offsets.push_back(plan.shared_size);
     plan.shared_size += xattr_entry_size(*x);
-  }
-  for (std::uint32_t k = 0; k < count; ++k) {
-    for (std::size_t b = run_starts[k]; b < uses.size() && same_pair(uses[run_starts[k]], uses[b]); ++b) {
-      uses[b].x->shared = count - 1 - k;
-    }
+    for (std::size_t i = runs[k].first; i < runs[k].second; ++i) uses[i].x->shared = k;
   }
 
   // Per inode, in name order: references while fewer than 128 were made, inline after that.
