@@ -1,32 +1,34 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): parse+write and read+dump speed and memory on the largest upstream
-# dump and on a dump of a real tree (default /usr). Median wall time of N runs and peak RSS.
-#   bench/core.sh [TREE] [RUNS]
-set -euo pipefail
+# Benchmark (not a test): parse+write and read+dump time and peak memory on the largest
+# upstream dump and on a dump of a real tree (default /usr): per entry, median of RUNS.
+#   bench/core.sh [TREE]
 cd "$(dirname "$0")/.."
-tree=${1:-/usr}; runs=${2:-5}
-B=build/tools
+source bench/lib.sh
+tree=${1:-/usr}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 zcat ../shared/vectors/upstream/cs9-x86_64-minimal.dump.gz > "$work/cs9.dump"
-echo "building a dump of $tree ..."
 $B/mkcomposefs --threads="$(nproc)" "$tree" "$work/tree.cfs"
 $B/composefs-info dump "$work/tree.cfs" > "$work/tree.dump"
-measure() {  # label entries command...
-  local label=$1 entries=$2; shift 2
-  local times=() rss=0
-  for _ in $(seq "$runs"); do
+# timed_rss LABEL-PREFIX ENTRIES CMD...: median wall per entry (µs) and peak RSS per entry (B).
+timed_rss() {
+  local label=$1 n=$2 input=$3; shift 3
+  local us=() bytes=() w m
+  for _ in $(seq "$RUNS"); do
     /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null
-    read -r t m < "$work/t"; times+=("$t"); rss=$m
+    read -r w m < "$work/t"
+    us+=("$(echo "$w * 1000000 / $n" | bc -l)")
+    bytes+=("$(echo "($m * 1024 - $input) / $n" | bc -l)")
   done
-  local med; med=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
-  awk -v l="$label" -v t="$med" -v m="$rss" -v n="$entries" 'BEGIN {
-    printf "%-44s median %7.3f s  %6.2f us/entry  peak RSS %7.1f MiB  %5.0f B/entry\n", l, t, t*1e6/n, m/1024, m*1024/n }'
+  result core "$label" "time/entry" us "${us[@]}"
+  result core "$label" "RSS/entry" B "${bytes[@]}"
 }
 for d in cs9 tree; do
   n=$(wc -l < "$work/$d.dump")
-  echo "== $d: $n entries, dump $(stat -c %s "$work/$d.dump") bytes"
+  size=$(stat -c %s "$work/$d.dump")
+  echo "== $d: $n entries, dump $size bytes (RSS per entry is beyond the input's own size)"
   $B/mkcomposefs --from-file "$work/$d.dump" "$work/$d.img"
-  measure "mkcomposefs --from-file ($d)" "$n" $B/mkcomposefs --from-file "$work/$d.dump" "$work/out.img"
-  measure "mkcomposefs --print-digest-only ($d)" "$n" $B/mkcomposefs --from-file --print-digest-only "$work/$d.dump"
-  measure "composefs-info dump ($d)" "$n" $B/composefs-info dump "$work/$d.img"
+  isize=$(stat -c %s "$work/$d.img")
+  timed_rss "mkcomposefs --from-file ($d)" "$n" "$size" $B/mkcomposefs --from-file "$work/$d.dump" "$work/out.img"
+  timed_rss "--print-digest-only ($d)" "$n" "$size" $B/mkcomposefs --from-file --print-digest-only "$work/$d.dump"
+  timed_rss "composefs-info dump ($d)" "$n" "$isize" $B/composefs-info dump "$work/$d.img"
 done

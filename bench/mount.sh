@@ -1,48 +1,51 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): ls -lR and read throughput over the kernel composefs mount and the
-# composefs-fuse mount (passthrough, and user-space reads) of an image of TREE (default /usr),
-# side by side with TREE itself. Cold runs drop caches first. Medians of RUNS.
-#   bench/mount.sh [TREE] [RUNS] [READ_MB]      (root)
-set -euo pipefail
+# Benchmark (not a test): ls -lR (cold and warm) and read throughput of a READ_MB subset
+# (cold and warm) over: the plain TREE, the kernel composefs mount, composefs-fuse with
+# passthrough and with user-space reads, a squashfs image (kernel and squashfuse). Root.
+#   bench/mount.sh [TREE]   RUNS (3), READ_MB (1000); IMAGE/STORE/SQUASHFS reuse built ones
 cd "$(dirname "$0")/.."
-tree=${1:-/usr}; runs=${2:-5}; read_mb=${3:-1500}
-B=$PWD/build/tools
+source bench/lib.sh
+tree=${1:-/usr}
+read_mb=${READ_MB:-1000}
 work=$(mktemp -d /var/tmp/cfs-bench.XXXXXX)
+targets=(plain kernel fuse fuse-userspace squashfs squashfuse)
 cleanup() {
-  for m in mnt fuse fuse-nopt; do umount "$work/$m" 2>/dev/null || true; done
+  for t in "${targets[@]}"; do umount "$work/$t" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work/mnt" "$work/fuse" "$work/fuse-nopt"
-echo "building image + store of $tree ..."
-$B/mkcomposefs --digest-store="$work/store" "$tree" "$work/image.cfs"
-$B/mount.composefs -o ro,basedir="$work/store" "$work/image.cfs" "$work/mnt"
-$B/composefs-fuse -o source="$work/image.cfs",basedir="$work/store" "$work/fuse"
-$B/composefs-fuse -o source="$work/image.cfs",basedir="$work/store",nopassthrough "$work/fuse-nopt"
-# The read set: the largest files up to READ_MB MiB, as paths relative to the tree.
+image=${IMAGE:-$work/image.cfs}; store=${STORE:-$work/store}; sqfs=${SQUASHFS:-$work/full.sqfs}
+[ -e "$image" ] || $B/mkcomposefs --digest-store="$store" "$tree" "$image"
+[ -e "$sqfs" ] || mksquashfs "$tree" "$sqfs" -comp lz4 -no-progress -quiet >/dev/null
+for t in "${targets[@]}"; do mkdir -p "$work/$t"; done
+mount --bind "$tree" "$work/plain"
+$B/mount.composefs -o ro,basedir="$store" "$image" "$work/kernel"
+$B/composefs-fuse -o source="$image",basedir="$store" "$work/fuse"
+$B/composefs-fuse -o source="$image",basedir="$store",nopassthrough "$work/fuse-userspace"
+mount -t squashfs -o ro,loop "$sqfs" "$work/squashfs"
+if command -v squashfuse >/dev/null; then squashfuse "$sqfs" "$work/squashfuse"; else targets=("${targets[@]/squashfuse}"); fi
+
+# The read set: the largest files, up to READ_MB MiB in all.
 (cd "$tree" && find . -xdev -type f -size +64k -printf '%s %p\n' | sort -rn |
   awk -v lim=$((read_mb << 20)) '{ if (s + $1 <= lim) { s += $1; print $2 } }') > "$work/files"
 total=$(cd "$tree" && xargs -d '\n' stat -c %s < "$work/files" | awk '{s+=$1} END {print s}')
 echo "read set: $(wc -l < "$work/files") files, $((total >> 20)) MiB"
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
-median() { sort -n | sed -n "$(( (runs + 1) / 2 ))p"; }
-timeit() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N); echo "$e - $s" | bc; }
-# The FUSE mounts verify each object on first open: open everything once so that the timed
-# runs measure serving, not the one-time verification (reported separately).
-s=$(date +%s.%N); (cd "$work/fuse" && xargs -d '\n' cat < "$work/files" >/dev/null); e=$(date +%s.%N)
-echo "first open + verification of the read set over FUSE: $(echo "$e - $s" | bc) s"
-(cd "$work/fuse-nopt" && xargs -d '\n' cat < "$work/files" >/dev/null)
-for target in "$tree" "$work/mnt" "$work/fuse" "$work/fuse-nopt"; do
-  case $target in
-    "$tree") name="plain $tree" ;;
-    "$work/mnt") name="kernel mount" ;;
-    "$work/fuse") name="fuse passthrough" ;;
-    *) name="fuse user-space" ;;
-  esac
-  cold=$(for _ in $(seq "$runs"); do drop; timeit ls -lR "$target"; done | median)
-  warm=$(for _ in $(seq "$runs"); do timeit ls -lR "$target"; done | median)
-  rcold=$(for _ in $(seq "$runs"); do drop; timeit sh -c "cd '$target' && xargs -d '\n' cat < '$work/files'"; done | median)
-  rwarm=$(for _ in $(seq "$runs"); do timeit sh -c "cd '$target' && xargs -d '\n' cat < '$work/files'"; done | median)
-  printf '%-18s ls -lR cold %6.2f s  warm %6.2f s   read cold %7.0f MiB/s  warm %7.0f MiB/s\n' \
-    "$name" "$cold" "$warm" "$(echo "$total / 1048576 / $rcold" | bc -l)" "$(echo "$total / 1048576 / $rwarm" | bc -l)"
+# FUSE verifies each object on its first open; time that once, apart.
+drop_caches
+result mount "fuse: first open + verify of read set" wall s \
+  "$(seconds sh -c "cd '$work/fuse' && xargs -d '\n' cat < '$work/files'")"
+
+for t in "${targets[@]}"; do
+  [ -n "$t" ] || continue
+  dir="$work/$t"
+  cold=(); warm=(); rcold=(); rwarm=()
+  for _ in $(seq "$RUNS"); do drop_caches; cold+=("$(seconds ls -lR "$dir")"); done
+  for _ in $(seq "$RUNS"); do warm+=("$(seconds ls -lR "$dir")"); done
+  read_all="cd '$dir' && xargs -d '\n' cat < '$work/files'"
+  for _ in $(seq "$RUNS"); do drop_caches; rcold+=("$(echo "$total / 1048576 / $(seconds sh -c "$read_all")" | bc -l)"); done
+  for _ in $(seq "$RUNS"); do rwarm+=("$(echo "$total / 1048576 / $(seconds sh -c "$read_all")" | bc -l)"); done
+  result mount "$t" "ls -lR cold" s "${cold[@]}"
+  result mount "$t" "ls -lR warm" s "${warm[@]}"
+  result mount "$t" "read cold" MiB/s "${rcold[@]}"
+  result mount "$t" "read warm" MiB/s "${rwarm[@]}"
 done

@@ -1,39 +1,54 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): mkcomposefs of TREE (default /usr) into an empty store and into a
 # store that already holds every object, with --threads=1 and 2, beside the machine's limits
-# measured in the same run: single-core SHA-256 speed (openssl speed) and a plain copy
-# (cp -a) of the same tree. Median of RUNS (default 3); wall, CPU (user+sys), peak RSS.
-#   bench/store.sh [TREE] [RUNS]
-set -euo pipefail
+# measured in the same run: single-core SHA-256 (openssl speed) and a plain copy (cp -a) of
+# the same tree; also the full-image baselines mkfs.erofs and mksquashfs. Cold caches.
+#   bench/store.sh [TREE]        RUNS (default 3) runs each; KEEP=DIR keeps image + store there
 cd "$(dirname "$0")/.."
-tree=${1:-/usr}; runs=${2:-3}
-B=$PWD/build/tools
+source bench/lib.sh
+tree=${1:-/usr}
 work=$(mktemp -d /var/tmp/cfs-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 bytes=$(du -sb --apparent-size "$tree" 2>/dev/null | cut -f1)
-entries=$(find "$tree" -xdev | wc -l)
-echo "tree $tree: $entries entries, $((bytes >> 20)) MiB"
+mib=$(echo "$bytes / 1048576" | bc -l)
+echo "tree $tree: $(find "$tree" -xdev | wc -l) entries, $((bytes >> 20)) MiB"
 sha=$(openssl speed -evp sha256 -seconds 2 2>/dev/null | awk '/^sha256/ {print $NF}' | tr -d k)
-echo "openssl speed -evp sha256 (16 KiB blocks, one core): $(echo "$sha / 1024" | bc) MiB/s"
-median() { sort -n | sed -n "$(( (runs + 1) / 2 ))p"; }
-run() {  # label prepare-command command...
+result limits "openssl sha256, one core" throughput MiB/s "$(echo "$sha / 1024" | bc -l)"
+
+# build LABEL PREPARE CMD...: wall (s), CPU (s), MiB/s of the tree, peak RSS (MiB).
+build() {
   local label=$1 prep=$2; shift 2
-  local walls=() cpus=() rss=0
-  for _ in $(seq "$runs"); do
+  local walls=() cpus=() rates=() rss=() w u s m
+  for _ in $(seq "$RUNS"); do
     eval "$prep"
-    sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
-    /usr/bin/time -f "%e %U %S %M" -o "$work/t" "$@" >/dev/null
+    drop_caches
+    /usr/bin/time -f "%e %U %S %M" -o "$work/t" "$@" >/dev/null 2>&1
     read -r w u s m < "$work/t"
-    walls+=("$w"); cpus+=("$(echo "$u + $s" | bc)"); rss=$m
+    walls+=("$w"); cpus+=("$(echo "$u + $s" | bc -l)"); rates+=("$(echo "$mib / $w" | bc -l)")
+    rss+=("$(echo "$m / 1024" | bc -l)")
   done
-  local w c; w=$(printf '%s\n' "${walls[@]}" | median); c=$(printf '%s\n' "${cpus[@]}" | median)
-  printf '%-40s wall %7.2f s  cpu %7.2f s  %7.0f MiB/s  peak RSS %6.1f MiB\n' "$label" "$w" "$c" \
-    "$(echo "$bytes / 1048576 / $w" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+  result build "$label" wall s "${walls[@]}"
+  result build "$label" cpu s "${cpus[@]}"
+  result build "$label" throughput MiB/s "${rates[@]}"
+  result build "$label" "peak RSS" MiB "${rss[@]}"
 }
-run "cp -a (plain copy, cold cache)" "rm -rf $work/copy" cp -a "$tree" "$work/copy"
+build "cp -a (plain copy)" "rm -rf $work/copy" cp -a "$tree" "$work/copy"
 rm -rf "$work/copy"
 for t in 1 2; do
-  run "empty store, --threads=$t" "rm -rf $work/store" $B/mkcomposefs --threads=$t --digest-store="$work/store" "$tree" "$work/img"
-  run "full store, --threads=$t" "true" $B/mkcomposefs --threads=$t --digest-store="$work/store" "$tree" "$work/img"
-  run "no store (hash only, warm), --threads=$t" "cat /dev/null" $B/mkcomposefs --threads=$t "$tree" "$work/img"
+  build "composefs, empty store, threads=$t" "rm -rf $work/store" \
+    $B/mkcomposefs --threads=$t --digest-store="$work/store" "$tree" "$work/image.cfs"
+  build "composefs, full store, threads=$t" "true" \
+    $B/mkcomposefs --threads=$t --digest-store="$work/store" "$tree" "$work/image.cfs"
 done
+result size "composefs image" size MiB "$(echo "$(stat -c %s "$work/image.cfs") / 1048576" | bc -l)"
+result size "composefs store" size MiB "$(echo "$(du -sb "$work/store" | cut -f1) / 1048576" | bc -l)"
+build "mkfs.erofs (full image)" "rm -f $work/full.erofs" mkfs.erofs --quiet "$work/full.erofs" "$tree"
+result size "mkfs.erofs image" size MiB "$(echo "$(stat -c %s "$work/full.erofs") / 1048576" | bc -l)"
+rm -f "$work/full.erofs"
+build "mksquashfs (lz4)" "rm -f $work/full.sqfs" \
+  mksquashfs "$tree" "$work/full.sqfs" -comp lz4 -no-progress -quiet -processors "$(nproc)"
+result size "mksquashfs image" size MiB "$(echo "$(stat -c %s "$work/full.sqfs") / 1048576" | bc -l)"
+if [ -n "${KEEP:-}" ]; then
+  mkdir -p "$KEEP"
+  mv "$work/image.cfs" "$work/store" "$work/full.sqfs" "$KEEP"/
+fi

@@ -82,6 +82,7 @@ void hash_files(tree::Tree& tree, const std::string& source, unsigned threads,
   worker();
   pool.clear();
   if (first_error) std::rethrow_exception(first_error);
+  if (store != nullptr) store->flush();
 }
 
 }  // namespace cfs::fsbuild

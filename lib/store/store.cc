@@ -73,22 +73,39 @@ void ObjectStore::put(const Digest& d, int src_fd, std::uint64_t size) {
   if (contains(d)) return;
   std::string sub = name.substr(0, 2);
   if (::mkdirat(dir_fd_.get(), sub.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(errno, path_ + "/" + sub);
-  // An unnamed file in the object's directory: nothing is visible until linkat publishes it,
-  // and a crash leaves nothing behind.
+  // An unnamed file in the object's directory: nothing is visible until flush() links it,
+  // and a crash or an error leaves nothing behind.
   UniqueFd tmp(::openat(dir_fd_.get(), sub.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
   if (!tmp) throw_errno(errno, path_ + "/" + sub);
   copy_sparse(src_fd, tmp.get(), size);
-  if (::fchmod(tmp.get(), 0644) != 0 || ::fsync(tmp.get()) != 0) throw_errno(errno);
-  // Reopen read-only and drop the writable fd: fs-verity refuses files open for writing.
-  std::string proc = "/proc/self/fd/" + std::to_string(tmp.get());
-  UniqueFd ro(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ro) throw_errno(errno);
-  tmp.reset();
-  verity::enable_verity(ro.get());  // best effort, as upstream
-  std::string ro_proc = "/proc/self/fd/" + std::to_string(ro.get());
-  if (::linkat(AT_FDCWD, ro_proc.c_str(), dir_fd_.get(), name.c_str(), AT_SYMLINK_FOLLOW) != 0 &&
-      errno != EEXIST) {
-    throw_errno(errno, path_ + "/" + name);
+  if (::fchmod(tmp.get(), 0644) != 0) throw_errno(errno);
+  std::lock_guard lock(mutex_);
+  pending_.push_back({std::move(name), std::move(tmp)});
+  if (pending_.size() >= kBatch) flush_locked();
+}
+
+void ObjectStore::flush() {
+  std::lock_guard lock(mutex_);
+  flush_locked();
+}
+
+void ObjectStore::flush_locked() {
+  if (pending_.empty()) return;
+  if (::syncfs(dir_fd_.get()) != 0) throw_errno(errno, path_);
+  std::vector<Pending> batch = std::move(pending_);
+  pending_.clear();
+  for (Pending& p : batch) {
+    // Reopen read-only and drop the writable fd: fs-verity refuses files open for writing.
+    std::string proc = "/proc/self/fd/" + std::to_string(p.fd.get());
+    UniqueFd ro(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ro) throw_errno(errno);
+    p.fd.reset();
+    verity::enable_verity(ro.get());  // best effort, as upstream
+    std::string ro_proc = "/proc/self/fd/" + std::to_string(ro.get());
+    if (::linkat(AT_FDCWD, ro_proc.c_str(), dir_fd_.get(), p.name.c_str(), AT_SYMLINK_FOLLOW) != 0 &&
+        errno != EEXIST) {
+      throw_errno(errno, path_ + "/" + p.name);
+    }
   }
 }
 
