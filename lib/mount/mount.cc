@@ -206,6 +206,14 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
   if (o.upperdir.empty() != o.workdir.empty()) {
     fail(EINVAL, "Both workdir and upperdir must be specified if used");
   }
+  // Name the culprit up front: the kernel would only say ENOENT or ENOTDIR.
+  struct stat st {};
+  if (::stat(mountpoint.c_str(), &st) != 0) fail(errno, "mount point " + mountpoint + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) fail(ENOTDIR, "mount point " + mountpoint + " is not a directory");
+  for (const std::string& b : o.basedirs) {
+    if (::stat(b.c_str(), &st) != 0) fail(errno, "basedir " + b + ": " + std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) fail(ENOTDIR, "basedir " + b + " is not a directory");
+  }
   Options opts = o;
 
   // 1. The image's identity.

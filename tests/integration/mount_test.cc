@@ -112,6 +112,15 @@ Built build_tree(const test::TempDir& tmp, const std::string& seed, const std::s
   return b;
 }
 
+bool mounted_at(const fs::path& dir) {
+  std::ifstream f("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.find(" " + dir.string() + " ") != std::string::npos) return true;
+  }
+  return false;
+}
+
 std::string mounts_snapshot() {
   std::ifstream f("/proc/self/mountinfo");
   return std::string((std::istreambuf_iterator<char>(f)), {});
@@ -255,6 +264,42 @@ TEST(MountComposefs, RepeatedCyclesLeaveNothingBehind) {
   EXPECT_EQ(run({"losetup", "-a"}).out, loops_before);
   EXPECT_EQ(mounts_snapshot(), mounts_before);
   EXPECT_EQ(tmp_entries(), tmp_before);
+}
+
+TEST(MountComposefs, ClearErrors) {
+  REQUIRE_MOUNTS();
+  CFS_REQUIRE_VECTORS(dir);
+  test::TempDir tmp;
+  Built b = build_tree(tmp, "101");
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  auto fail_with = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {tool("mount.composefs").string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run(argv);
+    EXPECT_EQ(r.status, 1);
+    return r.err;
+  };
+  std::string prefix = "mount.composefs: Failed to mount composefs " + b.image.string() + ": ";
+  EXPECT_EQ(fail_with({"-o", "basedir=/nonexistent", b.image.string(), mnt.string()}),
+            prefix + "basedir /nonexistent: No such file or directory\n");
+  EXPECT_EQ(fail_with({"-o", "basedir=" + b.store.string(), b.image.string(), (tmp / "nope").string()}),
+            prefix + "mount point " + (tmp / "nope").string() + ": No such file or directory\n");
+  test::write_file(tmp / "notimage", std::string(8192, 'x'));
+  EXPECT_EQ(fail_with({"-o", "basedir=" + b.store.string(), (tmp / "notimage").string(), mnt.string()}),
+            "mount.composefs: Failed to mount composefs " + (tmp / "notimage").string() + ": Not a composefs image\n");
+  EXPECT_EQ(fail_with({b.image.string(), mnt.string()}).substr(0, 42), "mount.composefs: No object dirs specified\n");
+  EXPECT_EQ(fail_with({"-o", "basedir=a::b", b.image.string(), mnt.string()}),
+            "mount.composefs: Value for basedir option has incorrect format\n");
+  EXPECT_EQ(fail_with({"-o", "basedir=" + b.store.string() + ",frob", b.image.string(), mnt.string()}),
+            "mount.composefs: Unsupported option frob\n");
+  EXPECT_EQ(fail_with({"-t", "ext4", b.image.string(), mnt.string()}), "mount.composefs: Unsupported fs type 'ext4'\n");
+  fs::permissions(tmp.path(), fs::perms::all);
+  auto r = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", tool("mount.composefs").string(),
+                "-o", "basedir=" + b.store.string(), b.image.string(), mnt.string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("mounting needs root; try composefs-fuse"), std::string::npos) << r.err;
+  EXPECT_FALSE(mounted_at(mnt));
 }
 
 long cached_kib() {
