@@ -132,7 +132,9 @@ int compare_trees(const fs::path& a, const fs::path& b, bool check_ino_groups = 
     if (S_ISDIR(sa.st_mode)) EXPECT_EQ(sa.st_nlink, sb.st_nlink) << rel;
     if (S_ISCHR(sa.st_mode) || S_ISBLK(sa.st_mode)) EXPECT_EQ(sa.st_rdev, sb.st_rdev) << rel;
     if (S_ISLNK(sa.st_mode)) EXPECT_EQ(fs::read_symlink(pa), fs::read_symlink(pb)) << rel;
-    if (S_ISREG(sa.st_mode)) EXPECT_TRUE(test::read_file(pa) == test::read_file(pb)) << "content of " << rel;
+    if (S_ISREG(sa.st_mode)) {
+      EXPECT_TRUE(test::read_file(pa) == test::read_file(pb)) << "content of " << rel;
+    }
     if (check_ino_groups && !S_ISDIR(sa.st_mode)) {
       EXPECT_EQ(sa.st_nlink, sb.st_nlink) << rel;
       auto [it, fresh] = ino_map.emplace(sa.st_ino, sb.st_ino);
