@@ -3,11 +3,11 @@
 # (plain directory, cp -a, mkfs.erofs and mksquashfs images, the squashfs kernel mount and
 # squashfuse), then writes docs/benchmarks/README.md (tables: median and min-max of RUNS) and
 # PNG plots. Root (drops caches, mounts). Leaves no mounts behind.
-#   bench/run-all.sh [TREE]      RUNS (default 3), READ_MB (default 1000)
+#   bench/run-all.sh [TREE]      RUNS (default 3), HEAVY_RUNS (full-tree builds, 2), READ_MB (1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tree=${1:-/usr}
-export RUNS=${RUNS:-3} READ_MB=${READ_MB:-1000}
+export RUNS=${RUNS:-3} HEAVY_RUNS=${HEAVY_RUNS:-2} READ_MB=${READ_MB:-1000}
 [ "$(id -u)" -eq 0 ] || { echo "run-all: needs root (drop_caches, mounts)"; exit 1; }
 need=(squashfs-tools squashfuse gnuplot-nox erofs-utils bc)
 missing=(); for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -34,7 +34,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
   echo
   echo "Run by \`bench/run-all.sh $tree\` on $(date -u +%Y-%m-%d) in $((elapsed / 60)) min: $(nproc) cores ($cpu),"
   echo "$(free -g | awk '/Mem:/ {print $2}') GiB RAM, Linux $(uname -r), $(df -T "$tree" | awk 'NR==2 {print $2}') on $(df "$tree" | awk 'NR==2 {print $1}')."
-  echo "Median of $RUNS runs (heavy builds too), with min and max; cold runs drop the page cache first."
+  echo "Median of $RUNS runs ($HEAVY_RUNS for the full-tree builds), with min and max; cold runs drop the page cache first."
   for group in core limits build size mount; do
     echo
     echo "## $group"

@@ -3,7 +3,8 @@
 # store that already holds every object, with --threads=1 and 2, beside the machine's limits
 # measured in the same run: single-core SHA-256 (openssl speed) and a plain copy (cp -a) of
 # the same tree; also the full-image baselines mkfs.erofs and mksquashfs. Cold caches.
-#   bench/store.sh [TREE]        RUNS (default 3) runs each; KEEP=DIR keeps image + store there
+#   bench/store.sh [TREE]        HEAVY_RUNS (default 2) runs of each full-tree build;
+#                                KEEP=DIR keeps the image, store and squashfs image there
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 tree=${1:-/usr}
@@ -19,7 +20,7 @@ result limits "openssl sha256, one core" throughput MiB/s "$(echo "$sha / 1024" 
 build() {
   local label=$1 prep=$2; shift 2
   local walls=() cpus=() rates=() rss=() w u s m
-  for _ in $(seq "$RUNS"); do
+  for _ in $(seq "${HEAVY_RUNS:-2}"); do
     eval "$prep"
     drop_caches
     /usr/bin/time -f "%e %U %S %M" -o "$work/t" "$@" >/dev/null 2>&1
