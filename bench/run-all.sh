@@ -27,44 +27,6 @@ start=$(date +%s)
 sleep 1
 elapsed=$(( $(date +%s) - start ))
 
-# --- the report ------------------------------------------------------------------------------
-cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
-{
-  echo "# Benchmarks"
-  echo
-  echo "Run by \`bench/run-all.sh $tree\` on $(date -u +%Y-%m-%d) in $((elapsed / 60)) min: $(nproc) cores ($cpu),"
-  echo "$(free -g | awk '/Mem:/ {print $2}') GiB RAM, Linux $(uname -r), $(df -T "$tree" | awk 'NR==2 {print $2}') on $(df "$tree" | awk 'NR==2 {print $1}')."
-  echo "Median of $RUNS runs ($HEAVY_RUNS for the full-tree builds), with min and max; cold runs drop the page cache first."
-  for group in core limits build size mount; do
-    echo
-    echo "## $group"
-    echo
-    echo "| what | metric | median | min | max | unit |"
-    echo "|---|---|---:|---:|---:|---|"
-    awk -F'\t' -v g="$group" '$1 == g { printf "| %s | %s | %.3f | %.3f | %.3f | %s |\n", $2, $3, $5, $6, $7, $4 }' "$results"
-  done
-  echo
-  echo "![build times](build.png) ![ls -lR](ls.png) ![reads](read.png)"
-} > "$out/README.md"
-
-plot() {  # plot FILE TITLE YLABEL awk-filter
-  local file=$1 title=$2 ylabel=$3 filter=$4
-  awk -F'\t' "$filter"' { gsub(/ /, "_", $2); print $2, $5, $6, $7 }' "$results" > "$keep/plot.dat"
-  [ -s "$keep/plot.dat" ] || return 0
-  gnuplot <<GP
-set terminal pngcairo size 900,420 noenhanced
-set output "$out/$file"
-set title "$title"
-set ylabel "$ylabel"
-set style fill solid 0.6
-set boxwidth 0.6
-set xtics rotate by -25
-set yrange [0:*]
-plot "$keep/plot.dat" using 0:2:3:4:xticlabels(1) with boxerrorbars notitle
-GP
-}
-plot build.png "Building from $tree (wall, s)" seconds '$1 == "build" && $3 == "wall"'
-plot ls.png "ls -lR over $tree, cold (s)" seconds '$1 == "mount" && $3 == "ls -lR cold"'
-plot read.png "Reading ${READ_MB} MiB of files, cold (MiB/s)" MiB/s '$1 == "mount" && $3 == "read cold"'
+HEAVY_RUNS=$HEAVY_RUNS RUNS=$RUNS READ_MB=$READ_MB bash bench/report.sh "$tree" "$elapsed"
 grep -E ' (fuse|overlay|erofs|squashfs)' /proc/mounts | grep cfs-bench && echo "run-all: mounts left behind!" && exit 1
 echo "wrote $out/README.md ($((elapsed / 60)) min)"

@@ -244,8 +244,11 @@ class Session {
     out.minor = std::min<std::uint32_t>(init.minor, kPassthroughMinor);
     out.max_readahead = init.max_readahead;
     std::uint64_t offered = init.flags | (init.flags & FUSE_INIT_EXT ? std::uint64_t{init.flags2} << 32 : 0);
+    // POSIX_ACL: the kernel then caches ACLs per inode (ls -l asks for one per file) and
+    // applies them in its permission checks, as EROFS does.
     std::uint64_t want = FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS | FUSE_READDIRPLUS_AUTO |
-                         FUSE_PARALLEL_DIROPS | FUSE_CACHE_SYMLINKS | FUSE_MAX_PAGES | FUSE_INIT_EXT;
+                         FUSE_PARALLEL_DIROPS | FUSE_CACHE_SYMLINKS | FUSE_MAX_PAGES |
+                         FUSE_INIT_EXT | FUSE_POSIX_ACL;
     if (options_.passthrough) want |= kInitPassthrough;
     std::uint64_t flags = offered & want;
     passthrough_ = flags & kInitPassthrough;
@@ -446,7 +449,7 @@ class Session {
       if (visible && *visible == want) value = v;
       return true;
     });
-    if (!value) return want.starts_with("system.posix_acl_") && !acl_ ? EOPNOTSUPP : ENODATA;
+    if (!value) return ENODATA;  // for ACLs too: the kernel caches "no ACL"
     return reply_sized(in, g.size, *value);
   }
 

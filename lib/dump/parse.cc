@@ -256,6 +256,17 @@ class Parser {
     std::string_view name = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
     std::string_view dir = slash == std::string_view::npos ? std::string_view() : rel.substr(0, slash);
     if (name == "." || name == "..") fail("Invalid . or .. in path: " + path);
+    tree::Node* parent = last_parent_ != nullptr && dir == last_dir_ ? last_parent_ : lookup_parent(dir, path);
+    node->name = name;
+    if (name.empty() || name.size() > kMaxNameLen || !tree_.add_child(parent, node)) {
+      fail("Can't add child");
+    }
+  }
+
+  // Walks to the directory `dir` (relative, possibly with empty components). Dumps list
+  // siblings together, so the last answer is remembered.
+  tree::Node* lookup_parent(std::string_view dir, const std::string& path) {
+    std::string key(dir);
     tree::Node* parent = tree_.root();
     while (!dir.empty()) {
       std::size_t sp = dir.find('/');
@@ -266,10 +277,9 @@ class Parser {
       if (parent == nullptr) fail("Parent directory missing for " + path);
       if (!parent->is_dir()) fail("Parent must be a directory for " + path);
     }
-    node->name = name;
-    if (name.empty() || name.size() > kMaxNameLen || !tree_.add_child(parent, node)) {
-      fail("Can't add child");
-    }
+    last_dir_ = std::move(key);
+    last_parent_ = parent;
+    return parent;
   }
 
   // Resolves hard-link targets after the whole file is read (targets may come later).
@@ -296,6 +306,8 @@ class Parser {
 
   ParseOptions options_;
   tree::Tree tree_;
+  std::string last_dir_;  // meaningful once last_parent_ is set
+  tree::Node* last_parent_ = nullptr;
   std::vector<PendingLink> pending_links_;
 };
 

@@ -136,6 +136,54 @@ TEST(Store, KilledRunsLeaveOnlyCompleteObjects) {
   EXPECT_EQ(missing.out, "");
 }
 
+class Tmpfs {
+ public:
+  Tmpfs(const fs::path& dir, const std::string& size) : dir_(dir) {
+    fs::create_directories(dir);
+    ok_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+  }
+  ~Tmpfs() {
+    if (ok_) ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  fs::path dir_;
+  bool ok_;
+};
+
+// A store on another filesystem (tmpfs: no reflink, no copy_file_range across filesystems).
+TEST(Store, StoreOnAnotherFilesystem) {
+  CFS_REQUIRE(::geteuid() == 0, "mounting a tmpfs needs root");
+  test::TempDir tmp;
+  Tmpfs store(tmp / "store", "64m");
+  ASSERT_TRUE(store.ok());
+  auto src = tmp / "src";
+  fs::create_directories(src);
+  for (int i = 0; i < 20; ++i) test::write_file(src / ("f" + std::to_string(i)), std::string(10000 + i * 1000, 'a' + i));
+  auto r = run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), src.string(), (tmp / "img").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  check_store(tmp / "store");
+  EXPECT_EQ(run({tool("composefs-info"), "--basedir=" + (tmp / "store").string(), "missing-objects", (tmp / "img").string()}).out, "");
+}
+
+// ENOSPC in the store: a clear error, no image, and only complete objects in the store.
+TEST(Store, FullStoreFailsCleanly) {
+  CFS_REQUIRE(::geteuid() == 0, "mounting a tmpfs needs root");
+  test::TempDir tmp;
+  Tmpfs store(tmp / "store", "1m");
+  ASSERT_TRUE(store.ok());
+  auto src = tmp / "src";
+  fs::create_directories(src);
+  for (int i = 0; i < 8; ++i) test::write_file(src / ("f" + std::to_string(i)), std::string(300000, 'a' + i));
+  auto r = run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), src.string(), (tmp / "img").string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("cannot fill store: " + src.string() + "/f"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp / "img"));
+  check_store(tmp / "store");
+}
+
 TEST(Store, ErrorsNameTheFile) {
   CFS_REQUIRE(::geteuid() == 0, "needs root to make an unreadable file that root cannot read");
   test::TempDir tmp;

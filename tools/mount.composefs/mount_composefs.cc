@@ -68,7 +68,10 @@ int mount_composefs_main(int argc, char** argv) {
   std::string options;
   optind = 0;
   // -s -f -n -v -N are what mount(8) may pass to helpers; they change nothing here.
-  for (int c; (c = getopt(argc, argv, "t:o:hsfnvN:V")) != -1;) {
+  static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
+                                 {"version", no_argument, nullptr, 'V'},
+                                 {nullptr, 0, nullptr, 0}};
+  for (int c; (c = getopt_long(argc, argv, "t:o:hsfnvN:V", kLong, nullptr)) != -1;) {
     switch (c) {
       case 't':
         if (std::string(optarg) != "composefs") {
