@@ -7,7 +7,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -49,9 +52,12 @@ class Session {
           const ServerOptions& options, ServerStats& stats)
       : fd_(fd), image_(image), objects_(objects), options_(options), stats_(stats) {
     acl_ = options.acl && (image.header_flags() & format::kComposefsFlagHasAcl);
+    any_xattrs_ = has_visible_xattrs();
   }
 
   void run() {
+    // Non-blocking: next_request() decides when to poll and when to sleep.
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
     std::vector<std::thread> workers;
     for (unsigned i = 1; i < std::max(1U, options_.threads); ++i) workers.emplace_back([this] { loop(); });
     loop();
@@ -62,14 +68,45 @@ class Session {
   void loop() {
     std::vector<char> buf(kBufferSize);
     while (!done_) {
-      ssize_t n = ::read(fd_, buf.data(), buf.size());
+      ssize_t n = next_request(buf);
       if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN || errno == ENOENT) continue;
+        if (errno == EINTR || errno == ENOENT) continue;
         done_ = true;  // ENODEV: unmounted
         return;
       }
       if (static_cast<std::size_t>(n) < sizeof(fuse_in_header)) continue;
       handle(buf.data(), static_cast<std::size_t>(n));
+    }
+  }
+
+  // Reads the next request. Requests come in bursts (ls -l: one per file); one thread at a
+  // time keeps polling for a short while after a request instead of sleeping, because waking
+  // a sleeping thread (in a VM: an idle CPU) costs more than the request itself.
+  ssize_t next_request(std::vector<char>& buf) {
+    constexpr auto kSpin = std::chrono::microseconds(200);
+    bool spinning = false;
+    if (!spinner_.exchange(true)) {
+      spinning = true;
+      auto until = std::chrono::steady_clock::now() + kSpin;
+      do {
+        ssize_t n = ::read(fd_, buf.data(), buf.size());
+        if (n >= 0 || errno != EAGAIN) {
+          spinner_ = false;
+          return n;
+        }
+      } while (std::chrono::steady_clock::now() < until && !done_);
+      spinner_ = false;
+    }
+    (void)spinning;
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, -1) < 0 && errno != EINTR) return -1;
+      if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        errno = ENODEV;
+        return -1;
+      }
+      ssize_t n = ::read(fd_, buf.data(), buf.size());
+      if (n >= 0 || errno != EAGAIN) return n;
     }
   }
 
@@ -156,6 +193,38 @@ class Session {
     }
     if (!privileged && out.starts_with("trusted.")) return std::nullopt;
     return out;
+  }
+
+  // Does any inode show an xattr? Many images (a plain /usr) have none but composefs' own.
+  // Then getxattr/listxattr answer ENOSYS once and the kernel stops asking: ls -l no longer
+  // costs a round trip per file for security.selinux, which FUSE cannot cache.
+  bool has_visible_xattrs() const {
+    std::vector<std::uint64_t> dirs = {image_.root_nid()};
+    std::unordered_map<std::uint64_t, bool> seen;
+    bool found = false;
+    auto check = [&](const reader::Inode& in) {
+      image_.for_each_xattr(in, [&](std::string_view n, std::string_view) {
+        found = visible_xattr_name(n, true).has_value();
+        return !found;
+      });
+    };
+    try {
+      check(image_.inode(image_.root_nid()));
+      while (!found && !dirs.empty()) {
+        reader::Inode dir = image_.inode(dirs.back());
+        dirs.pop_back();
+        image_.for_each_dirent(dir, [&](const reader::DirEntryView& e) {
+          if (e.name == "." || e.name == ".." || !seen.emplace(e.nid, true).second) return true;
+          reader::Inode child = image_.inode(e.nid);
+          check(child);
+          if (child.type() == S_IFDIR) dirs.push_back(e.nid);
+          return !found;
+        });
+      }
+    } catch (const Error&) {
+      return true;  // a damaged image: keep the per-request path, which reports errors
+    }
+    return found;
   }
 
   // --- operations ------------------------------------------------------------------------
@@ -439,6 +508,7 @@ class Session {
   }
 
   int op_getxattr(const fuse_in_header& in, const char* arg, std::size_t arg_len) {
+    if (!any_xattrs_) return ENOSYS;
     fuse_getxattr_in g;
     std::memcpy(&g, arg, sizeof g);
     std::string_view want(arg + sizeof g, ::strnlen(arg + sizeof g, arg_len - sizeof g));
@@ -454,6 +524,7 @@ class Session {
   }
 
   int op_listxattr(const fuse_in_header& in, const char* arg) {
+    if (!any_xattrs_) return ENOSYS;
     fuse_getxattr_in g;
     std::memcpy(&g, arg, sizeof g);
     reader::Inode inode = image_.inode(to_nid(in.nodeid));
@@ -486,8 +557,10 @@ class Session {
   const ServerOptions& options_;
   ServerStats& stats_;
   bool acl_ = false;
+  bool any_xattrs_ = true;
   bool passthrough_ = false;
   std::atomic<bool> done_{false};
+  std::atomic<bool> spinner_{false};
   ObjectVerifier verifier_;
   std::mutex names_mutex_;
   std::unordered_map<std::uint64_t, std::pair<std::uint64_t, std::string>> names_;
