@@ -5,6 +5,7 @@
 # the same tree; also the full-image baselines mkfs.erofs and mksquashfs. Cold caches.
 #   bench/store.sh [TREE]        HEAVY_RUNS (default 2) runs of each full-tree build;
 #                                KEEP=DIR keeps the image, store and squashfs image there
+#                                THREADS (default "1 2"): --threads values to measure
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 tree=${1:-/usr}
@@ -35,7 +36,7 @@ build() {
 }
 build "cp -a (plain copy)" "rm -rf $work/copy" cp -a "$tree" "$work/copy"
 rm -rf "$work/copy"
-for t in 1 2; do
+for t in ${THREADS:-1 2}; do
   build "composefs, empty store, threads=$t" "rm -rf $work/store" \
     $B/mkcomposefs --threads=$t --digest-store="$work/store" "$tree" "$work/image.cfs"
   build "composefs, full store, threads=$t" "true" \
