@@ -36,7 +36,7 @@ static_assert(sizeof(Descriptor) == 256);
 struct Hasher::State {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   const EVP_MD* md = EVP_sha256();
-  std::array<std::array<std::byte, kBlock>, kMaxLevels> level{};
+  std::array<std::array<std::byte, kBlock>, kMaxLevels> level;  // only [0, fill) is meaningful
   std::array<std::size_t, kMaxLevels> fill{};
   int levels = 1;
   std::uint64_t size = 0;
@@ -157,10 +157,14 @@ Digest Hasher::finish() {
   }
   Digest out;
   s.sha256(&desc, sizeof desc, out.data());
-  s.fill.fill(0);
-  s.levels = 1;
-  s.size = 0;
+  reset();
   return out;
+}
+
+void Hasher::reset() {
+  s_->fill.fill(0);
+  s_->levels = 1;
+  s_->size = 0;
 }
 
 Digest digest_of(std::span<const std::byte> data) {

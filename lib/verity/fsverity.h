@@ -24,6 +24,8 @@ class Hasher {
   void update_zeros(std::uint64_t n);
   // The digest of everything passed to update(); the hasher is reset afterwards.
   Digest finish();
+  // Forgets everything passed so far (after an interrupted use).
+  void reset();
 
  private:
   struct State;
