@@ -33,6 +33,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
   echo "![ls -lR cold](ls.png)"
   echo "![ls -lR warm](ls-warm.png)"
   echo "![reads cold](read.png)"
+  if [ -f "$out/NOTES.md" ]; then echo; cat "$out/NOTES.md"; fi
 } > "$out/README.md"
 
 plot() {  # plot FILE TITLE YLABEL AWK-CONDITION
