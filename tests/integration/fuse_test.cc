@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "support/fs_compare.h"
 #include "support/support.h"
 
 namespace cfs {
@@ -29,15 +30,6 @@ namespace {
 namespace fs = test::fs;
 using test::run;
 using test::tool;
-
-bool mounted(const fs::path& dir) {
-  std::ifstream f("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.find(" " + dir.string() + " ") != std::string::npos) return true;
-  }
-  return false;
-}
 
 // A foreground composefs-fuse, unmounted and reaped by the destructor.
 class FuseMount {
@@ -55,17 +47,17 @@ class FuseMount {
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     if (posix_spawnp(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    for (int i = 0; i < 500 && pid_ > 0 && !mounted(mnt); ++i) {
+    for (int i = 0; i < 500 && pid_ > 0 && !test::is_mounted(mnt); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
   ~FuseMount() { stop(); }
-  bool ok() const { return pid_ > 0 && mounted(mnt_); }
+  bool ok() const { return pid_ > 0 && test::is_mounted(mnt_); }
   pid_t pid() const { return pid_; }
   // Unmounts; returns the server's exit status.
   int stop() {
     if (pid_ <= 0) return status_;
-    if (mounted(mnt_)) {
+    if (test::is_mounted(mnt_)) {
       if (user_.empty()) {
         ::umount2(mnt_.c_str(), MNT_DETACH);
       } else {
@@ -89,62 +81,6 @@ class FuseMount {
 #define REQUIRE_FUSE()                                                              \
   CFS_REQUIRE(fs::exists("/dev/fuse"), "no /dev/fuse");                             \
   CFS_REQUIRE(::geteuid() == 0, "these FUSE tests mount as root (one test drops to a user)")
-
-std::map<std::string, std::string> xattrs_of(const std::string& path) {
-  std::map<std::string, std::string> out;
-  char names[65536];
-  ssize_t n = ::llistxattr(path.c_str(), names, sizeof names);
-  for (ssize_t i = 0; i < n; i += std::strlen(names + i) + 1) {
-    std::string v(65536, '\0');
-    ssize_t len = ::lgetxattr(path.c_str(), names + i, v.data(), v.size());
-    out[names + i] = len < 0 ? "<unreadable>" : v.substr(0, len);
-  }
-  return out;
-}
-
-void walk(const fs::path& root, const fs::path& rel, std::vector<std::string>& out) {
-  for (const auto& e : fs::directory_iterator(root / rel)) {
-    fs::path r = rel / e.path().filename();
-    out.push_back(r.string());
-    if (fs::symlink_status(e.path()).type() == fs::file_type::directory) walk(root, r, out);
-  }
-}
-
-// Every entry of `a` appears in `b` with the same metadata, xattrs and contents.
-int compare_trees(const fs::path& a, const fs::path& b, bool check_ino_groups = false) {
-  std::vector<std::string> la, lb;
-  walk(a, "", la);
-  walk(b, "", lb);
-  EXPECT_EQ(std::set<std::string>(la.begin(), la.end()), std::set<std::string>(lb.begin(), lb.end()));
-  std::map<ino_t, ino_t> ino_map;  // source inode -> mounted inode (hard links)
-  int n = 0;
-  for (const std::string& rel : la) {
-    std::string pa = (a / rel).string(), pb = (b / rel).string();
-    struct stat sa {}, sb {};
-    if (::lstat(pb.c_str(), &sb) != 0) continue;
-    ::lstat(pa.c_str(), &sa);
-    EXPECT_EQ(sa.st_mode, sb.st_mode) << rel;
-    EXPECT_EQ(sa.st_uid, sb.st_uid) << rel;
-    EXPECT_EQ(sa.st_gid, sb.st_gid) << rel;
-    EXPECT_EQ(sa.st_mtim.tv_sec, sb.st_mtim.tv_sec) << rel;
-    EXPECT_EQ(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec) << rel;
-    if (!S_ISDIR(sa.st_mode)) EXPECT_EQ(sa.st_size, sb.st_size) << rel;
-    if (S_ISDIR(sa.st_mode)) EXPECT_EQ(sa.st_nlink, sb.st_nlink) << rel;
-    if (S_ISCHR(sa.st_mode) || S_ISBLK(sa.st_mode)) EXPECT_EQ(sa.st_rdev, sb.st_rdev) << rel;
-    if (S_ISLNK(sa.st_mode)) EXPECT_EQ(fs::read_symlink(pa), fs::read_symlink(pb)) << rel;
-    if (S_ISREG(sa.st_mode)) {
-      EXPECT_TRUE(test::read_file(pa) == test::read_file(pb)) << "content of " << rel;
-    }
-    if (check_ino_groups && !S_ISDIR(sa.st_mode)) {
-      EXPECT_EQ(sa.st_nlink, sb.st_nlink) << rel;
-      auto [it, fresh] = ino_map.emplace(sa.st_ino, sb.st_ino);
-      EXPECT_EQ(it->second, sb.st_ino) << "hard link " << rel;
-    }
-    EXPECT_EQ(xattrs_of(pa), xattrs_of(pb)) << rel;
-    ++n;
-  }
-  return n;
-}
 
 struct Built {
   fs::path src, store, image;
@@ -171,7 +107,7 @@ TEST(Fuse, GeneratedTreeEqualsSource) {
   fs::create_directory(tmp / "mnt");
   FuseMount m(b.image, b.store.string(), tmp / "mnt");
   ASSERT_TRUE(m.ok());
-  EXPECT_GT(compare_trees(b.src, tmp / "mnt"), 1000);
+  EXPECT_GT(test::compare_trees(b.src, tmp / "mnt"), 1000);
   EXPECT_EQ(m.stop(), 0) << "server exit status after umount";
 }
 
@@ -183,7 +119,7 @@ TEST(Fuse, HardLinkedImageKeepsLinks) {
   fs::create_directory(tmp / "mnt");
   FuseMount m(b.image, b.store.string(), tmp / "mnt", {"threads=1"});
   ASSERT_TRUE(m.ok());
-  EXPECT_GT(compare_trees(b.src, tmp / "mnt", true), 1000);
+  EXPECT_GT(test::compare_trees(b.src, tmp / "mnt", true), 1000);
 }
 
 TEST(Fuse, RealTreeEqualsSource) {
@@ -196,7 +132,7 @@ TEST(Fuse, RealTreeEqualsSource) {
   fs::create_directory(tmp / "mnt");
   FuseMount m(tmp / "img", (tmp / "store").string(), tmp / "mnt");
   ASSERT_TRUE(m.ok());
-  EXPECT_GT(compare_trees(src, tmp / "mnt"), 1000);
+  EXPECT_GT(test::compare_trees(src, tmp / "mnt"), 1000);
 }
 
 TEST(Fuse, ChangedOrMissingObjectsGiveEio) {
@@ -245,24 +181,13 @@ TEST(Fuse, ChangedOrMissingObjectsGiveEio) {
   EXPECT_EQ(run({"cat", (tmp / "mnt" / "victim").string()}).status, 0);
 }
 
-long cached_kib() {
-  std::ifstream f("/proc/meminfo");
-  std::string key, unit;
-  long value;
-  while (f >> key >> value >> unit) {
-    if (key == "Cached:") return value;
-  }
-  return -1;
-}
-
 TEST(Fuse, PassthroughSharesPageCacheAcrossImages) {
   REQUIRE_FUSE();
   test::TempDir tmp;
   auto src1 = tmp / "src1", src2 = tmp / "src2", store = tmp / "store";
   fs::create_directories(src1);
   fs::create_directories(src2);
-  std::string big(256 << 20, '\0');
-  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>(i >> 12);
+  std::string big = test::patterned(256 << 20);
   test::write_file(src1 / "big", big);
   test::write_file(src2 / "big", big);
   test::write_file(src2 / "other", "the images differ");
@@ -277,13 +202,7 @@ TEST(Fuse, PassthroughSharesPageCacheAcrossImages) {
   FuseMount m2(tmp / "2.cfs", store.string(), tmp / "m2");
   ASSERT_TRUE(m1.ok() && m2.ok());
   test::read_file(tmp / "m1" / "big");  // first open verifies the object (reads it once)
-  ::sync();
-  std::ofstream("/proc/sys/vm/drop_caches") << "3\n";
-  long before = cached_kib();
-  auto a = test::read_file(tmp / "m1" / "big");
-  auto b = test::read_file(tmp / "m2" / "big");
-  long grown = cached_kib() - before;
-  EXPECT_TRUE(a == b);
+  long grown = test::cached_growth_reading(tmp / "m1" / "big", tmp / "m2" / "big", 384 * 1024);
   std::cout << "Cached: grew by " << grown / 1024 << " MiB for two FUSE reads of a 256 MiB object\n";
   EXPECT_GT(grown, 200 * 1024);
   EXPECT_LT(grown, 384 * 1024) << "the object should be cached once (passthrough)";
@@ -315,7 +234,7 @@ TEST(Fuse, RootlessMountReadUnmount) {
   EXPECT_EQ(as_user({"cat", (tmp / "mnt" / "d" / "file").string()}).out, std::string(70000, 'r'));
   EXPECT_EQ(as_user({"cat", (tmp / "mnt" / "small").string()}).out, "hello");
   EXPECT_EQ(m.stop(), 0);
-  EXPECT_FALSE(mounted(tmp / "mnt"));
+  EXPECT_FALSE(test::is_mounted(tmp / "mnt"));
 }
 
 TEST(Fuse, SurvivesHostileImagesAndManyOpenFiles) {
@@ -379,8 +298,8 @@ TEST(Fuse, SigtermUnmountsCleanly) {
   FuseMount m(tmp / "img", (tmp / "store").string(), tmp / "mnt");
   ASSERT_TRUE(m.ok());
   ::kill(m.pid(), SIGTERM);
-  for (int i = 0; i < 200 && mounted(tmp / "mnt"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_FALSE(mounted(tmp / "mnt"));
+  for (int i = 0; i < 200 && test::is_mounted(tmp / "mnt"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(test::is_mounted(tmp / "mnt"));
   EXPECT_EQ(m.stop(), 0);
   auto usage = run({tool("composefs-fuse")});
   EXPECT_EQ(usage.status, 1);

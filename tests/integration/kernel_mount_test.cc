@@ -13,18 +13,12 @@
 
 #include "dump/parse.h"
 #include "reader/image.h"
+#include "support/fs_compare.h"
 #include "support/support.h"
 #include "writer/writer.h"
 
 namespace cfs {
 namespace {
-
-bool kernel_has_erofs() {
-  std::ifstream f("/proc/filesystems");
-  std::string all((std::istreambuf_iterator<char>(f)), {});
-  if (all.find("erofs") != std::string::npos) return true;
-  return test::run({"modprobe", "erofs"}).status == 0;
-}
 
 class Mount {
  public:
@@ -129,7 +123,7 @@ void check_kernel_view(const std::string& dump_text, const writer::Options& opts
 
 TEST(KernelMount, ErofsShowsWhatOurReaderReads) {
   CFS_REQUIRE(::geteuid() == 0, "kernel mounts need root");
-  CFS_REQUIRE(kernel_has_erofs(), "the kernel has no EROFS");
+  CFS_REQUIRE(test::kernel_has("erofs"), "the kernel has no EROFS");
   CFS_REQUIRE_VECTORS(dir);
   for (const char* name : {"special.dump", "longlink.dump", "honggfuzz-long-symlink.dump"}) {
     SCOPED_TRACE(name);

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "support/fs_compare.h"
 #include "support/support.h"
 
 namespace cfs {
@@ -22,74 +23,10 @@ namespace fs = test::fs;
 using test::run;
 using test::tool;
 
-bool kernel_has(const char* fs_name) {
-  std::ifstream f("/proc/filesystems");
-  std::string all((std::istreambuf_iterator<char>(f)), {});
-  return all.find(fs_name) != std::string::npos || run({"modprobe", fs_name}).status == 0;
-}
-
 #define REQUIRE_MOUNTS()                                                  \
   CFS_REQUIRE(::geteuid() == 0, "kernel mounts need root");               \
-  CFS_REQUIRE(kernel_has("erofs"), "the kernel has no EROFS");            \
-  CFS_REQUIRE(kernel_has("overlay"), "the kernel has no overlayfs")
-
-std::map<std::string, std::string> xattrs_of(const std::string& path) {
-  std::map<std::string, std::string> out;
-  char names[65536];
-  ssize_t n = ::llistxattr(path.c_str(), names, sizeof names);
-  for (ssize_t i = 0; i < n; i += std::strlen(names + i) + 1) {
-    std::string v(65536, '\0');
-    ssize_t len = ::lgetxattr(path.c_str(), names + i, v.data(), v.size());
-    out[names + i] = len < 0 ? "<unreadable>" : v.substr(0, len);
-  }
-  return out;
-}
-
-// Every path below `root` (relative), without following symlinks.
-void walk(const fs::path& root, const fs::path& rel, std::vector<std::string>& out) {
-  for (const auto& e : fs::directory_iterator(root / rel)) {
-    fs::path r = rel / e.path().filename();
-    out.push_back(r.string());
-    if (fs::symlink_status(e.path()).type() == fs::file_type::directory) walk(root, r, out);
-  }
-}
-
-std::vector<std::string> entries_below(const fs::path& root) {
-  std::vector<std::string> out;
-  walk(root, "", out);
-  return out;
-}
-
-// Compares every entry below `a` and `b`: type, mode, owner, mtime (ns), size, rdev, symlink
-// target, xattrs and file contents. Returns the number of entries compared.
-int compare_trees(const fs::path& a, const fs::path& b) {
-  int n = 0;
-  auto listed_b = entries_below(b);
-  std::set<std::string> seen_b(listed_b.begin(), listed_b.end());
-  for (const std::string& rel : entries_below(a)) {
-    std::string pa = (a / rel).string(), pb = (b / rel).string();
-    EXPECT_EQ(seen_b.erase(rel), 1u) << "missing in mount: " << rel;
-    struct stat sa {}, sb {};
-    if (::lstat(pb.c_str(), &sb) != 0) continue;
-    ::lstat(pa.c_str(), &sa);
-    EXPECT_EQ(sa.st_mode, sb.st_mode) << rel;
-    EXPECT_EQ(sa.st_uid, sb.st_uid) << rel;
-    EXPECT_EQ(sa.st_gid, sb.st_gid) << rel;
-    EXPECT_EQ(sa.st_mtim.tv_sec, sb.st_mtim.tv_sec) << rel;
-    EXPECT_EQ(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec) << rel;
-    if (!S_ISDIR(sa.st_mode)) EXPECT_EQ(sa.st_size, sb.st_size) << rel;
-    if (S_ISCHR(sa.st_mode) || S_ISBLK(sa.st_mode)) EXPECT_EQ(sa.st_rdev, sb.st_rdev) << rel;
-    if (S_ISLNK(sa.st_mode)) EXPECT_EQ(fs::read_symlink(pa), fs::read_symlink(pb)) << rel;
-    if (S_ISDIR(sa.st_mode)) EXPECT_EQ(sa.st_nlink, sb.st_nlink) << rel;
-    if (S_ISREG(sa.st_mode)) {
-      EXPECT_TRUE(test::read_file(pa) == test::read_file(pb)) << "content of " << rel;
-    }
-    EXPECT_EQ(xattrs_of(pa), xattrs_of(pb)) << rel;
-    ++n;
-  }
-  EXPECT_TRUE(seen_b.empty()) << "extra in mount: " << *seen_b.begin();
-  return n;
-}
+  CFS_REQUIRE(test::kernel_has("erofs"), "the kernel has no EROFS");            \
+  CFS_REQUIRE(test::kernel_has("overlay"), "the kernel has no overlayfs")
 
 class Mounted {
  public:
@@ -114,15 +51,6 @@ Built build_tree(const test::TempDir& tmp, const std::string& seed, const std::s
   return b;
 }
 
-bool mounted_at(const fs::path& dir) {
-  std::ifstream f("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.find(" " + dir.string() + " ") != std::string::npos) return true;
-  }
-  return false;
-}
-
 std::string mounts_snapshot() {
   std::ifstream f("/proc/self/mountinfo");
   return std::string((std::istreambuf_iterator<char>(f)), {});
@@ -139,7 +67,7 @@ TEST(MountComposefs, GeneratedTreeEqualsSource) {
   ASSERT_EQ(r.status, 0) << r.err;
   {
     Mounted m(mnt);
-    EXPECT_GT(compare_trees(b.src, mnt), 1000);
+    EXPECT_GT(test::compare_trees(b.src, mnt), 1000);
   }
   // The same with the objects split over two stores.
   auto a = tmp / "storeA", c = tmp / "storeB";
@@ -154,7 +82,7 @@ TEST(MountComposefs, GeneratedTreeEqualsSource) {
   r = run({tool("mount.composefs"), "-o", "basedir=" + a.string() + ":" + c.string(), b.image.string(), mnt.string()});
   ASSERT_EQ(r.status, 0) << r.err;
   Mounted m(mnt);
-  EXPECT_GT(compare_trees(b.src, mnt), 1000);
+  EXPECT_GT(test::compare_trees(b.src, mnt), 1000);
 }
 
 TEST(MountComposefs, ThroughMountCommand) {
@@ -168,7 +96,7 @@ TEST(MountComposefs, ThroughMountCommand) {
   auto r = run({"mount", "-t", "composefs", b.image.string(), "-o", "basedir=" + b.store.string(), mnt.string()});
   ASSERT_EQ(r.status, 0) << r.err;
   Mounted m(mnt);
-  EXPECT_GT(compare_trees(b.src, mnt), 50);
+  EXPECT_GT(test::compare_trees(b.src, mnt), 50);
 }
 
 TEST(MountComposefs, DigestIsVerified) {
@@ -192,7 +120,7 @@ TEST(MountComposefs, DigestIsVerified) {
   ASSERT_EQ(r.status, 0) << r.err;
   {
     Mounted m(mnt);
-    EXPECT_GT(compare_trees(b.src, mnt), 50);
+    EXPECT_GT(test::compare_trees(b.src, mnt), 50);
   }
   // The image changed after its digest was taken: refused.
   {
@@ -223,7 +151,7 @@ TEST(MountComposefs, UpperDirTakesWrites) {
     Mounted m(mnt);
     test::write_file(mnt / "new-file", "written through the mount");
     // Overwrite an existing file that lives in the store.
-    for (const std::string& rel : entries_below(b.src)) {
+    for (const std::string& rel : test::entries_below(b.src)) {
       auto st = fs::symlink_status(b.src / rel);
       if (st.type() == fs::file_type::regular && fs::file_size(b.src / rel) > 100) {
         test::write_file(mnt / rel, "changed");
@@ -301,18 +229,7 @@ TEST(MountComposefs, ClearErrors) {
                 "-o", "basedir=" + b.store.string(), b.image.string(), mnt.string()});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("mounting needs root; try composefs-fuse"), std::string::npos) << r.err;
-  EXPECT_FALSE(mounted_at(mnt));
-}
-
-long cached_kib() {
-  std::ifstream f("/proc/meminfo");
-  std::string key;
-  long value;
-  std::string unit;
-  while (f >> key >> value >> unit) {
-    if (key == "Cached:") return value;
-  }
-  return -1;
+  EXPECT_FALSE(test::is_mounted(mnt));
 }
 
 // Two different images sharing one 256 MiB object: its pages are cached once.
@@ -322,8 +239,7 @@ TEST(MountComposefs, SharedObjectIsCachedOnce) {
   auto src1 = tmp / "src1", src2 = tmp / "src2", store = tmp / "store";
   fs::create_directories(src1);
   fs::create_directories(src2);
-  std::string big(256 << 20, '\0');
-  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>(i >> 12);
+  std::string big = test::patterned(256 << 20);
   test::write_file(src1 / "big", big);
   test::write_file(src2 / "big", big);
   test::write_file(src2 / "other", "the images differ");
@@ -341,14 +257,8 @@ TEST(MountComposefs, SharedObjectIsCachedOnce) {
   Mounted mm1(m1);
   ASSERT_EQ(run({tool("mount.composefs"), "-o", "basedir=" + store.string(), (tmp / "2.cfs").string(), m2.string()}).status, 0);
   Mounted mm2(m2);
-  ::sync();
-  std::ofstream("/proc/sys/vm/drop_caches") << "3\n";
-  long before = cached_kib();
-  auto a = test::read_file(m1 / "big");
-  auto b = test::read_file(m2 / "big");
-  long grown = cached_kib() - before;
-  EXPECT_EQ(a.size(), 256u << 20);
-  EXPECT_TRUE(a == b);
+  EXPECT_EQ(fs::file_size(m1 / "big"), 256u << 20);
+  long grown = test::cached_growth_reading(m1 / "big", m2 / "big", 384 * 1024);
   RecordProperty("cached_growth_kib", std::to_string(grown));
   std::cout << "Cached: grew by " << grown / 1024 << " MiB for two reads of a 256 MiB object\n";
   EXPECT_GT(grown, 200 * 1024);

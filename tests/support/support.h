@@ -71,4 +71,4 @@ class TempDir {
   auto var##_opt = ::cfs::test::vectors_dir();                                            \
   CFS_REQUIRE(var##_opt.has_value(), "test vectors not found: ../shared/vectors is absent " \
                                      "(set CFS_VECTORS)");                                 \
-  const auto& var = *var##_opt
+  [[maybe_unused]] const auto& var = *var##_opt

@@ -1,0 +1,28 @@
+// Test support for mounted trees: walking, comparing a mount with its source, mount and
+// page-cache probes. Shared by the kernel-mount and FUSE integration tests.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cfs::test {
+
+bool is_mounted(const std::filesystem::path& dir);  // per /proc/self/mountinfo
+std::map<std::string, std::string> xattrs_of(const std::string& path);  // unreadable: "<unreadable>"
+std::vector<std::string> entries_below(const std::filesystem::path& root);  // relative, no symlink following
+// Every entry of `a` is in `b` (and no more) with the same type, mode, owner, mtime (ns), size,
+// nlink of directories, rdev, symlink target, xattrs and contents; with `hard_links`, also the
+// same nlink and grouping of inode numbers for non-directories. Returns the entries compared.
+int compare_trees(const std::filesystem::path& a, const std::filesystem::path& b, bool hard_links = false);
+long cached_kib();                   // Cached: of /proc/meminfo
+// Growth of Cached: (KiB) while reading `a` and then `b` from a cold cache; the smallest of
+// up to `attempts` tries (other activity on the machine only ever adds to it), stopping
+// early once it is below `enough_kib`. Both files must read back equal.
+long cached_growth_reading(const std::filesystem::path& a, const std::filesystem::path& b,
+                           long enough_kib, int attempts = 3);
+std::string patterned(std::size_t size);  // data that no two blocks share
+bool kernel_has(const char* fs_name);  // in /proc/filesystems, or loadable
+
+}  // namespace cfs::test
