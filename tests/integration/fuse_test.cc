@@ -184,18 +184,8 @@ TEST(Fuse, ChangedOrMissingObjectsGiveEio) {
 TEST(Fuse, PassthroughSharesPageCacheAcrossImages) {
   REQUIRE_FUSE();
   test::TempDir tmp;
-  auto src1 = tmp / "src1", src2 = tmp / "src2", store = tmp / "store";
-  fs::create_directories(src1);
-  fs::create_directories(src2);
-  std::string big = test::patterned(256 << 20);
-  test::write_file(src1 / "big", big);
-  test::write_file(src2 / "big", big);
-  test::write_file(src2 / "other", "the images differ");
-  big.clear();
-  big.shrink_to_fit();
-  for (const auto& [src, img] : {std::pair(src1, "1.cfs"), std::pair(src2, "2.cfs")}) {
-    ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + store.string(), src.string(), (tmp / img).string()}).status, 0);
-  }
+  ASSERT_EQ(test::make_images_sharing_an_object(tmp.path(), 256 << 20), "");
+  auto store = tmp / "store";
   fs::create_directory(tmp / "m1");
   fs::create_directory(tmp / "m2");
   FuseMount m1(tmp / "1.cfs", store.string(), tmp / "m1");

@@ -236,20 +236,8 @@ TEST(MountComposefs, ClearErrors) {
 TEST(MountComposefs, SharedObjectIsCachedOnce) {
   REQUIRE_MOUNTS();
   test::TempDir tmp;
-  auto src1 = tmp / "src1", src2 = tmp / "src2", store = tmp / "store";
-  fs::create_directories(src1);
-  fs::create_directories(src2);
-  std::string big = test::patterned(256 << 20);
-  test::write_file(src1 / "big", big);
-  test::write_file(src2 / "big", big);
-  test::write_file(src2 / "other", "the images differ");
-  big.clear();
-  big.shrink_to_fit();
-  for (const auto& [src, img] : {std::pair(src1, "1.cfs"), std::pair(src2, "2.cfs")}) {
-    auto r = run({tool("mkcomposefs"), "--digest-store=" + store.string(), src.string(), (tmp / img).string()});
-    ASSERT_EQ(r.status, 0) << r.err;
-  }
-  ASSERT_NE(test::read_file(tmp / "1.cfs"), test::read_file(tmp / "2.cfs"));
+  ASSERT_EQ(test::make_images_sharing_an_object(tmp.path(), 256 << 20), "");
+  auto store = tmp / "store";
   auto m1 = tmp / "m1", m2 = tmp / "m2";
   fs::create_directory(m1);
   fs::create_directory(m2);

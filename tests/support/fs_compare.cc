@@ -122,6 +122,24 @@ std::string patterned(std::size_t size) {
   return data;
 }
 
+std::string make_images_sharing_an_object(const fs::path& dir, std::size_t size) {
+  auto src1 = dir / "src1", src2 = dir / "src2", store = dir / "store";
+  fs::create_directories(src1);
+  fs::create_directories(src2);
+  {
+    std::string big = patterned(size);
+    write_file(src1 / "big", big);
+    write_file(src2 / "big", big);
+  }
+  write_file(src2 / "other", "the images differ");
+  for (const auto& [src, img] : {std::pair(src1, "1.cfs"), std::pair(src2, "2.cfs")}) {
+    auto r = run({tool("mkcomposefs"), "--digest-store=" + store.string(), src.string(), (dir / img).string()});
+    if (r.status != 0) return r.err;
+  }
+  if (read_file(dir / "1.cfs") == read_file(dir / "2.cfs")) return "the images are identical";
+  return "";
+}
+
 bool kernel_has(const char* fs_name) {
   std::ifstream f("/proc/filesystems");
   std::string all((std::istreambuf_iterator<char>(f)), {});

@@ -23,6 +23,9 @@ long cached_kib();                   // Cached: of /proc/meminfo
 long cached_growth_reading(const std::filesystem::path& a, const std::filesystem::path& b,
                            long enough_kib, int attempts = 3);
 std::string patterned(std::size_t size);  // data that no two blocks share
+// Two different images, dir/1.cfs and dir/2.cfs, whose file "big" (`size` bytes) is one
+// object in dir/store. Returns "" or what went wrong.
+std::string make_images_sharing_an_object(const std::filesystem::path& dir, std::size_t size);
 bool kernel_has(const char* fs_name);  // in /proc/filesystems, or loadable
 
 }  // namespace cfs::test

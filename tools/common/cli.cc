@@ -27,6 +27,18 @@ std::string prog_name(const char* argv0) {
   return std::string(slash == std::string_view::npos ? s : s.substr(slash + 1));
 }
 
+std::optional<std::vector<std::string>> split_basedirs(const std::string& value) {
+  std::vector<std::string> dirs;
+  for (std::size_t start = 0;;) {
+    std::size_t colon = value.find(':', start);
+    std::string dir = value.substr(start, colon - start);
+    if (dir.empty()) return std::nullopt;
+    dirs.push_back(std::move(dir));
+    if (colon == std::string::npos) return dirs;
+    start = colon + 1;
+  }
+}
+
 MappedFile load_input(const std::string& path) {
   if (path == "-") return MappedFile::open(STDIN_FILENO);
   UniqueFd fd = open_read(path);

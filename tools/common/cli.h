@@ -2,7 +2,9 @@
 // Layer: tools. Tools print; the library never does.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "base/file_io.h"
@@ -17,6 +19,9 @@ void print_out(std::string_view text);  // all of it, to stdout
 
 // The basename of argv[0], as err(3) prints it.
 std::string prog_name(const char* argv0);
+
+// "A:B:C" -> {A, B, C}; nullopt if any component is empty (upstream's "incorrect format").
+std::optional<std::vector<std::string>> split_basedirs(const std::string& value);
 
 // A whole input file ("-" = stdin) mapped or read into memory.
 MappedFile load_input(const std::string& path);

@@ -61,15 +61,9 @@ std::string parse_options(const std::string& list, Args& a) {
     if (key == "source") {
       a.source = value;
     } else if (key == "basedir") {
-      a.basedirs.clear();
-      for (std::size_t s = 0;;) {
-        std::size_t colon = value.find(':', s);
-        std::string d = value.substr(s, colon - s);
-        if (d.empty()) return "Value for basedir option has incorrect format";
-        a.basedirs.push_back(d);
-        if (colon == std::string::npos) break;
-        s = colon + 1;
-      }
+      auto dirs = cli::split_basedirs(value);
+      if (!dirs) return "Value for basedir option has incorrect format";
+      a.basedirs = std::move(*dirs);
     } else if (key == "verity") {
       if (value == "on") a.server.verity = fuse::VerityMode::kOn;
       else if (value == "require") a.server.verity = fuse::VerityMode::kRequire;

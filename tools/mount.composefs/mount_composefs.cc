@@ -106,19 +106,12 @@ int mount_composefs_main(int argc, char** argv) {
       return 1;
     }
     if (key == "basedir") {
-      mo.basedirs.clear();
-      std::size_t start = 0;
-      for (;;) {
-        std::size_t colon = value->find(':', start);
-        std::string dir = value->substr(start, colon - start);
-        if (dir.empty()) {
-          cli::error(kProg, "Value for basedir option has incorrect format");
-          return 1;
-        }
-        mo.basedirs.push_back(dir);
-        if (colon == std::string::npos) break;
-        start = colon + 1;
+      auto dirs = cli::split_basedirs(*value);
+      if (!dirs) {
+        cli::error(kProg, "Value for basedir option has incorrect format");
+        return 1;
       }
+      mo.basedirs = std::move(*dirs);
     } else if (key == "digest") {
       mo.digest = *value;
     } else if (key == "verity") {
