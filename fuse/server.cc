@@ -84,9 +84,7 @@ class Session {
   // a sleeping thread (in a VM: an idle CPU) costs more than the request itself.
   ssize_t next_request(std::vector<char>& buf) {
     constexpr auto kSpin = std::chrono::microseconds(200);
-    bool spinning = false;
     if (!spinner_.exchange(true)) {
-      spinning = true;
       auto until = std::chrono::steady_clock::now() + kSpin;
       do {
         ssize_t n = ::read(fd_, buf.data(), buf.size());
@@ -97,7 +95,6 @@ class Session {
       } while (std::chrono::steady_clock::now() < until && !done_);
       spinner_ = false;
     }
-    (void)spinning;
     for (;;) {
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, -1) < 0 && errno != EINTR) return -1;

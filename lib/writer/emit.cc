@@ -121,7 +121,7 @@ std::uint32_t inode_u(const Inode& in) {
   }
 }
 
-void put_inode_core(Output& out, const Plan& plan, const Inode& in, std::uint32_t ino) {
+void put_inode_core(Output& out, const Inode& in, std::uint32_t ino) {
   std::uint16_t icount = in.xsize == 0 ? 0 : static_cast<std::uint16_t>((in.xsize - 12) / 4 + 1);
   std::uint16_t format = static_cast<std::uint16_t>(in.layout << 1 | (in.extended ? 1 : 0));
   std::uint64_t size = (in.mode & S_IFMT) == S_IFDIR || (in.mode & S_IFMT) == S_IFLNK ||
@@ -156,7 +156,6 @@ void put_inode_core(Output& out, const Plan& plan, const Inode& in, std::uint32_
     c.i_gid = static_cast<std::uint16_t>(n.gid);
     out.put(c);
   }
-  (void)plan;
 }
 
 void put_xattr_body(Output& out, const Plan& plan, const Inode& in) {
@@ -262,7 +261,7 @@ void emit(const Plan& plan, const ByteSink& sink) {
   for (std::uint32_t i = 0; i < plan.inodes.size(); ++i) {
     const Inode& in = plan.inodes[i];
     out.fill_to(in.nid * format::kSlotSize);
-    put_inode_core(out, plan, in, i);
+    put_inode_core(out, in, i);
     put_xattr_body(out, plan, in);
     put_tail(out, plan, i, in);
   }

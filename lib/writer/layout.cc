@@ -48,7 +48,7 @@ void lay_out_data(const Plan& plan, std::uint32_t index, Inode& in) {
       break;
     case S_IFREG:
       if (in.external) {
-        std::uint32_t bits = std::clamp(static_cast<unsigned>(std::bit_width(in.size - 1)), 12U, 43U);
+        std::uint32_t bits = chunk_bits(in.size);
         std::uint64_t chunks = ((in.size - 1) >> bits) + 1;
         in.tail = static_cast<std::uint32_t>(4 * chunks);
         in.chunk_format = bits - format::kBlockBits;

@@ -2,6 +2,8 @@
 // whiteouts, root marks) and numbered breadth-first, then laid out. Layer: writer (private).
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -96,6 +98,10 @@ void emit(const Plan& plan, const ByteSink& sink);              // emit.cc: §2,
 
 // Directory entries of a directory inode, "." and ".." included, in name order.
 std::vector<DirEntry> dir_entries(const Plan& plan, std::uint32_t dir);
+// External files are stubs of 2^chunk_bits-sized holes (§7.4); size > 0.
+inline std::uint32_t chunk_bits(std::uint64_t size) {
+  return std::clamp(static_cast<std::uint32_t>(std::bit_width(size - 1)), 12U, 43U);
+}
 // Encoded size of one xattr entry (§8.3).
 std::uint32_t xattr_entry_size(const XattrView& x);
 

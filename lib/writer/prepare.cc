@@ -43,12 +43,6 @@ void set_xattr(Inode& in, std::string_view name, std::string_view value) {
   }
 }
 
-// External files are stubs: 2^chunkbits-sized holes, at most 1024 of them.
-std::uint32_t chunk_bits(std::uint64_t size) {
-  unsigned bits = static_cast<unsigned>(std::bit_width(size - 1));
-  return std::clamp(bits, 12U, 43U);
-}
-
 // §4.2 for one (non-synthetic) node; `parent` gets the whiteout marks.
 void rewrite(Inode& in, Inode* parent, std::uint32_t version, Arena& arena) {
   const tree::Node& n = *in.node;

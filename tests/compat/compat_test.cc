@@ -71,19 +71,8 @@ TEST(Compat, GeneratedDumpsGiveBothDigests) {
   EXPECT_GE(seeds, 30);
 }
 
-// The worked example of image-format.md §13.
-constexpr const char* kTinyDump =
-    "/ 4096 40755 3 0 0 0 1700000000.0 - - - user.a=1\n"
-    "/dir 4096 40700 2 1000 1000 0 1700000000.0 - - - user.a=1\n"
-    "/dir/hello 6 100644 2 1000 1000 0 1700000000.0 - hello\\n - \n"
-    "/file 5000 100644 1 0 0 0 1700000001.5 ab/cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 - "
-    "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 trusted.overlay.opaque=y\n"
-    "/link 3 120777 1 0 0 0 1700000000.0 dir - -\n"
-    "/hl 6 @100644 2 1000 1000 0 1700000000.0 /dir/hello - -\n"
-    "/wh 0 20644 1 0 0 0 1700000000.0 - - -\n";
-
 TEST(Compat, WorkedExample) {
-  auto tree = dump::parse(kTinyDump);
+  auto tree = dump::parse(test::kWorkedExampleDump);
   auto image = writer::write_to_vector(tree);
   EXPECT_EQ(image.size(), 16384u);
   EXPECT_EQ(sha256_hex(image), "04735d9e74b1971744722dd3cdd3600e0a6f0e95a8255944f7e33e5d0d891ea5");

@@ -18,6 +18,16 @@ extern char** environ;
 
 namespace cfs::test {
 
+const char* const kWorkedExampleDump =
+    "/ 4096 40755 3 0 0 0 1700000000.0 - - - user.a=1\n"
+    "/dir 4096 40700 2 1000 1000 0 1700000000.0 - - - user.a=1\n"
+    "/dir/hello 6 100644 2 1000 1000 0 1700000000.0 - hello\\n - \n"
+    "/file 5000 100644 1 0 0 0 1700000001.5 ab/cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 - "
+    "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789 trusted.overlay.opaque=y\n"
+    "/link 3 120777 1 0 0 0 1700000000.0 dir - -\n"
+    "/hl 6 @100644 2 1000 1000 0 1700000000.0 /dir/hello - -\n"
+    "/wh 0 20644 1 0 0 0 1700000000.0 - - -\n";
+
 std::optional<fs::path> vectors_dir() {
   fs::path p = std::getenv("CFS_VECTORS") ? fs::path(std::getenv("CFS_VECTORS"))
                                           : fs::path(CFS_SOURCE_DIR) / ".." / "shared" / "vectors";

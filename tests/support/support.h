@@ -15,6 +15,9 @@ namespace cfs::test {
 
 namespace fs = std::filesystem;
 
+// The worked example of image-format.md §13 (16384 bytes, sha256 04735d9e…).
+extern const char* const kWorkedExampleDump;
+
 // ../shared/vectors (or $CFS_VECTORS); nullopt when absent.
 std::optional<fs::path> vectors_dir();
 fs::path tool(const std::string& name);  // built binary of a tool
