@@ -23,6 +23,7 @@
 #include "format/erofs.h"
 #include "fuse/protocol.h"
 #include "fuse/verifier.h"
+#include "fuse/xattr_view.h"
 
 namespace cfs::fuse {
 namespace {
@@ -52,7 +53,6 @@ class Session {
           const ServerOptions& options, ServerStats& stats)
       : fd_(fd), image_(image), objects_(objects), options_(options), stats_(stats) {
     acl_ = options.acl && (image.header_flags() & format::kComposefsFlagHasAcl);
-    any_xattrs_ = has_visible_xattrs();
   }
 
   void run() {
@@ -171,59 +171,6 @@ class Session {
     return path.empty() ? "/" : path;
   }
 
-  // --- the overlay view of xattrs: internal ones hidden, escaped ones unescaped -----------
-  std::optional<std::string> visible_xattr_name(std::string_view name, bool privileged) const {
-    static constexpr std::string_view kEscaped = "trusted.overlay.overlay.";
-    static constexpr std::string_view kOverlay = "trusted.overlay.";
-    std::string out;
-    if (name.starts_with(kEscaped)) {
-      out = std::string(kOverlay) + std::string(name.substr(kEscaped.size()));
-    } else if (name.starts_with(kOverlay)) {
-      return std::nullopt;
-    } else if (name.starts_with("system.posix_acl_")) {
-      if (!acl_) return std::nullopt;
-      out = name;
-    } else if (name.starts_with("user.") || name.starts_with("trusted.") || name.starts_with("security.")) {
-      out = name;
-    } else {
-      return std::nullopt;  // no kernel handler for other prefixes: invisible there too
-    }
-    if (!privileged && out.starts_with("trusted.")) return std::nullopt;
-    return out;
-  }
-
-  // Does any inode show an xattr? Many images (a plain /usr) have none but composefs' own.
-  // Then getxattr/listxattr answer ENOSYS once and the kernel stops asking: ls -l no longer
-  // costs a round trip per file for security.selinux, which FUSE cannot cache.
-  bool has_visible_xattrs() const {
-    std::vector<std::uint64_t> dirs = {image_.root_nid()};
-    std::unordered_map<std::uint64_t, bool> seen;
-    bool found = false;
-    auto check = [&](const reader::Inode& in) {
-      image_.for_each_xattr(in, [&](std::string_view n, std::string_view) {
-        found = visible_xattr_name(n, true).has_value();
-        return !found;
-      });
-    };
-    try {
-      check(image_.inode(image_.root_nid()));
-      while (!found && !dirs.empty()) {
-        reader::Inode dir = image_.inode(dirs.back());
-        dirs.pop_back();
-        image_.for_each_dirent(dir, [&](const reader::DirEntryView& e) {
-          if (e.name == "." || e.name == ".." || !seen.emplace(e.nid, true).second) return true;
-          reader::Inode child = image_.inode(e.nid);
-          check(child);
-          if (child.type() == S_IFDIR) dirs.push_back(e.nid);
-          return !found;
-        });
-      }
-    } catch (const Error&) {
-      return true;  // a damaged image: keep the per-request path, which reports errors
-    }
-    return found;
-  }
-
   // --- operations ------------------------------------------------------------------------
   void handle(const char* msg, std::size_t len) {
     fuse_in_header in;
@@ -310,11 +257,13 @@ class Session {
     out.minor = std::min<std::uint32_t>(init.minor, kPassthroughMinor);
     out.max_readahead = init.max_readahead;
     std::uint64_t offered = init.flags | (init.flags & FUSE_INIT_EXT ? std::uint64_t{init.flags2} << 32 : 0);
-    // POSIX_ACL: the kernel then caches ACLs per inode (ls -l asks for one per file) and
-    // applies them in its permission checks, as EROFS does.
     std::uint64_t want = FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS | FUSE_READDIRPLUS_AUTO |
                          FUSE_PARALLEL_DIROPS | FUSE_CACHE_SYMLINKS | FUSE_MAX_PAGES |
-                         FUSE_INIT_EXT | FUSE_POSIX_ACL;
+                         FUSE_INIT_EXT;
+    // POSIX_ACL, for images with ACLs: the kernel then caches them per inode and applies
+    // them in its permission checks, as EROFS does. Without ACLs, getxattr answers
+    // EOPNOTSUPP for them and ls stops asking.
+    if (acl_) want |= FUSE_POSIX_ACL;
     if (options_.passthrough) want |= kInitPassthrough;
     std::uint64_t flags = offered & want;
     passthrough_ = flags & kInitPassthrough;
@@ -504,15 +453,28 @@ class Session {
     return 0;
   }
 
+  // FUSE cannot cache xattrs, and `ls -l` asks every file for security.selinux and
+  // system.posix_acl_access. What the whole image lacks is answered so that the kernel or
+  // ls stop asking: ENOSYS when no inode shows any xattr (the kernel then answers
+  // EOPNOTSUPP itself); EOPNOTSUPP for security.selinux when no inode has a label and for
+  // ACLs when the image has none (ls then stops asking on this filesystem).
+  const XattrSummary& xattr_summary() {
+    std::call_once(summary_once_, [this] { summary_ = summarize_xattrs(image_, acl_); });
+    return summary_;
+  }
+
   int op_getxattr(const fuse_in_header& in, const char* arg, std::size_t arg_len) {
-    if (!any_xattrs_) return ENOSYS;
+    const XattrSummary& summary = xattr_summary();
+    if (!summary.any) return ENOSYS;
     fuse_getxattr_in g;
     std::memcpy(&g, arg, sizeof g);
     std::string_view want(arg + sizeof g, ::strnlen(arg + sizeof g, arg_len - sizeof g));
+    if (want == "security.selinux" && !summary.selinux) return EOPNOTSUPP;
+    if (want.starts_with("system.posix_acl_") && !acl_) return EOPNOTSUPP;
     reader::Inode inode = image_.inode(to_nid(in.nodeid));
     std::optional<std::string> value;
     image_.for_each_xattr(inode, [&](std::string_view n, std::string_view v) {
-      auto visible = visible_xattr_name(n, true);
+      auto visible = visible_xattr_name(n, acl_, true);
       if (visible && *visible == want) value = v;
       return true;
     });
@@ -521,13 +483,13 @@ class Session {
   }
 
   int op_listxattr(const fuse_in_header& in, const char* arg) {
-    if (!any_xattrs_) return ENOSYS;
+    if (!xattr_summary().any) return ENOSYS;
     fuse_getxattr_in g;
     std::memcpy(&g, arg, sizeof g);
     reader::Inode inode = image_.inode(to_nid(in.nodeid));
     std::string list;
     image_.for_each_xattr(inode, [&](std::string_view n, std::string_view) {
-      if (auto visible = visible_xattr_name(n, in.uid == 0)) {
+      if (auto visible = visible_xattr_name(n, acl_, in.uid == 0)) {
         list += *visible;
         list += '\0';
       }
@@ -554,7 +516,8 @@ class Session {
   const ServerOptions& options_;
   ServerStats& stats_;
   bool acl_ = false;
-  bool any_xattrs_ = true;
+  std::once_flag summary_once_;
+  XattrSummary summary_;
   bool passthrough_ = false;
   std::atomic<bool> done_{false};
   std::atomic<bool> spinner_{false};

@@ -181,6 +181,57 @@ TEST(Fuse, ChangedOrMissingObjectsGiveEio) {
   EXPECT_EQ(run({"cat", (tmp / "mnt" / "victim").string()}).status, 0);
 }
 
+// ls -l asks every file for security.selinux and its ACL, and FUSE cannot cache xattrs:
+// what the whole image lacks is answered "not supported", so that ls stops asking; what it
+// has is served as the kernel mount serves it.
+TEST(Fuse, XattrsTheImageLacksAreUnsupported) {
+  REQUIRE_FUSE();
+  test::TempDir tmp;
+  const std::string acl =  // version 2; user::rw- user:1000:rw- group::r-- mask::rw- other::r--
+      "\\x02\\x00\\x00\\x00"
+      "\\x01\\x00\\x06\\x00\\xff\\xff\\xff\\xff" "\\x02\\x00\\x06\\x00\\xe8\\x03\\x00\\x00"
+      "\\x04\\x00\\x04\\x00\\xff\\xff\\xff\\xff" "\\x10\\x00\\x06\\x00\\xff\\xff\\xff\\xff"
+      "\\x20\\x00\\x04\\x00\\xff\\xff\\xff\\xff";
+  const std::string plain_dump =
+      "/ 4096 40755 2 0 0 0 1700000000.0 - - -\n"
+      "/a 1 100644 1 0 0 0 1700000000.0 - x - user.k=v\n";
+  const std::string labelled_dump =
+      "/ 4096 40755 2 0 0 0 1700000000.0 - - -\n"
+      "/a 1 100644 1 0 0 0 1700000000.0 - x - security.selinux=system_u:object_r:usr_t:s0\n"
+      "/b 1 100644 1 0 0 0 1700000000.0 - x - system.posix_acl_access=" + acl + "\n";
+  for (const auto& [name, dump] : {std::pair{"plain", plain_dump}, std::pair{"labelled", labelled_dump}}) {
+    fs::path image = tmp / (std::string(name) + ".cfs");
+    auto r = run({tool("mkcomposefs"), "--from-file", "-", image.string()}, dump);
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  char value[256];
+  fs::create_directory(tmp / "plain");
+  {
+    FuseMount m(tmp / "plain.cfs", tmp.path().string(), tmp / "plain");
+    ASSERT_TRUE(m.ok());
+    auto a = (tmp / "plain" / "a").string();
+    EXPECT_EQ(::lgetxattr(a.c_str(), "security.selinux", value, sizeof value), -1);
+    EXPECT_EQ(errno, ENOTSUP) << "no label anywhere in the image";
+    EXPECT_EQ(::getxattr(a.c_str(), "system.posix_acl_access", value, sizeof value), -1);
+    EXPECT_EQ(errno, ENOTSUP) << "no ACL anywhere in the image";
+    EXPECT_EQ(::getxattr(a.c_str(), "user.k", value, sizeof value), 1);
+    EXPECT_EQ(::getxattr(a.c_str(), "user.none", value, sizeof value), -1);
+    EXPECT_EQ(errno, ENODATA);
+  }
+  fs::create_directory(tmp / "labelled");
+  FuseMount m(tmp / "labelled.cfs", tmp.path().string(), tmp / "labelled");
+  ASSERT_TRUE(m.ok());
+  auto a = (tmp / "labelled" / "a").string(), b = (tmp / "labelled" / "b").string();
+  ssize_t n = ::lgetxattr(a.c_str(), "security.selinux", value, sizeof value);
+  EXPECT_EQ(std::string(value, std::max<ssize_t>(n, 0)), "system_u:object_r:usr_t:s0");
+  EXPECT_EQ(::lgetxattr(b.c_str(), "security.selinux", value, sizeof value), -1);
+  EXPECT_EQ(errno, ENODATA);
+  n = ::getxattr(b.c_str(), "system.posix_acl_access", value, sizeof value);
+  EXPECT_EQ(n, 44) << std::strerror(errno);
+  EXPECT_EQ(::getxattr(a.c_str(), "system.posix_acl_access", value, sizeof value), -1);
+  EXPECT_EQ(errno, ENODATA);
+}
+
 TEST(Fuse, PassthroughSharesPageCacheAcrossImages) {
   REQUIRE_FUSE();
   test::TempDir tmp;
