@@ -30,7 +30,7 @@ void process(tree::Node& n, const std::string& path, store::ObjectStore* store) 
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
   if (!fd) throw_errno(errno, path);
   try {
-    Digest d = verity::compute_from_fd(fd.get());
+    Digest d = verity::compute_from_file(fd.get(), n.size);
     n.digest = d;
     n.payload = object_path(d);
     if (n.size <= kInlineMax) {

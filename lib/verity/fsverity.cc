@@ -29,13 +29,21 @@ struct Descriptor {
 };
 static_assert(sizeof(Descriptor) == 256);
 
-}  // namespace
-
 // A Merkle tree built level by level with one block buffer per level. A full buffer is
 // hashed only when more data arrives for it, so that the top level is never hashed early.
+// Fetched once: EVP_sha256() would make every EVP_DigestInit_ex look the algorithm up again
+// (a locked name search per 4 KiB block).
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (md == nullptr) throw Error(EIO, "OpenSSL has no SHA-256");
+  return md;
+}
+
+}  // namespace
+
 struct Hasher::State {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  const EVP_MD* md = EVP_sha256();
+  const EVP_MD* md = sha256_md();
   std::array<std::array<std::byte, kBlock>, kMaxLevels> level;  // only [0, fill) is meaningful
   std::array<std::size_t, kMaxLevels> fill{};
   int levels = 1;

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <memory>
 #include <cstring>
-#include <vector>
 
 #include "base/error.h"
 #include "verity/fsverity.h"
@@ -37,14 +36,31 @@ std::optional<Digest> kernel_measure(int fd) {
 namespace {
 
 constexpr std::size_t kReadSize = 1 << 20;
+// Below this size a file is read whole: looking for holes costs more than reading them.
+constexpr std::uint64_t kSparseMin = 1 << 20;
+
+// Per thread, reused: a hasher and a read buffer cost more to set up than a small file.
+struct ThreadState {
+  Hasher hasher;
+  std::unique_ptr<std::byte[]> buf{new std::byte[kReadSize]};
+};
+ThreadState& thread_state() {
+  thread_local ThreadState state;
+  state.hasher.reset();  // a previous call may have thrown halfway
+  return state;
+}
 
 // Hashes [from, to) of a regular file through mmap windows: no copy into user space.
 bool hash_mapped(int fd, std::uint64_t from, std::uint64_t to, Hasher& hasher) {
   constexpr std::uint64_t kWindow = 64 << 20;
+  if (from % 4096 != 0) return false;  // mmap needs a page-aligned offset
   for (std::uint64_t at = from; at < to;) {
     std::uint64_t len = std::min(kWindow, to - at);
     void* p = ::mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(at));
-    if (p == MAP_FAILED) return false;  // caller falls back to read()
+    if (p == MAP_FAILED) {
+      if (at == from) return false;  // caller falls back to read()
+      throw_errno(errno);
+    }
     ::madvise(p, len, MADV_SEQUENTIAL | MADV_WILLNEED);
     hasher.update(std::span(static_cast<const std::byte*>(p), len));
     ::munmap(p, len);
@@ -53,62 +69,64 @@ bool hash_mapped(int fd, std::uint64_t from, std::uint64_t to, Hasher& hasher) {
   return true;
 }
 
+// Hashes [from, to) by pread; a file that ends early has changed under us.
+void hash_read(int fd, std::uint64_t from, std::uint64_t to, ThreadState& t) {
+  while (from < to) {
+    ssize_t n = ::pread(fd, t.buf.get(), std::min<std::uint64_t>(kReadSize, to - from), static_cast<off_t>(from));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno(errno);
+    if (n == 0) throw Error(ENODATA, "file shrank while being read");
+    t.hasher.update(std::span(t.buf.get(), static_cast<std::size_t>(n)));
+    from += static_cast<std::uint64_t>(n);
+  }
+}
+
+// Not a regular file (a pipe, say): read to EOF.
+Digest hash_stream(int fd, ThreadState& t) {
+  for (;;) {
+    ssize_t n = ::read(fd, t.buf.get(), kReadSize);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno(errno);
+    if (n == 0) return t.hasher.finish();
+    t.hasher.update(std::span(t.buf.get(), static_cast<std::size_t>(n)));
+  }
+}
+
 }  // namespace
 
-Digest compute_from_fd(int fd) {
-  // Per thread, reused: a hasher and a read buffer cost more to set up than a small file.
-  thread_local Hasher hasher;
-  thread_local std::unique_ptr<std::byte[]> buf(new std::byte[kReadSize]);
-  hasher.reset();  // a previous call may have thrown halfway
+Digest compute_from_file(int fd, std::uint64_t size) {
+  ThreadState& t = thread_state();
+  if (size < kSparseMin) {
+    hash_read(fd, 0, size, t);
+    return t.hasher.finish();
+  }
+  // Mapped pages past EOF would fault (SIGBUS): check the file is still as long.
   struct stat st {};
-  bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  auto size = static_cast<std::uint64_t>(st.st_size);
-  std::uint64_t offset = 0;
-  // Regular files: data ranges mapped and hashed in place, holes hashed as zeros unread.
-  if (regular && size >= (1 << 20)) {
-    while (offset < size) {
-      off_t data = ::lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
-      if (data < 0) {
-        if (errno != ENXIO) break;  // no SEEK_DATA: fall back to reading
-        hasher.update_zeros(size - offset);
-        return hasher.finish();
-      }
-      auto d = static_cast<std::uint64_t>(data);
-      if (d > offset) hasher.update_zeros(d - offset);
-      off_t hole = ::lseek(fd, data, SEEK_HOLE);
-      std::uint64_t h = hole < 0 ? size : std::min<std::uint64_t>(static_cast<std::uint64_t>(hole), size);
-      // mmap needs a page-aligned offset; data ranges start on block boundaries.
-      if (d % 4096 != 0 || !hash_mapped(fd, d, h, hasher)) {
-        offset = d;
-        break;
-      }
-      offset = h;
+  if (::fstat(fd, &st) != 0) throw_errno(errno);
+  if (static_cast<std::uint64_t>(st.st_size) < size) throw Error(ENODATA, "file shrank while being read");
+  // Data ranges mapped (or read) and hashed; holes hashed as zeros without being read, so a
+  // sparse 50 GiB file stays cheap.
+  for (std::uint64_t offset = 0; offset < size;) {
+    off_t data = ::lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
+    if (data < 0 && errno == ENXIO) {  // a hole up to the end
+      t.hasher.update_zeros(size - offset);
+      break;
     }
-    if (offset >= size) return hasher.finish();
+    std::uint64_t from = data < 0 ? offset : std::min<std::uint64_t>(static_cast<std::uint64_t>(data), size);
+    off_t hole = data < 0 ? -1 : ::lseek(fd, data, SEEK_HOLE);  // data < 0: no SEEK_DATA here
+    std::uint64_t to = hole < 0 ? size : std::min<std::uint64_t>(static_cast<std::uint64_t>(hole), size);
+    if (from > offset) t.hasher.update_zeros(from - offset);
+    if (!hash_mapped(fd, from, to, t.hasher)) hash_read(fd, from, to, t);
+    offset = to;
   }
-  for (;;) {
-    // Holes are hashed as zeros without being read (a sparse 50 GiB file stays cheap).
-    if (regular) {
-      off_t data = ::lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
-      if (data < 0 && errno == ENXIO) {  // a hole up to the end of the file
-        if (size > offset) hasher.update_zeros(size - offset);
-        break;
-      }
-      if (data > static_cast<off_t>(offset)) {
-        hasher.update_zeros(static_cast<std::uint64_t>(data) - offset);
-        offset = static_cast<std::uint64_t>(data);
-      }
-    }
-    ssize_t n = ::pread(fd, buf.get(), kReadSize, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(errno);
-    }
-    if (n == 0) break;
-    hasher.update(std::span(buf.get(), static_cast<std::size_t>(n)));
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return hasher.finish();
+  return t.hasher.finish();
+}
+
+Digest compute_from_fd(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw_errno(errno);
+  if (!S_ISREG(st.st_mode)) return hash_stream(fd, thread_state());
+  return compute_from_file(fd, static_cast<std::uint64_t>(st.st_size));
 }
 
 Digest measure_fd(int fd) {

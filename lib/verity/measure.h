@@ -13,8 +13,12 @@ namespace cfs::verity {
 // ENOTTY). Throws Error(EILSEQ) for a non-SHA-256 digest and Error(errno) on other failures.
 std::optional<Digest> kernel_measure(int fd);
 
-// Reads the file from offset 0 to EOF and computes its digest in user space.
+// Computes the digest in user space of the file's data from offset 0 to EOF.
 Digest compute_from_fd(int fd);
+
+// The same for a regular file whose size the caller knows: the first `size` bytes, holes
+// hashed without being read; Error(ENODATA) if the file turns out shorter.
+Digest compute_from_file(int fd, std::uint64_t size);
 
 // kernel_measure, else compute_from_fd: what `composefs-info measure-file` reports.
 Digest measure_fd(int fd);
