@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,8 +12,8 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "fsbuild/entry_xattrs.h"
 #include "tree/xattr_budget.h"
-#include "verity/measure.h"
 
 namespace cfs::fsbuild {
 namespace {
@@ -117,17 +116,10 @@ class Scanner {
   }
 
   void read_xattrs(tree::Node& n, int fd, const char* name, const std::string& path) {
-    UniqueFd pfd;
-    if (name != nullptr) {
-      pfd.reset(::openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-      if (!pfd) fail(errno, path);
-      fd = pfd.get();
-    }
-    // Following /proc/self/fd/N reaches the file itself, symlinks included (O_PATH fd).
-    std::string proc = "/proc/self/fd/" + std::to_string(fd);
+    EntryXattrs entry(fd, name);
     std::vector<char> list(4096);
     ssize_t len;
-    while ((len = ::listxattr(proc.c_str(), list.data(), list.size())) < 0 && errno == ERANGE) {
+    while ((len = entry.list(list.data(), list.size())) < 0 && errno == ERANGE) {
       list.resize(list.size() * 4);
     }
     if (len < 0) {
@@ -140,7 +132,7 @@ class Scanner {
       if (options_.user_xattrs && !key.starts_with("user.")) continue;
       std::string value(256, '\0');
       ssize_t vlen;
-      while ((vlen = ::getxattr(proc.c_str(), key.c_str(), value.data(), value.size())) < 0 &&
+      while ((vlen = entry.get(key.c_str(), value.data(), value.size())) < 0 &&
              errno == ERANGE) {
         value.resize(value.size() * 4 < 65536 ? value.size() * 4 : 65536);
       }

@@ -1,0 +1,34 @@
+// The xattrs of one directory entry, read without following symlinks and without opening the
+// entry: listxattrat/getxattrat (Linux 6.13) by name in its directory, else, on older kernels,
+// through an O_PATH fd and /proc/self/fd/N (which reaches symlinks themselves). Layer: fsbuild.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/unique_fd.h"
+
+namespace cfs::fsbuild {
+
+class EntryXattrs {
+ public:
+  // `name` in directory `dir_fd`; name == nullptr: `dir_fd` is the entry itself.
+  EntryXattrs(int dir_fd, const char* name);
+
+  // As listxattr(2) and getxattr(2): a length, or -1 with errno set (also when the
+  // fallback cannot open the entry).
+  ssize_t list(char* buf, std::size_t size);
+  ssize_t get(const char* key, char* buf, std::size_t size);
+
+ private:
+  bool use_xattrat() const;
+  const char* proc_path();  // opens the fallback's O_PATH fd; nullptr with errno on failure
+
+  int dir_fd_;
+  const char* name_;
+  UniqueFd path_fd_;  // fallback only
+  std::string proc_;  // fallback only: /proc/self/fd/N
+};
+
+}  // namespace cfs::fsbuild
