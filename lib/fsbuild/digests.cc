@@ -1,14 +1,9 @@
 #include "fsbuild/digests.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <exception>
-#include <mutex>
-#include <thread>
-#include <vector>
+#include <algorithm>
 
 #include "base/error.h"
 #include "base/unique_fd.h"
@@ -20,11 +15,8 @@ namespace cfs::fsbuild {
 namespace {
 
 constexpr std::uint64_t kInlineMax = 64;
-
-void collect(tree::Node& n, std::vector<tree::Node*>& files) {
-  if (n.type() == 0100000 && !n.is_alias() && n.size > 0) files.push_back(&n);
-  for (tree::Node* c : n.children) collect(*c, files);
-}
+// Files change hands in batches: a thread woken per small file costs more than the file.
+constexpr std::size_t kBatch = 16;
 
 void process(tree::Node& n, const std::string& path, store::ObjectStore* store) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
@@ -48,41 +40,72 @@ void process(tree::Node& n, const std::string& path, store::ObjectStore* store) 
 
 }  // namespace
 
-void hash_files(tree::Tree& tree, const std::string& source, unsigned threads,
-                store::ObjectStore* store, Progress* progress) {
-  std::vector<tree::Node*> files;
-  collect(*tree.root(), files);
-  if (progress != nullptr) {
-    std::uint64_t bytes = 0;
-    for (const tree::Node* f : files) bytes += f->size;
-    progress->bytes_total = bytes;
-    progress->files_total = files.size();
+FileHasher::FileHasher(std::string source, unsigned threads, store::ObjectStore* store, Progress* progress)
+    : source_(std::move(source)), store_(store), progress_(progress) {
+  for (unsigned t = 0; t < std::max(1U, threads); ++t) workers_.emplace_back([this] { work(); });
+}
+
+FileHasher::~FileHasher() {
+  failed_ = true;  // skip whatever is still queued
+  stop();
+}
+
+void FileHasher::add(tree::Node& file) {
+  if (file.size == 0) return;  // nothing to hash or store
+  if (progress_ != nullptr) {
+    progress_->files_total += 1;
+    progress_->bytes_total += file.size;
   }
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr first_error;
-  std::mutex error_mutex;
-  auto worker = [&] {
-    for (std::size_t i; !failed && (i = next++) < files.size();) {
+  bool wake;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(&file);
+    wake = queue_.size() % kBatch == 0;
+  }
+  if (wake) ready_.notify_one();
+}
+
+void FileHasher::finish() {
+  stop();
+  if (first_error_) std::rethrow_exception(first_error_);
+  if (store_ != nullptr) store_->flush();
+}
+
+void FileHasher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  ready_.notify_all();
+  for (std::thread& w : workers_) w.join();
+  workers_.clear();
+}
+
+void FileHasher::work() {
+  std::vector<tree::Node*> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      ready_.wait(lock, [this] { return queue_.size() >= kBatch || closed_; });
+      if (queue_.empty()) return;
+      std::size_t take = std::min(queue_.size(), kBatch);
+      batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+    }
+    for (tree::Node* n : batch) {
+      if (failed_) break;
       try {
-        process(*files[i], source_path(source, *files[i]), store);
-        if (progress != nullptr) {
-          progress->files_done += 1;
-          progress->bytes_done += files[i]->size;
+        process(*n, source_path(source_, *n), store_);
+        if (progress_ != nullptr) {
+          progress_->files_done += 1;
+          progress_->bytes_done += n->size;
         }
       } catch (...) {
-        std::lock_guard lock(error_mutex);
-        if (!failed.exchange(true)) first_error = std::current_exception();
+        std::lock_guard lock(mutex_);
+        if (!failed_.exchange(true)) first_error_ = std::current_exception();
       }
     }
-  };
-  threads = std::max(1U, std::min<unsigned>(threads, static_cast<unsigned>(files.size())));
-  std::vector<std::jthread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  pool.clear();
-  if (first_error) std::rethrow_exception(first_error);
-  if (store != nullptr) store->flush();
+  }
 }
 
 }  // namespace cfs::fsbuild

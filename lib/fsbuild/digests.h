@@ -1,12 +1,19 @@
 // Fills in what a scanned tree's regular files need for the image: the fs-verity digest and
 // object path of every non-empty file, and the inline content of files of at most 64 bytes.
-// Optionally copies each external file into an object store. Work is spread over threads; the
-// result does not depend on their number. Layer: fsbuild.
+// Optionally copies each external file into an object store. Files are handed over one by
+// one while the scan still runs, and worked on by a pool of threads; the result does not
+// depend on their number. Layer: fsbuild.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tree/tree.h"
 
@@ -16,14 +23,40 @@ class ObjectStore;
 
 namespace cfs::fsbuild {
 
-// Counters a caller may watch from another thread while hash_files runs.
+// Counters a caller may watch from another thread; the totals grow while the scan runs.
 struct Progress {
-  std::atomic<std::uint64_t> files_total{0}, bytes_total{0};  // set before work starts
+  std::atomic<std::uint64_t> files_total{0}, bytes_total{0};
   std::atomic<std::uint64_t> files_done{0}, bytes_done{0};
 };
 
-// Throws Error("<path>: <strerror>") for the first file that fails (remaining work stops).
-void hash_files(tree::Tree& tree, const std::string& source, unsigned threads,
-                store::ObjectStore* store, Progress* progress = nullptr);
+class FileHasher {
+ public:
+  // `threads` workers; `store` and `progress` may be null and must outlive the hasher.
+  FileHasher(std::string source, unsigned threads, store::ObjectStore* store, Progress* progress);
+  ~FileHasher();  // stops the workers (work still queued is dropped)
+  FileHasher(const FileHasher&) = delete;
+  FileHasher& operator=(const FileHasher&) = delete;
+
+  // Queues a regular file of the tree (its name, parent and size final; not an alias).
+  void add(tree::Node& file);
+  // Waits until every queued file is done and the store is flushed. Throws
+  // Error("<path>: <strerror>") for the first file that failed (later work is skipped).
+  void finish();
+
+ private:
+  void work();
+  void stop();
+
+  std::string source_;
+  store::ObjectStore* store_;
+  Progress* progress_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<tree::Node*> queue_;
+  bool closed_ = false;
+  std::atomic<bool> failed_{false};
+  std::exception_ptr first_error_;
+  std::vector<std::thread> workers_;
+};
 
 }  // namespace cfs::fsbuild

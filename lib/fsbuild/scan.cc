@@ -23,10 +23,10 @@ constexpr std::size_t kMaxPath = 4095;
 
 class Scanner {
  public:
-  Scanner(const std::string& source, const ScanOptions& options)
-      : source_(source), options_(options) {}
+  Scanner(const std::string& source, const ScanOptions& options, tree::Tree& tree, const FileSink& on_file)
+      : source_(source), options_(options), on_file_(on_file), tree_(tree) {}
 
-  tree::Tree run() {
+  void run() {
     struct stat st {};
     if (::lstat(source_.c_str(), &st) != 0) fail(errno, source_);
     if (!S_ISDIR(st.st_mode)) throw Error(ENOTDIR, "Not a directory");
@@ -36,7 +36,6 @@ class Scanner {
     if (!fd) fail(errno, source_);
     fill(*root, st, fd.get(), nullptr, source_);
     scan_dir(*root, fd.get(), source_);
-    return std::move(tree_);
   }
 
  private:
@@ -81,6 +80,7 @@ class Scanner {
       } else {
         fill(*node, st, dir_fd, name.c_str(), child_path);
         tree_.add_child(&dir, node);
+        if (S_ISREG(st.st_mode) && on_file_) on_file_(*node);
       }
     }
   }
@@ -150,15 +150,16 @@ class Scanner {
 
   std::string source_;
   ScanOptions options_;
-  tree::Tree tree_;
+  const FileSink& on_file_;
+  tree::Tree& tree_;
   std::map<std::pair<dev_t, ino_t>, tree::Node*> inodes_;
 };
 
 }  // namespace
 
-tree::Tree scan(const std::string& source, const ScanOptions& options) {
+void scan(const std::string& source, const ScanOptions& options, tree::Tree& tree, const FileSink& on_file) {
   if (options.skip_xattrs && options.user_xattrs) throw_errno(EINVAL, source);
-  return Scanner(source, options).run();
+  Scanner(source, options, tree, on_file).run();
 }
 
 std::string source_path(const std::string& source, const tree::Node& node) {

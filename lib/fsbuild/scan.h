@@ -1,8 +1,9 @@
 // Directory tree -> Tree, as upstream mkcomposefs reads it (tools.md §1.3): lstat semantics,
-// xattrs through an O_PATH fd, fs-verity digests of regular files, inline content for files
+// xattrs of the entry itself (symlinks too), fs-verity digests of regular files, inline content for files
 // of at most 64 bytes. Layer: fsbuild (does I/O).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "tree/tree.h"
@@ -20,8 +21,15 @@ struct ScanOptions {
   bool hardlinks = false;
 };
 
-// Throws Error whose message is "<path>: <strerror>" for the first entry that cannot be read.
-tree::Tree scan(const std::string& source, const ScanOptions& options);
+// Called for each regular file (not for later hard links of it) once it is in the tree, so
+// that its contents can be worked on while the scan goes on.
+using FileSink = std::function<void(tree::Node&)>;
+
+// Builds the tree of `source` in `tree` (which owns the nodes handed to on_file, even when
+// the scan fails). Throws Error whose message is "<path>: <strerror>" for the first entry
+// that cannot be read.
+void scan(const std::string& source, const ScanOptions& options, tree::Tree& tree,
+          const FileSink& on_file = {});
 
 // The full path of an entry, for messages and for opening it again (store copies).
 std::string source_path(const std::string& source, const tree::Node& node);

@@ -194,6 +194,9 @@ TEST(Store, ErrorsNameTheFile) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "mkcomposefs: error accessing " + (tmp / "nonexistent").string() + ": No such file or directory\n");
   EXPECT_FALSE(fs::exists(tmp / "img"));
+  r = run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), (tmp / "nonexistent").string(), (tmp / "img").string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_FALSE(fs::exists(tmp / "store")) << "a source that cannot be scanned must not create the store";
   r = run({tool("mkcomposefs"), (src / "ok").string(), (tmp / "img").string()});
   EXPECT_EQ(r.err, "mkcomposefs: cannot write file: Not a directory\n");
   r = run({tool("mkcomposefs"), "--skip-xattrs", "--user-xattrs", src.string(), (tmp / "img").string()});

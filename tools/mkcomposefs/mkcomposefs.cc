@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -136,9 +137,28 @@ class ProgressLine {
   std::jthread thread_;
 };
 
+// Scans the source and, on a pool of threads meanwhile, hashes (and stores) its files.
 int tree_from_directory(const Args& args, tree::Tree& tree) {
+  std::optional<store::ObjectStore> store;
+  std::optional<fsbuild::FileHasher> hasher;
+  fsbuild::Progress progress;
+  auto hashing_failed = [&](const Error& e) {
+    cli::error(kProg, std::string(args.digest_store.empty() ? "error computing digest: " : "cannot fill store: ") + e.what());
+    return 1;
+  };
+  struct stat st {};
   try {
-    tree = fsbuild::scan(args.source, args.scan);
+    // Only for a source that can be scanned: a bad source must not create the store.
+    if (!args.digest_store.empty() && ::lstat(args.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      store.emplace(args.digest_store);
+    }
+    hasher.emplace(args.source, args.threads, store ? &*store : nullptr, &progress);
+  } catch (const Error& e) {
+    return hashing_failed(e);
+  }
+  ProgressLine line(progress);
+  try {
+    fsbuild::scan(args.source, args.scan, tree, [&](tree::Node& file) { hasher->add(file); });
   } catch (const Error& e) {
     if (e.code() == ENOTDIR && std::string(e.what()) == "Not a directory") {
       cli::error(kProg, "cannot write file: Not a directory");
@@ -148,14 +168,9 @@ int tree_from_directory(const Args& args, tree::Tree& tree) {
     return 1;
   }
   try {
-    std::optional<store::ObjectStore> store;
-    if (!args.digest_store.empty()) store.emplace(args.digest_store);
-    fsbuild::Progress progress;
-    ProgressLine line(progress);
-    fsbuild::hash_files(tree, args.source, args.threads, store ? &*store : nullptr, &progress);
+    hasher->finish();
   } catch (const Error& e) {
-    cli::error(kProg, std::string(args.digest_store.empty() ? "error computing digest: " : "cannot fill store: ") + e.what());
-    return 1;
+    return hashing_failed(e);
   }
   return 0;
 }
