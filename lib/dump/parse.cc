@@ -32,6 +32,20 @@ std::string unescape_cstr(std::string_view field) {
 
 // strtoull over the whole token (leading blanks, sign and saturation included).
 std::optional<std::uint64_t> parse_uint(std::string_view token, int base) {
+  // Fast path for the usual case, plain digits too short to overflow: the same value.
+  if (!token.empty() && token.size() <= (base == 8 ? 21U : 19U)) {
+    std::uint64_t v = 0;
+    bool plain = true;
+    for (char c : token) {
+      unsigned digit = static_cast<unsigned char>(c) - '0';
+      if (digit >= static_cast<unsigned>(base)) {
+        plain = false;
+        break;
+      }
+      v = v * static_cast<unsigned>(base) + digit;
+    }
+    if (plain) return v;
+  }
   char buf[64];
   if (token.empty() || token.size() >= sizeof buf) {
     if (token.empty()) return std::nullopt;

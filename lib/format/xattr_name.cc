@@ -12,7 +12,6 @@ constexpr std::array<std::string_view, 7> kPrefixes = {
     "", "user.", "system.posix_acl_access", "system.posix_acl_default", "trusted.", "lustre.",
     "security."};
 // The writer never chooses lustre. (index 5): such names are stored with index 0.
-constexpr std::array<std::uint8_t, 5> kWriterIndexes = {1, 2, 3, 4, 6};
 
 constexpr std::uint32_t kP1 = 2654435761U, kP2 = 2246822519U, kP3 = 3266489917U,
                         kP4 = 668265263U, kP5 = 374761393U;
@@ -28,10 +27,16 @@ std::uint32_t round(std::uint32_t acc, std::uint32_t in) { return rotl(acc + in 
 }  // namespace
 
 XattrKey split_xattr_name(std::string_view name) {
-  for (std::uint8_t index : kWriterIndexes) {
-    if (name.starts_with(kPrefixes[index])) return {index, name.substr(kPrefixes[index].size())};
+  // The writer's prefixes differ in their first letter but for system. and security.
+  auto match = [&](std::uint8_t index) { return name.starts_with(kPrefixes[index]); };
+  std::uint8_t index = 0;
+  switch (name.empty() ? '\0' : name[0]) {
+    case 'u': index = match(1) ? 1 : 0; break;
+    case 't': index = match(4) ? 4 : 0; break;
+    case 's': index = match(6) ? 6 : match(2) ? 2 : match(3) ? 3 : 0; break;
+    default: break;
   }
-  return {0, name};
+  return {index, name.substr(kPrefixes[index].size())};
 }
 
 std::optional<std::string_view> xattr_prefix(std::uint8_t index) {

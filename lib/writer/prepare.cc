@@ -134,6 +134,7 @@ Plan prepare(const tree::Tree& tree, const Options& options) {
   if (plan.version < 1 && max_version >= 1 && whiteout) plan.version = 1;
 
   add_root_whiteouts(plan, *root);
+  plan.inodes.reserve(tree.node_count() + plan.synthetic_nodes.size());  // at most one each
   plan.inodes.push_back(make_inode(root, 0));
   for (std::uint32_t i = 0; i < plan.inodes.size(); ++i) {
     if (!plan.inodes[i].synthetic) {
