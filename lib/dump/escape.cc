@@ -48,7 +48,18 @@ std::string unescape(std::string_view field) {
 
 void append_escaped(std::string& out, std::string_view bytes, EscapeMode mode) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (char ch : bytes) {
+  auto plain = [mode](unsigned char c) {
+    return c > 0x20 && c < 0x7f && c != '\\' && !(c == '=' && mode == EscapeMode::kXattr);
+  };
+  while (!bytes.empty()) {
+    // Runs of bytes that need no escaping are appended whole.
+    std::size_t run = 0;
+    while (run < bytes.size() && plain(static_cast<unsigned char>(bytes[run]))) ++run;
+    out.append(bytes.data(), run);
+    bytes.remove_prefix(run);
+    if (bytes.empty()) break;
+    char ch = bytes.front();
+    bytes.remove_prefix(1);
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
       case '\\': out += "\\\\"; continue;

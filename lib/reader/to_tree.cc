@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
+#include <vector>
 
 #include "base/error.h"
 #include "format/erofs.h"
@@ -35,7 +35,7 @@ class Loader {
     Inode root = image_.inode(image_.root_nid());
     tree::Node* node = tree_.new_node();
     tree_.set_root(node);
-    seen_.emplace(root.nid, node);
+    remember(root, node);
     fill(*node, root);
     load_dir(*node, root, 0);
     return std::move(tree_);
@@ -136,10 +136,11 @@ class Loader {
       if (child.type() == S_IFCHR && child.rdev() == 0) continue;  // overlay whiteout
       tree::Node* node = tree_.new_node();
       node->name = std::move(name);
-      auto [it, first] = seen_.emplace(nid, node);
+      tree::Node* earlier = remember(child, node);
+      bool first = earlier == nullptr;
       if (!first) {
-        node->link = it->second;  // a later reference to a loaded inode: a hard link
-        node->mode = it->second->mode;
+        node->link = earlier;  // a later reference to a loaded inode: a hard link
+        node->mode = earlier->mode;
       } else {
         fill(*node, child);
       }
@@ -148,10 +149,21 @@ class Loader {
     }
   }
 
+  // Records that `node` shows inode `in`; returns the node that showed it before, if any.
+  // Indexed by nid (inodes sit at most every 32 bytes of the image, so this is bounded by
+  // its size): cheaper than a hash map of every inode, at about the same memory.
+  tree::Node* remember(const Inode& in, tree::Node* node) {
+    if (in.nid >= seen_.size()) seen_.resize(std::max<std::size_t>(in.nid + 1, seen_.size() * 2), nullptr);
+    tree::Node*& slot = seen_[in.nid];
+    if (slot != nullptr) return slot;
+    slot = node;
+    return nullptr;
+  }
+
   const Image& image_;
   const ToTreeOptions& options_;
   tree::Tree tree_;
-  std::unordered_map<std::uint64_t, tree::Node*> seen_;
+  std::vector<tree::Node*> seen_;  // by nid
 };
 
 }  // namespace
