@@ -30,6 +30,14 @@ std::string unescape_cstr(std::string_view field) {
   return s;
 }
 
+// A field decoded without allocating in the usual case: the token itself when it holds no
+// escape, else decoded into `scratch` (cut at a NUL for C-string fields).
+std::string_view decode(std::string_view field, std::string& scratch, bool cstr) {
+  if (field.find('\\') == std::string_view::npos) return field;
+  scratch = cstr ? unescape_cstr(field) : unescape(field);
+  return scratch;
+}
+
 // strtoull over the whole token (leading blanks, sign and saturation included).
 std::optional<std::uint64_t> parse_uint(std::string_view token, int base) {
   // Fast path for the usual case, plain digits too short to overflow: the same value.
@@ -139,7 +147,7 @@ class Parser {
       fail("Invalid embedded NUL character at position " + std::to_string(nul));
     }
     Fields fl = split_fields(line);
-    std::string path = unescape_cstr(fl.f[0]);
+    std::string_view path = decode(fl.f[0], path_buf_, true);
     if (path.empty()) fail("Invalid empty path");
 
     std::uint64_t size = require_uint(fl.f[1]);
@@ -176,12 +184,12 @@ class Parser {
     node->rdev = rdev.value_or(0);
     parse_mtime(fl.f[7], *node);
 
-    std::optional<std::string> payload, content, digest;
-    if (fl.f[8] != "-") payload = unescape_cstr(fl.f[8]);
-    if (fl.f[9] != "-") content = unescape(fl.f[9]);
-    if (fl.f[10] != "-") digest = unescape(fl.f[10]);
+    std::optional<std::string_view> payload, content, digest;
+    if (fl.f[8] != "-") payload = decode(fl.f[8], payload_buf_, true);
+    if (fl.f[9] != "-") content = decode(fl.f[9], content_buf_, false);
+    if (fl.f[10] != "-") digest = decode(fl.f[10], digest_buf_, false);
     parse_xattrs(fl.xattrs, *node);
-    apply_fields(*node, std::move(payload), std::move(content), digest);
+    apply_fields(*node, payload, content, digest);
     attach(node, path);
   }
 
@@ -211,8 +219,8 @@ class Parser {
     }
   }
 
-  void apply_fields(tree::Node& node, std::optional<std::string> payload,
-                    std::optional<std::string> content, const std::optional<std::string>& digest) {
+  void apply_fields(tree::Node& node, std::optional<std::string_view> payload,
+                    std::optional<std::string_view> content, std::optional<std::string_view> digest) {
     if (options_.strict && node.rdev != 0 && !S_ISCHR(node.mode) && !S_ISBLK(node.mode)) {
       fail("Non-zero devnum on non-device");
     }
@@ -228,7 +236,7 @@ class Parser {
       }
       if (options_.strict && content && !content->empty()) fail("Symlink cannot have content");
       node.size = payload->size();
-      node.payload = std::move(*payload);
+      node.payload = *payload;
       return;
     }
     if (payload && payload->size() > kMaxPathLen) fail("Invalid payload");
@@ -240,22 +248,22 @@ class Parser {
     }
     if (node.size == 0) return;
     if (content) {
-      node.content = std::move(*content);
+      node.content = *content;
       return;
     }
-    if (payload) node.payload = std::move(*payload);
+    if (payload) node.payload = *payload;
     if (digest) {
       // Upstream decodes only the first 64 digits and reads garbage for a short or bad one;
       // we reject those instead (the digest is stored in the image, so it must be exact).
       if (digest->size() < 64 || !std::all_of(digest->begin(), digest->begin() + 64, is_hex)) {
         fail("Invalid digest");
       }
-      node.digest = parse_hex_digest(std::string_view(*digest).substr(0, 64));
+      node.digest = parse_hex_digest(digest->substr(0, 64));
     }
   }
 
   // Finds the parent of `path` and adds `node` under its final name.
-  void attach(tree::Node* node, const std::string& path) {
+  void attach(tree::Node* node, std::string_view path) {
     if (path == "/") {
       if (tree_.root() != nullptr) fail("Can't have multiple roots");
       if (!S_ISDIR(node->mode) || node->is_alias()) fail("Root must be a directory");
@@ -265,11 +273,11 @@ class Parser {
     }
     if (tree_.root() == nullptr) fail("Root node not present");
     std::size_t start = path.find_first_not_of('/');
-    std::string_view rel = start == std::string::npos ? std::string_view() : std::string_view(path).substr(start);
+    std::string_view rel = start == std::string::npos ? std::string_view() : path.substr(start);
     std::size_t slash = rel.rfind('/');
     std::string_view name = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
     std::string_view dir = slash == std::string_view::npos ? std::string_view() : rel.substr(0, slash);
-    if (name == "." || name == "..") fail("Invalid . or .. in path: " + path);
+    if (name == "." || name == "..") fail("Invalid . or .. in path: " + std::string(path));
     tree::Node* parent = last_parent_ != nullptr && dir == last_dir_ ? last_parent_ : lookup_parent(dir, path);
     node->name = name;
     if (name.empty() || name.size() > kMaxNameLen || !tree_.add_child(parent, node)) {
@@ -279,7 +287,7 @@ class Parser {
 
   // Walks to the directory `dir` (relative, possibly with empty components). Dumps list
   // siblings together, so the last answer is remembered.
-  tree::Node* lookup_parent(std::string_view dir, const std::string& path) {
+  tree::Node* lookup_parent(std::string_view dir, std::string_view path) {
     std::string key(dir);
     tree::Node* parent = tree_.root();
     while (!dir.empty()) {
@@ -288,8 +296,8 @@ class Parser {
       dir = sp == std::string_view::npos ? std::string_view() : dir.substr(sp + 1);
       if (comp.empty()) continue;
       parent = parent->find_child(comp);
-      if (parent == nullptr) fail("Parent directory missing for " + path);
-      if (!parent->is_dir()) fail("Parent must be a directory for " + path);
+      if (parent == nullptr) fail("Parent directory missing for " + std::string(path));
+      if (!parent->is_dir()) fail("Parent must be a directory for " + std::string(path));
     }
     last_dir_ = std::move(key);
     last_parent_ = parent;
@@ -320,6 +328,7 @@ class Parser {
 
   ParseOptions options_;
   tree::Tree tree_;
+  std::string path_buf_, payload_buf_, content_buf_, digest_buf_;  // for decode()
   std::string last_dir_;  // meaningful once last_parent_ is set
   tree::Node* last_parent_ = nullptr;
   std::vector<PendingLink> pending_links_;
