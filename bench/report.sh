@@ -9,6 +9,36 @@ out=docs/benchmarks
 results="$out/results.tsv"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
+
+# median GROUP LABEL METRIC: the median of one result ("" when it was not measured).
+median() { awk -F'\t' -v g="$1" -v l="$2" -v m="$3" '$1 == g && $2 == l && $3 == m { print $5 }' "$results"; }
+
+# aim WHAT VALUE OP TARGET: one row of the aims table (nothing when VALUE is missing).
+aim() {
+  [ -n "$2" ] || return 0
+  local met; met=$(echo "$2 $3 $4" | bc -l)
+  printf '| %s | %.2f | %s %s | %s |\n' "$1" "$2" "$3" "$4" "$([ "$met" = 1 ] && echo yes || echo no)"
+}
+ratio() { [ -n "$1" ] && [ -n "$2" ] && echo "$1 / $2" | bc -l || true; }
+
+# The aims the issues set, computed from this run's medians.
+aims() {
+  echo
+  echo "## aims"
+  echo
+  echo "| aim | measured | target | met |"
+  echo "|---|---:|---|---|"
+  aim "mkcomposefs --from-file, µs per entry (tree)" "$(median core 'mkcomposefs --from-file (tree)' time/entry)" "<=" 2
+  aim "composefs-info dump, µs per entry (tree)" "$(median core 'composefs-info dump (tree)' time/entry)" "<=" 2
+  aim "mkcomposefs --from-file, bytes per entry beyond the input" "$(median core 'mkcomposefs --from-file (tree)' RSS/entry)" "<=" 300
+  aim "empty store (2 threads) / cp -a, wall" "$(ratio "$(median build 'composefs, empty store, threads=2' wall)" "$(median build 'cp -a (plain copy)' wall)")" "<=" 1.2
+  local sha; sha=$(median limits 'openssl sha256, one core' throughput)
+  aim "full store, warm (2 threads) / 2 × SHA-256, throughput" "$(ratio "$(median build 'composefs, full store, warm cache, threads=2' throughput)" "$([ -n "$sha" ] && echo "2 * $sha" | bc -l)")" ">=" 0.8
+  aim "FUSE / kernel, ls -lR warm" "$(ratio "$(median mount fuse 'ls -lR warm')" "$(median mount kernel 'ls -lR warm')")" "<=" 1.3
+  aim "FUSE / kernel, ls -lR cold" "$(ratio "$(median mount fuse 'ls -lR cold')" "$(median mount kernel 'ls -lR cold')")" "<=" 1.5
+  aim "FUSE / kernel, read throughput cold" "$(ratio "$(median mount fuse 'read cold')" "$(median mount kernel 'read cold')")" ">=" 0.9
+  aim "FUSE / kernel, read throughput warm" "$(ratio "$(median mount fuse 'read warm')" "$(median mount kernel 'read warm')")" ">=" 0.9
+}
 {
   echo "# Benchmarks"
   echo
@@ -20,6 +50,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
   echo "mount = the tree served by: plain = the directory itself, kernel = mount.composefs,"
   echo "fuse = composefs-fuse with passthrough, fuse-userspace = composefs-fuse -o nopassthrough,"
   echo "squashfs / squashfuse = an lz4 squashfs image through the kernel / squashfuse."
+  aims
   for group in core limits build size mount; do
     echo
     echo "## $group"
