@@ -52,7 +52,8 @@ ThreadState& thread_state() {
 
 // Hashes [from, to) of a regular file through mmap windows: no copy into user space.
 bool hash_mapped(int fd, std::uint64_t from, std::uint64_t to, Hasher& hasher) {
-  constexpr std::uint64_t kWindow = 64 << 20;
+  // Small windows: mapped page-cache pages count in RSS until unmapped.
+  constexpr std::uint64_t kWindow = 8 << 20;
   if (from % 4096 != 0) return false;  // mmap needs a page-aligned offset
   for (std::uint64_t at = from; at < to;) {
     std::uint64_t len = std::min(kWindow, to - at);
