@@ -213,7 +213,7 @@ class Parser {
       std::string key = unescape_cstr(token.substr(0, eq));
       std::string value = unescape(token.substr(eq + 1));
       if (key.empty() || key.size() > kMaxNameLen || value.size() > kMaxXattrValue ||
-          !tree::set_xattr_budgeted(node.xattrs, budget, std::move(key), std::move(value))) {
+          !tree::set_xattr_budgeted(node.xattrs, budget, tree::Xattr{std::move(key), std::move(value)})) {
         fail("Can't set xattr");
       }
     }

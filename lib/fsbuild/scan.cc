@@ -142,7 +142,7 @@ class Scanner {
       }
       value.resize(static_cast<std::size_t>(vlen));
       if (key.size() > 255 ||
-          !tree::set_xattr_budgeted(n.xattrs, budget, std::move(key), std::move(value))) {
+          !tree::set_xattr_budgeted(n.xattrs, budget, tree::Xattr{std::move(key), std::move(value)})) {
         fail(ERANGE, path);
       }
     }

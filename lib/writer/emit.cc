@@ -62,10 +62,12 @@ void put_xattr_entry(Output& out, const XattrView& x) {
   format::ErofsXattrEntry e;
   e.e_name_len = static_cast<std::uint8_t>(key.suffix.size());
   e.e_name_index = key.index;
-  e.e_value_size = static_cast<std::uint16_t>(x.value.size());
+  e.e_value_size = static_cast<std::uint16_t>(value_size(x));
   std::uint64_t start = out.pos();
   out.put(e);
   out.put(key.suffix.data(), key.suffix.size());
+  std::string_view prefix = prefix_bytes(x.prefix);
+  out.put(prefix.data(), prefix.size());
   out.put(x.value.data(), x.value.size());
   out.fill_to(format::round_up(out.pos() - start, 4) + start);
 }

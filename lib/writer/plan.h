@@ -19,12 +19,22 @@ namespace cfs::writer {
 
 inline constexpr std::uint32_t kNotShared = UINT32_MAX;
 
+// Bytes stored before an xattr's value: the overlay values made from the tree (redirect
+// "/" + payload, metacopy header + digest) then view the tree instead of being copied.
+// All values of one name have the same prefix (these names are the writer's own).
+enum class ValuePrefix : std::uint8_t { kNone, kSlash, kMetacopyHeader };
+
 // An xattr as written: views of the tree's strings, of constants, or of the plan's arena.
 struct XattrView {
   std::string_view name;
-  std::string_view value;
+  std::string_view value;  // the stored value is prefix_bytes(prefix) + value
   std::uint32_t shared = kNotShared;  // index into Plan::shared when referenced from the table
+  ValuePrefix prefix = ValuePrefix::kNone;
 };
+std::string_view prefix_bytes(ValuePrefix prefix);
+inline std::size_t value_size(const XattrView& x) { return prefix_bytes(x.prefix).size() + x.value.size(); }
+// Byte order of the stored values.
+int compare_values(const XattrView& a, const XattrView& b);
 
 // Bump allocator for the bytes the writer makes up (overlay values, escaped names): one
 // allocation per 64 KiB instead of one per string; stable addresses.

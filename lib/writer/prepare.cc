@@ -37,8 +37,9 @@ void scan(const tree::Node& n, bool& whiteout, Plan& plan) {
 }
 
 // `name` and `value` must outlive the plan (constants, tree strings or arena views).
-void set_xattr(Inode& in, std::string_view name, std::string_view value) {
-  if (!tree::set_xattr_budgeted(in.xattrs, in.xattr_budget, name, value)) {
+void set_xattr(Inode& in, std::string_view name, std::string_view value,
+               ValuePrefix prefix = ValuePrefix::kNone) {
+  if (!tree::set_xattr_budgeted(in.xattrs, in.xattr_budget, XattrView{name, value, kNotShared, prefix})) {
     throw Error(ERANGE, "xattr budget exceeded");
   }
 }
@@ -57,13 +58,13 @@ void rewrite(Inode& in, Inode* parent, std::uint32_t version, Arena& arena) {
     }
   }
   if (in.external) {
-    std::string_view metacopy;
     if (n.digest) {
-      auto bytes = [](const auto& a) { return std::string_view(reinterpret_cast<const char*>(a.data()), a.size()); };
-      metacopy = arena.concat(bytes(format::kMetacopyDigestHeader), bytes(*n.digest));
+      std::string_view digest(reinterpret_cast<const char*>(n.digest->data()), n.digest->size());
+      set_xattr(in, "trusted.overlay.metacopy", digest, ValuePrefix::kMetacopyHeader);
+    } else {
+      set_xattr(in, "trusted.overlay.metacopy", "");
     }
-    set_xattr(in, "trusted.overlay.metacopy", metacopy);
-    if (!n.payload.empty()) set_xattr(in, "trusted.overlay.redirect", arena.concat("/", n.payload));
+    if (!n.payload.empty()) set_xattr(in, "trusted.overlay.redirect", n.payload, ValuePrefix::kSlash);
   }
   if (is_whiteout(n)) {
     in.mode = S_IFREG | (n.mode & 07777);
@@ -112,7 +113,7 @@ Inode make_inode(const tree::Node* n, std::uint32_t parent) {
   in.size = n->size;
   in.nlink = n->nlink;
   in.parent = parent;
-  in.xattrs.reserve(n->xattrs.size());
+  in.xattrs.reserve(n->xattrs.size() + (n->type() == S_IFREG ? 2 : 0));  // + overlay ones
   for (const tree::Xattr& x : n->xattrs) in.xattrs.push_back({x.name, x.value});
   return in;
 }

@@ -1,5 +1,6 @@
 #include "writer/writer.h"
 
+#include "format/erofs.h"
 #include "writer/plan.h"
 
 namespace cfs::writer {
@@ -17,6 +18,22 @@ std::string_view Arena::concat(std::string_view a, std::string_view b, std::stri
   c.copy(p + a.size() + b.size(), c.size());
   used_ += n;
   return {p, n};
+}
+
+std::string_view prefix_bytes(ValuePrefix prefix) {
+  switch (prefix) {
+    case ValuePrefix::kSlash: return "/";
+    case ValuePrefix::kMetacopyHeader:
+      return {reinterpret_cast<const char*>(format::kMetacopyDigestHeader.data()), format::kMetacopyDigestHeader.size()};
+    case ValuePrefix::kNone: break;
+  }
+  return {};
+}
+
+int compare_values(const XattrView& a, const XattrView& b) {
+  if (a.prefix == b.prefix) return a.value.compare(b.value);
+  std::string x(prefix_bytes(a.prefix)), y(prefix_bytes(b.prefix));  // rare: build them
+  return (x += a.value).compare(y += b.value);
 }
 
 void write(const tree::Tree& tree, const Options& options, const ByteSink& sink) {

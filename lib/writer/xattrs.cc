@@ -23,25 +23,25 @@ struct XattrUse {
 bool grouping_order(const XattrUse& a, const XattrUse& b) {
   if (a.name_id != b.name_id) return a.name_id < b.name_id;
   if (a.value_hash != b.value_hash) return a.value_hash < b.value_hash;
-  return a.x->value < b.x->value;
+  return compare_values(*a.x, *b.x) < 0;
 }
 
 bool same_pair(const XattrUse& a, const XattrUse& b) {
-  return a.name_id == b.name_id && a.value_hash == b.value_hash && a.x->value == b.x->value;
+  return a.name_id == b.name_id && a.value_hash == b.value_hash && compare_values(*a.x, *b.x) == 0;
 }
 
 // The shared table's order (image-format.md §5): name, value length and value, all descending.
 bool table_order(const XattrView* a, const XattrView* b) {
   if (a->name != b->name) return a->name > b->name;
-  if (a->value.size() != b->value.size()) return a->value.size() > b->value.size();
-  return a->value > b->value;
+  if (value_size(*a) != value_size(*b)) return value_size(*a) > value_size(*b);
+  return compare_values(*a, *b) > 0;
 }
 
 }  // namespace
 
 std::uint32_t xattr_entry_size(const XattrView& x) {
   auto key = format::split_xattr_name(x.name);
-  return static_cast<std::uint32_t>(format::round_up(4 + key.suffix.size() + x.value.size(), 4));
+  return static_cast<std::uint32_t>(format::round_up(4 + key.suffix.size() + value_size(x), 4));
 }
 
 void choose_shared_xattrs(Plan& plan) {
@@ -50,6 +50,7 @@ void choose_shared_xattrs(Plan& plan) {
   for (Inode& in : plan.inodes) {
     for (XattrView& x : in.xattrs) {
       auto id = name_ids.try_emplace(x.name, static_cast<std::uint32_t>(name_ids.size())).first->second;
+      // Same name, same prefix: hashing the part after it is enough.
       uses.push_back({id, std::hash<std::string_view>{}(x.value), &x});
     }
   }
