@@ -40,7 +40,10 @@ const Xattr* Node::find_xattr(std::string_view xattr_name) const {
   return nullptr;
 }
 
-Node* Tree::new_node() { return &nodes_.emplace_back(); }
+Node* Tree::new_node() {
+  if (count_ % kChunk == 0) chunks_.push_back(std::make_unique<Node[]>(kChunk));
+  return &chunks_.back()[count_++ % kChunk];
+}
 
 bool Tree::add_child(Node* dir, Node* child) {
   auto& kids = dir->children;

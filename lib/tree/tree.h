@@ -5,10 +5,11 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/digest.h"
@@ -53,18 +54,27 @@ struct Node {
 class Tree {
  public:
   Tree() = default;
-  Tree(Tree&&) = default;
-  Tree& operator=(Tree&&) = default;
+  Tree(Tree&& other) noexcept { *this = std::move(other); }
+  Tree& operator=(Tree&& other) noexcept {
+    chunks_ = std::move(other.chunks_);
+    count_ = std::exchange(other.count_, 0);
+    root_ = std::exchange(other.root_, nullptr);
+    return *this;
+  }
 
   Node* root() const noexcept { return root_; }
   void set_root(Node* root) noexcept { root_ = root; }
   Node* new_node();  // detached; attach with add_child
   // Inserts `child` into `dir`'s sorted children; false if the name exists already.
   bool add_child(Node* dir, Node* child);
-  std::size_t node_count() const noexcept { return nodes_.size(); }
+  std::size_t node_count() const noexcept { return count_; }
 
  private:
-  std::deque<Node> nodes_;
+  // Nodes in chunks of kChunk: stable addresses, one allocation per chunk (a deque of
+  // 248-byte nodes would allocate every second node).
+  static constexpr std::size_t kChunk = 1024;
+  std::vector<std::unique_ptr<Node[]>> chunks_;
+  std::size_t count_ = 0;
   Node* root_ = nullptr;
 };
 
