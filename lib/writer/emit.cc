@@ -3,6 +3,8 @@
 
 #include <cassert>
 #include <cstring>
+#include <memory>
+#include <span>
 
 #include "base/error.h"
 #include "format/erofs.h"
@@ -17,18 +19,19 @@ using format::kBlockSize;
 // Buffers output and hands it to the sink in large chunks; tracks the file offset.
 class Output {
  public:
-  explicit Output(const ByteSink& sink) : sink_(sink) { buf_.reserve(kChunk); }
+  explicit Output(const ByteSink& sink) : sink_(sink), buf_(new std::byte[kChunk]) {}
   ~Output() = default;
 
   void put(const void* data, std::size_t n) {
     const auto* p = static_cast<const std::byte*>(data);
     pos_ += n;
     while (n > 0) {
-      std::size_t take = std::min(n, kChunk - buf_.size());
-      buf_.insert(buf_.end(), p, p + take);
+      std::size_t take = std::min(n, kChunk - used_);
+      std::memcpy(buf_.get() + used_, p, take);
+      used_ += take;
       p += take;
       n -= take;
-      if (buf_.size() == kChunk) flush();
+      if (used_ == kChunk) flush();
     }
   }
   template <class T>
@@ -38,22 +41,24 @@ class Output {
   void fill_to(std::uint64_t offset, std::byte value = std::byte{0}) {
     if (offset < pos_) throw Error(EINVAL, "writer layout mismatch");
     while (pos_ < offset) {
-      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(offset - pos_, kChunk - buf_.size()));
-      buf_.insert(buf_.end(), n, value);
+      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(offset - pos_, kChunk - used_));
+      std::memset(buf_.get() + used_, static_cast<int>(value), n);
+      used_ += n;
       pos_ += n;
-      if (buf_.size() == kChunk) flush();
+      if (used_ == kChunk) flush();
     }
   }
   std::uint64_t pos() const { return pos_; }
   void flush() {
-    if (!buf_.empty()) sink_(buf_);
-    buf_.clear();
+    if (used_ > 0) sink_(std::span<const std::byte>(buf_.get(), used_));
+    used_ = 0;
   }
 
  private:
   static constexpr std::size_t kChunk = 1 << 20;
   const ByteSink& sink_;
-  std::vector<std::byte> buf_;
+  std::unique_ptr<std::byte[]> buf_;  // [0, used_) pending
+  std::size_t used_ = 0;
   std::uint64_t pos_ = 0;
 };
 

@@ -1,5 +1,6 @@
 // image-format.md §5: which (name, value) pairs go to the shared table, and in which order.
 #include <algorithm>
+#include <array>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -46,10 +47,27 @@ std::uint32_t xattr_entry_size(const XattrView& x) {
 
 void choose_shared_xattrs(Plan& plan) {
   std::unordered_map<std::string_view, std::uint32_t> name_ids;
+  // Most names are the writer's constants (one address each): the same address and length
+  // are the same name, which spares the hash lookup.
+  struct Recent {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::uint32_t id = 0;
+  };
+  std::array<Recent, 4> recent{};
+  auto name_id = [&](std::string_view name) {
+    for (const Recent& r : recent) {
+      if (r.data == name.data() && r.size == name.size() && r.data != nullptr) return r.id;
+    }
+    auto id = name_ids.try_emplace(name, static_cast<std::uint32_t>(name_ids.size())).first->second;
+    std::rotate(recent.begin(), recent.end() - 1, recent.end());
+    recent[0] = {name.data(), name.size(), id};
+    return id;
+  };
   std::vector<XattrUse> uses;
   for (Inode& in : plan.inodes) {
     for (XattrView& x : in.xattrs) {
-      auto id = name_ids.try_emplace(x.name, static_cast<std::uint32_t>(name_ids.size())).first->second;
+      auto id = name_id(x.name);
       // Same name, same prefix: hashing the part after it is enough.
       uses.push_back({id, std::hash<std::string_view>{}(x.value), &x});
     }
