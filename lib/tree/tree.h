@@ -31,10 +31,10 @@ struct Node {
   std::uint64_t rdev = 0;
   std::uint64_t size = 0;
   std::int64_t mtime_sec = 0;
-  std::uint32_t mtime_nsec = 0;
   std::string payload;  // symlink target, or backing-object path of an external file
   std::string content;  // inline file data (non-empty means "stored in the image")
   std::optional<Digest> digest;  // fs-verity digest of an external file's data
+  std::uint32_t mtime_nsec = 0;  // here, it fills the padding after `digest`
   std::vector<Xattr> xattrs;     // insertion order; names unique
   std::vector<Node*> children;   // directories: sorted by name (byte order)
   Node* parent = nullptr;

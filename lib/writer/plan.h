@@ -47,22 +47,22 @@ class Arena {
   std::size_t used_ = 0, size_ = 0;
 };
 
-struct Inode {
+struct Inode {  // one per entry of the tree: fields ordered to leave no padding
   const tree::Node* node = nullptr;  // source of uid, gid, mtime, rdev, payload, content
-  std::uint32_t mode = 0;            // may differ from node (converted whiteouts)
   std::uint64_t size = 0;            // stored size (dirs: computed in layout)
+  std::uint64_t xattr_budget = 0;    // upstream's per-node counter (image-format.md §12.9)
+  std::vector<XattrView> xattrs;     // final set, sorted by name after preparation
+  std::uint32_t mode = 0;            // may differ from node (converted whiteouts)
   std::uint32_t nlink = 0;
-  std::uint32_t parent = 0;       // inode index of the parent directory
-  std::uint32_t first_child = 0;  // inode index of the first non-alias child
-  bool synthetic = false;         // one of the root whiteouts added by the writer
-  bool external = false;          // regular file whose data lives in a backing object
-  std::uint64_t xattr_budget = 0; // upstream's per-node counter (image-format.md §12.9)
-  std::vector<XattrView> xattrs;  // final set, sorted by name after preparation
+  std::uint32_t parent = 0;          // inode index of the parent directory
+  std::uint32_t first_child = 0;     // inode index of the first non-alias child
+  bool synthetic = false;            // one of the root whiteouts added by the writer
+  bool external = false;             // regular file whose data lives in a backing object
 
   // Layout results.
+  bool extended = false;
   std::uint32_t shared_refs = 0;  // how many of xattrs are table references
   std::uint32_t xsize = 0;
-  bool extended = false;
   unsigned layout = 0;
   std::uint64_t nid = 0;
   std::uint32_t n_blocks = 0;
