@@ -236,7 +236,7 @@ class Parser {
       }
       if (options_.strict && content && !content->empty()) fail("Symlink cannot have content");
       node.size = payload->size();
-      node.payload = *payload;
+      node.payload = tree_.keep(*payload);
       return;
     }
     if (payload && payload->size() > kMaxPathLen) fail("Invalid payload");
@@ -248,10 +248,10 @@ class Parser {
     }
     if (node.size == 0) return;
     if (content) {
-      node.content = *content;
+      node.content = tree_.keep(*content);
       return;
     }
-    if (payload) node.payload = *payload;
+    if (payload) node.payload = tree_.keep(*payload);
     if (digest) {
       // Upstream decodes only the first 64 digits and reads garbage for a short or bad one;
       // we reject those instead (the digest is stored in the image, so it must be exact).

@@ -18,18 +18,19 @@ constexpr std::uint64_t kInlineMax = 64;
 // Files change hands in batches: a thread woken per small file costs more than the file.
 constexpr std::size_t kBatch = 16;
 
-void process(tree::Node& n, const std::string& path, store::ObjectStore* store) {
+void process(tree::Tree& tree, tree::Node& n, const std::string& path, store::ObjectStore* store) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
   if (!fd) throw_errno(errno, path);
   try {
     Digest d = verity::compute_from_file(fd.get(), n.size);
     n.digest = d;
-    n.payload = object_path(d);
+    n.payload = tree.keep(object_path(d));
     if (n.size <= kInlineMax) {
-      n.content.resize(n.size);
-      ssize_t got = ::pread(fd.get(), n.content.data(), n.size, 0);
+      char content[kInlineMax];
+      ssize_t got = ::pread(fd.get(), content, n.size, 0);
       if (got < 0) throw_errno(errno);
       if (static_cast<std::uint64_t>(got) != n.size) throw_errno(ENODATA);
+      n.content = tree.keep({content, n.size});
     } else if (store != nullptr) {
       store->put(d, fd.get(), n.size);
     }
@@ -40,8 +41,9 @@ void process(tree::Node& n, const std::string& path, store::ObjectStore* store) 
 
 }  // namespace
 
-FileHasher::FileHasher(std::string source, unsigned threads, store::ObjectStore* store, Progress* progress)
-    : source_(std::move(source)), store_(store), progress_(progress) {
+FileHasher::FileHasher(tree::Tree& tree, std::string source, unsigned threads, store::ObjectStore* store,
+                       Progress* progress)
+    : tree_(tree), source_(std::move(source)), store_(store), progress_(progress) {
   for (unsigned t = 0; t < std::max(1U, threads); ++t) workers_.emplace_back([this] { work(); });
 }
 
@@ -95,7 +97,7 @@ void FileHasher::work() {
     for (tree::Node* n : batch) {
       if (failed_) break;
       try {
-        process(*n, source_path(source_, *n), store_);
+        process(tree_, *n, source_path(source_, *n), store_);
         if (progress_ != nullptr) {
           progress_->files_done += 1;
           progress_->bytes_done += n->size;

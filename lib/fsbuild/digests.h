@@ -31,8 +31,10 @@ struct Progress {
 
 class FileHasher {
  public:
-  // `threads` workers; `store` and `progress` may be null and must outlive the hasher.
-  FileHasher(std::string source, unsigned threads, store::ObjectStore* store, Progress* progress);
+  // `threads` workers for the files of `tree` (which keeps their new strings); `store` and
+  // `progress` may be null and must outlive the hasher.
+  FileHasher(tree::Tree& tree, std::string source, unsigned threads, store::ObjectStore* store,
+             Progress* progress);
   ~FileHasher();  // stops the workers (work still queued is dropped)
   FileHasher(const FileHasher&) = delete;
   FileHasher& operator=(const FileHasher&) = delete;
@@ -47,6 +49,7 @@ class FileHasher {
   void work();
   void stop();
 
+  tree::Tree& tree_;
   std::string source_;
   store::ObjectStore* store_;
   Progress* progress_;

@@ -109,7 +109,7 @@ class Scanner {
       ssize_t len = ::readlinkat(fd, name, buf, sizeof buf);
       if (len < 0) fail(errno, path);
       if (len == 0 || static_cast<std::size_t>(len) > kMaxPath) fail(ENAMETOOLONG, path);
-      n.payload.assign(buf, static_cast<std::size_t>(len));
+      n.payload = tree_.keep({buf, static_cast<std::size_t>(len)});
       n.size = n.payload.size();
     }
     if (!options_.skip_xattrs) read_xattrs(n, fd, name, path);

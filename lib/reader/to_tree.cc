@@ -62,7 +62,7 @@ class Loader {
       } else if (name == "trusted.overlay.redirect") {
         if (in.type() == S_IFREG) {
           if (value.size() > 1 && value[0] == '/') value.remove_prefix(1);
-          n.payload = value.substr(0, value.find('\0'));
+          n.payload = tree_.keep(value.substr(0, value.find('\0')));
         }
       } else if (name == "trusted.overlay.overlay.whiteout" && in.type() == S_IFREG) {
         whiteout = true;
@@ -82,8 +82,8 @@ class Loader {
       n.mode = S_IFCHR | (n.mode & 07777);
       n.size = 0;
       n.rdev = 0;
-      n.payload.clear();
-      n.content.clear();
+      n.payload = {};
+      n.content = {};
       n.digest.reset();
     }
   }
@@ -98,13 +98,14 @@ class Loader {
     n.mtime_sec = in.mtime_sec;
     n.mtime_nsec = in.mtime_nsec;
     if (in.type() == S_IFLNK) {
-      n.payload = image_.read_symlink(in);
+      n.payload = tree_.keep(image_.read_symlink(in));
     } else if (in.type() == S_IFREG && in.size > 0 && in.layout != format::kLayoutChunkBased) {
       if (in.size > std::min<std::uint64_t>(kMaxInlineContent, image_.bytes().size())) {
         throw_corrupt("inline file too large (inode " + std::to_string(in.nid) + ")");
       }
-      n.content.resize(in.size);
-      image_.read_data(in, 0, std::as_writable_bytes(std::span(n.content)));
+      std::string content(in.size, '\0');
+      image_.read_data(in, 0, std::as_writable_bytes(std::span(content)));
+      n.content = tree_.keep(content);
     }
     load_xattrs(n, in);
   }

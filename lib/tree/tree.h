@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,8 +32,9 @@ struct Node {
   std::uint64_t rdev = 0;
   std::uint64_t size = 0;
   std::int64_t mtime_sec = 0;
-  std::string payload;  // symlink target, or backing-object path of an external file
-  std::string content;  // inline file data (non-empty means "stored in the image")
+  // Bytes owned by the Tree (Tree::keep), like every view below.
+  std::string_view payload;  // symlink target, or backing-object path of an external file
+  std::string_view content;  // inline file data (non-empty means "stored in the image")
   std::optional<Digest> digest;  // fs-verity digest of an external file's data
   std::uint32_t mtime_nsec = 0;  // here, it fills the padding after `digest`
   std::vector<Xattr> xattrs;     // insertion order; names unique
@@ -51,11 +53,24 @@ struct Node {
   const Xattr* find_xattr(std::string_view xattr_name) const;
 };
 
+// Bump storage for node strings: no allocation header or slack per string, stable addresses.
+// Thread-safe (files are hashed on several threads).
+class StringArena {
+ public:
+  std::string_view keep(std::string_view bytes);
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::size_t used_ = 0, size_ = 0;
+};
+
 class Tree {
  public:
   Tree() = default;
   Tree(Tree&& other) noexcept { *this = std::move(other); }
   Tree& operator=(Tree&& other) noexcept {
+    strings_ = std::move(other.strings_);
     chunks_ = std::move(other.chunks_);
     count_ = std::exchange(other.count_, 0);
     root_ = std::exchange(other.root_, nullptr);
@@ -65,6 +80,8 @@ class Tree {
   Node* root() const noexcept { return root_; }
   void set_root(Node* root) noexcept { root_ = root; }
   Node* new_node();  // detached; attach with add_child
+  // A copy of `bytes` that lives as long as the tree (for Node::payload and content).
+  std::string_view keep(std::string_view bytes) { return strings_->keep(bytes); }
   // Inserts `child` into `dir`'s sorted children; false if the name exists already.
   bool add_child(Node* dir, Node* child);
   std::size_t node_count() const noexcept { return count_; }
@@ -73,6 +90,7 @@ class Tree {
   // Nodes in chunks of kChunk: stable addresses, one allocation per chunk (a deque of
   // 248-byte nodes would allocate every second node).
   static constexpr std::size_t kChunk = 1024;
+  std::unique_ptr<StringArena> strings_ = std::make_unique<StringArena>();
   std::vector<std::unique_ptr<Node[]>> chunks_;
   std::size_t count_ = 0;
   Node* root_ = nullptr;

@@ -81,21 +81,22 @@ tree::Tree random_tree(std::uint64_t seed) {
       n->nlink = static_cast<std::uint32_t>(1 + g.below(3));
       std::uint64_t form = g.below(3);
       if (form == 0) {
-        n->content = g.bytes(1 + g.below(5000));
+        n->content = t.keep(g.bytes(1 + g.below(5000)));
         n->size = n->content.size();
       } else if (form == 1) {
         n->size = 1 + g.below(g.chance(0.1) ? (1ULL << 53) : 1ULL << 30);
         Digest d;
         for (auto& b : d) b = static_cast<std::uint8_t>(g.below(256));
         if (g.chance(0.9)) n->digest = d;
-        if (g.chance(0.9)) n->payload = object_path(d);
+        if (g.chance(0.9)) n->payload = t.keep(object_path(d));
       }
     } else if (kind == 6) {
       n->mode = S_IFLNK | 0777;
-      n->payload = g.bytes(1 + g.below(g.chance(0.1) ? 4095 : 100));
-      for (char& c : n->payload) {
+      std::string target = g.bytes(1 + g.below(g.chance(0.1) ? 4095 : 100));
+      for (char& c : target) {
         if (c == '\0') c = 'x';
       }
+      n->payload = t.keep(target);
       n->size = n->payload.size();
     } else if (kind == 7) {
       n->mode = (g.chance(0.5) ? S_IFCHR : S_IFBLK) | 0640;

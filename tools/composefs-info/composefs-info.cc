@@ -74,7 +74,7 @@ void list(const tree::Tree& tree, Out& out) {
 }
 
 void collect_objects(const tree::Node& n, std::set<std::string>& objects) {
-  if (!n.is_alias() && n.type() == S_IFREG && !n.payload.empty()) objects.insert(n.payload);
+  if (!n.is_alias() && n.type() == S_IFREG && !n.payload.empty()) objects.insert(std::string(n.payload));
   for (const tree::Node* c : n.children) collect_objects(*c, objects);
 }
 

@@ -152,7 +152,7 @@ int tree_from_directory(const Args& args, tree::Tree& tree) {
     if (!args.digest_store.empty() && ::lstat(args.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       store.emplace(args.digest_store);
     }
-    hasher.emplace(args.source, args.threads, store ? &*store : nullptr, &progress);
+    hasher.emplace(tree, args.source, args.threads, store ? &*store : nullptr, &progress);
   } catch (const Error& e) {
     return hashing_failed(e);
   }
