@@ -267,7 +267,7 @@ class Parser {
     if (path == "/") {
       if (tree_.root() != nullptr) fail("Can't have multiple roots");
       if (!S_ISDIR(node->mode) || node->is_alias()) fail("Root must be a directory");
-      node->name.clear();
+      node->name = {};
       tree_.set_root(node);
       return;
     }
@@ -279,7 +279,7 @@ class Parser {
     std::string_view dir = slash == std::string_view::npos ? std::string_view() : rel.substr(0, slash);
     if (name == "." || name == "..") fail("Invalid . or .. in path: " + std::string(path));
     tree::Node* parent = last_parent_ != nullptr && dir == last_dir_ ? last_parent_ : lookup_parent(dir, path);
-    node->name = name;
+    node->name = tree_.keep(name);
     if (name.empty() || name.size() > kMaxNameLen || !tree_.add_child(parent, node)) {
       fail("Can't add child");
     }

@@ -65,7 +65,7 @@ class Scanner {
       if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) fail(errno, child_path);
       if (options_.skip_devices && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) continue;
       tree::Node* node = tree_.new_node();
-      node->name = name;
+      node->name = tree_.keep(name);
       if (S_ISDIR(st.st_mode)) {
         UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
         if (!fd) fail(errno, child_path);

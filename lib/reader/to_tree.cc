@@ -136,7 +136,7 @@ class Loader {
       Inode child = image_.inode(nid);
       if (child.type() == S_IFCHR && child.rdev() == 0) continue;  // overlay whiteout
       tree::Node* node = tree_.new_node();
-      node->name = std::move(name);
+      node->name = tree_.keep(name);
       tree::Node* earlier = remember(child, node);
       bool first = earlier == nullptr;
       if (!first) {

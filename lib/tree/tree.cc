@@ -62,7 +62,7 @@ Node* Tree::new_node() {
 bool Tree::add_child(Node* dir, Node* child) {
   auto& kids = dir->children;
   auto it = std::lower_bound(kids.begin(), kids.end(), child->name,
-                             [](const Node* c, const std::string& n) { return c->name < n; });
+                             [](const Node* c, std::string_view n) { return c->name < n; });
   if (it != kids.end() && (*it)->name == child->name) return false;
   child->parent = dir;
   kids.insert(it, child);

@@ -23,8 +23,9 @@ struct Xattr {
   friend bool operator==(const Xattr&, const Xattr&) = default;
 };
 
+// String fields are views of bytes the Tree owns (Tree::keep).
 struct Node {
-  std::string name;  // empty for the root
+  std::string_view name;  // empty for the root
   std::uint32_t mode = 0;
   std::uint32_t nlink = 1;
   std::uint32_t uid = 0;
@@ -32,7 +33,6 @@ struct Node {
   std::uint64_t rdev = 0;
   std::uint64_t size = 0;
   std::int64_t mtime_sec = 0;
-  // Bytes owned by the Tree (Tree::keep), like every view below.
   std::string_view payload;  // symlink target, or backing-object path of an external file
   std::string_view content;  // inline file data (non-empty means "stored in the image")
   std::optional<Digest> digest;  // fs-verity digest of an external file's data
@@ -80,7 +80,7 @@ class Tree {
   Node* root() const noexcept { return root_; }
   void set_root(Node* root) noexcept { root_ = root; }
   Node* new_node();  // detached; attach with add_child
-  // A copy of `bytes` that lives as long as the tree (for Node::payload and content).
+  // A copy of `bytes` that lives as long as the tree (for Node's string fields).
   std::string_view keep(std::string_view bytes) { return strings_->keep(bytes); }
   // Inserts `child` into `dir`'s sorted children; false if the name exists already.
   bool add_child(Node* dir, Node* child);

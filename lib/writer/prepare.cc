@@ -91,7 +91,7 @@ void add_root_whiteouts(Plan& plan, const tree::Node& root) {
     std::snprintf(name, sizeof name, "%02x", i);
     if (root.find_child(name) != nullptr) continue;
     tree::Node& w = plan.synthetic_nodes.emplace_back();
-    w.name = name;
+    w.name = plan.arena.concat(name);
     w.mode = S_IFCHR | 0644;
     w.uid = root.uid;
     w.gid = root.gid;

@@ -65,7 +65,7 @@ tree::Tree random_tree(std::uint64_t seed) {
   for (std::uint64_t i = 0; i < count; ++i) {
     tree::Node* parent = dirs[g.below(dirs.size())];
     tree::Node* n = t.new_node();
-    n->name = g.name();
+    n->name = t.keep(g.name());
     n->uid = g.chance(0.8) ? 0 : static_cast<std::uint32_t>(g.below(1ULL << 32));
     n->gid = g.chance(0.8) ? 0 : static_cast<std::uint32_t>(g.below(70000));
     n->mtime_sec = g.chance(0.7) ? root->mtime_sec : static_cast<std::int64_t>(g.below(1ULL << 40));
