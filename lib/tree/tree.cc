@@ -40,18 +40,9 @@ const Xattr* Node::find_xattr(std::string_view xattr_name) const {
   return nullptr;
 }
 
-std::string_view StringArena::keep(std::string_view bytes) {
-  if (bytes.empty()) return {};
-  std::lock_guard lock(mutex_);
-  if (size_ - used_ < bytes.size()) {
-    size_ = std::max<std::size_t>(bytes.size(), 64 * 1024);
-    chunks_.push_back(std::make_unique_for_overwrite<char[]>(size_));
-    used_ = 0;
-  }
-  char* p = chunks_.back().get() + used_;
-  bytes.copy(p, bytes.size());
-  used_ += bytes.size();
-  return {p, bytes.size()};
+std::string_view Tree::keep(std::string_view bytes) {
+  std::lock_guard lock(strings_->mutex);
+  return strings_->arena.concat(bytes);
 }
 
 Node* Tree::new_node() {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/digest.h"
+#include "base/string_arena.h"
 
 namespace cfs::tree {
 
@@ -53,18 +54,6 @@ struct Node {
   const Xattr* find_xattr(std::string_view xattr_name) const;
 };
 
-// Bump storage for node strings: no allocation header or slack per string, stable addresses.
-// Thread-safe (files are hashed on several threads).
-class StringArena {
- public:
-  std::string_view keep(std::string_view bytes);
-
- private:
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<char[]>> chunks_;
-  std::size_t used_ = 0, size_ = 0;
-};
-
 class Tree {
  public:
   Tree() = default;
@@ -80,8 +69,9 @@ class Tree {
   Node* root() const noexcept { return root_; }
   void set_root(Node* root) noexcept { root_ = root; }
   Node* new_node();  // detached; attach with add_child
-  // A copy of `bytes` that lives as long as the tree (for Node's string fields).
-  std::string_view keep(std::string_view bytes) { return strings_->keep(bytes); }
+  // A copy of `bytes` that lives as long as the tree (for Node's string fields). Thread-safe:
+  // files are hashed on several threads.
+  std::string_view keep(std::string_view bytes);
   // Inserts `child` into `dir`'s sorted children; false if the name exists already.
   bool add_child(Node* dir, Node* child);
   std::size_t node_count() const noexcept { return count_; }
@@ -90,7 +80,11 @@ class Tree {
   // Nodes in chunks of kChunk: stable addresses, one allocation per chunk (a deque of
   // 248-byte nodes would allocate every second node).
   static constexpr std::size_t kChunk = 1024;
-  std::unique_ptr<StringArena> strings_ = std::make_unique<StringArena>();
+  struct Strings {
+    std::mutex mutex;
+    StringArena arena;
+  };
+  std::unique_ptr<Strings> strings_ = std::make_unique<Strings>();
   std::vector<std::unique_ptr<Node[]>> chunks_;
   std::size_t count_ = 0;
   Node* root_ = nullptr;

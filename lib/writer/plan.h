@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/string_arena.h"
 #include "tree/tree.h"
 #include "writer/writer.h"
 
@@ -36,16 +37,6 @@ inline std::size_t value_size(const XattrView& x) { return prefix_bytes(x.prefix
 // Byte order of the stored values.
 int compare_values(const XattrView& a, const XattrView& b);
 
-// Bump allocator for the bytes the writer makes up (overlay values, escaped names): one
-// allocation per 64 KiB instead of one per string; stable addresses.
-class Arena {
- public:
-  std::string_view concat(std::string_view a, std::string_view b = {}, std::string_view c = {});
-
- private:
-  std::vector<std::unique_ptr<char[]>> chunks_;
-  std::size_t used_ = 0, size_ = 0;
-};
 
 struct Inode {  // one per entry of the tree: fields ordered to leave no padding
   const tree::Node* node = nullptr;  // source of uid, gid, mtime, rdev, payload, content
@@ -86,7 +77,7 @@ struct Plan {
   std::uint32_t min_mtime_nsec = 0;
   bool has_acl = false;
 
-  Arena arena;
+  StringArena arena;  // the bytes the writer makes up: escaped names, root whiteout names
   std::vector<const XattrView*> shared;  // shared table order
   std::vector<std::uint32_t> shared_offsets;
   std::uint32_t shared_size = 0;

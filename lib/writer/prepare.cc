@@ -45,7 +45,7 @@ void set_xattr(Inode& in, std::string_view name, std::string_view value,
 }
 
 // §4.2 for one (non-synthetic) node; `parent` gets the whiteout marks.
-void rewrite(Inode& in, Inode* parent, std::uint32_t version, Arena& arena) {
+void rewrite(Inode& in, Inode* parent, std::uint32_t version, StringArena& arena) {
   const tree::Node& n = *in.node;
   if (!valid_type(n.mode)) throw Error(EINVAL, "invalid file type");
   in.external = n.type() == S_IFREG && n.size > 0 && n.content.empty();

@@ -5,21 +5,6 @@
 
 namespace cfs::writer {
 
-std::string_view Arena::concat(std::string_view a, std::string_view b, std::string_view c) {
-  std::size_t n = a.size() + b.size() + c.size();
-  if (size_ - used_ < n) {
-    size_ = std::max<std::size_t>(n, 64 * 1024);
-    chunks_.push_back(std::make_unique<char[]>(size_));
-    used_ = 0;
-  }
-  char* p = chunks_.back().get() + used_;
-  a.copy(p, a.size());
-  b.copy(p + a.size(), b.size());
-  c.copy(p + a.size() + b.size(), c.size());
-  used_ += n;
-  return {p, n};
-}
-
 std::string_view prefix_bytes(ValuePrefix prefix) {
   switch (prefix) {
     case ValuePrefix::kSlash: return "/";
