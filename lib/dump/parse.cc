@@ -92,6 +92,14 @@ bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+// Removes and returns the first '/'-separated component of `path` (empty for "//").
+std::string_view next_component(std::string_view& path) {
+  std::size_t sp = path.find('/');
+  std::string_view comp = path.substr(0, sp);
+  path = sp == std::string_view::npos ? std::string_view() : path.substr(sp + 1);
+  return comp;
+}
+
 // Splits a line into the 11 fixed fields (missing ones empty) and the xattr part.
 struct Fields {
   std::string_view f[11];
@@ -291,9 +299,7 @@ class Parser {
     std::string key(dir);
     tree::Node* parent = tree_.root();
     while (!dir.empty()) {
-      std::size_t sp = dir.find('/');
-      std::string_view comp = dir.substr(0, sp);
-      dir = sp == std::string_view::npos ? std::string_view() : dir.substr(sp + 1);
+      std::string_view comp = next_component(dir);
       if (comp.empty()) continue;
       parent = parent->find_child(comp);
       if (parent == nullptr) fail("Parent directory missing for " + std::string(path));
@@ -318,9 +324,7 @@ class Parser {
   tree::Node* lookup(std::string_view path) const {
     tree::Node* n = tree_.root();
     while (n != nullptr && !path.empty()) {
-      std::size_t sp = path.find('/');
-      std::string_view comp = path.substr(0, sp);
-      path = sp == std::string_view::npos ? std::string_view() : path.substr(sp + 1);
+      std::string_view comp = next_component(path);
       if (!comp.empty()) n = n->find_child(comp);
     }
     return n;
