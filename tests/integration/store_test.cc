@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <regex>
 
@@ -152,16 +153,21 @@ class Tmpfs {
   bool ok_;
 };
 
+// Files f0.. made by `content(i)` in tmp/src, built by mkcomposefs into tmp/store and tmp/img.
+test::Run build_files(const test::TempDir& tmp, int count, const std::function<std::string(int)>& content) {
+  auto src = tmp / "src";
+  fs::create_directories(src);
+  for (int i = 0; i < count; ++i) test::write_file(src / ("f" + std::to_string(i)), content(i));
+  return run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), src.string(), (tmp / "img").string()});
+}
+
 // A store on another filesystem (tmpfs: no reflink, no copy_file_range across filesystems).
 TEST(Store, StoreOnAnotherFilesystem) {
   CFS_REQUIRE(::geteuid() == 0, "mounting a tmpfs needs root");
   test::TempDir tmp;
   Tmpfs store(tmp / "store", "64m");
   ASSERT_TRUE(store.ok());
-  auto src = tmp / "src";
-  fs::create_directories(src);
-  for (int i = 0; i < 20; ++i) test::write_file(src / ("f" + std::to_string(i)), std::string(10000 + i * 1000, 'a' + i));
-  auto r = run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), src.string(), (tmp / "img").string()});
+  auto r = build_files(tmp, 20, [](int i) { return std::string(10000 + i * 1000, 'a' + i); });
   ASSERT_EQ(r.status, 0) << r.err;
   check_store(tmp / "store");
   EXPECT_EQ(run({tool("composefs-info"), "--basedir=" + (tmp / "store").string(), "missing-objects", (tmp / "img").string()}).out, "");
@@ -173,12 +179,9 @@ TEST(Store, FullStoreFailsCleanly) {
   test::TempDir tmp;
   Tmpfs store(tmp / "store", "1m");
   ASSERT_TRUE(store.ok());
-  auto src = tmp / "src";
-  fs::create_directories(src);
-  for (int i = 0; i < 8; ++i) test::write_file(src / ("f" + std::to_string(i)), std::string(300000, 'a' + i));
-  auto r = run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), src.string(), (tmp / "img").string()});
+  auto r = build_files(tmp, 8, [](int i) { return std::string(300000, 'a' + i); });
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("cannot fill store: " + src.string() + "/f"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot fill store: " + (tmp / "src").string() + "/f"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(tmp / "img"));
   check_store(tmp / "store");
