@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstdint>
 
-
 namespace cfs::fsbuild {
 namespace {
 
