@@ -26,18 +26,22 @@ void write_all(int fd, std::span<const std::byte> data) {
 
 void write_all(int fd, std::string_view text) { write_all(fd, std::as_bytes(std::span(text))); }
 
+std::size_t read_some(int fd, std::span<std::byte> buffer) {
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) throw_errno(errno);
+  }
+}
+
 std::vector<std::byte> read_all(int fd) {
   std::vector<std::byte> out;
   std::size_t used = 0;
   for (;;) {
     if (out.size() - used < 65536) out.resize(std::max<std::size_t>(out.size() * 2, 1 << 20));
-    ssize_t n = ::read(fd, out.data() + used, out.size() - used);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(errno);
-    }
+    std::size_t n = read_some(fd, std::span(out).subspan(used));
     if (n == 0) break;
-    used += static_cast<std::size_t>(n);
+    used += n;
   }
   out.resize(used);
   out.shrink_to_fit();

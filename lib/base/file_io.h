@@ -14,6 +14,9 @@ namespace cfs {
 void write_all(int fd, std::span<const std::byte> data);
 void write_all(int fd, std::string_view text);
 
+// Reads what `fd` has, up to `buffer`'s size (retrying EINTR); 0 at its end. Throws Error.
+std::size_t read_some(int fd, std::span<std::byte> buffer);
+
 // Reads the whole of `fd` (any kind of file, including pipes) into memory.
 std::vector<std::byte> read_all(int fd);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -129,27 +130,12 @@ struct PendingLink {
   std::optional<std::string> target;  // nullopt: PAYLOAD was "-"
 };
 
+}  // namespace
+
 class Parser {
  public:
   explicit Parser(const ParseOptions& options) : options_(options) {}
 
-  tree::Tree run(std::string_view text) {
-    if (text.empty()) fail("No files in dump file");
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-      std::size_t lf = text.find('\n', pos);
-      if (lf == std::string_view::npos) {
-        if (options_.strict) fail("Missing trailing newline");
-        lf = text.size();
-      }
-      parse_line(text.substr(pos, lf - pos));
-      pos = lf + 1;
-    }
-    resolve_links();
-    return std::move(tree_);
-  }
-
- private:
   void parse_line(std::string_view line) {
     if (auto nul = line.find('\0'); nul != std::string_view::npos) {
       fail("Invalid embedded NUL character at position " + std::to_string(nul));
@@ -201,6 +187,12 @@ class Parser {
     attach(node, path);
   }
 
+  tree::Tree finish() {
+    resolve_links();
+    return std::move(tree_);
+  }
+
+ private:
   static void parse_mtime(std::string_view token, tree::Node& node) {
     std::size_t dot = token.find('.');
     std::string_view sec = token.substr(0, dot);
@@ -338,10 +330,39 @@ class Parser {
   std::vector<PendingLink> pending_links_;
 };
 
-}  // namespace
+StreamParser::StreamParser(const ParseOptions& options) : parser_(std::make_unique<Parser>(options)), options_(options) {}
+StreamParser::~StreamParser() = default;
+
+void StreamParser::feed(std::string_view text) {
+  if (text.empty()) return;
+  fed_ = true;
+  if (!partial_.empty()) {  // the end of a line begun by an earlier piece
+    std::size_t lf = text.find('\n');
+    partial_.append(text.substr(0, lf));
+    if (lf == std::string_view::npos) return;
+    parser_->parse_line(partial_);
+    partial_.clear();
+    text.remove_prefix(lf + 1);
+  }
+  for (std::size_t lf; (lf = text.find('\n')) != std::string_view::npos; text.remove_prefix(lf + 1)) {
+    parser_->parse_line(text.substr(0, lf));
+  }
+  partial_.assign(text);
+}
+
+tree::Tree StreamParser::finish() {
+  if (!fed_) fail("No files in dump file");
+  if (!partial_.empty()) {
+    if (options_.strict) fail("Missing trailing newline");
+    parser_->parse_line(partial_);
+  }
+  return parser_->finish();
+}
 
 tree::Tree parse(std::string_view text, const ParseOptions& options) {
-  return Parser(options).run(text);
+  StreamParser parser(options);
+  parser.feed(text);
+  return parser.finish();
 }
 
 }  // namespace cfs::dump

@@ -2,6 +2,8 @@
 // (spec: dump-format.md). Layer: dump (pure: bytes in, tree out).
 #pragma once
 
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include "tree/tree.h"
@@ -14,5 +16,23 @@ struct ParseOptions {
 
 // Throws Error(EINVAL, message) with upstream's message on the first invalid entry.
 tree::Tree parse(std::string_view text, const ParseOptions& options = {});
+
+class Parser;
+
+// The same, fed in pieces split anywhere (as read from a pipe), so that the whole text
+// never needs to be in memory at once. feed() and finish() throw as parse() does.
+class StreamParser {
+ public:
+  explicit StreamParser(const ParseOptions& options = {});
+  ~StreamParser();
+  void feed(std::string_view text);
+  tree::Tree finish();
+
+ private:
+  std::unique_ptr<Parser> parser_;
+  ParseOptions options_;
+  std::string partial_;  // a line not yet ended
+  bool fed_ = false;
+};
 
 }  // namespace cfs::dump

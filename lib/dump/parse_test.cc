@@ -113,5 +113,43 @@ TEST(Parse, RepeatedXattrReplacesAndRefundsBudget) {
             "Can't set xattr");
 }
 
+// StreamParser gives parse()'s tree, and its errors, wherever the text is split.
+TEST(Parse, PiecesSplitAnywhereGiveTheSameTree) {
+  const std::string text = std::string(kRoot) +
+                           "/d 4096 40755 2 0 0 0 1.5 - - - user.a=\\x01 trusted.b=c\n"
+                           "/d/f 3 100644 2 5 6 0 2.0 ab/cdef - 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+                           "/h 3 @100644 2 5 6 0 2.0 /d/f - -\n"
+                           "/s 1 120777 1 0 0 0 0.0 x - -\n"
+                           "/i 2 100644 1 0 0 0 0.0 - hi -";  // no trailing newline
+  const std::string expected = print_to_string(parse(text));
+  for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+    StreamParser p;
+    p.feed(std::string_view(text).substr(0, cut));
+    p.feed("");
+    p.feed(std::string_view(text).substr(cut));
+    EXPECT_EQ(print_to_string(p.finish()), expected) << "cut at " << cut;
+  }
+  StreamParser bytewise;
+  for (char c : text) bytewise.feed(std::string_view(&c, 1));
+  EXPECT_EQ(print_to_string(bytewise.finish()), expected);
+
+  auto stream_error = [](std::initializer_list<std::string_view> pieces, bool strict) {
+    try {
+      StreamParser p({.strict = strict});
+      for (auto piece : pieces) p.feed(piece);
+      p.finish();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(stream_error({}, false), "No files in dump file");
+  EXPECT_EQ(stream_error({"", ""}, false), "No files in dump file");
+  EXPECT_EQ(stream_error({text.substr(0, 20), text.substr(20)}, true), "Missing trailing newline");
+  EXPECT_EQ(stream_error({"/ 4096 40755 2 0 0 0 0.0 - - -\n/a 0 100", "644 1 0 0 0 0.0 - - -\n/a 0 1",
+                          "00644 1 0 0 0 0.0 - - -\n"}, false),
+            "Can't add child");
+}
+
 }  // namespace
 }  // namespace cfs::dump

@@ -14,7 +14,7 @@
 namespace cfs::fsbuild {
 namespace {
 
-constexpr std::uint64_t kInlineMax = 64;
+constexpr std::uint64_t kInlineMax = 64;  // upstream's recommended inline content size
 // Files change hands in batches: a thread woken per small file costs more than the file.
 constexpr std::size_t kBatch = 16;
 

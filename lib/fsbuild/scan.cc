@@ -18,7 +18,6 @@
 namespace cfs::fsbuild {
 namespace {
 
-constexpr std::uint64_t kInlineMax = 64;  // upstream's recommended inline content size
 constexpr std::size_t kMaxPath = 4095;
 
 class Scanner {

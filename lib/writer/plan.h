@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -42,7 +43,8 @@ struct Inode {  // one per entry of the tree: fields ordered to leave no padding
   const tree::Node* node = nullptr;  // source of uid, gid, mtime, rdev, payload, content
   std::uint64_t size = 0;            // stored size (dirs: computed in layout)
   std::uint64_t xattr_budget = 0;    // upstream's per-node counter (image-format.md §12.9)
-  std::vector<XattrView> xattrs;     // final set, sorted by name after preparation
+  std::uint32_t xattr_begin = 0;     // final set: Plan::xattrs[begin, begin + count), sorted
+  std::uint32_t xattr_count = 0;     // by name after preparation
   std::uint32_t mode = 0;            // may differ from node (converted whiteouts)
   std::uint32_t nlink = 0;
   std::uint32_t parent = 0;          // inode index of the parent directory
@@ -52,14 +54,14 @@ struct Inode {  // one per entry of the tree: fields ordered to leave no padding
 
   // Layout results.
   bool extended = false;
-  std::uint32_t shared_refs = 0;  // how many of xattrs are table references
+  std::uint8_t layout = 0;
+  std::uint8_t shared_refs = 0;  // how many of the xattrs are table references (at most 128)
+  std::uint16_t chunk_format = 0;
   std::uint32_t xsize = 0;
-  unsigned layout = 0;
+  std::uint32_t tail = 0;
   std::uint64_t nid = 0;
   std::uint32_t n_blocks = 0;
-  std::uint32_t tail = 0;
   std::uint32_t blkaddr = 0;
-  std::uint32_t chunk_format = 0;
 };
 
 struct DirEntry {
@@ -76,6 +78,8 @@ struct Plan {
   std::int64_t min_mtime_sec = 0;
   std::uint32_t min_mtime_nsec = 0;
   bool has_acl = false;
+  // Every inode's xattrs, one range each: one allocation instead of one per inode.
+  std::vector<XattrView> xattrs;
 
   StringArena arena;  // the bytes the writer makes up: escaped names, root whiteout names
   std::vector<const XattrView*> shared;  // shared table order
@@ -85,6 +89,10 @@ struct Plan {
   std::uint64_t data_start = 0;
   std::uint32_t n_data_blocks = 0;
 
+  std::span<XattrView> xattrs_of(const Inode& in) { return {xattrs.data() + in.xattr_begin, in.xattr_count}; }
+  std::span<const XattrView> xattrs_of(const Inode& in) const {
+    return {xattrs.data() + in.xattr_begin, in.xattr_count};
+  }
   // Children of inode `index` in name order (the root's include the added whiteouts).
   const std::vector<tree::Node*>& children_of(std::uint32_t index) const {
     return index == 0 ? root_children : inodes[index].node->children;

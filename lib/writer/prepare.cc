@@ -24,8 +24,9 @@ bool valid_type(std::uint32_t mode) {
   return format::file_type_of_mode(mode) != format::kFtUnknown;
 }
 
-// Pre-order scan (aliases not followed): is there a whiteout; which nodes are link targets.
-void scan(const tree::Node& n, bool& whiteout, Plan& plan) {
+// Pre-order scan (aliases not followed): is there a whiteout; which nodes are link targets;
+// an upper bound of the xattrs to write (the tree's, plus the overlay pair of a regular file).
+void scan(const tree::Node& n, bool& whiteout, std::size_t& xattrs, Plan& plan) {
   if (n.is_alias()) {
     const tree::Node* target = n.resolve();
     if (target == nullptr) throw Error(ELOOP, "hard-link loop");
@@ -33,53 +34,79 @@ void scan(const tree::Node& n, bool& whiteout, Plan& plan) {
     return;
   }
   if (is_whiteout(n)) whiteout = true;
-  for (const tree::Node* c : n.children) scan(*c, whiteout, plan);
+  xattrs += n.xattrs.size() + (n.type() == S_IFREG ? 2 : 0);
+  for (const tree::Node* c : n.children) scan(*c, whiteout, xattrs, plan);
+}
+
+// An inode's xattrs are edited in a list, then stored at the end of Plan::xattrs as its range.
+// An inode edited again later (a directory marked for a whiteout child, the root's opaque
+// mark) is stored again: its old range is left unused (rare, and a few entries each).
+using XattrList = std::vector<XattrView>;
+
+void store_xattrs(Plan& plan, Inode& in, const XattrList& list) {
+  if (in.xattr_count > 0 && in.xattr_begin + in.xattr_count == plan.xattrs.size()) {
+    plan.xattrs.resize(in.xattr_begin);  // the last range stored: overwrite it
+  }
+  in.xattr_begin = static_cast<std::uint32_t>(plan.xattrs.size());
+  in.xattr_count = static_cast<std::uint32_t>(list.size());
+  plan.xattrs.insert(plan.xattrs.end(), list.begin(), list.end());
 }
 
 // `name` and `value` must outlive the plan (constants, tree strings or arena views).
-void set_xattr(Inode& in, std::string_view name, std::string_view value,
+void set_xattr(XattrList& list, Inode& in, std::string_view name, std::string_view value,
                ValuePrefix prefix = ValuePrefix::kNone) {
-  if (!tree::set_xattr_budgeted(in.xattrs, in.xattr_budget, XattrView{name, value, kNotShared, prefix})) {
+  if (!tree::set_xattr_budgeted(list, in.xattr_budget, XattrView{name, value, kNotShared, prefix})) {
     throw Error(ERANGE, "xattr budget exceeded");
   }
 }
 
-// §4.2 for one (non-synthetic) node; `parent` gets the whiteout marks.
-void rewrite(Inode& in, Inode* parent, std::uint32_t version, StringArena& arena) {
+// Sets the marks of a directory that holds a whiteout (already stored: stored again).
+void mark_whiteout_parent(Plan& plan, Inode& parent) {
+  auto stored = plan.xattrs_of(parent);
+  XattrList list(stored.begin(), stored.end());
+  set_xattr(list, parent, "trusted.overlay.overlay.whiteouts", "");
+  set_xattr(list, parent, "user.overlay.whiteouts", "");
+  if (plan.version >= 1) {
+    set_xattr(list, parent, "trusted.overlay.overlay.opaque", "x");
+    set_xattr(list, parent, "user.overlay.opaque", "x");
+  }
+  store_xattrs(plan, parent, list);
+}
+
+// §4.2 for one (non-synthetic) node, whose xattrs are then stored from `list` (scratch
+// space); `parent` gets the whiteout marks.
+void rewrite(Plan& plan, Inode& in, Inode* parent, XattrList& list) {
   const tree::Node& n = *in.node;
   if (!valid_type(n.mode)) throw Error(EINVAL, "invalid file type");
   in.external = n.type() == S_IFREG && n.size > 0 && n.content.empty();
   if (in.external && (n.size - 1) >> chunk_bits(n.size) >= kMaxChunks) {
     throw Error(EFBIG, "file too large");
   }
-  for (XattrView& x : in.xattrs) {
-    if (x.name.starts_with(kOverlayPrefix)) {
-      x.name = arena.concat(kOverlayPrefix, "overlay.", x.name.substr(kOverlayPrefix.size()));
+  list.clear();
+  for (const tree::Xattr& x : n.xattrs) {
+    std::string_view name = x.name;
+    if (name.starts_with(kOverlayPrefix)) {
+      name = plan.arena.concat(kOverlayPrefix, "overlay.", name.substr(kOverlayPrefix.size()));
     }
+    list.push_back({name, x.value});
   }
   if (in.external) {
     if (n.digest) {
       std::string_view digest(reinterpret_cast<const char*>(n.digest->data()), n.digest->size());
-      set_xattr(in, "trusted.overlay.metacopy", digest, ValuePrefix::kMetacopyHeader);
+      set_xattr(list, in, "trusted.overlay.metacopy", digest, ValuePrefix::kMetacopyHeader);
     } else {
-      set_xattr(in, "trusted.overlay.metacopy", "");
+      set_xattr(list, in, "trusted.overlay.metacopy", "");
     }
-    if (!n.payload.empty()) set_xattr(in, "trusted.overlay.redirect", n.payload, ValuePrefix::kSlash);
+    if (!n.payload.empty()) set_xattr(list, in, "trusted.overlay.redirect", n.payload, ValuePrefix::kSlash);
   }
   if (is_whiteout(n)) {
     in.mode = S_IFREG | (n.mode & 07777);
     in.size = 0;
-    set_xattr(in, "trusted.overlay.overlay.whiteout", "");
-    set_xattr(in, "user.overlay.whiteout", "");
-    if (parent != nullptr) {
-      set_xattr(*parent, "trusted.overlay.overlay.whiteouts", "");
-      set_xattr(*parent, "user.overlay.whiteouts", "");
-      if (version >= 1) {
-        set_xattr(*parent, "trusted.overlay.overlay.opaque", "x");
-        set_xattr(*parent, "user.overlay.opaque", "x");
-      }
-    }
+    set_xattr(list, in, "trusted.overlay.overlay.whiteout", "");
+    set_xattr(list, in, "user.overlay.whiteout", "");
   }
+  store_xattrs(plan, in, list);
+  if (is_whiteout(n) && parent != nullptr) mark_whiteout_parent(plan, *parent);
 }
 
 // §4.4: character devices 0/0 named 00..ff in the root, unless the name is taken.
@@ -113,8 +140,6 @@ Inode make_inode(const tree::Node* n, std::uint32_t parent) {
   in.size = n->size;
   in.nlink = n->nlink;
   in.parent = parent;
-  in.xattrs.reserve(n->xattrs.size() + (n->type() == S_IFREG ? 2 : 0));  // + overlay ones
-  for (const tree::Xattr& x : n->xattrs) in.xattrs.push_back({x.name, x.value});
   return in;
 }
 
@@ -129,18 +154,26 @@ Plan prepare(const tree::Tree& tree, const Options& options) {
   if (root == nullptr || !root->is_dir()) throw Error(EINVAL, "root is not a directory");
   Plan plan;
   bool whiteout = false;
-  scan(*root, whiteout, plan);
+  std::size_t xattrs = 0;
+  scan(*root, whiteout, xattrs, plan);
   std::uint32_t max_version = std::max(options.max_version, options.min_version);
   plan.version = options.min_version;
   if (plan.version < 1 && max_version >= 1 && whiteout) plan.version = 1;
 
   add_root_whiteouts(plan, *root);
   plan.inodes.reserve(tree.node_count() + plan.synthetic_nodes.size());  // at most one each
+  // + the root's label on its whiteouts, + the root stored again with its opaque mark
+  plan.xattrs.reserve(xattrs + plan.synthetic_nodes.size() + root->xattrs.size() + 1);
   plan.inodes.push_back(make_inode(root, 0));
+  XattrList list;
   for (std::uint32_t i = 0; i < plan.inodes.size(); ++i) {
-    if (!plan.inodes[i].synthetic) {
+    if (plan.inodes[i].synthetic) {
+      list.clear();
+      for (const tree::Xattr& x : plan.inodes[i].node->xattrs) list.push_back({x.name, x.value});  // the root's label
+      store_xattrs(plan, plan.inodes[i], list);
+    } else {
       Inode* parent = i == 0 ? nullptr : &plan.inodes[plan.inodes[i].parent];
-      rewrite(plan.inodes[i], parent, plan.version, plan.arena);
+      rewrite(plan, plan.inodes[i], parent, list);
     }
     const auto& kids = plan.children_of(i);
     if (!kids.empty() && plan.inodes[i].node->type() != S_IFDIR) {
@@ -159,7 +192,10 @@ Plan prepare(const tree::Tree& tree, const Options& options) {
     if (in.node->is_dir()) in.nlink = 2 + subdirs;
     if (auto it = plan.alias_targets.find(in.node); it != plan.alias_targets.end()) it->second = i;
   }
-  set_xattr(plan.inodes[0], "trusted.overlay.opaque", "y");
+  auto root_stored = plan.xattrs_of(plan.inodes[0]);
+  list.assign(root_stored.begin(), root_stored.end());
+  set_xattr(list, plan.inodes[0], "trusted.overlay.opaque", "y");
+  store_xattrs(plan, plan.inodes[0], list);
 
   plan.min_mtime_sec = plan.inodes[0].node->mtime_sec;
   plan.min_mtime_nsec = plan.inodes[0].node->mtime_nsec;
@@ -169,9 +205,9 @@ Plan prepare(const tree::Tree& tree, const Options& options) {
       plan.min_mtime_sec = n.mtime_sec;
       plan.min_mtime_nsec = n.mtime_nsec;
     }
-    std::sort(in.xattrs.begin(), in.xattrs.end(),
-              [](const XattrView& a, const XattrView& b) { return a.name < b.name; });
-    for (const XattrView& x : in.xattrs) {
+    auto own = plan.xattrs_of(in);
+    std::sort(own.begin(), own.end(), [](const XattrView& a, const XattrView& b) { return a.name < b.name; });
+    for (const XattrView& x : own) {
       if (x.name == "system.posix_acl_access" || x.name == "system.posix_acl_default") {
         plan.has_acl = true;
       }

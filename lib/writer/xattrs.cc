@@ -13,23 +13,26 @@
 namespace cfs::writer {
 namespace {
 
-struct XattrUse {
+struct XattrUse {  // 12 bytes: there is one per xattr of the image
   std::uint32_t name_id;  // equal names, equal ids
-  std::size_t value_hash;
-  XattrView* x;
+  std::uint32_t value_hash;
+  std::uint32_t index;  // into Plan::xattrs
 };
 
 // Groups equal (name, value) pairs next to each other cheaply: integers first, bytes only
 // when the hashes tie.
-bool grouping_order(const XattrUse& a, const XattrUse& b) {
-  if (a.name_id != b.name_id) return a.name_id < b.name_id;
-  if (a.value_hash != b.value_hash) return a.value_hash < b.value_hash;
-  return compare_values(*a.x, *b.x) < 0;
-}
-
-bool same_pair(const XattrUse& a, const XattrUse& b) {
-  return a.name_id == b.name_id && a.value_hash == b.value_hash && compare_values(*a.x, *b.x) == 0;
-}
+struct GroupingOrder {
+  const std::vector<XattrView>& xattrs;
+  bool operator()(const XattrUse& a, const XattrUse& b) const {
+    if (a.name_id != b.name_id) return a.name_id < b.name_id;
+    if (a.value_hash != b.value_hash) return a.value_hash < b.value_hash;
+    return compare_values(xattrs[a.index], xattrs[b.index]) < 0;
+  }
+  bool same_pair(const XattrUse& a, const XattrUse& b) const {
+    return a.name_id == b.name_id && a.value_hash == b.value_hash &&
+           compare_values(xattrs[a.index], xattrs[b.index]) == 0;
+  }
+};
 
 // The shared table's order (image-format.md §5): name, value length and value, all descending.
 bool table_order(const XattrView* a, const XattrView* b) {
@@ -64,38 +67,43 @@ void choose_shared_xattrs(Plan& plan) {
     recent[0] = {name.data(), name.size(), id};
     return id;
   };
+  std::size_t n_uses = 0;
+  for (const Inode& in : plan.inodes) n_uses += in.xattr_count;
   std::vector<XattrUse> uses;
-  for (Inode& in : plan.inodes) {
-    for (XattrView& x : in.xattrs) {
-      auto id = name_id(x.name);
+  uses.reserve(n_uses);
+  for (const Inode& in : plan.inodes) {
+    for (std::uint32_t i = in.xattr_begin; i < in.xattr_begin + in.xattr_count; ++i) {
+      const XattrView& x = plan.xattrs[i];
       // Same name, same prefix: hashing the part after it is enough.
-      uses.push_back({id, std::hash<std::string_view>{}(x.value), &x});
+      auto hash = static_cast<std::uint32_t>(std::hash<std::string_view>{}(x.value));
+      uses.push_back({name_id(x.name), hash, i});
     }
   }
-  std::sort(uses.begin(), uses.end(), grouping_order);
+  GroupingOrder order{plan.xattrs};
+  std::sort(uses.begin(), uses.end(), order);
 
   // Pairs used by two or more inodes are shared.
   std::vector<std::pair<std::size_t, std::size_t>> runs;  // [begin, end) in `uses`
   for (std::size_t a = 0, b; a < uses.size(); a = b) {
-    for (b = a + 1; b < uses.size() && same_pair(uses[a], uses[b]);) ++b;
+    for (b = a + 1; b < uses.size() && order.same_pair(uses[a], uses[b]);) ++b;
     if (b - a >= 2) runs.emplace_back(a, b);
   }
   std::sort(runs.begin(), runs.end(), [&](const auto& r1, const auto& r2) {
-    return table_order(uses[r1.first].x, uses[r2.first].x);
+    return table_order(&plan.xattrs[uses[r1.first].index], &plan.xattrs[uses[r2.first].index]);
   });
   for (std::uint32_t k = 0; k < runs.size(); ++k) {
-    const XattrView* x = uses[runs[k].first].x;
+    const XattrView* x = &plan.xattrs[uses[runs[k].first].index];
     plan.shared.push_back(x);
     plan.shared_offsets.push_back(plan.shared_size);
     plan.shared_size += xattr_entry_size(*x);
-    for (std::size_t i = runs[k].first; i < runs[k].second; ++i) uses[i].x->shared = k;
+    for (std::size_t i = runs[k].first; i < runs[k].second; ++i) plan.xattrs[uses[i].index].shared = k;
   }
 
   // Per inode, in name order: references while fewer than 128 were made, inline after that.
   for (Inode& in : plan.inodes) {
-    if (in.xattrs.empty()) continue;
+    if (in.xattr_count == 0) continue;
     std::uint32_t xsize = 12;
-    for (XattrView& x : in.xattrs) {
+    for (XattrView& x : plan.xattrs_of(in)) {
       if (x.shared != kNotShared && in.shared_refs < format::kMaxSharedXattrRefs) {
         ++in.shared_refs;
         xsize += 4;

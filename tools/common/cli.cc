@@ -1,6 +1,5 @@
 #include "common/cli.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -37,12 +36,6 @@ std::optional<std::vector<std::string>> split_basedirs(const std::string& value)
     if (colon == std::string::npos) return dirs;
     start = colon + 1;
   }
-}
-
-MappedFile load_input(const std::string& path) {
-  if (path == "-") return MappedFile::open(STDIN_FILENO);
-  UniqueFd fd = open_read(path);
-  return MappedFile::open(fd.get());
 }
 
 }  // namespace cfs::cli

@@ -1,4 +1,4 @@
-// Helpers shared by the command-line tools: upstream-style error output and input loading.
+// Helpers shared by the command-line tools: upstream-style error output and argument helpers.
 // Layer: tools. Tools print; the library never does.
 #pragma once
 
@@ -22,8 +22,5 @@ std::string prog_name(const char* argv0);
 
 // "A:B:C" -> {A, B, C}; nullopt if any component is empty (upstream's "incorrect format").
 std::optional<std::vector<std::string>> split_basedirs(const std::string& value);
-
-// A whole input file ("-" = stdin) mapped or read into memory.
-MappedFile load_input(const std::string& path);
 
 }  // namespace cfs::cli

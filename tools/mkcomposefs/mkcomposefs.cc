@@ -82,19 +82,33 @@ struct Args {
   std::string source, image;
 };
 
+// Parses the dump as it is read, a piece at a time: the whole text is never in memory.
 int tree_from_dump(const Args& args, tree::Tree& tree) {
+  UniqueFd file;
   try {
-    MappedFile input;
-    try {
-      input = cli::load_input(args.source);
-    } catch (const Error& e) {
-      cli::error(kProg, "open `" + args.source + "`: " + e.what());
-      return 1;
+    if (args.source != "-") file = open_read(args.source);
+  } catch (const Error& e) {
+    cli::error(kProg, "open `" + args.source + "`: " + e.what());
+    return 1;
+  }
+  int fd = file ? file.get() : STDIN_FILENO;
+  dump::ParseOptions popts;
+  popts.strict = std::getenv("CFS_PARSE_STRICT") != nullptr;
+  try {
+    dump::StreamParser parser(popts);
+    std::vector<std::byte> piece(1 << 20);
+    for (;;) {
+      std::size_t n = 0;
+      try {
+        n = read_some(fd, piece);
+      } catch (const Error& e) {
+        cli::error(kProg, "read `" + args.source + "`: " + e.what());
+        return 1;
+      }
+      if (n == 0) break;
+      parser.feed({reinterpret_cast<const char*>(piece.data()), n});
     }
-    dump::ParseOptions popts;
-    popts.strict = std::getenv("CFS_PARSE_STRICT") != nullptr;
-    auto bytes = input.bytes();
-    tree = dump::parse({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, popts);
+    tree = parser.finish();
   } catch (const Error& e) {
     cli::error(kProg, e.what());
     return 1;
