@@ -63,7 +63,7 @@ class Output {
 };
 
 void put_xattr_entry(Output& out, const XattrView& x) {
-  auto key = format::split_xattr_name(x.name);
+  auto key = format::split_xattr_name(x.name());
   format::ErofsXattrEntry e;
   e.e_name_len = static_cast<std::uint8_t>(key.suffix.size());
   e.e_name_index = key.index;
@@ -71,9 +71,9 @@ void put_xattr_entry(Output& out, const XattrView& x) {
   std::uint64_t start = out.pos();
   out.put(e);
   out.put(key.suffix.data(), key.suffix.size());
-  std::string_view prefix = prefix_bytes(x.prefix);
+  std::string_view prefix = prefix_bytes(x.prefix());
   out.put(prefix.data(), prefix.size());
-  out.put(x.value.data(), x.value.size());
+  out.put(x.value().data(), x.value().size());
   out.fill_to(format::round_up(out.pos() - start, 4) + start);
 }
 
@@ -168,19 +168,19 @@ void put_inode_core(Output& out, const Inode& in, std::uint32_t ino) {
 void put_xattr_body(Output& out, const Plan& plan, const Inode& in) {
   if (in.xsize == 0) return;
   std::uint32_t bits = 0;
-  for (const XattrView& x : plan.xattrs_of(in)) bits |= 1U << format::xattr_filter_bit(format::split_xattr_name(x.name));
+  for (const XattrView& x : plan.xattrs_of(in)) bits |= 1U << format::xattr_filter_bit(format::split_xattr_name(x.name()));
   format::ErofsXattrIbodyHeader h{};
   h.h_name_filter = ~bits;
   h.h_shared_count = static_cast<std::uint8_t>(in.shared_refs);
   out.put(h);
   std::uint64_t base = plan.inodes_end % kBlockSize;
   for (const XattrView& x : plan.xattrs_of(in)) {
-    if (x.shared == kNotShared) continue;
-    le32 v = static_cast<std::uint32_t>((base + plan.shared_offsets[x.shared]) / 4);
+    if (x.shared() == kNotShared) continue;
+    le32 v = static_cast<std::uint32_t>((base + plan.shared_offsets[x.shared()]) / 4);
     out.put(v);
   }
   for (const XattrView& x : plan.xattrs_of(in)) {
-    if (x.shared == kNotShared) put_xattr_entry(out, x);
+    if (x.shared() == kNotShared) put_xattr_entry(out, x);
   }
 }
 

@@ -19,22 +19,41 @@
 
 namespace cfs::writer {
 
-inline constexpr std::uint32_t kNotShared = UINT32_MAX;
-
 // Bytes stored before an xattr's value: the overlay values made from the tree (redirect
 // "/" + payload, metacopy header + digest) then view the tree instead of being copied.
 // All values of one name have the same prefix (these names are the writer's own).
 enum class ValuePrefix : std::uint8_t { kNone, kSlash, kMetacopyHeader };
+std::string_view prefix_bytes(ValuePrefix prefix);
+
+inline constexpr std::uint32_t kNotShared = (1U << 30) - 1;
 
 // An xattr as written: views of the tree's strings, of constants, or of the plan's arena.
-struct XattrView {
-  std::string_view name;
-  std::string_view value;  // the stored value is prefix_bytes(prefix) + value
-  std::uint32_t shared = kNotShared;  // index into Plan::shared when referenced from the table
-  ValuePrefix prefix = ValuePrefix::kNone;
+// 24 bytes, as there is one per xattr of the image: sizes fit 16 bits (an xattr's name and
+// value are within the 32767-byte budget), the shared-table index 30 bits.
+class XattrView {
+ public:
+  XattrView() = default;
+  // Throws Error(ERANGE) if the name or value is longer than an xattr can be.
+  XattrView(std::string_view name, std::string_view value, ValuePrefix prefix = ValuePrefix::kNone);
+
+  std::string_view name() const { return {name_, name_size_}; }
+  std::string_view value() const { return {value_, value_size_}; }  // stored: prefix + value
+  ValuePrefix prefix() const { return static_cast<ValuePrefix>(prefix_); }
+  // Index into Plan::shared when the inode refers to the table, else kNotShared.
+  std::uint32_t shared() const { return shared_; }
+  void set_shared(std::uint32_t index);  // throws Error(EFBIG) past 2^30 - 2
+
+ private:
+  const char* name_ = nullptr;
+  const char* value_ = nullptr;
+  std::uint16_t name_size_ = 0;
+  std::uint16_t value_size_ = 0;
+  std::uint32_t shared_ : 30 = kNotShared;
+  std::uint32_t prefix_ : 2 = 0;
 };
-std::string_view prefix_bytes(ValuePrefix prefix);
-inline std::size_t value_size(const XattrView& x) { return prefix_bytes(x.prefix).size() + x.value.size(); }
+static_assert(sizeof(XattrView) == 24);
+inline std::string_view xattr_name(const XattrView& x) { return x.name(); }
+inline std::size_t value_size(const XattrView& x) { return prefix_bytes(x.prefix()).size() + x.value().size(); }
 // Byte order of the stored values.
 int compare_values(const XattrView& a, const XattrView& b);
 

@@ -55,7 +55,7 @@ void store_xattrs(Plan& plan, Inode& in, const XattrList& list) {
 // `name` and `value` must outlive the plan (constants, tree strings or arena views).
 void set_xattr(XattrList& list, Inode& in, std::string_view name, std::string_view value,
                ValuePrefix prefix = ValuePrefix::kNone) {
-  if (!tree::set_xattr_budgeted(list, in.xattr_budget, XattrView{name, value, kNotShared, prefix})) {
+  if (!tree::set_xattr_budgeted(list, in.xattr_budget, XattrView(name, value, prefix))) {
     throw Error(ERANGE, "xattr budget exceeded");
   }
 }
@@ -88,7 +88,7 @@ void rewrite(Plan& plan, Inode& in, Inode* parent, XattrList& list) {
     if (name.starts_with(kOverlayPrefix)) {
       name = plan.arena.concat(kOverlayPrefix, "overlay.", name.substr(kOverlayPrefix.size()));
     }
-    list.push_back({name, x.value});
+    list.emplace_back(name, x.value);
   }
   if (in.external) {
     if (n.digest) {
@@ -169,7 +169,7 @@ Plan prepare(const tree::Tree& tree, const Options& options) {
   for (std::uint32_t i = 0; i < plan.inodes.size(); ++i) {
     if (plan.inodes[i].synthetic) {
       list.clear();
-      for (const tree::Xattr& x : plan.inodes[i].node->xattrs) list.push_back({x.name, x.value});  // the root's label
+      for (const tree::Xattr& x : plan.inodes[i].node->xattrs) list.emplace_back(x.name, x.value);  // the root's label
       store_xattrs(plan, plan.inodes[i], list);
     } else {
       Inode* parent = i == 0 ? nullptr : &plan.inodes[plan.inodes[i].parent];
@@ -206,9 +206,9 @@ Plan prepare(const tree::Tree& tree, const Options& options) {
       plan.min_mtime_nsec = n.mtime_nsec;
     }
     auto own = plan.xattrs_of(in);
-    std::sort(own.begin(), own.end(), [](const XattrView& a, const XattrView& b) { return a.name < b.name; });
+    std::sort(own.begin(), own.end(), [](const XattrView& a, const XattrView& b) { return a.name() < b.name(); });
     for (const XattrView& x : own) {
-      if (x.name == "system.posix_acl_access" || x.name == "system.posix_acl_default") {
+      if (x.name() == "system.posix_acl_access" || x.name() == "system.posix_acl_default") {
         plan.has_acl = true;
       }
     }

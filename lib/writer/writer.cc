@@ -1,5 +1,6 @@
 #include "writer/writer.h"
 
+#include "base/error.h"
 #include "format/erofs.h"
 #include "writer/plan.h"
 
@@ -15,10 +16,24 @@ std::string_view prefix_bytes(ValuePrefix prefix) {
   return {};
 }
 
+XattrView::XattrView(std::string_view name, std::string_view value, ValuePrefix prefix)
+    : name_(name.data()),
+      value_(value.data()),
+      name_size_(static_cast<std::uint16_t>(name.size())),
+      value_size_(static_cast<std::uint16_t>(value.size())),
+      prefix_(static_cast<std::uint32_t>(prefix)) {
+  if (name.size() > UINT16_MAX || value.size() > UINT16_MAX) throw Error(ERANGE, "xattr too large");
+}
+
+void XattrView::set_shared(std::uint32_t index) {
+  if (index > kNotShared) throw Error(EFBIG, "too many shared xattrs");
+  shared_ = index;
+}
+
 int compare_values(const XattrView& a, const XattrView& b) {
-  if (a.prefix == b.prefix) return a.value.compare(b.value);
-  std::string x(prefix_bytes(a.prefix)), y(prefix_bytes(b.prefix));  // rare: build them
-  return (x += a.value).compare(y += b.value);
+  if (a.prefix() == b.prefix()) return a.value().compare(b.value());
+  std::string x(prefix_bytes(a.prefix())), y(prefix_bytes(b.prefix()));  // rare: build them
+  return (x += a.value()).compare(y += b.value());
 }
 
 void write(const tree::Tree& tree, const Options& options, const ByteSink& sink) {

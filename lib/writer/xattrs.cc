@@ -36,7 +36,7 @@ struct GroupingOrder {
 
 // The shared table's order (image-format.md §5): name, value length and value, all descending.
 bool table_order(const XattrView* a, const XattrView* b) {
-  if (a->name != b->name) return a->name > b->name;
+  if (a->name() != b->name()) return a->name() > b->name();
   if (value_size(*a) != value_size(*b)) return value_size(*a) > value_size(*b);
   return compare_values(*a, *b) > 0;
 }
@@ -44,7 +44,7 @@ bool table_order(const XattrView* a, const XattrView* b) {
 }  // namespace
 
 std::uint32_t xattr_entry_size(const XattrView& x) {
-  auto key = format::split_xattr_name(x.name);
+  auto key = format::split_xattr_name(x.name());
   return static_cast<std::uint32_t>(format::round_up(4 + key.suffix.size() + value_size(x), 4));
 }
 
@@ -75,8 +75,8 @@ void choose_shared_xattrs(Plan& plan) {
     for (std::uint32_t i = in.xattr_begin; i < in.xattr_begin + in.xattr_count; ++i) {
       const XattrView& x = plan.xattrs[i];
       // Same name, same prefix: hashing the part after it is enough.
-      auto hash = static_cast<std::uint32_t>(std::hash<std::string_view>{}(x.value));
-      uses.push_back({name_id(x.name), hash, i});
+      auto hash = static_cast<std::uint32_t>(std::hash<std::string_view>{}(x.value()));
+      uses.push_back({name_id(x.name()), hash, i});
     }
   }
   GroupingOrder order{plan.xattrs};
@@ -96,7 +96,7 @@ void choose_shared_xattrs(Plan& plan) {
     plan.shared.push_back(x);
     plan.shared_offsets.push_back(plan.shared_size);
     plan.shared_size += xattr_entry_size(*x);
-    for (std::size_t i = runs[k].first; i < runs[k].second; ++i) plan.xattrs[uses[i].index].shared = k;
+    for (std::size_t i = runs[k].first; i < runs[k].second; ++i) plan.xattrs[uses[i].index].set_shared(k);
   }
 
   // Per inode, in name order: references while fewer than 128 were made, inline after that.
@@ -104,11 +104,11 @@ void choose_shared_xattrs(Plan& plan) {
     if (in.xattr_count == 0) continue;
     std::uint32_t xsize = 12;
     for (XattrView& x : plan.xattrs_of(in)) {
-      if (x.shared != kNotShared && in.shared_refs < format::kMaxSharedXattrRefs) {
+      if (x.shared() != kNotShared && in.shared_refs < format::kMaxSharedXattrRefs) {
         ++in.shared_refs;
         xsize += 4;
       } else {
-        x.shared = kNotShared;
+        x.set_shared(kNotShared);
         xsize += xattr_entry_size(x);
       }
     }
