@@ -2,6 +2,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <functional>
 #include <unordered_map>
 
 #include "base/error.h"
@@ -12,6 +13,11 @@ namespace {
 
 constexpr std::size_t kFlushAt = 1 << 16;
 
+// Visits every entry depth-first in name order. For each entry the callback gets its path,
+// the inode it names (aliases resolved) and, when that inode was already visited under
+// another path, that first path (the "primary").
+using EntryVisitor = std::function<void(const std::string& path, const tree::Node& inode, const std::string* primary)>;
+
 void walk(const tree::Node& entry, std::string& path, const EntryVisitor& visit,
           std::unordered_map<const tree::Node*, std::string>& primaries, bool track) {
   const tree::Node* inode = entry.resolve();
@@ -21,7 +27,7 @@ void walk(const tree::Node& entry, std::string& path, const EntryVisitor& visit,
     auto [it, inserted] = primaries.try_emplace(inode, path);
     if (!inserted) primary = &it->second;
   }
-  visit(path, *inode, entry, primary);
+  visit(path, *inode, primary);
   if (primary != nullptr || !entry.is_dir()) return;
   std::size_t len = path.size();
   for (const tree::Node* child : entry.children) {
@@ -51,7 +57,9 @@ void append_optional(std::string& out, std::string_view value) {
   }
 }
 
-void append_line(std::string& out, const std::string& path, const tree::Node& n,
+}  // namespace
+
+void append_line(std::string& out, std::string_view path, const tree::Node& n,
                  const std::string* primary) {
   append_escaped(out, path, EscapeMode::kField);
   char buf[160];
@@ -80,25 +88,18 @@ void append_line(std::string& out, const std::string& path, const tree::Node& n,
   out += '\n';
 }
 
-}  // namespace
-
-void walk_entries(const tree::Tree& tree, const EntryVisitor& visit) {
-  if (tree.root() == nullptr) return;
-  std::unordered_map<const tree::Node*, std::string> primaries;
-  std::string path = "/";
-  walk(*tree.root(), path, visit, primaries, has_aliases(*tree.root()));
-}
-
 void print(const tree::Tree& tree, const TextSink& out) {
+  if (tree.root() == nullptr) return;
   std::string buf;
-  walk_entries(tree, [&](const std::string& path, const tree::Node& inode, const tree::Node&,
-                         const std::string* primary) {
+  std::unordered_map<const tree::Node*, std::string> primaries;
+  std::string walk_path = "/";
+  walk(*tree.root(), walk_path, [&](const std::string& path, const tree::Node& inode, const std::string* primary) {
     append_line(buf, path, inode, primary);
     if (buf.size() >= kFlushAt) {
       out(buf);
       buf.clear();
     }
-  });
+  }, primaries, has_aliases(*tree.root()));
   if (!buf.empty()) out(buf);
 }
 

@@ -15,11 +15,9 @@ using TextSink = std::function<void(std::string_view)>;
 void print(const tree::Tree& tree, const TextSink& out);
 std::string print_to_string(const tree::Tree& tree);
 
-// Visits every entry depth-first in name order, as dump and ls list them. For each entry the
-// callback gets its path, the inode it names (aliases resolved) and, when that inode was
-// already visited under another path, that first path (the "primary").
-using EntryVisitor = std::function<void(const std::string& path, const tree::Node& inode,
-                                        const tree::Node& entry, const std::string* primary)>;
-void walk_entries(const tree::Tree& tree, const EntryVisitor& visit);
+// Appends one entry's line: `inode` shown under `path`; when `primary` is set, the inode was
+// shown before under that path and the line is a hard link to it.
+void append_line(std::string& out, std::string_view path, const tree::Node& inode,
+                 const std::string* primary);
 
 }  // namespace cfs::dump

@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
 #include "base/error.h"
 #include "dump/parse.h"
 #include "dump/print.h"
 #include "reader/to_tree.h"
+#include "reader/walk.h"
 #include "writer/writer.h"
 
 namespace cfs::reader {
@@ -29,10 +31,23 @@ std::vector<std::byte> sample_image() {
   return writer::write_to_vector(dump::parse(dump));
 }
 
+// The dump as composefs-info prints it, straight from walk(), without a tree.
+std::string streamed_dump(const Image& img) {
+  std::string text;
+  walk(img, {}, [&](const WalkEntry& e) { dump::append_line(text, e.path, e.inode, e.primary); });
+  return text;
+}
+
+// Loads the image both ways: walk() must visit nothing when it throws, and what it visits
+// must print as the tree does. Returns the errno of the rejection, or 0.
 int code_of(std::span<const std::byte> bytes) {
+  int visits = 0;
   try {
-    to_tree(Image::open(bytes));
+    auto img = Image::open(bytes);
+    walk(img, {}, [&](const WalkEntry&) { ++visits; });
+    EXPECT_EQ(streamed_dump(img), dump::print_to_string(to_tree(img)));
   } catch (const Error& e) {
+    EXPECT_EQ(visits, 0) << "visited before the error: " << e.what();
     return e.code();
   }
   return 0;
@@ -99,6 +114,46 @@ TEST(Image, CorruptionIsAnErrorNeverACrash) {
     int code = code_of(std::span(img).first(len));
     EXPECT_TRUE(code == 0 || code == EUCLEAN || code == EINVAL) << "truncated to " << len;
   }
+}
+
+// A directory entry naming an inode seen before is a hard link, even for a directory (here a
+// cycle: "/dir" is pointed back at the root): printed as a link to the first path, not
+// followed.
+TEST(Image, RepeatedInodesAreHardLinks) {
+  auto bytes = sample_image();
+  auto img = Image::open(bytes);
+  auto root = img.inode(img.root_nid());
+  std::uint64_t dir_nid = img.lookup(root, "dir")->nid;
+  std::string plain = streamed_dump(img);
+  EXPECT_NE(plain.find("\n/hl 6 @100644 2 1000 1000 0 1700000000.0 /dir/hello hello\\n -\n"), std::string::npos) << plain;
+
+  // The root's dirent for "dir" (the root has full directory blocks): its nid (LE64), the
+  // offset of its name in the block (LE16), then file type 2.
+  int patched = 0;
+  for (std::size_t at = 0; at + 12 <= bytes.size(); at += 4) {
+    std::uint64_t nid = 0;
+    std::uint16_t nameoff = 0;
+    std::memcpy(&nid, &bytes[at], 8);
+    std::memcpy(&nameoff, &bytes[at + 8], 2);
+    std::size_t name_at = (at & ~std::size_t{4095}) + nameoff;
+    if (nid == dir_nid && bytes[at + 10] == std::byte{2} && name_at + 4 <= bytes.size() &&
+        std::memcmp(&bytes[name_at], "dir", 3) == 0 && bytes[name_at + 3] != std::byte{'a'}) {
+      std::uint64_t root_nid = img.root_nid();
+      std::memcpy(&bytes[at], &root_nid, 8);
+      ++patched;
+    }
+  }
+  ASSERT_EQ(patched, 1);
+  auto cyclic = Image::open(bytes);
+  std::string text = streamed_dump(cyclic);
+  EXPECT_EQ(text, dump::print_to_string(to_tree(cyclic)));
+  EXPECT_NE(text.find("\n/dir 9334 @40755 3 0 0 0 1700000000.0  - - trusted.overlay.opaque=x"), std::string::npos) << text;
+  EXPECT_EQ(text.find("/dir/hello"), std::string::npos);  // the cycle is not followed
+  std::vector<std::string> seen;
+  walk(cyclic, {.filters = {"dir", "link"}}, [&](const WalkEntry& e) {
+    seen.push_back(e.path + (e.primary ? " -> " + *e.primary : "") + (e.linked ? " linked" : ""));
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"/ linked", "/dir -> / linked", "/link"}));
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 #include "common/image_file.h"
 #include "dump/escape.h"
 #include "dump/print.h"
-#include "reader/to_tree.h"
+#include "reader/walk.h"
 #include "verity/measure.h"
 
 namespace cfs::tools {
@@ -34,48 +34,51 @@ int usage(const char* argv0, const char* message, int code = 1) {
   return code;
 }
 
-// Buffered stdout for listings that can be large.
+// Buffered stdout for listings that can be large. A failed write is remembered (error())
+// and ends the output.
 class Out {
  public:
   ~Out() { flush(); }
   void add(std::string_view s) {
+    if (error_ != 0) return;
     buf_ += s;
     if (buf_.size() > (1 << 16)) flush();
   }
   void flush() {
-    if (!buf_.empty()) cli::print_out(buf_);
+    if (error_ == 0 && !buf_.empty()) {
+      try {
+        cli::print_out(buf_);
+      } catch (const Error& e) {
+        error_ = e.code();
+      }
+    }
     buf_.clear();
   }
+  int error() const { return error_; }
 
  private:
   std::string buf_;
+  int error_ = 0;
 };
 
-void list(const tree::Tree& tree, Out& out) {
-  dump::walk_entries(tree, [&](const std::string& path, const tree::Node& inode,
-                               const tree::Node& entry, const std::string* primary) {
-    if (entry.parent == nullptr) return;  // the root itself is not listed
-    std::string line;
-    dump::append_escaped(line, path, dump::EscapeMode::kSpaceRaw);
-    if (primary == nullptr && !entry.is_alias()) {
-      if (inode.is_dir()) {
-        line += "/\t";
-      } else if (inode.type() == S_IFLNK) {
-        line += "\t-> ";
-        dump::append_escaped(line, inode.payload, dump::EscapeMode::kField);
-      } else if (inode.type() == S_IFREG && !inode.payload.empty()) {
-        line += "\t@ ";
-        dump::append_escaped(line, inode.payload, dump::EscapeMode::kField);
-      }
+void list_entry(const reader::WalkEntry& e, Out& out) {
+  if (e.depth == 0) return;  // the root itself is not listed
+  std::string line;
+  dump::append_escaped(line, e.path, dump::EscapeMode::kSpaceRaw);
+  if (e.primary == nullptr) {
+    const tree::Node& inode = e.inode;
+    if (inode.is_dir()) {
+      line += "/\t";
+    } else if (inode.type() == S_IFLNK) {
+      line += "\t-> ";
+      dump::append_escaped(line, inode.payload, dump::EscapeMode::kField);
+    } else if (inode.type() == S_IFREG && !inode.payload.empty()) {
+      line += "\t@ ";
+      dump::append_escaped(line, inode.payload, dump::EscapeMode::kField);
     }
-    line += '\n';
-    out.add(line);
-  });
-}
-
-void collect_objects(const tree::Node& n, std::set<std::string>& objects) {
-  if (!n.is_alias() && n.type() == S_IFREG && !n.payload.empty()) objects.insert(std::string(n.payload));
-  for (const tree::Node* c : n.children) collect_objects(*c, objects);
+  }
+  line += '\n';
+  out.add(line);
 }
 
 int measure_files(int argc, char** argv, int first) {
@@ -107,7 +110,7 @@ int composefs_info_main(int argc, char** argv) {
                                     {"version", no_argument, nullptr, 'V'},
                                     {nullptr, 0, nullptr, 0}};
   std::optional<std::string> basedir;
-  reader::ToTreeOptions load_options;
+  reader::WalkOptions walk_options;
   optind = 0;
   for (int c; (c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1;) {
     switch (c) {
@@ -117,7 +120,7 @@ int composefs_info_main(int argc, char** argv) {
           cli::error(kProg, std::string("Filter must be a single name: ") + optarg);
           return 1;
         }
-        load_options.filters.emplace_back(optarg);
+        walk_options.filters.emplace_back(optarg);
         break;
       case 'h': return usage(argv[0], nullptr, 0);
       case 'V':
@@ -147,25 +150,29 @@ int composefs_info_main(int argc, char** argv) {
 
   Out out;
   std::set<std::string> objects;
+  std::string line;
+  auto visit = [&](const reader::WalkEntry& e) {
+    if (command == "ls") {
+      list_entry(e, out);
+    } else if (command == "dump") {
+      line.clear();
+      dump::append_line(line, e.path, e.inode, e.primary);
+      out.add(line);
+    } else if (e.primary == nullptr && e.inode.type() == S_IFREG && !e.inode.payload.empty()) {
+      objects.emplace(e.inode.payload);
+    }
+  };
   for (int i = optind; i < argc; ++i) {
     std::string path = argv[i];
     std::string stage;
-    tree::Tree tree;
     try {
       auto img = cli::open_image(path, stage);
-      tree = reader::to_tree(img.image, load_options);
+      reader::walk(img.image, walk_options, visit);  // checks the whole image before visiting
     } catch (const Error& e) {
       out.flush();
       cli::error(kProg, (stage == "open" ? "Failed to open '" : "Failed to load '") + path +
                             "': " + e.what());
       return 1;
-    }
-    if (command == "ls") {
-      list(tree, out);
-    } else if (command == "dump") {
-      dump::print(tree, [&](std::string_view chunk) { out.add(chunk); });
-    } else {
-      collect_objects(*tree.root(), objects);
     }
   }
   for (const std::string& obj : objects) {
@@ -179,6 +186,11 @@ int composefs_info_main(int argc, char** argv) {
     }
     out.add(obj);
     out.add("\n");
+  }
+  out.flush();
+  if (out.error() != 0) {
+    cli::error(kProg, std::string("write error: ") + std::strerror(out.error()));
+    return 1;
   }
   return 0;
 }

@@ -1,0 +1,208 @@
+#include "reader/walk.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "base/error.h"
+#include "format/erofs.h"
+
+namespace cfs::reader {
+namespace {
+
+constexpr std::size_t kMaxInlineContent = 5000;
+constexpr int kMaxDepth = 2048;  // PATH_MAX / 2 components
+constexpr std::string_view kOverlay = "trusted.overlay.";
+constexpr std::string_view kEscaped = "trusted.overlay.overlay.";
+
+void set_xattr(tree::Node& n, std::string_view name, std::string_view value) {
+  for (tree::Xattr& x : n.xattrs) {
+    if (x.name == name) {
+      x.value = value;
+      return;
+    }
+  }
+  n.xattrs.push_back({std::string(name), std::string(value)});
+}
+
+// One bit per possible nid (inodes sit at most every 32 bytes of the image).
+class NidSet {
+ public:
+  explicit NidSet(std::size_t image_size) : bits_(image_size / 32 + 1) {}
+  bool contains(std::uint64_t nid) const { return nid < bits_.size() && bits_[nid]; }
+  // Adds `nid`; false if it was there already.
+  bool insert(std::uint64_t nid) {
+    if (nid >= bits_.size()) throw_corrupt("inode number out of range (" + std::to_string(nid) + ")");
+    if (bits_[nid]) return false;
+    bits_[nid] = true;
+    return true;
+  }
+
+ private:
+  std::vector<bool> bits_;
+};
+
+class Walker {
+ public:
+  Walker(const Image& image, const WalkOptions& options)
+      : image_(image), options_(options), repeated_(image.bytes().size()) {}
+
+  // Pass 1 (visit == nullptr): checks everything, learns which inodes are named twice.
+  // Pass 2: visits.
+  void run(const WalkVisitor* visit) {
+    visit_ = visit;
+    seen_ = NidSet(image_.bytes().size());
+    primaries_.clear();
+    path_ = "/";
+    Inode root = image_.inode(image_.root_nid());
+    entry(root, "", 0);
+  }
+
+ private:
+  void entry(const Inode& in, std::string_view name, int depth) {
+    fill(in);
+    bool first = seen_.insert(in.nid);
+    if (visit_ == nullptr) {
+      if (!first) repeated_.insert(in.nid);
+    } else {
+      bool linked = repeated_.contains(in.nid);
+      const std::string* primary = nullptr;
+      if (!first) {
+        primary = &primaries_.at(in.nid);
+      } else if (linked) {
+        primaries_.emplace(in.nid, path_);
+      }
+      (*visit_)(WalkEntry{path_, name, depth, in.nid, node_, linked, primary});
+    }
+    if (first && in.type() == S_IFDIR) dir(in, depth);
+  }
+
+  void dir(const Inode& in, int depth) {
+    if (depth > kMaxDepth) throw_corrupt("directory tree too deep");
+    bool dot = false, dotdot = false;
+    std::vector<DirEntryView> children;  // names view the image
+    image_.for_each_dirent(in, [&](const DirEntryView& e) {
+      if (e.name == "." || e.name == "..") {
+        bool& flag = e.name == "." ? dot : dotdot;
+        if (flag || (e.name == "." && e.nid != in.nid)) {
+          throw_corrupt("bad . or .. entry (inode " + std::to_string(in.nid) + ")");
+        }
+        flag = true;
+        return true;
+      }
+      if (depth == 0 && !options_.filters.empty() &&
+          std::find(options_.filters.begin(), options_.filters.end(), e.name) == options_.filters.end()) {
+        return true;
+      }
+      children.push_back(e);
+      return true;
+    });
+    if (!dot || !dotdot) throw_corrupt("missing . or .. (inode " + std::to_string(in.nid) + ")");
+    std::size_t len = path_.size();
+    for (const DirEntryView& e : children) {
+      Inode child = image_.inode(e.nid);
+      if (child.type() == S_IFCHR && child.rdev() == 0) continue;  // overlay whiteout
+      path_.resize(len);
+      if (len > 1) path_ += '/';
+      path_ += e.name;
+      entry(child, e.name, depth + 1);
+    }
+    path_.resize(len);
+  }
+
+  // The inode's fields into node_, with §8.4's mapping of the stored xattrs.
+  void fill(const Inode& in) {
+    tree::Node& n = node_;
+    n.mode = in.mode;
+    n.nlink = in.nlink;
+    n.uid = in.uid;
+    n.gid = in.gid;
+    n.rdev = in.rdev();
+    n.size = in.size;
+    n.mtime_sec = in.mtime_sec;
+    n.mtime_nsec = in.mtime_nsec;
+    n.payload = {};
+    n.content = {};
+    n.digest.reset();
+    n.xattrs.clear();
+    if (in.type() == S_IFLNK) {
+      symlink_ = image_.read_symlink(in);
+      n.payload = symlink_;
+    } else if (in.type() == S_IFREG && in.size > 0 && in.layout != format::kLayoutChunkBased) {
+      if (in.size > std::min<std::uint64_t>(kMaxInlineContent, image_.bytes().size())) {
+        throw_corrupt("inline file too large (inode " + std::to_string(in.nid) + ")");
+      }
+      content_.resize(in.size);
+      image_.read_data(in, 0, std::as_writable_bytes(std::span(content_)));
+      n.content = content_;
+    }
+    load_xattrs(n, in);
+  }
+
+  void load_xattrs(tree::Node& n, const Inode& in) {
+    bool whiteout = false;
+    image_.for_each_xattr(in, [&](std::string_view name, std::string_view value) {
+      if (name == "trusted.overlay.metacopy") {
+        if (in.type() != S_IFREG) return true;
+        if (value.size() == format::kMetacopyDigestSize) {
+          if (!std::equal(format::kMetacopyDigestHeader.begin(), format::kMetacopyDigestHeader.end(),
+                          reinterpret_cast<const std::uint8_t*>(value.data()))) {
+            throw_corrupt("bad metacopy xattr (inode " + std::to_string(in.nid) + ")");
+          }
+          Digest d;
+          std::memcpy(d.data(), value.data() + 4, d.size());
+          n.digest = d;
+        } else if (!value.empty()) {
+          throw_corrupt("bad metacopy xattr (inode " + std::to_string(in.nid) + ")");
+        }
+      } else if (name == "trusted.overlay.redirect") {
+        if (in.type() == S_IFREG) {
+          if (value.size() > 1 && value[0] == '/') value.remove_prefix(1);
+          n.payload = value.substr(0, value.find('\0'));  // views the image
+        }
+      } else if (name == "trusted.overlay.overlay.whiteout" && in.type() == S_IFREG) {
+        whiteout = true;
+      } else if (name == "trusted.overlay.overlay.whiteouts" || name == "user.overlay.whiteout" ||
+                 name == "user.overlay.whiteouts") {
+        // markers re-derived by the writer
+      } else if (name.starts_with(kEscaped)) {
+        set_xattr(n, std::string(kOverlay) + std::string(name.substr(kEscaped.size())), value);
+      } else if (name.starts_with(kOverlay)) {
+        // composefs' own overlay xattrs (e.g. the root's opaque=y)
+      } else {
+        set_xattr(n, name, value);
+      }
+      return true;
+    });
+    if (whiteout) {
+      n.mode = S_IFCHR | (n.mode & 07777);
+      n.size = 0;
+      n.rdev = 0;
+      n.payload = {};
+      n.content = {};
+      n.digest.reset();
+    }
+  }
+
+  const Image& image_;
+  const WalkOptions& options_;
+  const WalkVisitor* visit_ = nullptr;
+  NidSet repeated_;
+  NidSet seen_{0};
+  std::unordered_map<std::uint64_t, std::string> primaries_;  // linked inodes' first paths
+  std::string path_;
+  tree::Node node_;
+  std::string symlink_, content_;  // node_'s payload and content, when not in the image
+};
+
+}  // namespace
+
+void walk(const Image& image, const WalkOptions& options, const WalkVisitor& visit) {
+  Walker walker(image, options);
+  walker.run(nullptr);
+  walker.run(&visit);
+}
+
+}  // namespace cfs::reader
