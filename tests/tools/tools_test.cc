@@ -88,7 +88,13 @@ TEST(Mkcomposefs, FailureLeavesNoFile) {
   }
   auto missing = run({tool("mkcomposefs"), "--from-file", "/nonexistent", (tmp / "o").string()});
   EXPECT_EQ(missing.err, "mkcomposefs: open `/nonexistent`: No such file or directory\n");
+  auto unreadable = run({tool("mkcomposefs"), "--from-file", tmp.path().string(), (tmp / "o").string()});
+  EXPECT_EQ(unreadable.err, "mkcomposefs: read `" + tmp.path().string() + "`: Is a directory\n");
   EXPECT_TRUE(test::fs::is_empty(tmp.path()));
+  auto full = run({"sh", "-c", tool("mkcomposefs").string() + " --from-file --print-digest-only - > /dev/full"},
+                  "/ 4096 40755 2 0 0 0 0.0 - - -\n");
+  EXPECT_EQ(full.status, 1);
+  EXPECT_EQ(full.err, "mkcomposefs: write error: No space left on device\n");
 }
 
 TEST(Mkcomposefs, StrictModeFromEnvironment) {
@@ -153,6 +159,11 @@ TEST_F(Info, Errors) {
             "composefs-info: Filter must be a single name: a/b\n");
   EXPECT_EQ(run({tool("composefs-dump"), image_}).err.substr(0, 45),
             "composefs-dump: No destination path specified");
+  // A failed write of the listing is an error, not a crash (walk.h's unit tests show that a
+  // corrupt image is refused before anything is printed).
+  auto full = run({"sh", "-c", tool("composefs-info").string() + " dump " + image_ + " > /dev/full"});
+  EXPECT_EQ(full.status, 1);
+  EXPECT_EQ(full.err, "composefs-info: write error: No space left on device\n");
 }
 
 // measure-file agrees with fsverity-utils (the kernel's algorithm), the empty file included.

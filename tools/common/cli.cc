@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <string>
+
 #include "base/error.h"
 
 namespace cfs::cli {
@@ -18,7 +20,15 @@ void error(std::string_view prog, std::string_view message) {
   }
 }
 
-void print_out(std::string_view text) { write_all(STDOUT_FILENO, text); }
+bool print_out(std::string_view prog, std::string_view text) {
+  try {
+    write_all(STDOUT_FILENO, text);
+    return true;
+  } catch (const Error& e) {
+    error(prog, std::string("write error: ") + e.what());
+    return false;
+  }
+}
 
 std::string prog_name(const char* argv0) {
   std::string_view s = argv0 != nullptr ? argv0 : "";

@@ -15,7 +15,8 @@ inline constexpr const char* kVersion = "composefs-cpp " CFS_VERSION " (composef
 
 // "<prog>: <message>\n" on stderr.
 void error(std::string_view prog, std::string_view message);
-void print_out(std::string_view text);  // all of it, to stdout
+// All of `text` to stdout; on failure "<prog>: write error: <strerror>" on stderr and false.
+[[nodiscard]] bool print_out(std::string_view prog, std::string_view text);
 
 // The basename of argv[0], as err(3) prints it.
 std::string prog_name(const char* argv0);

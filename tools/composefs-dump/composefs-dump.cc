@@ -34,8 +34,7 @@ int composefs_dump_main(int argc, char** argv) {
   for (int c; (c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1;) {
     if (c == 'h') return usage(argv[0], nullptr, 0);
     if (c == 'V') {
-      cli::print_out(std::string("composefs-dump ") + cli::kVersion + "\n");
-      return 0;
+      return cli::print_out(kProg, std::string("composefs-dump ") + cli::kVersion + "\n") ? 0 : 1;
     }
     return usage(argv[0], nullptr);
   }

@@ -107,7 +107,7 @@ int composefs_fuse_main(int argc, char** argv) {
       case 'd': a.foreground = a.server.debug = true; break;
       case 's': a.server.threads = 1; break;
       case 'h': usage(argv[0], STDOUT_FILENO); return 0;
-      case 'V': cli::print_out(std::string("composefs-fuse ") + cli::kVersion + "\n"); return 0;
+      case 'V': return cli::print_out(kProg, std::string("composefs-fuse ") + cli::kVersion + "\n") ? 0 : 1;
       default: usage(argv[0], STDERR_FILENO); return 1;
     }
   }

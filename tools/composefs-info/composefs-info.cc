@@ -34,31 +34,25 @@ int usage(const char* argv0, const char* message, int code = 1) {
   return code;
 }
 
-// Buffered stdout for listings that can be large. A failed write is remembered (error())
-// and ends the output.
+// Buffered stdout for listings that can be large. A failed write is reported once and ends
+// the output (failed()).
 class Out {
  public:
   ~Out() { flush(); }
   void add(std::string_view s) {
-    if (error_ != 0) return;
+    if (failed_) return;
     buf_ += s;
     if (buf_.size() > (1 << 16)) flush();
   }
   void flush() {
-    if (error_ == 0 && !buf_.empty()) {
-      try {
-        cli::print_out(buf_);
-      } catch (const Error& e) {
-        error_ = e.code();
-      }
-    }
+    if (!failed_ && !buf_.empty()) failed_ = !cli::print_out(kProg, buf_);
     buf_.clear();
   }
-  int error() const { return error_; }
+  bool failed() const { return failed_; }
 
  private:
   std::string buf_;
-  int error_ = 0;
+  bool failed_ = false;
 };
 
 void list_entry(const reader::WalkEntry& e, Out& out) {
@@ -91,12 +85,14 @@ int measure_files(int argc, char** argv, int first) {
       cli::error(kProg, std::string("Failed to open '") + argv[i] + "': " + e.what());
       return 1;
     }
+    Digest digest;
     try {
-      cli::print_out(to_hex(verity::measure_fd(fd.get())) + "\n");
+      digest = verity::measure_fd(fd.get());
     } catch (const Error& e) {
       cli::error(kProg, std::string("failed to measure '") + argv[i] + "': " + e.what());
       return 1;
     }
+    if (!cli::print_out(kProg, to_hex(digest) + "\n")) return 1;
   }
   return 0;
 }
@@ -124,8 +120,7 @@ int composefs_info_main(int argc, char** argv) {
         break;
       case 'h': return usage(argv[0], nullptr, 0);
       case 'V':
-        cli::print_out(std::string("composefs-info ") + cli::kVersion + "\n");
-        return 0;
+        return cli::print_out(kProg, std::string("composefs-info ") + cli::kVersion + "\n") ? 0 : 1;
       default: return usage(argv[0], nullptr);
     }
   }
@@ -188,11 +183,7 @@ int composefs_info_main(int argc, char** argv) {
     out.add("\n");
   }
   out.flush();
-  if (out.error() != 0) {
-    cli::error(kProg, std::string("write error: ") + std::strerror(out.error()));
-    return 1;
-  }
-  return 0;
+  return out.failed() ? 1 : 0;
 }
 
 }  // namespace cfs::tools

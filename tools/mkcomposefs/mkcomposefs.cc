@@ -248,8 +248,7 @@ int mkcomposefs_main(int argc, char** argv) {
         break;
       case kVersionOpt:
         if (optarg == nullptr) {
-          cli::print_out(std::string("mkcomposefs ") + cli::kVersion + "\n");
-          return 0;
+          return cli::print_out(kProg, std::string("mkcomposefs ") + cli::kVersion + "\n") ? 0 : 1;
         }
         if (!(args.min_version = args.max_version = parse_version(optarg))) {
           cli::error(kProg, std::string("Invalid version ") + optarg);
@@ -332,7 +331,7 @@ int mkcomposefs_main(int argc, char** argv) {
     cli::error(kProg, std::string("close output file: ") + e.what());
     return 1;
   }
-  if (args.print_digest) cli::print_out(to_hex(hasher.finish()) + "\n");
+  if (args.print_digest && !cli::print_out(kProg, to_hex(hasher.finish()) + "\n")) return 1;
   return 0;
 }
 

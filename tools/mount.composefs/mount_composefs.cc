@@ -85,8 +85,7 @@ int mount_composefs_main(int argc, char** argv) {
         break;
       case 'h': return usage(argv[0], nullptr, 0);
       case 'V':
-        cli::print_out(std::string("mount.composefs ") + cli::kVersion + "\n");
-        return 0;
+        return cli::print_out(kProg, std::string("mount.composefs ") + cli::kVersion + "\n") ? 0 : 1;
       case 's': case 'f': case 'n': case 'v': case 'N': break;
       default: return usage(argv[0], nullptr);
     }
