@@ -89,10 +89,6 @@ bool valid_file_type(std::uint32_t mode) {
   }
 }
 
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 // Removes and returns the first '/'-separated component of `path` (empty for "//").
 std::string_view next_component(std::string_view& path) {
   std::size_t sp = path.find('/');
@@ -255,10 +251,9 @@ class Parser {
     if (digest) {
       // Upstream decodes only the first 64 digits and reads garbage for a short or bad one;
       // we reject those instead (the digest is stored in the image, so it must be exact).
-      if (digest->size() < 64 || !std::all_of(digest->begin(), digest->begin() + 64, is_hex)) {
+      if (digest->size() < 64 || !(node.digest = parse_hex_digest(digest->substr(0, 64)))) {
         fail("Invalid digest");
       }
-      node.digest = parse_hex_digest(digest->substr(0, 64));
     }
   }
 

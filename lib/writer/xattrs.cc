@@ -19,20 +19,9 @@ struct XattrUse {  // 12 bytes: there is one per xattr of the image
   std::uint32_t index;  // into Plan::xattrs
 };
 
-// Groups equal (name, value) pairs next to each other cheaply: integers first, bytes only
-// when the hashes tie.
-struct GroupingOrder {
-  const std::vector<XattrView>& xattrs;
-  bool operator()(const XattrUse& a, const XattrUse& b) const {
-    if (a.name_id != b.name_id) return a.name_id < b.name_id;
-    if (a.value_hash != b.value_hash) return a.value_hash < b.value_hash;
-    return compare_values(xattrs[a.index], xattrs[b.index]) < 0;
-  }
-  bool same_pair(const XattrUse& a, const XattrUse& b) const {
-    return a.name_id == b.name_id && a.value_hash == b.value_hash &&
-           compare_values(xattrs[a.index], xattrs[b.index]) == 0;
-  }
-};
+bool same_key(const XattrUse& a, const XattrUse& b) {
+  return a.name_id == b.name_id && a.value_hash == b.value_hash;
+}
 
 // The shared table's order (image-format.md §5): name, value length and value, all descending.
 bool table_order(const XattrView* a, const XattrView* b) {
@@ -79,14 +68,31 @@ void choose_shared_xattrs(Plan& plan) {
       uses.push_back({name_id(x.name()), hash, i});
     }
   }
-  GroupingOrder order{plan.xattrs};
-  std::sort(uses.begin(), uses.end(), order);
+  // Equal pairs have equal keys: sorting integers only puts them next to each other.
+  std::sort(uses.begin(), uses.end(), [](const XattrUse& a, const XattrUse& b) {
+    return a.name_id != b.name_id ? a.name_id < b.name_id : a.value_hash < b.value_hash;
+  });
 
-  // Pairs used by two or more inodes are shared.
+  // Pairs used by two or more inodes are shared. A run of equal keys may (rarely) mix values
+  // whose hashes collide: sorted by value, the equal ones become neighbours.
+  auto value_less = [&](const XattrUse& a, const XattrUse& b) {
+    return compare_values(plan.xattrs[a.index], plan.xattrs[b.index]) < 0;
+  };
+  auto same_value = [&](const XattrUse& a, const XattrUse& b) {
+    return compare_values(plan.xattrs[a.index], plan.xattrs[b.index]) == 0;
+  };
   std::vector<std::pair<std::size_t, std::size_t>> runs;  // [begin, end) in `uses`
   for (std::size_t a = 0, b; a < uses.size(); a = b) {
-    for (b = a + 1; b < uses.size() && order.same_pair(uses[a], uses[b]);) ++b;
-    if (b - a >= 2) runs.emplace_back(a, b);
+    for (b = a + 1; b < uses.size() && same_key(uses[a], uses[b]);) ++b;
+    if (b - a < 2) continue;
+    auto first = uses.begin() + static_cast<std::ptrdiff_t>(a), last = uses.begin() + static_cast<std::ptrdiff_t>(b);
+    if (!std::all_of(first + 1, last, [&](const XattrUse& u) { return same_value(*first, u); })) {
+      std::sort(first, last, value_less);
+    }
+    for (std::size_t c = a, d; c < b; c = d) {
+      for (d = c + 1; d < b && same_value(uses[c], uses[d]);) ++d;
+      if (d - c >= 2) runs.emplace_back(c, d);
+    }
   }
   std::sort(runs.begin(), runs.end(), [&](const auto& r1, const auto& r2) {
     return table_order(&plan.xattrs[uses[r1.first].index], &plan.xattrs[uses[r2.first].index]);

@@ -4,6 +4,12 @@
 // property is: the dump is the same and the second image is a fixed point.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+
 #include "base/error.h"
 #include "dump/parse.h"
 #include "dump/print.h"
@@ -54,6 +60,42 @@ TEST(Property, WriteReadDumpParseWriteIsIdentity) {
     ++written;
   }
   EXPECT_GT(written, 100);
+}
+
+// The writer groups equal xattrs by a 32-bit hash of the value; equal hashes of different
+// values must not change the image. The image depends only on which values are equal and on
+// their byte order, so with two colliding values A < B it must be the image of two
+// non-colliding values A' < B' of the same lengths, with A' and B' swapped back in.
+TEST(Property, XattrSharingIgnoresHashCollisions) {
+  auto hash32 = [](std::string_view v) { return static_cast<std::uint32_t>(std::hash<std::string_view>{}(v)); };
+  std::unordered_map<std::uint32_t, std::string> by_hash;
+  std::string a, b;
+  for (int i = 0; a.empty(); ++i) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "q%09d", i);
+    auto [it, inserted] = by_hash.try_emplace(hash32(buf), buf);
+    if (!inserted) std::tie(a, b) = std::minmax(it->second, std::string(buf));
+  }
+  std::string a2 = "Z" + a.substr(1), b2 = "Z" + b.substr(1);  // same order and lengths
+  ASSERT_NE(hash32(a2), hash32(b2));
+  auto image_of = [](const std::string& x, const std::string& y) {
+    std::string dump = "/ 4096 40755 2 0 0 0 0.0 - - -\n";
+    const std::string* order[] = {&x, &y, &x, &y, &y, &x};  // interleaved in every order
+    for (int f = 0; f < 6; ++f) {
+      dump += "/f" + std::to_string(f) + " 0 100644 1 0 0 0 0.0 - - - user.v=" + *order[f] + "\n";
+    }
+    return writer::write_to_vector(dump::parse(dump));
+  };
+  auto colliding = image_of(a, b);
+  auto expected = image_of(a2, b2);
+  std::string bytes(reinterpret_cast<const char*>(expected.data()), expected.size());
+  for (auto [from, to] : {std::pair{a2, a}, std::pair{b2, b}}) {
+    for (auto at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at + 1)) {
+      bytes.replace(at, from.size(), to);
+    }
+  }
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(colliding.data()), colliding.size()), bytes)
+      << a << " and " << b << " collide";
 }
 
 }  // namespace
