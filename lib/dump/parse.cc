@@ -280,19 +280,35 @@ class Parser {
     }
   }
 
-  // Walks to the directory `dir` (relative, possibly with empty components). Dumps list
-  // siblings together, so the last answer is remembered.
+  // Walks to the directory `dir` (relative, possibly with empty components). Dumps list a
+  // directory's entries together and depth-first, so the walk starts from the deepest
+  // directory of the last walk that is also on this path.
   tree::Node* lookup_parent(std::string_view dir, std::string_view path) {
-    std::string key(dir);
+    std::size_t same = static_cast<std::size_t>(
+        std::mismatch(dir.begin(), dir.end(), last_dir_.begin(), last_dir_.end()).first - dir.begin());
     tree::Node* parent = tree_.root();
-    while (!dir.empty()) {
-      std::string_view comp = next_component(dir);
-      if (comp.empty()) continue;
-      parent = parent->find_child(comp);
+    std::size_t pos = 0;
+    for (; !last_steps_.empty(); last_steps_.pop_back()) {
+      auto [end, node] = last_steps_.back();
+      if (end <= same && (end == dir.size() || dir[end] == '/')) {
+        parent = node;
+        pos = end;
+        break;
+      }
+    }
+    last_dir_.assign(dir);
+    while (pos < dir.size()) {
+      if (dir[pos] == '/') {  // an empty component
+        ++pos;
+        continue;
+      }
+      std::size_t end = std::min(dir.find('/', pos), dir.size());
+      parent = parent->find_child(dir.substr(pos, end - pos));
       if (parent == nullptr) fail("Parent directory missing for " + std::string(path));
       if (!parent->is_dir()) fail("Parent must be a directory for " + std::string(path));
+      last_steps_.emplace_back(end, parent);
+      pos = end;
     }
-    last_dir_ = std::move(key);
     last_parent_ = parent;
     return parent;
   }
@@ -322,6 +338,8 @@ class Parser {
   std::string path_buf_, payload_buf_, content_buf_, digest_buf_;  // for decode()
   std::string last_dir_;  // meaningful once last_parent_ is set
   tree::Node* last_parent_ = nullptr;
+  // The directories the last walk passed: (end of their component in last_dir_, node).
+  std::vector<std::pair<std::size_t, tree::Node*>> last_steps_;
   std::vector<PendingLink> pending_links_;
 };
 

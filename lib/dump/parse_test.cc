@@ -113,6 +113,23 @@ TEST(Parse, RepeatedXattrReplacesAndRefundsBudget) {
             "Can't set xattr");
 }
 
+// Parents are found whatever the order of the lines and however their paths are spelled.
+TEST(Parse, ParentsInAnyOrderAndSpelling) {
+  const char* dir = " 4096 40755 2 0 0 0 0.0 - - -\n";
+  const char* file = " 0 100644 1 0 0 0 0.0 - - -\n";
+  std::string text = std::string(kRoot) + "/a" + dir + "/a/b" + dir + "/a/b/c" + dir + "/a/b/c/f1" + file +
+                     "/x" + dir + "/a/b/f2" + file + "//a///b/c//f3" + file + "/x/f4" + file +
+                     "/a/bb" + dir + "/a/bb/f5" + file + "/a/b/c/f6" + file + "a/f7" + file;
+  EXPECT_EQ(print_to_string(parse(text)),
+            std::string("/") + dir + "/a" + dir + "/a/b" + dir + "/a/b/c" + dir + "/a/b/c/f1" + file +
+                "/a/b/c/f3" + file + "/a/b/c/f6" + file + "/a/b/f2" + file + "/a/bb" + dir +
+                "/a/bb/f5" + file + "/a/f7" + file + "/x" + dir + "/x/f4" + file);
+  EXPECT_EQ(error_of(std::string(kRoot) + "/a" + dir + "/a/f" + file + "/a/f/g" + file),
+            "Parent must be a directory for /a/f/g");
+  EXPECT_EQ(error_of(std::string(kRoot) + "/a" + dir + "/a/b" + dir + "/a/c/d" + file),
+            "Parent directory missing for /a/c/d");
+}
+
 // StreamParser gives parse()'s tree, and its errors, wherever the text is split.
 TEST(Parse, PiecesSplitAnywhereGiveTheSameTree) {
   const std::string text = std::string(kRoot) +

@@ -52,6 +52,11 @@ Node* Tree::new_node() {
 
 bool Tree::add_child(Node* dir, Node* child) {
   auto& kids = dir->children;
+  if (kids.empty() || kids.back()->name < child->name) {  // the usual case: names in order
+    child->parent = dir;
+    kids.push_back(child);
+    return true;
+  }
   auto it = std::lower_bound(kids.begin(), kids.end(), child->name,
                              [](const Node* c, std::string_view n) { return c->name < n; });
   if (it != kids.end() && (*it)->name == child->name) return false;
