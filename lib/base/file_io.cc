@@ -129,6 +129,16 @@ AtomicOutput::~AtomicOutput() {
   if (!committed_ && named_) ::unlink(tmp_path_.c_str());
 }
 
+void AtomicOutput::write(std::span<const std::byte> data) {
+  write_all(fd_.get(), data);
+  if (!to_stdout_) {
+    // A hint: failures (e.g. ESPIPE, EINVAL on some filesystems) are fsync's to report.
+    ::sync_file_range(fd_.get(), static_cast<off64_t>(written_), static_cast<off64_t>(data.size()),
+                      SYNC_FILE_RANGE_WRITE);
+  }
+  written_ += data.size();
+}
+
 void AtomicOutput::commit() {
   if (!to_stdout_) {
     if (::fsync(fd_.get()) != 0 && errno != EINVAL) throw_errno(errno);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -56,7 +57,9 @@ class AtomicOutput {
   AtomicOutput& operator=(const AtomicOutput&) = delete;
   ~AtomicOutput();
 
-  int fd() const noexcept { return fd_.get(); }
+  // Appends `data` (throws Error). The file's writeback starts at once, so that commit()'s
+  // fsync finds little left to wait for.
+  void write(std::span<const std::byte> data);
   // The hidden temporary file's name, for a signal handler to remove (it exists only in the
   // named fallback and briefly during commit).
   const std::string& temp_path() const noexcept { return tmp_path_; }
@@ -66,6 +69,7 @@ class AtomicOutput {
   std::string path_;
   std::string tmp_path_;
   UniqueFd fd_;
+  std::uint64_t written_ = 0;
   bool to_stdout_ = false;
   bool unnamed_ = false;  // O_TMPFILE: no name until commit
   bool named_ = false;    // tmp_path_ exists and must be removed on failure

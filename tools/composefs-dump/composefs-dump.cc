@@ -60,7 +60,7 @@ int composefs_dump_main(int argc, char** argv) {
     AtomicOutput out(dest);
     try {
       writer::write(tree, {version, version},
-                    [&](std::span<const std::byte> chunk) { write_all(out.fd(), chunk); });
+                    [&](std::span<const std::byte> chunk) { out.write(chunk); });
     } catch (const Error& e) {
       cli::error(kProg, std::string("cannot write file: ") + std::strerror(e.code()));
       return 1;

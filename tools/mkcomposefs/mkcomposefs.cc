@@ -318,7 +318,7 @@ int mkcomposefs_main(int argc, char** argv) {
   try {
     writer::write(tree, wopts, [&](std::span<const std::byte> chunk) {
       if (args.print_digest) hasher.update(chunk);
-      if (output) write_all(output->fd(), chunk);
+      if (output) output->write(chunk);
     });
   } catch (const Error& e) {
     cli::error(kProg, std::string("cannot write file: ") + std::strerror(e.code()));
