@@ -1,6 +1,10 @@
 #include "tree/tree.h"
 
 #include <algorithm>
+#include <memory>
+#include <new>
+
+#include "base/large_alloc.h"
 
 namespace cfs::tree {
 
@@ -45,9 +49,30 @@ std::string_view Tree::keep(std::string_view bytes) {
   return strings_->arena.concat(bytes);
 }
 
+Tree::Chunk::Chunk(std::size_t capacity)
+    : nodes_(LargeAllocator<Node>().allocate(capacity)), capacity_(capacity) {}
+
+Tree::Chunk::Chunk(Chunk&& other) noexcept
+    : nodes_(std::exchange(other.nodes_, nullptr)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      used_(std::exchange(other.used_, 0)) {}
+
+Tree::Chunk::~Chunk() {
+  std::destroy_n(nodes_, used_);
+  LargeAllocator<Node>().deallocate(nodes_, capacity_);
+}
+
+Node* Tree::Chunk::add() { return used_ < capacity_ ? new (nodes_ + used_++) Node() : nullptr; }
+
 Node* Tree::new_node() {
-  if (count_ % kChunk == 0) chunks_.push_back(std::make_unique<Node[]>(kChunk));
-  return &chunks_.back()[count_++ % kChunk];
+  Node* n = chunks_.empty() ? nullptr : chunks_.back().add();
+  if (n == nullptr) {
+    constexpr std::size_t kLargest = kHugePageSize / sizeof(Node);
+    chunks_.emplace_back(std::min(kLargest, std::size_t{1024} << chunks_.size()));
+    n = chunks_.back().add();
+  }
+  ++count_;
+  return n;
 }
 
 bool Tree::add_child(Node* dir, Node* child) {

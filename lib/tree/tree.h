@@ -77,15 +77,27 @@ class Tree {
   std::size_t node_count() const noexcept { return count_; }
 
  private:
-  // Nodes in chunks of kChunk: stable addresses, one allocation per chunk (a deque of
-  // 248-byte nodes would allocate every second node).
-  static constexpr std::size_t kChunk = 1024;
+  // Nodes in chunks that grow to 2 MiB (then in huge pages, base/large_alloc.h): stable
+  // addresses, one allocation per chunk.
+  class Chunk {
+   public:
+    explicit Chunk(std::size_t capacity);
+    Chunk(Chunk&& other) noexcept;
+    Chunk& operator=(Chunk&&) = delete;
+    ~Chunk();
+    Node* add();  // nullptr when full
+
+   private:
+    Node* nodes_;
+    std::size_t capacity_;
+    std::size_t used_ = 0;
+  };
   struct Strings {
     std::mutex mutex;
     StringArena arena;
   };
   std::unique_ptr<Strings> strings_ = std::make_unique<Strings>();
-  std::vector<std::unique_ptr<Node[]>> chunks_;
+  std::vector<Chunk> chunks_;
   std::size_t count_ = 0;
   Node* root_ = nullptr;
 };

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/large_alloc.h"
 #include "base/string_arena.h"
 #include "tree/tree.h"
 #include "writer/writer.h"
@@ -90,7 +91,7 @@ struct DirEntry {
 
 struct Plan {
   std::uint32_t version = 0;
-  std::vector<Inode> inodes;            // BFS order; index = ino
+  LargeVector<Inode> inodes;            // BFS order; index = ino
   std::vector<tree::Node*> root_children;  // root's children + the added whiteouts
   std::deque<tree::Node> synthetic_nodes;
   std::unordered_map<const tree::Node*, std::uint32_t> alias_targets;  // resolved target -> ino
@@ -98,7 +99,7 @@ struct Plan {
   std::uint32_t min_mtime_nsec = 0;
   bool has_acl = false;
   // Every inode's xattrs, one range each: one allocation instead of one per inode.
-  std::vector<XattrView> xattrs;
+  LargeVector<XattrView> xattrs;
 
   StringArena arena;  // the bytes the writer makes up: escaped names, root whiteout names
   std::vector<const XattrView*> shared;  // shared table order

@@ -58,7 +58,7 @@ void choose_shared_xattrs(Plan& plan) {
   };
   std::size_t n_uses = 0;
   for (const Inode& in : plan.inodes) n_uses += in.xattr_count;
-  std::vector<XattrUse> uses;
+  LargeVector<XattrUse> uses;
   uses.reserve(n_uses);
   for (const Inode& in : plan.inodes) {
     for (std::uint32_t i = in.xattr_begin; i < in.xattr_begin + in.xattr_count; ++i) {
