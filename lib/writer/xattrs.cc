@@ -23,11 +23,121 @@ bool same_key(const XattrUse& a, const XattrUse& b) {
   return a.name_id == b.name_id && a.value_hash == b.value_hash;
 }
 
-// The shared table's order (image-format.md §5): name, value length and value, all descending.
-bool table_order(const XattrView* a, const XattrView* b) {
-  if (a->name() != b->name()) return a->name() > b->name();
-  if (value_size(*a) != value_size(*b)) return value_size(*a) > value_size(*b);
-  return compare_values(*a, *b) > 0;
+// A shared pair's place in the table (image-format.md §5): name, value length and value, all
+// descending. Integers first (the name's rank, the value's size and first 8 bytes), the
+// value's bytes only on a tie.
+struct SharedRun {
+  std::uint32_t name_rank;  // ascending name order
+  std::uint32_t value_size;
+  std::uint64_t value_head;  // the stored value's first 8 bytes, big-endian, zero-padded
+  std::size_t begin, end;    // in `uses`
+  const XattrView* x;
+};
+
+bool table_order(const SharedRun& a, const SharedRun& b) {
+  if (a.name_rank != b.name_rank) return a.name_rank > b.name_rank;
+  if (a.value_size != b.value_size) return a.value_size > b.value_size;
+  if (a.value_head != b.value_head) return a.value_head > b.value_head;
+  return compare_values(*a.x, *b.x) > 0;
+}
+
+std::uint64_t value_head(const XattrView& x) {
+  std::string_view prefix = prefix_bytes(x.prefix()), value = x.value();
+  std::uint64_t head = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    std::uint8_t byte = 0;
+    if (i < prefix.size()) {
+      byte = static_cast<std::uint8_t>(prefix[i]);
+    } else if (i - prefix.size() < value.size()) {
+      byte = static_cast<std::uint8_t>(value[i - prefix.size()]);
+    }
+    head = head << 8 | byte;
+  }
+  return head;
+}
+
+// Ids for xattr names (equal names, equal ids) and their ranks in byte order.
+class NameIds {
+ public:
+  std::uint32_t id(std::string_view name) {
+    // Most names are the writer's constants (one address each): the same address and
+    // length are the same name, which spares the hash lookup.
+    for (const Recent& r : recent_) {
+      if (r.data == name.data() && r.size == name.size() && r.data != nullptr) return r.id;
+    }
+    auto id = ids_.try_emplace(name, static_cast<std::uint32_t>(ids_.size())).first->second;
+    std::rotate(recent_.begin(), recent_.end() - 1, recent_.end());
+    recent_[0] = {name.data(), name.size(), id};
+    return id;
+  }
+  std::vector<std::uint32_t> ranks() const {
+    std::vector<std::string_view> names(ids_.size());
+    for (const auto& [name, id] : ids_) names[id] = name;
+    std::vector<std::uint32_t> by_name(names.size()), rank(names.size());
+    for (std::uint32_t id = 0; id < by_name.size(); ++id) by_name[id] = id;
+    std::sort(by_name.begin(), by_name.end(), [&](std::uint32_t a, std::uint32_t b) { return names[a] < names[b]; });
+    for (std::uint32_t r = 0; r < by_name.size(); ++r) rank[by_name[r]] = r;
+    return rank;
+  }
+
+ private:
+  struct Recent {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::uint32_t id = 0;
+  };
+  std::unordered_map<std::string_view, std::uint32_t> ids_;
+  std::array<Recent, 4> recent_{};
+};
+
+// Every xattr of every inode, equal pairs next to each other (sorted by integers only).
+LargeVector<XattrUse> sorted_uses(const Plan& plan, NameIds& names) {
+  std::size_t n_uses = 0;
+  for (const Inode& in : plan.inodes) n_uses += in.xattr_count;
+  LargeVector<XattrUse> uses;
+  uses.reserve(n_uses);
+  for (const Inode& in : plan.inodes) {
+    for (std::uint32_t i = in.xattr_begin; i < in.xattr_begin + in.xattr_count; ++i) {
+      const XattrView& x = plan.xattrs[i];
+      // Same name, same prefix: hashing the part after it is enough.
+      auto hash = static_cast<std::uint32_t>(std::hash<std::string_view>{}(x.value()));
+      uses.push_back({names.id(x.name()), hash, i});
+    }
+  }
+  std::sort(uses.begin(), uses.end(), [](const XattrUse& a, const XattrUse& b) {
+    return a.name_id != b.name_id ? a.name_id < b.name_id : a.value_hash < b.value_hash;
+  });
+  return uses;
+}
+
+// The pairs used two or more times, in the table's order.
+std::vector<SharedRun> shared_runs(const Plan& plan, LargeVector<XattrUse>& uses, const NameIds& names) {
+  auto value_less = [&](const XattrUse& a, const XattrUse& b) {
+    return compare_values(plan.xattrs[a.index], plan.xattrs[b.index]) < 0;
+  };
+  auto same_value = [&](const XattrUse& a, const XattrUse& b) {
+    return compare_values(plan.xattrs[a.index], plan.xattrs[b.index]) == 0;
+  };
+  std::vector<std::uint32_t> rank = names.ranks();
+  std::vector<SharedRun> runs;
+  for (std::size_t a = 0, b; a < uses.size(); a = b) {
+    for (b = a + 1; b < uses.size() && same_key(uses[a], uses[b]);) ++b;
+    if (b - a < 2) continue;
+    // Equal keys may (rarely) mix values whose hashes collide: sorted by value, the equal
+    // ones become neighbours.
+    auto first = uses.begin() + static_cast<std::ptrdiff_t>(a), last = uses.begin() + static_cast<std::ptrdiff_t>(b);
+    if (!std::all_of(first + 1, last, [&](const XattrUse& u) { return same_value(*first, u); })) {
+      std::sort(first, last, value_less);
+    }
+    for (std::size_t c = a, d; c < b; c = d) {
+      for (d = c + 1; d < b && same_value(uses[c], uses[d]);) ++d;
+      if (d - c < 2) continue;
+      const XattrView& x = plan.xattrs[uses[c].index];
+      runs.push_back({rank[uses[c].name_id], static_cast<std::uint32_t>(value_size(x)), value_head(x), c, d, &x});
+    }
+  }
+  std::sort(runs.begin(), runs.end(), table_order);
+  return runs;
 }
 
 }  // namespace
@@ -38,71 +148,14 @@ std::uint32_t xattr_entry_size(const XattrView& x) {
 }
 
 void choose_shared_xattrs(Plan& plan) {
-  std::unordered_map<std::string_view, std::uint32_t> name_ids;
-  // Most names are the writer's constants (one address each): the same address and length
-  // are the same name, which spares the hash lookup.
-  struct Recent {
-    const char* data = nullptr;
-    std::size_t size = 0;
-    std::uint32_t id = 0;
-  };
-  std::array<Recent, 4> recent{};
-  auto name_id = [&](std::string_view name) {
-    for (const Recent& r : recent) {
-      if (r.data == name.data() && r.size == name.size() && r.data != nullptr) return r.id;
-    }
-    auto id = name_ids.try_emplace(name, static_cast<std::uint32_t>(name_ids.size())).first->second;
-    std::rotate(recent.begin(), recent.end() - 1, recent.end());
-    recent[0] = {name.data(), name.size(), id};
-    return id;
-  };
-  std::size_t n_uses = 0;
-  for (const Inode& in : plan.inodes) n_uses += in.xattr_count;
-  LargeVector<XattrUse> uses;
-  uses.reserve(n_uses);
-  for (const Inode& in : plan.inodes) {
-    for (std::uint32_t i = in.xattr_begin; i < in.xattr_begin + in.xattr_count; ++i) {
-      const XattrView& x = plan.xattrs[i];
-      // Same name, same prefix: hashing the part after it is enough.
-      auto hash = static_cast<std::uint32_t>(std::hash<std::string_view>{}(x.value()));
-      uses.push_back({name_id(x.name()), hash, i});
-    }
-  }
-  // Equal pairs have equal keys: sorting integers only puts them next to each other.
-  std::sort(uses.begin(), uses.end(), [](const XattrUse& a, const XattrUse& b) {
-    return a.name_id != b.name_id ? a.name_id < b.name_id : a.value_hash < b.value_hash;
-  });
-
-  // Pairs used by two or more inodes are shared. A run of equal keys may (rarely) mix values
-  // whose hashes collide: sorted by value, the equal ones become neighbours.
-  auto value_less = [&](const XattrUse& a, const XattrUse& b) {
-    return compare_values(plan.xattrs[a.index], plan.xattrs[b.index]) < 0;
-  };
-  auto same_value = [&](const XattrUse& a, const XattrUse& b) {
-    return compare_values(plan.xattrs[a.index], plan.xattrs[b.index]) == 0;
-  };
-  std::vector<std::pair<std::size_t, std::size_t>> runs;  // [begin, end) in `uses`
-  for (std::size_t a = 0, b; a < uses.size(); a = b) {
-    for (b = a + 1; b < uses.size() && same_key(uses[a], uses[b]);) ++b;
-    if (b - a < 2) continue;
-    auto first = uses.begin() + static_cast<std::ptrdiff_t>(a), last = uses.begin() + static_cast<std::ptrdiff_t>(b);
-    if (!std::all_of(first + 1, last, [&](const XattrUse& u) { return same_value(*first, u); })) {
-      std::sort(first, last, value_less);
-    }
-    for (std::size_t c = a, d; c < b; c = d) {
-      for (d = c + 1; d < b && same_value(uses[c], uses[d]);) ++d;
-      if (d - c >= 2) runs.emplace_back(c, d);
-    }
-  }
-  std::sort(runs.begin(), runs.end(), [&](const auto& r1, const auto& r2) {
-    return table_order(&plan.xattrs[uses[r1.first].index], &plan.xattrs[uses[r2.first].index]);
-  });
+  NameIds names;
+  LargeVector<XattrUse> uses = sorted_uses(plan, names);
+  std::vector<SharedRun> runs = shared_runs(plan, uses, names);
   for (std::uint32_t k = 0; k < runs.size(); ++k) {
-    const XattrView* x = &plan.xattrs[uses[runs[k].first].index];
-    plan.shared.push_back(x);
+    plan.shared.push_back(runs[k].x);
     plan.shared_offsets.push_back(plan.shared_size);
-    plan.shared_size += xattr_entry_size(*x);
-    for (std::size_t i = runs[k].first; i < runs[k].second; ++i) plan.xattrs[uses[i].index].set_shared(k);
+    plan.shared_size += xattr_entry_size(*runs[k].x);
+    for (std::size_t i = runs[k].begin; i < runs[k].end; ++i) plan.xattrs[uses[i].index].set_shared(k);
   }
 
   // Per inode, in name order: references while fewer than 128 were made, inline after that.
