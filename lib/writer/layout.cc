@@ -112,23 +112,24 @@ std::vector<DirEntry> dir_entries(const Plan& plan, std::uint32_t dir) {
   const auto& kids = plan.children_of(dir);
   std::vector<DirEntry> out;
   out.reserve(kids.size() + 2);
+  int dots = 0;  // how many of "." and ".." are in (names between them are possible: ".-")
+  auto add_dots_before = [&](std::string_view name) {
+    if (dots == 0 && name > ".") {
+      out.push_back({".", dir});
+      dots = 1;
+    }
+    if (dots == 1 && name > "..") {
+      out.push_back({"..", in.parent});
+      dots = 2;
+    }
+  };
   std::uint32_t next_child = in.first_child;
   for (const tree::Node* c : kids) {
-    std::uint32_t target;
-    if (c->is_alias()) {
-      target = plan.alias_targets.at(c->resolve());
-    } else {
-      target = next_child++;
-    }
+    add_dots_before(c->name);
+    std::uint32_t target = c->is_alias() ? plan.alias_targets.at(c->resolve()) : next_child++;
     out.push_back({c->name, target});
   }
-  auto insert_sorted = [&](std::string_view name, std::uint32_t target) {
-    auto it = std::lower_bound(out.begin(), out.end(), name,
-                               [](const DirEntry& e, std::string_view n) { return e.name < n; });
-    out.insert(it, DirEntry{name, target});
-  };
-  insert_sorted(".", dir);
-  insert_sorted("..", in.parent);
+  add_dots_before("\xff\xff");  // after every name
   return out;
 }
 

@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <functional>
+#include <sstream>
+#include <algorithm>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -60,6 +62,31 @@ TEST(Property, WriteReadDumpParseWriteIsIdentity) {
     ++written;
   }
   EXPECT_GT(written, 100);
+}
+
+// "." and ".." take their byte-order places among the names, even names sorting between them.
+TEST(Property, DotEntriesSortAmongNames) {
+  for (std::string names : {"", "- .- .a a", "- !", ".- .\\x2c", "a b"}) {
+    std::string dump = "/ 4096 40755 2 0 0 0 0.0 - - -\n";
+    std::istringstream in(names);
+    for (std::string n; in >> n;) dump += "/" + n + " 0 40755 2 0 0 0 0.0 - - -\n";
+    auto image = writer::write_to_vector(dump::parse(dump));
+    auto img = reader::Image::open(image);  // checks the order of the names
+    std::vector<std::string> seen;
+    img.for_each_dirent(img.inode(img.root_nid()), [&](const reader::DirEntryView& e) {
+      if (e.name.size() > 2 || e.name[0] == '.' || e.name[0] < '0') seen.emplace_back(e.name);
+      return true;
+    });
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << names;
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), "."), 1) << names;
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), ".."), 1) << names;
+    for (const auto& sub : seen) {
+      if (sub == "." || sub == "..") continue;
+      auto dir = img.lookup(img.inode(img.root_nid()), sub);
+      ASSERT_TRUE(dir) << sub;
+      EXPECT_TRUE(img.lookup(img.inode(dir->nid), ".."));
+    }
+  }
 }
 
 // The writer groups equal xattrs by a 32-bit hash of the value; equal hashes of different
