@@ -31,6 +31,7 @@ aims() {
   aim "mkcomposefs --from-file, µs per entry (tree)" "$(median core 'mkcomposefs --from-file (tree)' time/entry)" "<=" 2
   aim "composefs-info dump, µs per entry (tree)" "$(median core 'composefs-info dump (tree)' time/entry)" "<=" 2
   aim "mkcomposefs --from-file, bytes per entry beyond the input" "$(median core 'mkcomposefs --from-file (tree)' RSS/entry)" "<=" 300
+  aim "composefs-info dump, bytes per entry beyond the image" "$(median core 'composefs-info dump (tree)' RSS/entry)" "<=" 300
   aim "empty store (2 threads) / cp -a, wall" "$(ratio "$(median build 'composefs, empty store, threads=2' wall)" "$(median build 'cp -a (plain copy)' wall)")" "<=" 1.2
   local sha; sha=$(median limits 'openssl sha256, one core' throughput)
   aim "full store, warm (2 threads) / 2 × SHA-256, throughput" "$(ratio "$(median build 'composefs, full store, warm cache, threads=2' throughput)" "$([ -n "$sha" ] && echo "2 * $sha" | bc -l)")" ">=" 0.8
