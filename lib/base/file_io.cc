@@ -131,12 +131,17 @@ AtomicOutput::~AtomicOutput() {
 
 void AtomicOutput::write(std::span<const std::byte> data) {
   write_all(fd_.get(), data);
-  if (!to_stdout_) {
-    // A hint: failures (e.g. ESPIPE, EINVAL on some filesystems) are fsync's to report.
-    ::sync_file_range(fd_.get(), static_cast<off64_t>(written_), static_cast<off64_t>(data.size()),
-                      SYNC_FILE_RANGE_WRITE);
-  }
   written_ += data.size();
+  // Start the writeback of what lies well behind the end: a page (or large folio) still being
+  // appended to must not be under writeback, or the next write waits for the disk.
+  constexpr std::uint64_t kBehind = 4 << 20, kStep = 2 << 20;
+  std::uint64_t upto = written_ > kBehind ? (written_ - kBehind) / kStep * kStep : 0;
+  if (!to_stdout_ && upto > started_) {
+    // A hint: failures (e.g. ESPIPE, EINVAL on some filesystems) are fsync's to report.
+    ::sync_file_range(fd_.get(), static_cast<off64_t>(started_), static_cast<off64_t>(upto - started_),
+                      SYNC_FILE_RANGE_WRITE);
+    started_ = upto;
+  }
 }
 
 void AtomicOutput::commit() {

@@ -70,6 +70,7 @@ class AtomicOutput {
   std::string tmp_path_;
   UniqueFd fd_;
   std::uint64_t written_ = 0;
+  std::uint64_t started_ = 0;  // writeback started for [0, started_)
   bool to_stdout_ = false;
   bool unnamed_ = false;  // O_TMPFILE: no name until commit
   bool named_ = false;    // tmp_path_ exists and must be removed on failure
