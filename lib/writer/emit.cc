@@ -55,7 +55,7 @@ class Output {
   }
 
  private:
-  static constexpr std::size_t kChunk = 1 << 20;
+  static constexpr std::size_t kChunk = 256 << 10;
   const ByteSink& sink_;
   std::unique_ptr<std::byte[]> buf_;  // [0, used_) pending
   std::size_t used_ = 0;

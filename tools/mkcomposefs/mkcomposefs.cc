@@ -96,7 +96,7 @@ int tree_from_dump(const Args& args, tree::Tree& tree) {
   popts.strict = std::getenv("CFS_PARSE_STRICT") != nullptr;
   try {
     dump::StreamParser parser(popts);
-    std::vector<std::byte> piece(1 << 20);
+    std::vector<std::byte> piece(256 << 10);
     for (;;) {
       std::size_t n = 0;
       try {
