@@ -297,17 +297,13 @@ class Parser {
       }
     }
     last_dir_.assign(dir);
-    while (pos < dir.size()) {
-      if (dir[pos] == '/') {  // an empty component
-        ++pos;
-        continue;
-      }
-      std::size_t end = std::min(dir.find('/', pos), dir.size());
-      parent = parent->find_child(dir.substr(pos, end - pos));
+    for (std::string_view rest = dir.substr(pos); !rest.empty();) {
+      std::string_view comp = next_component(rest);
+      if (comp.empty()) continue;
+      parent = parent->find_child(comp);
       if (parent == nullptr) fail("Parent directory missing for " + std::string(path));
       if (!parent->is_dir()) fail("Parent must be a directory for " + std::string(path));
-      last_steps_.emplace_back(end, parent);
-      pos = end;
+      last_steps_.emplace_back(static_cast<std::size_t>(comp.data() + comp.size() - dir.data()), parent);
     }
     last_parent_ = parent;
     return parent;
