@@ -11,27 +11,17 @@ tree::Tree to_tree(const Image& image, const WalkOptions& options) {
   std::unordered_map<std::uint64_t, tree::Node*> linked;  // first node of each linked inode
   walk(image, options, [&](const WalkEntry& e) {
     tree::Node* node = tree.new_node();
-    node->name = tree.keep(e.name);
     if (e.primary != nullptr) {
       tree::Node* first = linked.at(e.nid);
       node->link = first;  // a later entry naming a loaded inode: a hard link
       node->mode = first->mode;
     } else {
-      const tree::Node& in = e.inode;
-      node->mode = in.mode;
-      node->nlink = in.nlink;
-      node->uid = in.uid;
-      node->gid = in.gid;
-      node->rdev = in.rdev;
-      node->size = in.size;
-      node->mtime_sec = in.mtime_sec;
-      node->mtime_nsec = in.mtime_nsec;
-      node->payload = tree.keep(in.payload);
-      node->content = tree.keep(in.content);
-      node->digest = in.digest;
-      node->xattrs = in.xattrs;
+      *node = e.inode;  // the walker's node has no name, children, parent or link
+      node->payload = tree.keep(e.inode.payload);
+      node->content = tree.keep(e.inode.content);
       if (e.linked) linked.emplace(e.nid, node);
     }
+    node->name = tree.keep(e.name);
     if (e.depth == 0) {
       tree.set_root(node);
     } else {
