@@ -38,7 +38,7 @@ void* allocate_large(std::size_t bytes) {
   auto start = reinterpret_cast<std::uintptr_t>(raw);
   std::uintptr_t aligned = round_up(start, kHugePageSize);
   if (aligned > start) ::munmap(raw, aligned - start);
-  std::size_t after = start + size + kHugePageSize - (aligned + size);
+  std::size_t after = start + kHugePageSize - aligned;  // what is mapped past the block
   if (after > 0) ::munmap(reinterpret_cast<void*>(aligned + size), after);
   // Whole huge pages only: a partly used last one would cost up to 2 MiB for nothing.
   std::size_t whole = size / kHugePageSize * kHugePageSize;

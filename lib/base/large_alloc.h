@@ -1,8 +1,9 @@
 // Large, long-lived blocks (tree nodes, string arenas, the writer's tables) backed by
 // transparent huge pages where the system allows it (THP "madvise" mode, Debian's default).
 // In a VM each 4 KiB page fault is costly: building the image of a /usr dump touched 17k
-// pages, a fifth of its run time. Blocks under 2 MiB (in 4 KiB pages) come from operator new; only whole
-// 2 MiB stretches of a block get huge pages, so its unused tail costs no memory. Layer: base.
+// pages, a fifth of its run time. Blocks under 2 MiB (in 4 KiB pages) come from operator
+// new; only whole 2 MiB stretches of a block get huge pages, so its unused tail costs no
+// memory. Layer: base.
 #pragma once
 
 #include <cstddef>

@@ -58,7 +58,6 @@ inline std::size_t value_size(const XattrView& x) { return prefix_bytes(x.prefix
 // Byte order of the stored values.
 int compare_values(const XattrView& a, const XattrView& b);
 
-
 struct Inode {  // one per entry of the tree: fields ordered to leave no padding
   const tree::Node* node = nullptr;  // source of uid, gid, mtime, rdev, payload, content
   std::uint64_t size = 0;            // stored size (dirs: computed in layout)
