@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "format/composefs.h"
 #include "format/erofs.h"
 #include "fuse/protocol.h"
 #include "fuse/verifier.h"
@@ -34,7 +35,7 @@ constexpr std::uint32_t kMaxWrite = 1 << 20;
 
 struct FileHandle {
   UniqueFd backing;     // external file: the verified object
-  int backing_id = -1;  // registered with the kernel for passthrough
+  bool passthrough = false;  // shares the inode's backing id (Session::backing_ids_)
   reader::Inode inode;  // inline files: served from the image
 };
 
@@ -196,7 +197,7 @@ class Session {
   int dispatch(const fuse_in_header& in, const char* arg, std::size_t arg_len) {
     switch (in.opcode) {
       case FUSE_INIT: return op_init(in, arg, arg_len);
-      case FUSE_DESTROY: reply(in, 0); done_ = true; return 0;
+      case FUSE_DESTROY: release_all_backing_ids(); reply(in, 0); done_ = true; return 0;
       case FUSE_FORGET: case FUSE_BATCH_FORGET: case FUSE_INTERRUPT: return -1;
       case FUSE_LOOKUP: return op_lookup(in, std::string_view(arg, ::strnlen(arg, arg_len)));
       case FUSE_GETATTR: {
@@ -295,38 +296,76 @@ class Session {
   }
 
   // Opens and verifies the backing object of an external file; EIO (and one log line) when
-  // it is missing or does not match the image's digest.
+  // the image's redirect is refused, the object is missing or is not what the image records.
   int open_backing(const reader::Inode& in, FileHandle& h) {
     std::optional<std::string> redirect, metacopy;
     image_.for_each_xattr(in, [&](std::string_view n, std::string_view v) {
-      if (n == "trusted.overlay.redirect") redirect = v;
-      if (n == "trusted.overlay.metacopy") metacopy = v;
+      if (n == format::kXattrRedirect) redirect = v;
+      if (n == format::kXattrMetacopy) metacopy = v;
       return true;
     });
-    if (!redirect) return ENXIO;
-    std::string object = redirect->substr(redirect->find_first_not_of('/') == std::string::npos ? redirect->size() : redirect->find_first_not_of('/'));
-    std::optional<Digest> digest;
-    if (metacopy && metacopy->size() == format::kMetacopyDigestSize) {
-      digest.emplace();
-      std::memcpy(digest->data(), metacopy->data() + 4, digest->size());
-    }
+    std::string shown = !redirect ? "(none)" : redirect->size() <= 200 ? *redirect : redirect->substr(0, 200) + "...";
     auto fail = [&](const std::string& why) {
       ++stats_.verify_failures;
-      std::fprintf(stderr, "composefs-fuse: %s: object %s: %s\n", path_of(in.nid).c_str(), object.c_str(), why.c_str());
+      std::fprintf(stderr, "composefs-fuse: %s: object %s: %s\n", path_of(in.nid).c_str(), shown.c_str(), why.c_str());
       return EIO;
     };
+    if (!redirect) return fail("no backing object recorded");
+    std::optional<std::string_view> object = format::redirect_object(*redirect);
+    if (!object) return fail("refused: the redirect does not name a file beneath a basedir");
+    std::optional<Digest> digest;
+    try {
+      if (metacopy) digest = format::metacopy_digest(*metacopy);
+    } catch (const Error& e) {
+      return fail(e.what());
+    }
     if (!digest && options_.verity == VerityMode::kRequire) return fail("no digest recorded (verity=require)");
-    h.backing = objects_.open(object);
-    if (!h.backing) return fail(std::strerror(errno));
+    try {
+      h.backing = objects_.open(*object);
+    } catch (const Error& e) {
+      return fail(e.what());
+    }
     struct stat st {};
     if (::fstat(h.backing.get(), &st) != 0) return fail(std::strerror(errno));
-    if (!S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != in.size) {
+    if (static_cast<std::uint64_t>(st.st_size) != in.size) {
       return fail("size " + std::to_string(st.st_size) + " differs from " + std::to_string(in.size));
     }
     if (digest && options_.verity != VerityMode::kOff && !verifier_.matches(h.backing.get(), *digest)) {
       return fail("fs-verity digest differs from the image's");
     }
     return 0;
+  }
+
+  // The kernel takes one backing file per inode: every open of an inode shares one backing id
+  // (a second, different one would make that open fail with EIO), released with the last open.
+  int acquire_backing_id(std::uint64_t nid, int fd) {
+    std::lock_guard lock(backing_mutex_);
+    if (auto it = backing_ids_.find(nid); it != backing_ids_.end()) {
+      ++it->second.opens;
+      return it->second.id;
+    }
+    BackingMap map{fd, 0, 0};
+    int id = ::ioctl(fd_, kIocBackingOpen, &map);
+    if (id > 0) backing_ids_.emplace(nid, SharedBacking{id, 1});
+    return id;
+  }
+
+  void release_backing_id(std::uint64_t nid) {
+    std::lock_guard lock(backing_mutex_);
+    auto it = backing_ids_.find(nid);
+    if (it == backing_ids_.end() || --it->second.opens > 0) return;
+    std::uint32_t id = static_cast<std::uint32_t>(it->second.id);
+    ::ioctl(fd_, kIocBackingClose, &id);
+    backing_ids_.erase(it);
+  }
+
+  void release_all_backing_ids() {
+    std::lock_guard lock(backing_mutex_);
+    for (auto& [nid, b] : backing_ids_) {
+      std::uint32_t id = static_cast<std::uint32_t>(b.id);
+      ::ioctl(fd_, kIocBackingClose, &id);
+    }
+    backing_ids_.clear();
   }
 
   int op_open(const fuse_in_header& in, const char* arg) {
@@ -343,10 +382,10 @@ class Session {
     if (inode.layout == format::kLayoutChunkBased && inode.size > 0) {
       if (int err = open_backing(inode, *h); err != 0) return err;
       if (passthrough_) {
-        BackingMap map{h->backing.get(), 0, 0};
-        int id = ::ioctl(fd_, kIocBackingOpen, &map);
+        int id = acquire_backing_id(inode.nid, h->backing.get());
         if (id > 0) {
-          h->backing_id = id;
+          h->passthrough = true;
+          h->backing.reset();  // the kernel holds the file now
           out.backing_id = id;
           out.open_flags = kOpenPassthrough;
           ++stats_.passthrough_opens;
@@ -363,6 +402,7 @@ class Session {
     fuse_read_in r;
     std::memcpy(&r, arg, sizeof r);
     auto* h = reinterpret_cast<FileHandle*>(r.fh);
+    if (h->passthrough) return EIO;  // the kernel reads those itself
     std::vector<std::byte> data(std::min<std::uint32_t>(r.size, kMaxWrite));
     std::size_t got = 0;
     if (h->backing) {
@@ -384,10 +424,7 @@ class Session {
     fuse_release_in r;
     std::memcpy(&r, arg, sizeof r);
     auto* h = reinterpret_cast<FileHandle*>(r.fh);
-    if (h->backing_id > 0) {
-      std::uint32_t id = static_cast<std::uint32_t>(h->backing_id);
-      ::ioctl(fd_, kIocBackingClose, &id);
-    }
+    if (h->passthrough) release_backing_id(h->inode.nid);
     delete h;
     reply(in, 0);
     return 0;
@@ -518,10 +555,16 @@ class Session {
   bool acl_ = false;
   std::once_flag summary_once_;
   XattrSummary summary_;
-  bool passthrough_ = false;
+  std::atomic<bool> passthrough_{false};  // set by INIT, read by every worker
   std::atomic<bool> done_{false};
   std::atomic<bool> spinner_{false};
   ObjectVerifier verifier_;
+  struct SharedBacking {
+    int id;
+    unsigned opens;
+  };
+  std::mutex backing_mutex_;
+  std::unordered_map<std::uint64_t, SharedBacking> backing_ids_;  // by nid
   std::mutex names_mutex_;
   std::unordered_map<std::uint64_t, std::pair<std::uint64_t, std::string>> names_;
 };

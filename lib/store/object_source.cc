@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "base/error.h"
+#include "store/beneath.h"
 
 namespace cfs::store {
 
@@ -16,21 +17,12 @@ DirectorySource::DirectorySource(const std::vector<std::string>& dirs) {
   }
 }
 
-UniqueFd DirectorySource::open(const std::string& path) const {
-  std::size_t start = path.find_first_not_of('/');
-  if (start == std::string::npos) {
-    errno = ENOENT;
-    return UniqueFd();
-  }
-  const char* rel = path.c_str() + start;
-  int last_errno = ENOENT;
+UniqueFd DirectorySource::open(std::string_view object) const {
   for (const UniqueFd& dir : dirs_) {
-    UniqueFd fd(::openat(dir.get(), rel, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC));
-    if (fd) return fd;
-    if (errno != ENOENT) last_errno = errno;
+    // A refused entry throws: it is not passed over in favour of a later directory.
+    if (UniqueFd fd = open_regular_beneath(dir.get(), object)) return fd;
   }
-  errno = last_errno;
-  return UniqueFd();
+  throw Error(ENOENT, "No such file or directory");
 }
 
 }  // namespace cfs::store

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/unique_fd.h"
@@ -13,16 +14,19 @@ namespace cfs::store {
 class ObjectSource {
  public:
   virtual ~ObjectSource() = default;
-  // A read-only fd of the object at `path` ("xx/<62 hex>", leading slashes ignored), or an
-  // invalid fd with errno set (ENOENT when no source has it).
-  virtual UniqueFd open(const std::string& path) const = 0;
+  // A read-only fd of the regular file `object` ("xx/<62 hex>", relative: see
+  // format::redirect_object). Throws Error: ENOENT when no source has it, else a one-line
+  // reason (refused path, not a regular file, I/O error).
+  virtual UniqueFd open(std::string_view object) const = 0;
 };
 
-// Object directories searched in order (mount.composefs basedir=A:B).
+// Object directories searched in order (mount.composefs basedir=A:B). An object is resolved
+// as overlayfs resolves a redirect: never above the directory, never through a symlink, and
+// only a regular file is opened (a FIFO or device an image points at is never opened for I/O).
 class DirectorySource final : public ObjectSource {
  public:
   explicit DirectorySource(const std::vector<std::string>& dirs);  // throws Error
-  UniqueFd open(const std::string& path) const override;
+  UniqueFd open(std::string_view object) const override;
 
  private:
   std::vector<UniqueFd> dirs_;

@@ -7,10 +7,12 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -326,6 +328,139 @@ TEST(Fuse, SurvivesHostileImagesAndManyOpenFiles) {
   for (int fd : fds) ::close(fd);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // releases are asynchronous
   EXPECT_LE(fd_count(), baseline + 2);
+  EXPECT_EQ(m.stop(), 0);
+}
+
+std::vector<std::string> as_nobody(std::vector<std::string> cmd) {
+  std::vector<std::string> args = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                   "timeout", "20"};
+  args.insert(args.end(), cmd.begin(), cmd.end());
+  return args;
+}
+
+// An image is untrusted: whatever its redirects say, a root mount (allow_other) serves nothing
+// but regular files beneath its basedir, and never blocks on what it finds there.
+TEST(Fuse, HostileRedirectsNeverLeaveTheBasedir) {
+  REQUIRE_FUSE();
+  test::TempDir tmp;
+  fs::permissions(tmp.path(), fs::perms::all);  // the reader is nobody
+  const std::string secret = "TOP SECRET, readable by root only\n";
+  auto secret_path = tmp / "secret";
+  test::write_file(secret_path, secret);
+  fs::permissions(secret_path, fs::perms::owner_read);
+  auto store = tmp / "store";
+  fs::create_directories(store / "ab");
+  fs::create_directory_symlink(tmp.path(), store / "evil");
+  fs::create_directory_symlink(tmp.path(), store / "cd");  // an object directory that is a symlink
+  ASSERT_EQ(::mkfifo((store / "fifo").c_str(), 0644), 0);
+  ASSERT_EQ(::mknod((store / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
+  fs::create_directory(store / "dir");
+  test::write_file(store / "ab" / "good", std::string(5000, 'g'));
+  std::string size = std::to_string(secret.size());
+  std::string deep;
+  for (int i = 0; i < 900; ++i) deep += "a/";
+  auto line = [&](const std::string& name, const std::string& sz, const std::string& payload) {
+    return "/" + name + " " + sz + " 100644 1 0 0 0 0.0 " + payload + " - -\n";
+  };
+  std::string dump = "/ 4096 40755 2 0 0 0 0.0 - - -\n" +
+                     line("abs", size, secret_path.string()) +
+                     line("cdsecret", size, "cd/secret") +
+                     line("dev", "10", "null") +
+                     line("dir", "4096", "dir") +
+                     line("dotdot", size, "../secret") +
+                     line("dotdot2", size, "ab/../../secret") +
+                     line("fifo", "10", "fifo") +
+                     line("fifo2", "10", "fifo") +
+                     line("fifo3", "10", "fifo") +
+                     line("fifo4", "10", "fifo") +
+                     line("fifo5", "10", "fifo") +
+                     line("good", "5000", "ab/good") +
+                     line("long", "10", deep + "x") +
+                     line("proc", size, "../../../../proc/self/root" + secret_path.string()) +
+                     line("symdir", size, "evil/secret");
+  auto image = tmp / "hostile.cfs";
+  auto r = run({tool("mkcomposefs"), "--from-file", "-", image.string()}, dump);
+  ASSERT_EQ(r.status, 0) << r.err;
+  fs::create_directory(tmp / "mnt");
+  for (const char* mode : {"", "nopassthrough"}) {
+    SCOPED_TRACE(*mode ? mode : "passthrough");
+    std::vector<std::string> extra;
+    if (*mode) extra.push_back(mode);
+    FuseMount m(image, store.string(), tmp / "mnt", extra);
+    ASSERT_TRUE(m.ok());
+    auto mnt = tmp / "mnt";
+    // Five FIFO opens at once must not take the server's threads: ls still answers.
+    std::vector<std::thread> fifo_readers;
+    for (const char* f : {"fifo", "fifo2", "fifo3", "fifo4", "fifo5"}) {
+      fifo_readers.emplace_back([&, f] {
+        auto c = run(as_nobody({"cat", (mnt / f).string()}));
+        EXPECT_NE(c.err.find("Input/output error"), std::string::npos) << f << ": " << c.err;
+      });
+    }
+    for (auto& t : fifo_readers) t.join();
+    auto ls = run({"timeout", "20", "ls", "-l", mnt.string()});
+    EXPECT_EQ(ls.status, 0) << ls.err;
+    for (const char* f : {"abs", "cdsecret", "dev", "dir", "dotdot", "dotdot2", "long", "proc", "symdir"}) {
+      auto c = run(as_nobody({"cat", (mnt / f).string()}));
+      EXPECT_NE(c.status, 0) << f;
+      EXPECT_EQ(c.out.find("SECRET"), std::string::npos) << f << " leaked a file outside the basedir";
+      EXPECT_NE(c.err.find("Input/output error"), std::string::npos) << f << ": " << c.err;
+    }
+    EXPECT_EQ(run(as_nobody({"cat", (mnt / "good").string()})).out, std::string(5000, 'g'));
+    EXPECT_EQ(m.stop(), 0);
+  }
+}
+
+// The kernel takes one backing file per inode: every open of a file shares it, so a second
+// open while the first is alive (a program running twice, a library mapped by two processes)
+// works, in any order of opens and releases.
+TEST(Fuse, ConcurrentOpensOfOneFileShareItsBacking) {
+  REQUIRE_FUSE();
+  test::TempDir tmp;
+  auto src = tmp / "src";
+  fs::create_directories(src / "tree");
+  fs::copy_file("/bin/sleep", src / "sleep");
+  std::string big(3 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + i / 4096);
+  test::write_file(src / "f", big);
+  for (int i = 0; i < 200; ++i) test::write_file(src / "tree" / std::to_string(i), std::string(1000 + i * 37, 'a' + i % 26));
+  ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), src.string(), (tmp / "img").string()}).status, 0);
+  fs::create_directory(tmp / "mnt");
+  FuseMount m(tmp / "img", (tmp / "store").string(), tmp / "mnt");
+  ASSERT_TRUE(m.ok());
+  auto mnt = tmp / "mnt";
+  {  // exec 7<MNT/f; cat MNT/f
+    int fd = ::open((mnt / "f").c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(test::read_file(mnt / "f"), big);
+    char c;
+    EXPECT_EQ(::pread(fd, &c, 1, 4096), 1);
+    EXPECT_EQ(c, big[4096]);
+    ::close(fd);
+    EXPECT_EQ(test::read_file(mnt / "f"), big) << "after the first open's release";
+  }
+  // A program run while another copy of it runs.
+  auto r = run({"sh", "-c", (mnt / "sleep").string() + " 2 & sleep 0.5; " + (mnt / "sleep").string() +
+                                " 0.1 && echo second-ok; wait $! && echo first-ok"});
+  EXPECT_NE(r.out.find("second-ok"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("first-ok"), std::string::npos) << r.err;
+  // Parallel walks of one tree.
+  std::vector<std::thread> walkers;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < 4; ++w) {
+    walkers.emplace_back([&] {
+      for (int rep = 0; rep < 3; ++rep) {
+        for (int i = 0; i < 200; ++i) {
+          if (test::read_file(mnt / "tree" / std::to_string(i)) != std::string(1000 + i * 37, 'a' + i % 26)) ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : walkers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto tar = run({"sh", "-c", "cat " + (mnt / "tree").string() + "/* >/dev/null & tar -cf /dev/null -C " +
+                                  mnt.string() + " tree; s=$?; wait $! && exit $s"});
+  EXPECT_EQ(tar.status, 0) << tar.err;
   EXPECT_EQ(m.stop(), 0);
 }
 

@@ -1,0 +1,21 @@
+// Opening files inside a directory the way overlayfs follows a redirect: never above the
+// directory (no "..", no absolute path), never through a symlink or /proc magic link, and
+// nothing but a regular file is opened for reading (a device or FIFO is only looked at, never
+// opened, so an image cannot make us block on a FIFO or poke a device). Layer: store.
+#pragma once
+
+#include <string_view>
+
+#include "base/unique_fd.h"
+
+namespace cfs::store {
+
+// A read-only fd of the regular file `path` beneath `dir_fd`; an invalid fd when nothing is
+// there (ENOENT). Throws Error with a one-line reason when the path is refused (it leaves the
+// directory, crosses a symlink, names something other than a regular file) or on I/O errors.
+UniqueFd open_regular_beneath(int dir_fd, std::string_view path);
+
+// The same resolution for a directory, opened O_PATH; invalid when absent. Throws Error.
+UniqueFd open_dir_beneath(int dir_fd, std::string_view path);
+
+}  // namespace cfs::store
