@@ -14,6 +14,14 @@ namespace cfs {
 
 inline constexpr std::size_t kHugePageSize = std::size_t{2} << 20;
 
+// The size of the next block of a pool whose blocks double from `first` up to `largest`,
+// given the `blocks` it has (a plain `first << blocks` wraps once there are many blocks).
+constexpr std::size_t grown_size(std::size_t first, std::size_t blocks, std::size_t largest) {
+  std::size_t size = first;
+  for (std::size_t i = 0; i < blocks && size < largest; ++i) size *= 2;
+  return size < largest ? size : largest;
+}
+
 void* allocate_large(std::size_t bytes);                   // throws std::bad_alloc
 void deallocate_large(void* p, std::size_t bytes) noexcept;  // the same `bytes`
 

@@ -30,3 +30,18 @@ TEST(LargeAlloc, BlocksAreUsableAndAligned) {
 
 }  // namespace
 }  // namespace cfs
+
+namespace cfs {
+namespace {
+
+// Pools ask for their next block's size by block count: it doubles, stops at the largest,
+// and never wraps to 0 however many blocks there are (it did after 54 blocks).
+TEST(LargeAlloc, GrownSizeDoublesThenStays) {
+  EXPECT_EQ(grown_size(1024, 0, 1 << 20), 1024u);
+  EXPECT_EQ(grown_size(1024, 3, 1 << 20), 8192u);
+  EXPECT_EQ(grown_size(1024, 10, 1 << 20), std::size_t{1} << 20);
+  for (std::size_t blocks : {54u, 64u, 1000u, 100000u}) EXPECT_EQ(grown_size(1024, blocks, 1 << 20), std::size_t{1} << 20);
+}
+
+}  // namespace
+}  // namespace cfs

@@ -11,7 +11,7 @@ std::string_view StringArena::concat(std::string_view a, std::string_view b, std
   std::size_t n = a.size() + b.size() + c.size();
   if (n == 0) return {};
   if (size_ - used_ < n) {
-    std::size_t grown = std::min(kHugePageSize, std::size_t{64 * 1024} << chunks_.size());
+    std::size_t grown = grown_size(64 * 1024, chunks_.size(), kHugePageSize);
     size_ = std::max(n, grown);
     chunks_.push_back({static_cast<char*>(allocate_large(size_)), size_});
     used_ = 0;

@@ -68,7 +68,7 @@ Node* Tree::new_node() {
   Node* n = chunks_.empty() ? nullptr : chunks_.back().add();
   if (n == nullptr) {
     constexpr std::size_t kLargest = kHugePageSize / sizeof(Node);
-    chunks_.emplace_back(std::min(kLargest, std::size_t{1024} << chunks_.size()));
+    chunks_.emplace_back(grown_size(1024, chunks_.size(), kLargest));
     n = chunks_.back().add();
   }
   ++count_;
