@@ -28,28 +28,15 @@ namespace {
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-// Hex -> bytes, up to 64 bytes; odd length or a non-hex digit is EINVAL (as upstream).
-std::vector<std::uint8_t> decode_hex(const std::string& hex) {
-  auto val = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0 || hex.size() > 128) fail(EINVAL);
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    int hi = val(hex[i]), lo = val(hex[i + 1]);
-    if (hi < 0 || lo < 0) fail(EINVAL);
-    out.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
+// The digest= value: exactly 64 hex digits. Upstream compared a shorter value zero-padded
+// and ignored extra digits, so an empty value (an unset shell variable) mounted unchecked.
+Digest expected_digest(const std::string& hex) {
+  std::optional<Digest> d = parse_hex_digest(hex);
+  if (!d) {
+    fail(EINVAL, "Invalid digest " + (hex.empty() ? std::string("(empty)") : "'" + hex.substr(0, 200) + "'") +
+                     ": expected 64 hexadecimal digits");
   }
-  return out;
-}
-
-bool digest_matches(const Digest& actual, const std::vector<std::uint8_t>& expected) {
-  Digest want{};  // a shorter expected digest compares zero-padded, as upstream
-  std::copy_n(expected.begin(), std::min(expected.size(), want.size()), want.begin());
-  return actual == want;
+  return *d;
 }
 
 // A sealed in-memory copy of the image: no one can modify it after we measure it.
@@ -202,6 +189,8 @@ void mount_overlay_legacy(const std::string& lower, const std::string& target, c
 }  // namespace
 
 void mount_image(int image_fd, const std::string& mountpoint, const Options& o) {
+  std::optional<Digest> expected;
+  if (o.digest) expected = expected_digest(*o.digest);
   if (o.basedirs.empty()) fail(EINVAL, "No object dirs specified");
   if (o.upperdir.empty() != o.workdir.empty()) {
     fail(EINVAL, "Both workdir and upperdir must be specified if used");
@@ -219,8 +208,7 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
   // 1. The image's identity.
   int source_fd = image_fd;
   UniqueFd sealed;
-  if (o.digest) {
-    auto expected = decode_hex(*o.digest);
+  if (expected) {
     std::optional<Digest> actual = verity::kernel_measure(image_fd);
     // With fs-verity on the image, digest= also makes the kernel check every object (as
     // upstream). Without it (no fs-verity here at all) only the image itself is verified.
@@ -230,7 +218,7 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
       source_fd = sealed.get();
       actual = verity::compute_from_fd(source_fd);
     }
-    if (!expected.empty() && !digest_matches(*actual, expected)) fail(EILSEQ, "Image has wrong fs-verity");
+    if (*actual != *expected) fail(EILSEQ, "Image has wrong fs-verity");
   }
 
   bool want_verity = opts.require_verity || opts.try_verity;

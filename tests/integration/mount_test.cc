@@ -133,7 +133,8 @@ TEST(MountComposefs, DigestIsVerified) {
   EXPECT_EQ(mounts_snapshot(), before);
   r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",digest=zz", b.image.string(), mnt.string()});
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "mount.composefs: Failed to mount composefs " + b.image.string() + ": Invalid argument\n");
+  EXPECT_EQ(r.err, "mount.composefs: Failed to mount composefs " + b.image.string() +
+                       ": Invalid digest 'zz': expected 64 hexadecimal digits\n");
 }
 
 TEST(MountComposefs, UpperDirTakesWrites) {

@@ -226,3 +226,28 @@ TEST(Mkcomposefs, TwoMillionEntries) {
 
 }  // namespace
 }  // namespace cfs
+
+namespace cfs {
+namespace {
+
+// digest= is a trust anchor: a value that is not exactly one digest is refused before
+// anything is mounted (an empty one, from an unset shell variable, once mounted unchecked).
+TEST(MountComposefs, DigestMustBeExactlyOneDigest) {
+  test::TempDir tmp;
+  auto image = (tmp / "x.cfs").string();
+  ASSERT_EQ(run({tool("mkcomposefs"), "--from-file", "-", image}, kDump).status, 0);
+  std::filesystem::create_directory(tmp / "mnt");
+  auto digest = run({tool("mkcomposefs"), "--from-file", "--print-digest-only", "-"}, kDump).out.substr(0, 64);
+  auto mounts = test::read_file("/proc/self/mounts");
+  for (const std::string& bad : {std::string(), digest + "00", digest + "a", digest.substr(0, 62), digest.substr(0, 63) + "g"}) {
+    auto r = run({tool("mount.composefs"), "-o", "basedir=" + tmp.path().string() + ",digest=" + bad, image,
+                  (tmp / "mnt").string()});
+    EXPECT_EQ(r.status, 1) << "digest=" << bad;
+    EXPECT_NE(r.err.find("Invalid digest " + (bad.empty() ? std::string("(empty)") : "'" + bad + "'") +
+                         ": expected 64 hexadecimal digits"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(test::read_file("/proc/self/mounts"), mounts);
+}
+
+}  // namespace
+}  // namespace cfs
