@@ -46,35 +46,4 @@ class MappedFile {
   std::vector<std::byte> copy_;
 };
 
-// An output that appears only when complete: an unnamed (O_TMPFILE) file beside the
-// destination, named and renamed over it by commit(); destroyed without commit, or killed,
-// nothing is left behind. Where O_TMPFILE is unsupported a hidden named temporary is used.
-// The destination "-" means stdout (written directly: there is nothing to rename).
-class AtomicOutput {
- public:
-  explicit AtomicOutput(const std::string& path);
-  AtomicOutput(const AtomicOutput&) = delete;
-  AtomicOutput& operator=(const AtomicOutput&) = delete;
-  ~AtomicOutput();
-
-  // Appends `data` (throws Error). The file's writeback starts at once, so that commit()'s
-  // fsync finds little left to wait for.
-  void write(std::span<const std::byte> data);
-  // The hidden temporary file's name, for a signal handler to remove (it exists only in the
-  // named fallback and briefly during commit).
-  const std::string& temp_path() const noexcept { return tmp_path_; }
-  void commit();
-
- private:
-  std::string path_;
-  std::string tmp_path_;
-  UniqueFd fd_;
-  std::uint64_t written_ = 0;
-  std::uint64_t started_ = 0;  // writeback started for [0, started_)
-  bool to_stdout_ = false;
-  bool unnamed_ = false;  // O_TMPFILE: no name until commit
-  bool named_ = false;    // tmp_path_ exists and must be removed on failure
-  bool committed_ = false;
-};
-
 }  // namespace cfs

@@ -1,7 +1,11 @@
 // The tools as users run them: real binaries, exit codes, stdout/stderr, files left behind.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -247,6 +251,95 @@ TEST(MountComposefs, DigestMustBeExactlyOneDigest) {
                          ": expected 64 hexadecimal digits"), std::string::npos) << r.err;
   }
   EXPECT_EQ(test::read_file("/proc/self/mounts"), mounts);
+}
+
+}  // namespace
+}  // namespace cfs
+
+namespace cfs {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Where an image goes: regular files and new names are replaced atomically (a symlink kept
+// and its target replaced); devices, FIFOs and /proc/self/fd/N are written through, never
+// replaced; a directory is refused before any work; a writable file in a directory the
+// caller cannot write is written in place.
+TEST(Mkcomposefs, OutputPathsAreWrittenAsUpstreamWritesThem) {
+  test::TempDir tmp;
+  auto image = run({tool("mkcomposefs"), "--from-file", "-", "-"}, kDump).out;
+  ASSERT_FALSE(image.empty());
+  auto mk = [&](const fs::path& out, const std::vector<std::string>& env = {}) {
+    return run({tool("mkcomposefs"), "--from-file", "-", out.string()}, kDump, env);
+  };
+  {  // a symlink to an image: the target is replaced, the link kept
+    test::write_file(tmp / "target.cfs", "old");
+    fs::permissions(tmp / "target.cfs", fs::perms::owner_read | fs::perms::owner_write);
+    fs::create_symlink("target.cfs", tmp / "link.cfs");
+    ASSERT_EQ(mk(tmp / "link.cfs").status, 0);
+    EXPECT_TRUE(fs::is_symlink(tmp / "link.cfs"));
+    EXPECT_EQ(test::read_file(tmp / "target.cfs"), image);
+    EXPECT_EQ(fs::status(tmp / "target.cfs").permissions(), fs::perms::owner_read | fs::perms::owner_write)
+        << "a replaced file keeps its mode";
+    fs::create_symlink("sub/new.cfs", tmp / "dangling.cfs");
+    fs::create_directory(tmp / "sub");
+    ASSERT_EQ(mk(tmp / "dangling.cfs").status, 0);
+    EXPECT_TRUE(fs::is_symlink(tmp / "dangling.cfs"));
+    EXPECT_EQ(test::read_file(tmp / "sub" / "new.cfs"), image);
+  }
+  {  // /proc/self/fd/N and /dev/stdout: written through
+    auto r = run({"sh", "-c", tool("mkcomposefs").string() + " --from-file - /proc/self/fd/3 3>" + (tmp / "fd3").string()}, kDump);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(test::read_file(tmp / "fd3"), image);
+    r = run({"sh", "-c", tool("mkcomposefs").string() + " --from-file - /dev/stdout | cat"}, kDump);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, image);
+  }
+  {  // a FIFO: written through to its reader, still a FIFO afterwards
+    ASSERT_EQ(::mkfifo((tmp / "fifo").c_str(), 0644), 0);
+    auto r = run({"sh", "-c", "cat " + (tmp / "fifo").string() + " > " + (tmp / "from-fifo").string() + " & " +
+                                  tool("mkcomposefs").string() + " --from-file - " + (tmp / "fifo").string() + "; wait"},
+                 kDump);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(fs::is_fifo(tmp / "fifo"));
+    EXPECT_EQ(test::read_file(tmp / "from-fifo"), image);
+  }
+  {  // a directory: refused before the tree is read or a store created
+    fs::create_directories(tmp / "src" / "d");
+    test::write_file(tmp / "src" / "f", std::string(10000, 'x'));
+    auto r = run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), (tmp / "src").string(),
+                  (tmp / "src").string()});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "mkcomposefs: failed to open output file: Is a directory\n");
+    EXPECT_FALSE(fs::exists(tmp / "store")) << "work was done before the output was checked";
+    r = run({tool("composefs-dump"), (tmp / "target.cfs").string(), tmp.path().string()});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("Is a directory"), std::string::npos) << r.err;
+  }
+  if (::geteuid() == 0) {  // a character device is written through, never replaced
+    ASSERT_EQ(::mknod((tmp / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
+    ASSERT_EQ(mk(tmp / "null").status, 0);
+    EXPECT_TRUE(fs::is_character_file(tmp / "null"));
+    ASSERT_EQ(run({tool("composefs-dump"), (tmp / "target.cfs").string(), (tmp / "null").string()}).status, 0);
+    EXPECT_TRUE(fs::is_character_file(tmp / "null"));
+    // A writable file in a directory the caller cannot write: written in place; a failed
+    // build leaves it as it was.
+    fs::create_directory(tmp / "closed");
+    test::write_file(tmp / "closed" / "img.cfs", "previous");
+    ASSERT_EQ(::chown((tmp / "closed" / "img.cfs").c_str(), 65534, 65534), 0);
+    fs::permissions(tmp.path(), fs::perms::all);
+    auto as_nobody = [&](std::vector<std::string> cmd, const std::string& input) {
+      cmd.insert(cmd.begin(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+      return run(cmd, input);
+    };
+    auto bad = as_nobody({tool("mkcomposefs"), "--from-file", "-", (tmp / "closed" / "img.cfs").string()}, "/ bad\n");
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_EQ(test::read_file(tmp / "closed" / "img.cfs"), "previous");
+    auto r = as_nobody({tool("mkcomposefs"), "--from-file", "-", (tmp / "closed" / "img.cfs").string()}, kDump);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(test::read_file(tmp / "closed" / "img.cfs"), image);
+    EXPECT_EQ(fs::directory_iterator(tmp / "closed")->path().filename(), "img.cfs");
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/output_file.h"
 #include "common/cli.h"
 #include "common/image_file.h"
 #include "reader/to_tree.h"
@@ -57,7 +58,7 @@ int composefs_dump_main(int argc, char** argv) {
     return 1;
   }
   try {
-    AtomicOutput out(dest);
+    OutputFile out(dest);
     try {
       writer::write(tree, {version, version},
                     [&](std::span<const std::byte> chunk) { out.write(chunk); });

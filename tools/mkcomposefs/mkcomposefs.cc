@@ -18,6 +18,7 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
+#include "base/output_file.h"
 #include "common/cli.h"
 #include "dump/parse.h"
 #include "fsbuild/digests.h"
@@ -299,7 +300,7 @@ int mkcomposefs_main(int argc, char** argv) {
     wopts.max_version = args.max_version.value_or(0);
   }
 
-  std::optional<AtomicOutput> output;
+  std::optional<OutputFile> output;
   if (!args.print_digest_only) {
     try {
       output.emplace(args.image);
