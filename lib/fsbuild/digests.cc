@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <span>
 
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "fsbuild/scan.h"
 #include "store/store.h"
+#include "verity/fsverity.h"
 #include "verity/measure.h"
 
 namespace cfs::fsbuild {
@@ -18,28 +20,49 @@ constexpr std::uint64_t kInlineMax = 64;  // upstream's recommended inline conte
 // Files change hands in batches: a thread woken per small file costs more than the file.
 constexpr std::size_t kBatch = 16;
 
-void process(tree::Tree& tree, tree::Node& n, const std::string& path, store::ObjectStore* store) {
+}  // namespace
+
+// The digest of an external file, and its object in the store when there is one. The image
+// records the digest of the bytes stored, so a file rewritten during the build gives a
+// consistent image and object, never an object under a name its content does not have.
+// Where the store mostly has the files already, a digest of the source comes first and only a
+// missing object is copied (and measured again as copied); where it mostly lacks them, the
+// file is copied and hashed in one pass.
+Digest FileHasher::digest_and_store(tree::Node& n, int fd) {
+  if (store_ == nullptr) return verity::compute_from_file(fd, n.size);
+  if (found_ >= missed_) {
+    Digest probe = verity::compute_from_file(fd, n.size);
+    if (store_->contains(probe)) {
+      ++found_;
+      return probe;
+    }
+    if (after_probe_for_test_) after_probe_for_test_(n);
+  }
+  store::ObjectStore::Ingested in = store_->ingest(fd, n.size);
+  ++(in.added ? missed_ : found_);
+  return in.digest;
+}
+
+void FileHasher::process(tree::Node& n, const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
   if (!fd) throw_errno(errno, path);
   try {
-    Digest d = verity::compute_from_file(fd.get(), n.size);
-    n.digest = d;
-    n.payload = tree.keep(object_path(d));
-    if (n.size <= kInlineMax) {
+    if (n.size <= kInlineMax) {  // inline: the digest is that of the very bytes kept
       char content[kInlineMax];
       ssize_t got = ::pread(fd.get(), content, n.size, 0);
       if (got < 0) throw_errno(errno);
       if (static_cast<std::uint64_t>(got) != n.size) throw_errno(ENODATA);
-      n.content = tree.keep({content, n.size});
-    } else if (store != nullptr) {
-      store->put(d, fd.get(), n.size);
+      n.content = tree_.keep({content, n.size});
+      n.digest = verity::digest_of(std::as_bytes(std::span(content, n.size)));
+    } else {
+      n.digest = digest_and_store(n, fd.get());
     }
+    n.payload = tree_.keep(object_path(*n.digest));
   } catch (const Error& e) {
     throw Error(e.code(), path + ": " + e.what());
   }
 }
 
-}  // namespace
 
 FileHasher::FileHasher(tree::Tree& tree, std::string source, unsigned threads, store::ObjectStore* store,
                        Progress* progress)
@@ -97,7 +120,7 @@ void FileHasher::work() {
     for (tree::Node* n : batch) {
       if (failed_) break;
       try {
-        process(tree_, *n, source_path(source_, *n), store_);
+        process(*n, source_path(source_, *n));
         if (progress_ != nullptr) {
           progress_->files_done += 1;
           progress_->bytes_done += n->size;

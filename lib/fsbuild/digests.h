@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -45,8 +46,13 @@ class FileHasher {
   // Error("<path>: <strerror>") for the first file that failed (later work is skipped).
   void finish();
 
+  // Tests only: called after a file's first digest, before it is copied into the store.
+  void set_after_probe_for_test(std::function<void(tree::Node&)> hook) { after_probe_for_test_ = std::move(hook); }
+
  private:
   void work();
+  void process(tree::Node& n, const std::string& path);
+  Digest digest_and_store(tree::Node& n, int fd);
   void stop();
 
   tree::Tree& tree_;
@@ -60,6 +66,8 @@ class FileHasher {
   std::atomic<bool> failed_{false};
   std::exception_ptr first_error_;
   std::vector<std::thread> workers_;
+  std::atomic<std::uint64_t> found_{0}, missed_{0};  // objects the store had / lacked
+  std::function<void(tree::Node&)> after_probe_for_test_;
 };
 
 }  // namespace cfs::fsbuild

@@ -36,7 +36,9 @@ UniqueFd lookup_beneath(int dir_fd, std::string_view path, std::uint64_t flags) 
     if (err == EINTR || err == EAGAIN) continue;  // EAGAIN: a rename raced the lookup
     if (err == ENOENT) return UniqueFd();
     if (err == EXDEV) throw Error(err, "refused: object path " + p + " leaves the object directory");
-    if (err == ELOOP) throw Error(err, "refused: object path " + p + " goes through a symlink");
+    struct stat st {};
+    bool is_link = err == ENOTDIR && ::fstatat(dir_fd, p.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+    if (err == ELOOP || is_link) throw Error(ELOOP, "refused: object path " + p + " goes through a symlink");
     if (err == ENOTDIR && (flags & O_DIRECTORY)) throw Error(err, "refused: " + p + " is not a directory");
     throw Error(err, p + ": " + std::strerror(err));
   }

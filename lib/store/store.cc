@@ -7,52 +7,69 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <random>
 #include <vector>
 
 #include "base/error.h"
+#include "base/file_io.h"
+#include "store/beneath.h"
+#include "verity/fsverity.h"
 #include "verity/measure.h"
 
 namespace cfs::store {
 namespace {
 
-// Copies [0, size) of src into dst keeping holes: data ranges via copy_file_range (which
-// itself reflinks or copies in the kernel), holes left unwritten, size set by ftruncate.
-void copy_sparse(int src, int dst, std::uint64_t size) {
-  if (::ioctl(dst, FICLONE, src) == 0) return;
-  off_t pos = 0;
-  while (static_cast<std::uint64_t>(pos) < size) {
-    off_t data = ::lseek(src, pos, SEEK_DATA);
-    if (data < 0) {
-      if (errno == ENXIO) break;  // only a hole is left
-      data = pos;                 // no SEEK_DATA support: copy everything
+[[noreturn]] void shrank() { throw Error(ENODATA, "file shrank while being read"); }
+
+// Copies [0, size) of src into dst keeping holes, hashing exactly the bytes written (holes
+// as zeros): the digest is that of the copy, whatever happens to src meanwhile.
+Digest copy_hashed(int src, int dst, std::uint64_t size) {
+  thread_local verity::Hasher hasher;
+  thread_local std::vector<std::byte> buf(1 << 20);
+  hasher.reset();
+  for (std::uint64_t pos = 0; pos < size;) {
+    off_t data = ::lseek(src, static_cast<off_t>(pos), SEEK_DATA);
+    if (data < 0 && errno == ENXIO) {  // only a hole is left, or the file shrank
+      struct stat st {};
+      if (::fstat(src, &st) != 0) throw_errno(errno);
+      if (static_cast<std::uint64_t>(st.st_size) < size) shrank();
+      hasher.update_zeros(size - pos);
+      break;
     }
-    off_t hole = ::lseek(src, data, SEEK_HOLE);
-    if (hole < 0 || static_cast<std::uint64_t>(hole) > size) hole = static_cast<off_t>(size);
-    off_t in = data, out = data;
-    while (in < hole) {
-      ssize_t n = ::copy_file_range(src, &in, dst, &out, static_cast<std::size_t>(hole - in), 0);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL) throw_errno(errno);
-        std::vector<char> buf(1 << 20);  // plain read/write fallback
-        ssize_t r = ::pread(src, buf.data(), std::min<off_t>(hole - in, static_cast<off_t>(buf.size())), in);
-        if (r < 0) throw_errno(errno);
-        if (r == 0) throw_errno(ENODATA);
-        for (ssize_t w = 0; w < r;) {
-          ssize_t k = ::pwrite(dst, buf.data() + w, static_cast<std::size_t>(r - w), out + w);
-          if (k < 0) throw_errno(errno);
-          w += k;
-        }
-        in += r;
-        out += r;
-        continue;
+    std::uint64_t from = data < 0 ? pos : std::min<std::uint64_t>(static_cast<std::uint64_t>(data), size);
+    off_t hole = data < 0 ? -1 : ::lseek(src, data, SEEK_HOLE);
+    std::uint64_t to = hole < 0 ? size : std::min<std::uint64_t>(static_cast<std::uint64_t>(hole), size);
+    if (from > pos) hasher.update_zeros(from - pos);
+    for (std::uint64_t at = from; at < to;) {
+      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), to - at));
+      ssize_t n = ::pread(src, buf.data(), want, static_cast<off_t>(at));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw_errno(errno);
+      if (n == 0) shrank();
+      std::span<const std::byte> got(buf.data(), static_cast<std::size_t>(n));
+      hasher.update(got);
+      for (std::size_t w = 0; w < got.size();) {
+        ssize_t k = ::pwrite(dst, got.data() + w, got.size() - w, static_cast<off_t>(at + w));
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) throw_errno(errno);
+        w += static_cast<std::size_t>(k);
       }
-      if (n == 0) throw_errno(ENODATA);  // the file shrank while we copied it
+      at += static_cast<std::uint64_t>(n);
     }
-    pos = hole;
+    pos = to;
   }
   if (::ftruncate(dst, static_cast<off_t>(size)) != 0) throw_errno(errno);
+  return hasher.finish();
+}
+
+// A reflink of src, cut to `size` and measured from the clone itself; nullopt where the
+// filesystem cannot clone.
+std::optional<Digest> clone_measured(int src, int dst, std::uint64_t size) {
+  if (::ioctl(dst, FICLONE, src) != 0) return std::nullopt;
+  struct stat st {};
+  if (::fstat(dst, &st) != 0) throw_errno(errno);
+  if (static_cast<std::uint64_t>(st.st_size) < size) shrank();
+  if (::ftruncate(dst, static_cast<off_t>(size)) != 0) throw_errno(errno);
+  return verity::compute_from_file(dst, size);
 }
 
 }  // namespace
@@ -63,25 +80,41 @@ ObjectStore::ObjectStore(const std::string& path) : path_(path) {
   if (!dir_fd_) throw_errno(errno, path);
 }
 
-bool ObjectStore::contains(const Digest& d) const {
-  struct stat st {};
-  return ::fstatat(dir_fd_.get(), object_path(d).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+int ObjectStore::subdir(std::uint8_t first_byte, bool create) const {
+  std::lock_guard lock(subdirs_mutex_);
+  UniqueFd& fd = subdirs_[first_byte];
+  if (fd) return fd.get();
+  static constexpr char kHex[] = "0123456789abcdef";
+  const char name[3] = {kHex[first_byte >> 4], kHex[first_byte & 15], '\0'};
+  if (create && ::mkdirat(dir_fd_.get(), name, 0755) != 0 && errno != EEXIST) throw_errno(errno, path_ + "/" + name);
+  try {
+    fd = open_dir_beneath(dir_fd_.get(), name);
+  } catch (const Error& e) {
+    throw Error(e.code(), path_ + ": " + e.what());
+  }
+  return fd ? fd.get() : -1;
 }
 
-void ObjectStore::put(const Digest& d, int src_fd, std::uint64_t size) {
-  std::string name = object_path(d);
-  if (contains(d)) return;
-  std::string sub = name.substr(0, 2);
-  if (::mkdirat(dir_fd_.get(), sub.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(errno, path_ + "/" + sub);
-  // An unnamed file in the object's directory: nothing is visible until flush() links it,
-  // and a crash or an error leaves nothing behind.
-  UniqueFd tmp(::openat(dir_fd_.get(), sub.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
-  if (!tmp) throw_errno(errno, path_ + "/" + sub);
-  copy_sparse(src_fd, tmp.get(), size);
+bool ObjectStore::contains(const Digest& d) const {
+  int sub = subdir(d[0], false);
+  if (sub < 0) return false;
+  struct stat st {};
+  return ::fstatat(sub, object_path(d).c_str() + 3, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+ObjectStore::Ingested ObjectStore::ingest(int src_fd, std::uint64_t size) {
+  // An unnamed file in the store: nothing is visible until flush() links it, and a crash or
+  // an error leaves nothing behind.
+  UniqueFd tmp(::openat(dir_fd_.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
+  if (!tmp) throw_errno(errno, path_);
+  std::optional<Digest> d = clone_measured(src_fd, tmp.get(), size);
+  if (!d) d = copy_hashed(src_fd, tmp.get(), size);
+  if (contains(*d)) return {*d, false};
   if (::fchmod(tmp.get(), 0644) != 0) throw_errno(errno);
   std::lock_guard lock(mutex_);
-  pending_.push_back({std::move(name), std::move(tmp)});
+  pending_.push_back({*d, std::move(tmp)});
   if (pending_.size() >= kBatch) flush_locked();
+  return {*d, true};
 }
 
 void ObjectStore::flush() {
@@ -95,17 +128,21 @@ void ObjectStore::flush_locked() {
   std::vector<Pending> batch = std::move(pending_);
   pending_.clear();
   for (Pending& p : batch) {
-    // Reopen read-only and drop the writable fd: fs-verity refuses files open for writing.
-    std::string proc = "/proc/self/fd/" + std::to_string(p.fd.get());
-    UniqueFd ro(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ro) throw_errno(errno);
-    p.fd.reset();
-    verity::enable_verity(ro.get());  // best effort, as upstream
-    std::string ro_proc = "/proc/self/fd/" + std::to_string(ro.get());
-    if (::linkat(AT_FDCWD, ro_proc.c_str(), dir_fd_.get(), p.name.c_str(), AT_SYMLINK_FOLLOW) != 0 &&
-        errno != EEXIST) {
-      throw_errno(errno, path_ + "/" + p.name);
-    }
+      // Reopen read-only and drop the writable fd: fs-verity refuses files open for writing.
+      std::string proc = "/proc/self/fd/" + std::to_string(p.fd.get());
+      UniqueFd ro(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!ro) throw_errno(errno);
+      p.fd.reset();
+      std::string name = object_path(p.digest);
+      if (verity::enable_verity(ro.get())) {  // best effort, as upstream; then the kernel's word
+        std::optional<Digest> measured = verity::kernel_measure(ro.get());
+        if (measured && *measured != p.digest) throw Error(EIO, path_ + "/" + name + ": fs-verity measurement differs from the copy's digest");
+      }
+      int sub = subdir(p.digest[0], true);
+      std::string ro_proc = "/proc/self/fd/" + std::to_string(ro.get());
+      if (::linkat(AT_FDCWD, ro_proc.c_str(), sub, name.c_str() + 3, AT_SYMLINK_FOLLOW) != 0 && errno != EEXIST) {
+        throw_errno(errno, path_ + "/" + name);
+      }
   }
 }
 

@@ -1,9 +1,13 @@
 // ObjectStore: a content-addressed directory of backing files named "xx/<62 hex>" after their
-// fs-verity digest. Objects are published atomically (a private temporary file renamed into
-// place), so a valid name never holds a partial object. Layer: store.
-// Thread-safety: put() may be called from several threads at once.
+// fs-verity digest. An object is named by what was stored: its bytes are copied into an
+// unnamed temporary file and measured there (hashed as they are written, or measured from the
+// copy), never named after an earlier, separate read of the source. Objects are published
+// atomically (linked by flush()), so a valid name never holds a partial object. The xx/
+// directories are resolved beneath the store (a symlinked one is refused). Layer: store.
+// Thread-safety: ingest() and contains() may be called from several threads at once.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -20,11 +24,17 @@ class ObjectStore {
   explicit ObjectStore(const std::string& path);
 
   bool contains(const Digest& d) const;
-  // Copies `size` bytes of `src_fd` into the store as object `d` unless it is already there:
-  // a reflink where the filesystem can, else a copy that keeps holes (a sparse source stays
-  // sparse). Mode 0644; fs-verity enabled where supported. The copy is an unnamed file until
-  // flush() names it (put() flushes by itself every kBatch objects).
-  void put(const Digest& d, int src_fd, std::uint64_t size);
+
+  struct Ingested {
+    Digest digest;  // the digest of the bytes stored
+    bool added;     // false: an object of that digest was there already (the copy dropped)
+  };
+  // Copies `size` bytes of the regular file `src_fd` into the store: a reflink where the
+  // filesystem can, else a copy that keeps holes. Mode 0644; fs-verity enabled at flush where
+  // supported (and its measurement checked against the name). Throws Error(ENODATA) if the
+  // file turns out shorter than `size`. The copy is unnamed until flush() names it (ingest()
+  // flushes by itself every kBatch objects).
+  Ingested ingest(int src_fd, std::uint64_t size);
   // Makes every pending object durable with one syncfs(2), then gives each its name: one
   // flush per batch instead of an fsync per object, and still no named partial object.
   void flush();
@@ -33,14 +43,17 @@ class ObjectStore {
 
  private:
   struct Pending {
-    std::string name;
+    Digest digest;
     UniqueFd fd;
   };
   void flush_locked();
+  int subdir(std::uint8_t first_byte, bool create) const;  // -1: absent
 
   std::string path_;
   UniqueFd dir_fd_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // pending_
+  mutable std::mutex subdirs_mutex_;
+  mutable std::array<UniqueFd, 256> subdirs_;  // xx/, opened beneath the store once
   std::vector<Pending> pending_;  // unnamed: dropped (never published) if flush never comes
 };
 
