@@ -18,33 +18,39 @@ constexpr std::size_t kFlushAt = 1 << 16;
 // another path, that first path (the "primary").
 using EntryVisitor = std::function<void(const std::string& path, const tree::Node& inode, const std::string* primary)>;
 
-void walk(const tree::Node& entry, std::string& path, const EntryVisitor& visit,
-          std::unordered_map<const tree::Node*, std::string>& primaries, bool track) {
-  const tree::Node* inode = entry.resolve();
-  if (inode == nullptr) throw Error(ELOOP, "hard-link loop at " + path);
-  const std::string* primary = nullptr;
-  if (track) {
-    auto [it, inserted] = primaries.try_emplace(inode, path);
-    if (!inserted) primary = &it->second;
-  }
-  visit(path, *inode, primary);
-  if (primary != nullptr || !entry.is_dir()) return;
-  std::size_t len = path.size();
-  for (const tree::Node* child : entry.children) {
-    path.resize(len);
-    if (len > 1) path += '/';
-    path += child->name;
-    walk(*child, path, visit, primaries, track);
-  }
-  path.resize(len);
+void walk(const tree::Node& root, const EntryVisitor& visit, bool track) {
+  std::unordered_map<const tree::Node*, std::string> primaries;
+  std::string path;
+  std::vector<std::size_t> ends;  // ends[d]: where the path of the entry at depth d ends
+  tree::preorder(root, [&](const tree::Node& entry, std::size_t depth) {
+    if (depth == 0) {
+      path.assign(1, '/');
+    } else {
+      path.resize(ends[depth - 1]);
+      if (depth > 1) path.push_back('/');
+      path.append(entry.name.data(), entry.name.size());
+    }
+    ends.resize(depth + 1);
+    ends[depth] = path.size();
+    const tree::Node* inode = entry.resolve();
+    if (inode == nullptr) throw Error(ELOOP, "hard-link loop at " + path);
+    const std::string* primary = nullptr;
+    if (track) {
+      auto [it, inserted] = primaries.try_emplace(inode, path);
+      if (!inserted) primary = &it->second;
+    }
+    visit(path, *inode, primary);
+    return primary == nullptr && entry.is_dir();
+  });
 }
 
-bool has_aliases(const tree::Node& n) {
-  if (n.is_alias()) return true;
-  for (const tree::Node* c : n.children) {
-    if (has_aliases(*c)) return true;
-  }
-  return false;
+bool has_aliases(const tree::Node& root) {
+  bool found = false;
+  tree::preorder(root, [&](const tree::Node& n, std::size_t) {
+    found = found || n.is_alias();
+    return !found;
+  });
+  return found;
 }
 
 void append_optional(std::string& out, std::string_view value) {
@@ -91,15 +97,13 @@ void append_line(std::string& out, std::string_view path, const tree::Node& n,
 void print(const tree::Tree& tree, const TextSink& out) {
   if (tree.root() == nullptr) return;
   std::string buf;
-  std::unordered_map<const tree::Node*, std::string> primaries;
-  std::string walk_path = "/";
-  walk(*tree.root(), walk_path, [&](const std::string& path, const tree::Node& inode, const std::string* primary) {
+  walk(*tree.root(), [&](const std::string& path, const tree::Node& inode, const std::string* primary) {
     append_line(buf, path, inode, primary);
     if (buf.size() >= kFlushAt) {
       out(buf);
       buf.clear();
     }
-  }, primaries, has_aliases(*tree.root()));
+  }, has_aliases(*tree.root()));
   if (!buf.empty()) out(buf);
 }
 

@@ -158,3 +158,49 @@ TEST(Image, RepeatedInodesAreHardLinks) {
 
 }  // namespace
 }  // namespace cfs::reader
+
+namespace cfs::reader {
+namespace {
+
+// The format puts no limit on depth, the writer writes and the kernel serves any: the reader
+// walks every depth without recursion (it once refused 2049 levels, and recursed).
+TEST(Walk, AnyDepthWithoutRecursion) {
+  for (int levels : {5000, 300000}) {
+    tree::Tree tree;
+    tree::Node* dir = tree.new_node();
+    dir->mode = 040755;
+    dir->nlink = 3;
+    tree.set_root(dir);
+    for (int i = 0; i < levels; ++i) {
+      tree::Node* sub = tree.new_node();
+      sub->name = tree.keep("d");
+      sub->mode = 040755;
+      sub->nlink = i + 1 == levels ? 2 : 3;
+      tree.add_child(dir, sub);
+      dir = sub;
+    }
+    tree::Node* file = tree.new_node();
+    file->name = tree.keep("f");
+    file->mode = 0100644;
+    file->size = 5;
+    file->content = tree.keep("hello");
+    tree.add_child(dir, file);
+    std::vector<std::byte> bytes = writer::write_to_vector(tree);
+    Image img = Image::open(bytes);
+    int entries = 0, deepest = 0;
+    std::size_t longest = 0;
+    walk(img, {}, [&](const WalkEntry& e) {
+      ++entries;
+      deepest = std::max(deepest, e.depth);
+      longest = std::max(longest, e.path.size());
+    });
+    EXPECT_EQ(entries, levels + 2) << levels;
+    EXPECT_EQ(deepest, levels + 1);
+    EXPECT_EQ(longest, std::size_t(levels) * 2 + 2);
+    tree::Tree back = to_tree(img);
+    EXPECT_EQ(writer::write_to_vector(back), bytes) << "image -> tree -> image, " << levels << " levels";
+  }
+}
+
+}  // namespace
+}  // namespace cfs::reader

@@ -13,7 +13,6 @@ namespace cfs::reader {
 namespace {
 
 constexpr std::size_t kMaxInlineContent = 5000;
-constexpr int kMaxDepth = 2048;  // PATH_MAX / 2 components
 constexpr std::string_view kOverlay = "trusted.overlay.";
 constexpr std::string_view kEscaped = "trusted.overlay.overlay.";
 
@@ -50,18 +49,43 @@ class Walker {
       : image_(image), options_(options), repeated_(image.bytes().size()) {}
 
   // Pass 1 (visit == nullptr): checks everything, learns which inodes are named twice.
-  // Pass 2: visits.
+  // Pass 2: visits. No recursion: an image's tree can be as deep as it has directories (a
+  // directory is entered once, so loops end).
   void run(const WalkVisitor* visit) {
     visit_ = visit;
     seen_ = NidSet(image_.bytes().size());
     primaries_.clear();
     path_ = "/";
+    stack_.clear();
     Inode root = image_.inode(image_.root_nid());
-    entry(root, "", 0);
+    if (entry(root, "", 0)) enter(root, 0);
+    while (!stack_.empty()) {
+      Frame& f = stack_.back();
+      if (f.next == f.children.size()) {
+        stack_.pop_back();
+        continue;
+      }
+      const DirEntryView e = f.children[f.next++];
+      int depth = f.depth + 1;
+      path_.resize(f.path_end);
+      if (f.path_end > 1) path_ += '/';
+      path_ += e.name;
+      Inode child = image_.inode(e.nid);
+      if (child.type() == S_IFCHR && child.rdev() == 0) continue;  // overlay whiteout
+      if (entry(child, e.name, depth)) enter(child, depth);  // f may dangle from here on
+    }
   }
 
  private:
-  void entry(const Inode& in, std::string_view name, int depth) {
+  struct Frame {
+    std::vector<DirEntryView> children;  // names view the image
+    std::size_t next = 0;
+    std::size_t path_end;  // the directory's path is path_[0, path_end)
+    int depth;
+  };
+
+  // Visits (or checks) one entry; true if it is a directory seen for the first time.
+  bool entry(const Inode& in, std::string_view name, int depth) {
     fill(in);
     bool first = seen_.insert(in.nid);
     if (visit_ == nullptr) {
@@ -76,13 +100,13 @@ class Walker {
       }
       (*visit_)(WalkEntry{path_, name, depth, in.nid, node_, linked, primary});
     }
-    if (first && in.type() == S_IFDIR) dir(in, depth);
+    return first && in.type() == S_IFDIR;
   }
 
-  void dir(const Inode& in, int depth) {
-    if (depth > kMaxDepth) throw_corrupt("directory tree too deep");
+  // Checks a directory's entries and pushes it, to visit its children next.
+  void enter(const Inode& in, int depth) {
     bool dot = false, dotdot = false;
-    std::vector<DirEntryView> children;  // names view the image
+    Frame f{{}, 0, path_.size(), depth};
     image_.for_each_dirent(in, [&](const DirEntryView& e) {
       if (e.name == "." || e.name == "..") {
         bool& flag = e.name == "." ? dot : dotdot;
@@ -96,20 +120,11 @@ class Walker {
           std::find(options_.filters.begin(), options_.filters.end(), e.name) == options_.filters.end()) {
         return true;
       }
-      children.push_back(e);
+      f.children.push_back(e);
       return true;
     });
     if (!dot || !dotdot) throw_corrupt("missing . or .. (inode " + std::to_string(in.nid) + ")");
-    std::size_t len = path_.size();
-    for (const DirEntryView& e : children) {
-      Inode child = image_.inode(e.nid);
-      if (child.type() == S_IFCHR && child.rdev() == 0) continue;  // overlay whiteout
-      path_.resize(len);
-      if (len > 1) path_ += '/';
-      path_ += e.name;
-      entry(child, e.name, depth + 1);
-    }
-    path_.resize(len);
+    stack_.push_back(std::move(f));
   }
 
   // The inode's fields into node_, with §8.4's mapping of the stored xattrs.
@@ -193,6 +208,7 @@ class Walker {
   NidSet seen_{0};
   std::unordered_map<std::uint64_t, std::string> primaries_;  // linked inodes' first paths
   std::string path_;
+  std::vector<Frame> stack_;  // the directories on the current path
   tree::Node node_;
   std::string symlink_, content_;  // node_'s payload and content, when not in the image
 };

@@ -102,6 +102,24 @@ class Tree {
   Node* root_ = nullptr;
 };
 
+// Visits `root` and every node below it in pre-order, children in their order, without
+// recursion (a tree read from an image can be as deep as it has nodes). `visit(node, depth)`
+// (depth 0 for `root`) returns whether to go into the node's children.
+template <class Visit>
+void preorder(const Node& root, Visit&& visit) {
+  if (!visit(root, std::size_t{0})) return;
+  std::vector<std::pair<const Node*, std::size_t>> stack{{&root, 0}};  // directory, next child
+  while (!stack.empty()) {
+    auto& [dir, next] = stack.back();
+    if (next == dir->children.size()) {
+      stack.pop_back();
+      continue;
+    }
+    const Node* child = dir->children[next++];
+    if (visit(*child, stack.size()) && !child->children.empty()) stack.emplace_back(child, 0);
+  }
+}
+
 inline bool name_less(std::string_view a, std::string_view b) {
   return a < b;  // std::string_view compares as unsigned bytes (char_traits<char>::lt)
 }

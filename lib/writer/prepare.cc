@@ -26,16 +26,18 @@ bool valid_type(std::uint32_t mode) {
 
 // Pre-order scan (aliases not followed): is there a whiteout; which nodes are link targets;
 // an upper bound of the xattrs to write (the tree's, plus the overlay pair of a regular file).
-void scan(const tree::Node& n, bool& whiteout, std::size_t& xattrs, Plan& plan) {
-  if (n.is_alias()) {
-    const tree::Node* target = n.resolve();
-    if (target == nullptr) throw Error(ELOOP, "hard-link loop");
-    plan.alias_targets.emplace(target, UINT32_MAX);
-    return;
-  }
-  if (is_whiteout(n)) whiteout = true;
-  xattrs += n.xattrs.size() + (n.type() == S_IFREG ? 2 : 0);
-  for (const tree::Node* c : n.children) scan(*c, whiteout, xattrs, plan);
+void scan(const tree::Node& root, bool& whiteout, std::size_t& xattrs, Plan& plan) {
+  tree::preorder(root, [&](const tree::Node& n, std::size_t) {
+    if (n.is_alias()) {
+      const tree::Node* target = n.resolve();
+      if (target == nullptr) throw Error(ELOOP, "hard-link loop");
+      plan.alias_targets.emplace(target, UINT32_MAX);
+      return false;
+    }
+    if (is_whiteout(n)) whiteout = true;
+    xattrs += n.xattrs.size() + (n.type() == S_IFREG ? 2 : 0);
+    return true;
+  });
 }
 
 // An inode's xattrs are edited in a list, then stored at the end of Plan::xattrs as its range.
