@@ -144,7 +144,8 @@ class Parser {
     std::string_view mode_token = fl.f[2];
     bool hardlink = !mode_token.empty() && mode_token[0] == '@';
     if (hardlink) mode_token.remove_prefix(1);
-    auto mode = static_cast<std::uint32_t>(require_uint(mode_token, 8));
+    // An empty MODE (a double space before it) is mode 0 to upstream: "Invalid mode 0".
+    auto mode = mode_token.empty() ? 0 : static_cast<std::uint32_t>(require_uint(mode_token, 8));
     if (!valid_file_type(mode)) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "Invalid mode %o", mode);
@@ -317,6 +318,23 @@ class Parser {
       if (target == nullptr) fail("No target at " + *it->target + " for hardlink");
       if (target == it->node) fail("Self-referential hardlink " + it->node->path());
       it->node->link = target;
+    }
+    flatten_links();
+  }
+
+  // Points every alias straight at the inode it finally names: in a chain (C@B, B@A) each
+  // later resolve() would walk the chain, quadratic in its length (60,000 links: 75 s).
+  void flatten_links() {
+    std::vector<tree::Node*> chain;
+    for (const PendingLink& p : pending_links_) {
+      chain.clear();
+      tree::Node* n = p.node;
+      while (n->link->link != nullptr) {  // n->link is itself an alias
+        chain.push_back(n);
+        if (chain.size() > pending_links_.size()) fail("Hardlink loop at " + p.node->path());
+        n = n->link;
+      }
+      for (tree::Node* c : chain) c->link = n->link;
     }
   }
 

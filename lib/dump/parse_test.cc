@@ -48,6 +48,10 @@ TEST(Parse, ValidationMessages) {
       {std::string(kRoot) + "/a 0 100644 1 0 0 0 12x.5 - - -\n", "Invalid integer 12x"},
       {std::string(kRoot) + "/a 0 100644 1 0 0 0 1.2.3 - - -\n", "Invalid integer 2.3"},
       {std::string(kRoot) + "/a 0 0 1 0 0 0 0.0 - - -\n", "Invalid mode 0"},
+      {std::string(kRoot) + "/a 0  100644 1 0 0 0 0.0 - - -\n", "Invalid mode 0"},  // as upstream
+      {std::string(kRoot) + "/a 0 @ 1 0 0 0 0.0 / - -\n", "Invalid mode 0"},
+      {"/\\x00 0 100644 1 0 0 0 0.0 - - -\n", "Root must be a directory"},  // the path ends at NUL
+      {std::string(kRoot) + "/a 0 @100644 1 0 0 0 0.0 /b - -\n/b 0 @100644 1 0 0 0 0.0 /a - -\n", "Hardlink loop at /a"},
       {std::string(kRoot) + "/a 0 @40755 1 0 0 0 0.0 / - -\n", "Directories can't be hardlinked"},
       {std::string(kRoot) + "/a 3 100644 1 0 0 0 0.0 - ab -\n", "Invalid content size 2, must match size 3"},
       {std::string(kRoot) + "/a 0 120777 1 0 0 0 0.0 - - -\n", "Invalid symlink"},
@@ -73,6 +77,27 @@ TEST(Parse, ValidationMessages) {
       {std::string(kRoot) + "/a 0 100644 1 0 0 0 0.0 \\x4g - -\n", "Invalid hex characters after hex escape"},
   };
   for (const auto& c : cases) EXPECT_EQ(error_of(c.text, c.strict), c.message) << c.text.substr(0, 120);
+}
+
+// Hard-link chains (each line naming the previous one) resolve in linear time: every alias
+// points straight at the inode, and the image equals that of the same links made directly.
+TEST(Parse, HardLinkChainsAreFlattened) {
+  std::string chain = std::string(kRoot) + "/f0 5 100644 60000 0 0 0 0.0 - hello -\n";
+  std::string star = chain;
+  for (int i = 1; i < 60000; ++i) {
+    chain += "/f" + std::to_string(i) + " 0 @100644 1 0 0 0 0.0 /f" + std::to_string(i - 1) + " - -\n";
+    star += "/f" + std::to_string(i) + " 0 @100644 1 0 0 0 0.0 /f0 - -\n";
+  }
+  tree::Tree tree = parse(chain);
+  const tree::Node* f0 = tree.root()->find_child("f0");
+  int aliases = 0;
+  for (const tree::Node* c : tree.root()->children) {
+    if (!c->is_alias()) continue;
+    ++aliases;
+    EXPECT_EQ(c->link, f0) << c->name;
+  }
+  EXPECT_EQ(aliases, 59999);
+  EXPECT_EQ(print_to_string(tree), print_to_string(parse(star)));
 }
 
 TEST(Parse, FieldSemantics) {
