@@ -147,7 +147,9 @@ bool mount_overlay_new_api(const std::string& lower, const std::string& target, 
     if (errno == EINVAL) return false;
     fail(errno);
   }
-  UniqueFd mnt(sys::fsmount(fs.get(), FSMOUNT_CLOEXEC, o.read_only ? MOUNT_ATTR_RDONLY : 0));
+  unsigned attrs = (o.read_only ? MOUNT_ATTR_RDONLY : 0) | (o.nosuid ? MOUNT_ATTR_NOSUID : 0) |
+                   (o.nodev ? MOUNT_ATTR_NODEV : 0) | (o.noexec ? MOUNT_ATTR_NOEXEC : 0);
+  UniqueFd mnt(sys::fsmount(fs.get(), FSMOUNT_CLOEXEC, attrs));
   if (!mnt) fail(errno);
   if (sys::move_mount(mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
     fail(errno);
@@ -174,7 +176,8 @@ void mount_overlay_legacy(const std::string& lower, const std::string& target, c
   std::string tail;
   if (!o.upperdir.empty()) tail += ",upperdir=" + escape_commas(o.upperdir) + ",workdir=" + escape_commas(o.workdir);
   if (o.require_verity) tail += ",verity=require";
-  unsigned long flags = o.read_only ? MS_RDONLY : 0;
+  unsigned long flags = (o.read_only ? MS_RDONLY : 0) | (o.nosuid ? MS_NOSUID : 0) |
+                        (o.nodev ? MS_NODEV : 0) | (o.noexec ? MS_NOEXEC : 0);
   if (::mount("composefs", target.c_str(), "overlay", flags | MS_SILENT, (opts + dataonly + tail).c_str()) == 0) {
     return;
   }

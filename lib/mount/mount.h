@@ -18,6 +18,9 @@ struct Options {
   bool require_verity = false;  // overlay verity=require: every object checked on open
   bool try_verity = false;      // verity=require where the kernel supports it
   bool read_only = false;
+  // For images that are not trusted as a root filesystem: ignore set-uid bits, device nodes,
+  // execution (mount(8)'s nosuid, nodev, noexec; upstream refuses these options).
+  bool nosuid = false, nodev = false, noexec = false;
   std::string upperdir, workdir;  // a writable overlay on top (both or neither)
   int idmap_userns_fd = -1;       // idmapped mount of the EROFS layer
 };

@@ -12,6 +12,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -251,14 +252,36 @@ TEST(Fuse, PassthroughSharesPageCacheAcrossImages) {
   EXPECT_LT(grown, 384 * 1024) << "the object should be cached once (passthrough)";
 }
 
+// A stock Debian system makes /dev/fuse 0666 (udev); minimal VMs without udev do not. Opened
+// for the test's users while it lives, given back its mode after.
+class DevFuseForEveryone {
+ public:
+  DevFuseForEveryone() {
+    struct stat st {};
+    if (::stat("/dev/fuse", &st) == 0 && (st.st_mode & 0006) != 0006) {
+      old_mode_ = st.st_mode & 07777;
+      ::chmod("/dev/fuse", 0666);
+    }
+  }
+  ~DevFuseForEveryone() {
+    if (old_mode_ >= 0) ::chmod("/dev/fuse", static_cast<mode_t>(old_mode_));
+  }
+
+ private:
+  int old_mode_ = -1;
+};
+
+std::vector<std::string> as_uid(const std::string& uid, std::vector<std::string> cmd) {
+  std::vector<std::string> args = {"setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups"};
+  args.insert(args.end(), cmd.begin(), cmd.end());
+  return args;
+}
+
 TEST(Fuse, RootlessMountReadUnmount) {
   REQUIRE_FUSE();
   CFS_REQUIRE(run({"fusermount3", "-V"}).status == 0, "fusermount3 (fuse3) is not installed");
   test::TempDir tmp;
-  // A stock Debian system makes /dev/fuse 0666 (udev); minimal VMs without udev do not.
-  struct stat st {};
-  ::stat("/dev/fuse", &st);
-  if ((st.st_mode & 0006) != 0006) ::chmod("/dev/fuse", 0666);
+  DevFuseForEveryone dev_fuse;
   auto src = tmp / "src";
   fs::create_directories(src / "d");
   test::write_file(src / "d" / "file", std::string(70000, 'r'));
@@ -269,14 +292,63 @@ TEST(Fuse, RootlessMountReadUnmount) {
   ASSERT_EQ(::chown((tmp / "mnt").c_str(), 65534, 65534), 0);
   FuseMount m(tmp / "img", (tmp / "store").string(), tmp / "mnt", {}, "65534");
   ASSERT_TRUE(m.ok()) << "rootless mount failed";
-  auto as_user = [&](std::vector<std::string> cmd) {
-    std::vector<std::string> args = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
-    args.insert(args.end(), cmd.begin(), cmd.end());
-    return run(args);
-  };
+  auto as_user = [&](std::vector<std::string> cmd) { return run(as_uid("65534", cmd)); };
   EXPECT_EQ(as_user({"cat", (tmp / "mnt" / "d" / "file").string()}).out, std::string(70000, 'r'));
   EXPECT_EQ(as_user({"cat", (tmp / "mnt" / "small").string()}).out, "hello");
   EXPECT_EQ(m.stop(), 0);
+  EXPECT_FALSE(test::is_mounted(tmp / "mnt"));
+}
+
+// Rootless -o allow_other goes to fusermount3, which lets other users in where
+// /etc/fuse.conf says user_allow_other and otherwise refuses: that refusal is our one-line
+// error. Each case runs in a private mount namespace whose /etc/fuse.conf is the test's own,
+// so the host's file is neither read nor changed.
+TEST(Fuse, RootlessAllowOtherReachesFusermount) {
+  REQUIRE_FUSE();
+  CFS_REQUIRE(run({"fusermount3", "-V"}).status == 0, "fusermount3 (fuse3) is not installed");
+  CFS_REQUIRE(run({"unshare", "-m", "true"}).status == 0, "cannot make a mount namespace");
+  test::TempDir tmp;
+  DevFuseForEveryone dev_fuse;
+  auto src = tmp / "src";
+  fs::create_directories(src);
+  test::write_file(src / "small", "hello");
+  ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), src.string(), (tmp / "img").string()}).status, 0);
+  fs::permissions(tmp.path(), fs::perms::all);
+  fs::create_directory(tmp / "mnt");
+  ASSERT_EQ(::chown((tmp / "mnt").c_str(), 65534, 65534), 0);
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& a : v) out += "'" + a + "' ";
+    return out;
+  };
+  std::string mnt = (tmp / "mnt").string();
+  auto mount_cmd = [&](const std::string& extra) {
+    return join(as_uid("65534", {tool("composefs-fuse").string(), "-o",
+                                 "source=" + (tmp / "img").string() + ",basedir=" + (tmp / "store").string() + extra,
+                                 mnt}));
+  };
+  // Mounts as 65534, reads as 65533 (another user), unmounts; prints what happened.
+  auto in_namespace = [&](const std::string& conf, const std::string& extra) {
+    test::write_file(tmp / "fuse.conf", conf);
+    std::string script = "mount --bind " + (tmp / "fuse.conf").string() + " /etc/fuse.conf || exit 99\n" +
+                         mount_cmd(extra) + " || exit 1\n" + join(as_uid("65533", {"cat", mnt + "/small"})) +
+                         "; echo \" read=$?\"\n" + join(as_uid("65534", {"fusermount3", "-u", mnt})) + "\n";
+    return run({"unshare", "-m", "--propagation", "private", "sh", "-c", script});
+  };
+
+  auto refused = in_namespace("# no user_allow_other\n", ",allow_other");
+  EXPECT_EQ(refused.status, 1) << refused.err;
+  EXPECT_NE(refused.err.find("composefs-fuse: Failed to mount: "), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("user_allow_other"), std::string::npos) << refused.err;
+  EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+
+  auto allowed = in_namespace("user_allow_other\n", ",allow_other");
+  EXPECT_EQ(allowed.status, 0) << allowed.err;
+  EXPECT_EQ(allowed.out, "hello read=0\n") << allowed.err;
+
+  auto private_mount = in_namespace("user_allow_other\n", "");
+  EXPECT_EQ(private_mount.status, 0) << private_mount.err;
+  EXPECT_EQ(private_mount.out, " read=1\n") << "without allow_other only the mounting user gets in";
   EXPECT_FALSE(test::is_mounted(tmp / "mnt"));
 }
 

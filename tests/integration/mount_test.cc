@@ -3,7 +3,9 @@
 // Needs root, EROFS and overlayfs.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -230,6 +232,54 @@ TEST(MountComposefs, ClearErrors) {
                 "-o", "basedir=" + b.store.string(), b.image.string(), mnt.string()});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("mounting needs root; try composefs-fuse"), std::string::npos) << r.err;
+  EXPECT_FALSE(test::is_mounted(mnt));
+}
+
+// An image not trusted as a root filesystem can be mounted nosuid,nodev,noexec: its set-uid
+// root program does not raise privileges, its device nodes do not open, nothing executes.
+// Without the options the same image behaves as a root filesystem (as upstream's mounts do).
+TEST(MountComposefs, NosuidNodevNoexecTameAnImage) {
+  REQUIRE_MOUNTS();
+  test::TempDir tmp;
+  fs::create_directory(tmp / "store");
+  test::write_file(tmp / "img.dump",
+                   "/ 0 40755 2 0 0 0 0.0 - - -\n"
+                   "/null 0 20666 1 0 0 259 0.0 - - -\n"  // 259 = makedev(1, 3): /dev/null
+                   "/run 10 104755 1 0 0 0 0.0 - #!/bin/sh\\n -\n");
+  ASSERT_EQ(run({tool("mkcomposefs"), "--from-file", (tmp / "img.dump").string(), (tmp / "img").string()}).status, 0);
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  auto mount_with = [&](const std::string& extra) {
+    auto r = run({tool("mount.composefs"), "-o", "basedir=" + (tmp / "store").string() + extra,
+                  (tmp / "img").string(), mnt.string()});
+    EXPECT_EQ(r.status, 0) << r.err;
+  };
+  struct Seen {
+    unsigned long flags;
+    bool device_opens, runs;
+  };
+  auto look = [&] {
+    struct statvfs sv {};
+    EXPECT_EQ(::statvfs(mnt.c_str(), &sv), 0);
+    int fd = ::open((mnt / "null").c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) ::close(fd);
+    bool runs = run({(mnt / "run").string()}).status == 0;
+    Seen seen{sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC), fd >= 0, runs};
+    ::umount2(mnt.c_str(), MNT_DETACH);
+    return seen;
+  };
+  mount_with(",nosuid,nodev,noexec");
+  Seen tamed = look();
+  EXPECT_EQ(tamed.flags, ST_NOSUID | ST_NODEV | ST_NOEXEC);
+  EXPECT_FALSE(tamed.device_opens);
+  EXPECT_FALSE(tamed.runs);
+  mount_with("");
+  Seen root_fs = look();
+  EXPECT_EQ(root_fs.flags, 0u);
+  EXPECT_TRUE(root_fs.device_opens);
+  EXPECT_TRUE(root_fs.runs);
+  mount_with(",nosuid,suid,nodev,dev");  // the last word wins, as mount(8) reads options
+  EXPECT_EQ(look().flags, 0u);
   EXPECT_FALSE(test::is_mounted(mnt));
 }
 

@@ -29,7 +29,7 @@ int usage(const char* argv0, const char* message, int code = 1) {
                 "  basedir=DIR[:DIR...]  object stores (required)\n"
                 "  digest=HEX            expected fs-verity digest of IMAGE\n"
                 "  verity | tryverity | noverity\n"
-                "  ro | rw\n"
+                "  ro | rw, nosuid | nodev | noexec (for images not trusted as a root filesystem)\n"
                 "  upperdir=DIR,workdir=DIR  writable overlay on top\n"
                 "  idmap=/proc/PID/ns/user   idmapped mount\n");
   return code;
@@ -123,6 +123,12 @@ int mount_composefs_main(int argc, char** argv) {
       mo.read_only = true;
     } else if (key == "rw") {
       mo.read_only = false;
+    } else if (key == "nosuid" || key == "suid") {
+      mo.nosuid = key == "nosuid";
+    } else if (key == "nodev" || key == "dev") {
+      mo.nodev = key == "nodev";
+    } else if (key == "noexec" || key == "exec") {
+      mo.noexec = key == "noexec";
     } else if (key == "upperdir") {
       mo.upperdir = *value;
     } else if (key == "workdir") {
