@@ -59,6 +59,19 @@ UniqueFd open_regular_beneath(int dir_fd, std::string_view path) {
   return fd;
 }
 
+bool has_regular_beneath(int dir_fd, std::string_view path) {
+  UniqueFd found;
+  try {
+    found = lookup_beneath(dir_fd, path, 0);
+  } catch (const Error& e) {
+    if (e.code() == EXDEV || e.code() == ELOOP || e.code() == EINVAL || e.code() == ENOTDIR) return false;
+    throw;
+  }
+  struct stat st {};
+  if (found && ::fstat(found.get(), &st) != 0) throw_errno(errno, std::string(path));
+  return found && S_ISREG(st.st_mode);
+}
+
 UniqueFd open_dir_beneath(int dir_fd, std::string_view path) {
   return lookup_beneath(dir_fd, path, O_DIRECTORY);
 }

@@ -15,6 +15,10 @@ namespace cfs::store {
 // directory, crosses a symlink, names something other than a regular file) or on I/O errors.
 UniqueFd open_regular_beneath(int dir_fd, std::string_view path);
 
+// Whether `path` resolves, by those rules, to a regular file beneath `dir_fd` (looked at,
+// not opened). A refused path is not there. Throws Error on I/O errors.
+bool has_regular_beneath(int dir_fd, std::string_view path);
+
 // The same resolution for a directory, opened O_PATH; invalid when absent. Throws Error.
 UniqueFd open_dir_beneath(int dir_fd, std::string_view path);
 

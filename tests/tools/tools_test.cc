@@ -81,7 +81,7 @@ TEST(Mkcomposefs, ArgumentErrors) {
 
 // A failed build leaves no output file behind (upstream leaves an empty one).
 TEST(Mkcomposefs, FailureLeavesNoFile) {
-  CFS_REQUIRE_VECTORS(dir);
+  CFS_REQUIRE_UPSTREAM_VECTORS(dir);
   test::TempDir tmp;
   for (const auto& f : test::should_fail_assets(dir)) {
     auto out = tmp / "out.cfs";
@@ -150,6 +150,23 @@ TEST_F(Info, ObjectsAndMissingObjects) {
   test::write_file(store / "ab" / "cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", "");
   auto missing = run({tool("composefs-info"), "--basedir", store.string(), "missing-objects", image_});
   EXPECT_EQ(missing.out, "x y\n");
+  EXPECT_EQ(missing.status, 1) << "objects are missing";
+  // Several stores, as mount's basedir=A:B and repeated --basedir: found in any is found.
+  auto other = tmp_ / "other";
+  test::fs::create_directories(other);
+  test::write_file(other / "x y", "");
+  test::fs::create_directories(tmp_ / "empty");
+  auto none = run({tool("composefs-info"), "--basedir=" + (tmp_ / "empty").string() + ":" + store.string(),
+              "--basedir", other.string(), "missing-objects", image_});
+  EXPECT_EQ(none.out, "");
+  EXPECT_EQ(none.status, 0) << none.err;
+  // Found as the kernel would find it: a symlink to the object does not count.
+  test::fs::remove(other / "x y");
+  test::fs::create_symlink(store / "ab" / "cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789", other / "x y");
+  auto linked = run({tool("composefs-info"), "--basedir=" + store.string() + ":" + other.string(), "missing-objects", image_});
+  EXPECT_EQ(linked.out, "x y\n");
+  auto bad = run({tool("composefs-info"), "--basedir=a::b", "missing-objects", image_});
+  EXPECT_EQ(bad.err, "composefs-info: Value for basedir option has incorrect format\n");
 }
 
 TEST_F(Info, Errors) {

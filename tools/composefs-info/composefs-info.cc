@@ -17,7 +17,9 @@
 #include "common/image_file.h"
 #include "dump/escape.h"
 #include "dump/print.h"
+#include "format/composefs.h"
 #include "reader/walk.h"
+#include "store/beneath.h"
 #include "verity/measure.h"
 
 namespace cfs::tools {
@@ -105,12 +107,20 @@ int composefs_info_main(int argc, char** argv) {
                                     {"help", no_argument, nullptr, 'h'},
                                     {"version", no_argument, nullptr, 'V'},
                                     {nullptr, 0, nullptr, 0}};
-  std::optional<std::string> basedir;
+  std::vector<std::string> basedirs;
   reader::WalkOptions walk_options;
   optind = 0;
   for (int c; (c = getopt_long(argc, argv, "", kOptions, nullptr)) != -1;) {
     switch (c) {
-      case 'b': basedir = optarg; break;
+      case 'b': {
+        auto dirs = cli::split_basedirs(optarg);
+        if (!dirs) {
+          cli::error(kProg, "Value for basedir option has incorrect format");
+          return 1;
+        }
+        basedirs.insert(basedirs.end(), dirs->begin(), dirs->end());
+        break;
+      }
       case 'f':
         if (std::string_view(optarg).find('/') != std::string_view::npos) {
           cli::error(kProg, std::string("Filter must be a single name: ") + optarg);
@@ -133,14 +143,14 @@ int composefs_info_main(int argc, char** argv) {
   }
   if (optind >= argc) return usage(argv[0], "No image path specified");
 
-  UniqueFd basedir_fd;
-  if (basedir) {
-    int fd = ::open(basedir->c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-      cli::error(kProg, "Can't open basedir `" + *basedir + "': " + std::strerror(errno));
+  std::vector<UniqueFd> basedir_fds;
+  for (const std::string& dir : basedirs) {
+    UniqueFd fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
+      cli::error(kProg, "Can't open basedir `" + dir + "': " + std::strerror(errno));
       return 1;
     }
-    basedir_fd.reset(fd);
+    basedir_fds.push_back(std::move(fd));
   }
 
   Out out;
@@ -170,20 +180,32 @@ int composefs_info_main(int argc, char** argv) {
       return 1;
     }
   }
-  for (const std::string& obj : objects) {
-    if (command == "missing-objects" && basedir_fd) {
-      std::size_t start = obj.find_first_not_of('/');
-      struct stat st {};
-      if (start != std::string::npos &&
-          ::fstatat(basedir_fd.get(), obj.c_str() + start, &st, 0) == 0) {
-        continue;
-      }
+  // An object is there when a basedir holds it as the kernel would find it (beneath the
+  // directory, no symlinks, a regular file).
+  auto present = [&](const std::string& obj) {
+    std::optional<std::string_view> name = format::redirect_object(obj);
+    for (const UniqueFd& dir : basedir_fds) {
+      if (name && store::has_regular_beneath(dir.get(), *name)) return true;
     }
-    out.add(obj);
-    out.add("\n");
+    return false;
+  };
+  bool missing = false;
+  try {
+    for (const std::string& obj : objects) {
+      if (command == "missing-objects") {
+        if (present(obj)) continue;
+        missing = true;
+      }
+      out.add(obj);
+      out.add("\n");
+    }
+  } catch (const Error& e) {
+    out.flush();
+    cli::error(kProg, e.what());
+    return 1;
   }
   out.flush();
-  return out.failed() ? 1 : 0;
+  return out.failed() || missing ? 1 : 0;
 }
 
 }  // namespace cfs::tools
