@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the .deb with CPack, installs it with apt on this machine, uses the installed tools
 # (help, man pages, a build/dump/rebuild round trip, a kernel mount through mount -t
-# composefs, a program linked through pkg-config), then removes it and checks nothing is left.
+# composefs, a program linked through pkg-config), then purges it and checks nothing is left.
 # Needs root; run by scripts/test.sh after the other tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,9 @@ for page in mkcomposefs composefs-info composefs-dump composefs-fuse mount.compo
   MANWIDTH=80 man $page 2>/dev/null | grep -q "NAME" || fail "man $page does not render"
 done
 
-python3 ../shared/vectors/generated/gen_tree.py 101 "$work/src" 1
+mkdir "$work/src"
+tar --xattrs --xattrs-include='*' --numeric-owner -p --warning=no-timestamp \
+  -xzf tests/vectors/trees/101.tar.gz -C "$work/src"
 /usr/bin/mkcomposefs --digest-store="$work/store" "$work/src" "$work/a.cfs"
 /usr/bin/composefs-info dump "$work/a.cfs" | /usr/bin/mkcomposefs --from-file - "$work/b.cfs"
 cmp "$work/a.cfs" "$work/b.cfs" || fail "dump round trip differs"
@@ -53,8 +55,8 @@ g++ -o "$work/use" "$work/use.cc" $(pkg-config --cflags --libs composefs-cpp) ||
 [ "$("$work/use")" = "$(echo '/ 4096 40755 2 0 0 0 0.0 - - -' | /usr/bin/mkcomposefs --from-file --print-digest-only -)" ] ||
   fail "library and tool disagree"
 
-echo "== apt remove composefs-cpp"
-apt-get remove -y -qq composefs-cpp >/dev/null
+echo "== apt purge composefs-cpp"
+apt-get purge -y -qq composefs-cpp >/dev/null
 for f in /usr/bin/mkcomposefs /sbin/mount.composefs /usr/bin/composefs-fuse /usr/share/man/man1/mkcomposefs.1.gz; do
   [ ! -e "$f" ] || fail "$f left after removal"
 done

@@ -1,5 +1,5 @@
 // mkcomposefs SOURCEDIR: the generated trees of ../shared/vectors give upstream's image digest
-// and exactly upstream's store contents. gen_tree.py makes devices and chowns: needs root.
+// and exactly upstream's store contents. The trees hold devices and owners: needs root.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -20,19 +20,15 @@ std::set<std::string> files_below(const test::fs::path& dir) {
 }
 
 TEST(TreeBuild, GeneratedTreesMatchUpstream) {
-  CFS_REQUIRE(::geteuid() == 0, "gen_tree.py needs root (mknod, chown, trusted.* xattrs)");
-  CFS_REQUIRE_VECTORS(dir);
-  std::istringstream lines(test::read_file(dir / "generated" / "trees.sha256"));
+  CFS_REQUIRE(::geteuid() == 0, "extracting the trees needs root (devices, owners, trusted.* xattrs)");
+  auto vectors = test::repo_vectors() / "trees";
   int trees = 0;
-  for (std::string line; std::getline(lines, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream f(line);
-    std::string seed, scale, sha;
-    f >> seed >> scale >> sha;
+  for (const auto& [seed, want_fields] : test::expected(vectors / "expected.sha256")) {
+    const std::string& sha = want_fields.at(1);
     test::TempDir tmp;
     auto src = tmp / "tree";
-    auto r = test::run({"python3", (dir / "generated" / "gen_tree.py").string(), seed, src.string(), scale});
-    ASSERT_EQ(r.status, 0) << r.err;
+    ASSERT_EQ(test::extract_tree(seed, src), "");
+    test::Run r;
     // The third run reads xattrs the way kernels before 6.13 allow (no listxattrat).
     for (std::string threads : {"--threads=1", "--threads=2", "--threads=3"}) {
       auto store = tmp / ("store" + threads);
@@ -44,7 +40,7 @@ TEST(TreeBuild, GeneratedTreesMatchUpstream) {
       ASSERT_EQ(r.status, 0) << r.err;
       EXPECT_EQ(test::sha256_hex(test::read_file(img)), sha) << "seed " << seed << " " << threads;
       std::set<std::string> want;
-      std::istringstream objs(test::read_file(dir / "generated" / ("tree-" + seed + ".objects")));
+      std::istringstream objs(test::read_file(vectors / (seed + ".objects")));
       for (std::string o; std::getline(objs, o);) want.insert(o);
       EXPECT_EQ(files_below(store), want) << "seed " << seed;
       // Objects hold the content their names promise (a sample, to keep the run short).

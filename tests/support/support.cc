@@ -28,11 +28,40 @@ const char* const kWorkedExampleDump =
     "/hl 6 @100644 2 1000 1000 0 1700000000.0 /dir/hello - -\n"
     "/wh 0 20644 1 0 0 0 1700000000.0 - - -\n";
 
-std::optional<fs::path> vectors_dir() {
+std::optional<fs::path> upstream_vectors_dir() {
   fs::path p = std::getenv("CFS_VECTORS") ? fs::path(std::getenv("CFS_VECTORS"))
                                           : fs::path(CFS_SOURCE_DIR) / ".." / "shared" / "vectors";
   if (fs::is_directory(p / "upstream")) return fs::canonical(p);
   return std::nullopt;
+}
+
+fs::path repo_vectors() { return fs::path(CFS_SOURCE_DIR) / "tests" / "vectors"; }
+
+std::vector<Expected> expected(const fs::path& sha256_file) {
+  std::vector<Expected> out;
+  std::istringstream lines(read_file(sha256_file));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    Expected e;
+    words >> e.seed;
+    for (std::string w; words >> w;) e.fields.push_back(w);
+    out.push_back(std::move(e));
+  }
+  if (out.empty()) throw std::runtime_error("no vectors in " + sha256_file.string());
+  return out;
+}
+
+std::string generated_dump(const std::string& seed) {
+  return read_file(repo_vectors() / "dumps" / (seed + ".dump.gz"));
+}
+
+std::string extract_tree(const std::string& seed, const fs::path& dir) {
+  fs::create_directories(dir);
+  auto r = run({"tar", "--xattrs", "--xattrs-include=*", "--numeric-owner", "--same-permissions",
+                "--same-owner", "--warning=no-timestamp", "-xzf",
+                (repo_vectors() / "trees" / (seed + ".tar.gz")).string(), "-C", dir.string()});
+  return r.status == 0 ? "" : "tar: " + r.err;
 }
 
 fs::path tool(const std::string& name) { return fs::path(CFS_TOOLS_DIR) / name; }
