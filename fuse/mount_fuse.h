@@ -8,8 +8,15 @@
 
 namespace cfs::fuse {
 
-// Returns the /dev/fuse fd of the new mount. Throws Error with a one-line reason.
-UniqueFd mount_fuse(const std::string& mountpoint, const std::string& fsname, bool allow_other);
+struct MountOptions {
+  std::string fsname;        // shown in /proc/mounts
+  bool allow_other = false;  // rootless: fusermount3 allows it only with user_allow_other
+  bool noexec = false;
+};
+
+// Mounts read-only, nosuid, nodev, with the kernel checking the image's modes; returns the
+// /dev/fuse fd of the new mount. Throws Error with a one-line reason.
+UniqueFd mount_fuse(const std::string& mountpoint, const MountOptions& options);
 // Lazy unmount (root: umount2 MNT_DETACH; otherwise fusermount3 -u -z). Best effort.
 void unmount_fuse(const std::string& mountpoint);
 

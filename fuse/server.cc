@@ -4,6 +4,7 @@
 #include <linux/fuse.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -172,19 +173,27 @@ class Session {
     return path.empty() ? "/" : path;
   }
 
+  void log(const std::string& line) const {
+    if (options_.syslog) {
+      ::syslog(LOG_WARNING, "%s", line.c_str());
+    } else {
+      std::fprintf(stderr, "composefs-fuse: %s\n", line.c_str());
+    }
+  }
+
   // --- operations ------------------------------------------------------------------------
   void handle(const char* msg, std::size_t len) {
     fuse_in_header in;
     std::memcpy(&in, msg, sizeof in);
     const char* arg = msg + sizeof in;
     std::size_t arg_len = len - sizeof in;
-    if (options_.debug) std::fprintf(stderr, "composefs-fuse: op %u node %llu\n", in.opcode, (unsigned long long)in.nodeid);
+    if (options_.debug) log("op " + std::to_string(in.opcode) + " node " + std::to_string(in.nodeid));
     int err;
     try {
       err = dispatch(in, arg, arg_len);
     } catch (const Error& e) {
       err = e.code() == EUCLEAN ? EIO : e.code();
-      if (e.code() == EUCLEAN) std::fprintf(stderr, "composefs-fuse: %s\n", e.what());
+      if (e.code() == EUCLEAN) log(e.what());
     } catch (const std::bad_alloc&) {
       err = ENOMEM;
     } catch (...) {
@@ -307,7 +316,7 @@ class Session {
     std::string shown = !redirect ? "(none)" : redirect->size() <= 200 ? *redirect : redirect->substr(0, 200) + "...";
     auto fail = [&](const std::string& why) {
       ++stats_.verify_failures;
-      std::fprintf(stderr, "composefs-fuse: %s: object %s: %s\n", path_of(in.nid).c_str(), shown.c_str(), why.c_str());
+      log(path_of(in.nid) + ": object " + shown + ": " + why);
       return EIO;
     };
     if (!redirect) return fail("no backing object recorded");

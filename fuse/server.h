@@ -19,7 +19,8 @@ struct ServerOptions {
   bool acl = true;                      // expose POSIX ACLs (when the image has any)
   bool passthrough = true;              // hand backing files to the kernel where allowed
   unsigned threads = 4;
-  bool debug = false;                   // log every request to stderr
+  bool debug = false;                   // log every request
+  bool syslog = false;                  // log lines go to syslog, not stderr (a daemon's case)
 };
 
 struct ServerStats {

@@ -15,9 +15,9 @@ constexpr auto kHexValue = [] {
   return t;
 }();
 
-int hex_value(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
-
 }  // namespace
+
+int hex_digit(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
 
 std::string to_hex(const Digest& d) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -33,7 +33,7 @@ std::optional<Digest> parse_hex_digest(std::string_view hex) {
   if (hex.size() != 64) return std::nullopt;
   Digest d{};
   for (std::size_t i = 0; i < d.size(); ++i) {
-    int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+    int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     d[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }

@@ -12,6 +12,8 @@ namespace cfs {
 using Digest = std::array<std::uint8_t, 32>;
 
 std::string to_hex(const Digest& d);
+// The value of one hex digit (either case), -1 for anything else. The one hex decoder.
+int hex_digit(char c);
 // Exactly 64 hex digits (either case) -> Digest; anything else -> nullopt.
 std::optional<Digest> parse_hex_digest(std::string_view hex);
 // The object-store path of a digest: "xx/<62 hex>".

@@ -1,18 +1,9 @@
 #include "dump/escape.h"
 
+#include "base/digest.h"
 #include "base/error.h"
 
 namespace cfs::dump {
-namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 std::string unescape(std::string_view field) {
   std::size_t first = field.find('\\');

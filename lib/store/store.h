@@ -48,12 +48,14 @@ class ObjectStore {
   };
   void flush_locked();
   int subdir(std::uint8_t first_byte, bool create) const;  // -1: absent
+  int unnamed_file_dir();
 
   std::string path_;
   UniqueFd dir_fd_;
   std::mutex mutex_;  // pending_
   mutable std::mutex subdirs_mutex_;
   mutable std::array<UniqueFd, 256> subdirs_;  // xx/, opened beneath the store once
+  unsigned next_tmp_dir_ = 0;                  // under subdirs_mutex_
   std::vector<Pending> pending_;  // unnamed: dropped (never published) if flush never comes
 };
 

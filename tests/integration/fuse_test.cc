@@ -531,6 +531,43 @@ TEST(Fuse, ConcurrentOpensOfOneFileShareItsBacking) {
   EXPECT_EQ(m.stop(), 0);
 }
 
+// fstab's "IMAGE MOUNTPOINT fuse.composefs-fuse basedir=...,nodev,noatime" goes through
+// mount.fuse3, which runs "composefs-fuse IMAGE MOUNTPOINT -o OPTIONS" with mount's generic
+// options in the list: they are accepted, and what matters is applied.
+TEST(Fuse, MountedFromAnFstabLineThroughMountFuse3) {
+  REQUIRE_FUSE();
+  CFS_REQUIRE(fs::exists("/sbin/mount.fuse3"), "mount.fuse3 (fuse3) is not installed");
+  test::TempDir tmp;
+  fs::create_directories(tmp / "src");
+  test::write_file(tmp / "src" / "f", std::string(9000, 'f'));
+  ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), (tmp / "src").string(), (tmp / "img").string()}).status, 0);
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  std::string path = "PATH=" + tool("composefs-fuse").parent_path().string() + ":/usr/sbin:/usr/bin:/sbin:/bin";
+  auto r = run({"/sbin/mount.fuse3", (tmp / "img").string(), mnt.string(), "-t", "composefs-fuse", "-o",
+                "rw,basedir=" + (tmp / "store").string() + ",dev,suid,noatime,noexec,fsname=fromfstab,x-systemd.automount"},
+               "", {path});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(test::read_file(mnt / "f"), std::string(9000, 'f'));
+  std::string line;
+  {
+    std::ifstream mounts("/proc/self/mounts");
+    for (std::string l; std::getline(mounts, l);) {
+      if (l.find(" " + mnt.string() + " ") != std::string::npos) line = l;
+    }
+  }
+  EXPECT_EQ(line.rfind("fromfstab " + mnt.string() + " fuse.composefs ro,nosuid,nodev,noexec,", 0), 0u) << line;
+  auto bad = run({"/sbin/mount.fuse3", (tmp / "img").string(), mnt.string(), "-t", "composefs-fuse", "-o",
+                  "basedir=" + (tmp / "store").string() + ",threads=lots"}, "", {path});
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("composefs-fuse: threads must be a number from 1 to 1024"), std::string::npos) << bad.err;
+  ::umount2(mnt.c_str(), MNT_DETACH);
+  for (int i = 0; i < 200 && run({"pgrep", "-f", "fsname=fromfstab"}).status == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(run({"pgrep", "-f", "fsname=fromfstab"}).status, 0) << "the server outlived its mount";
+}
+
 TEST(Fuse, SigtermUnmountsCleanly) {
   REQUIRE_FUSE();
   test::TempDir tmp;

@@ -167,7 +167,16 @@ Run run(const std::vector<std::string>& argv, const std::string& input,
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<std::string> envs;
-  for (char** e = environ; *e != nullptr; ++e) envs.emplace_back(*e);
+  auto overridden = [&](std::string_view entry) {  // an extra "K=V" replaces this process's K
+    std::string_view name = entry.substr(0, entry.find('='));
+    for (const auto& e : env) {
+      if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=') return true;
+    }
+    return false;
+  };
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!overridden(*e)) envs.emplace_back(*e);
+  }
   for (const auto& e : env) envs.push_back(e);
   std::vector<char*> envp;
   for (auto& e : envs) envp.push_back(e.data());

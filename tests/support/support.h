@@ -57,7 +57,7 @@ struct Run {
   std::string out;
   std::string err;
 };
-// Runs argv[0] with arguments; `input` goes to its stdin. Extra env entries "K=V".
+// Runs argv[0] with arguments; `input` goes to its stdin. Extra env entries "K=V" (replacing K).
 Run run(const std::vector<std::string>& argv, const std::string& input = {},
         const std::vector<std::string>& env = {});
 

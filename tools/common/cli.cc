@@ -36,6 +36,32 @@ std::string prog_name(const char* argv0) {
   return std::string(slash == std::string_view::npos ? s : s.substr(slash + 1));
 }
 
+std::vector<MountOption> split_mount_options(std::string_view list) {
+  std::vector<MountOption> out;
+  std::string key, value;
+  bool in_value = false;
+  auto flush = [&] {
+    if (!key.empty() || in_value) out.push_back({key, in_value ? std::optional(value) : std::nullopt});
+    key.clear();
+    value.clear();
+    in_value = false;
+  };
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    char c = list[i];
+    if (c == '\\' && i + 1 < list.size()) {
+      (in_value ? value : key) += list[++i];
+    } else if (c == ',') {
+      flush();
+    } else if (c == '=' && !in_value) {
+      in_value = true;
+    } else {
+      (in_value ? value : key) += c;
+    }
+  }
+  flush();
+  return out;
+}
+
 std::optional<std::vector<std::string>> split_basedirs(const std::string& value) {
   std::vector<std::string> dirs;
   for (std::size_t start = 0;;) {

@@ -21,6 +21,15 @@ void error(std::string_view prog, std::string_view message);
 // The basename of argv[0], as err(3) prints it.
 std::string prog_name(const char* argv0);
 
+// One -o item: a key and, after '=', its value.
+struct MountOption {
+  std::string key;
+  std::optional<std::string> value;
+};
+// Splits a -o list "a=b,c\,d" into items, a backslash making the next character literal
+// (mount.composefs's and composefs-fuse's one parser).
+std::vector<MountOption> split_mount_options(std::string_view list);
+
 // "A:B:C" -> {A, B, C}; nullopt if any component is empty (upstream's "incorrect format").
 std::optional<std::vector<std::string>> split_basedirs(const std::string& value);
 

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <syslog.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -25,7 +27,7 @@ namespace {
 constexpr const char* kProg = "composefs-fuse";
 
 void usage(const char* argv0, int fd) {
-  write_all(fd, std::string("usage: ") + argv0 + " [options] <mountpoint>\n"
+  write_all(fd, std::string("usage: ") + argv0 + " [options] [IMAGE] <mountpoint>\n"
                 "  -o source=IMAGE        the composefs image (required)\n"
                 "  -o basedir=DIR[:DIR]   object stores, searched in order (required)\n"
                 "  -o verity=on|require|off  check objects against the image's digests\n"
@@ -34,6 +36,8 @@ void usage(const char* argv0, int fd) {
                 "  -o threads=N           server threads (default 4)\n"
                 "  -o nopassthrough       serve file data from user space\n"
                 "  -o allow_other         let other users in (root mounts do this by default)\n"
+                "  -o fsname=NAME, -o noexec, -o max_threads=N (as threads)\n"
+                "  (mount's generic options, e.g. ro, nodev, noatime, are accepted)\n"
                 "  -f                     stay in the foreground\n"
                 "  -d                     debug: foreground, log every request\n"
                 "  -s                     single-threaded\n"
@@ -44,20 +48,30 @@ struct Args {
   std::string source, mountpoint;
   std::vector<std::string> basedirs;
   fuse::ServerOptions server;
+  fuse::MountOptions mount;
   bool foreground = false;
-  bool allow_other = false;
 };
+
+// Options that mount(8), mount.fuse3 and fstab pass to every file system, with nothing to do
+// here: the mount is always read-only, nosuid and nodev, and times come from the image.
+bool is_generic_noop(const std::string& key) {
+  static const char* const kNoops[] = {"ro", "rw", "default_permissions", "suid", "nosuid", "dev",
+                                       "nodev", "atime", "noatime", "relatime", "strictatime",
+                                       "nodiratime", "diratime", "sync", "async", "auto", "noauto",
+                                       "nofail", "_netdev", "user", "users", "nouser", "defaults"};
+  for (const char* k : kNoops) {
+    if (key == k) return true;
+  }
+  return key.starts_with("x-");
+}
 
 // Parses one -o list; returns an error message or "".
 std::string parse_options(const std::string& list, Args& a) {
-  std::size_t pos = 0;
-  while (pos <= list.size()) {
-    std::size_t comma = list.find(',', pos);
-    std::string item = list.substr(pos, comma - pos);
-    pos = comma == std::string::npos ? list.size() + 1 : comma + 1;
-    if (item.empty()) continue;
-    std::size_t eq = item.find('=');
-    std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+  for (const auto& [key, value_or] : cli::split_mount_options(list)) {
+    bool valued = key == "source" || key == "basedir" || key == "verity" || key == "threads" ||
+                  key == "max_threads" || key == "fsname";
+    if (valued && !value_or) return "No value specified for " + key + " option";
+    const std::string value = value_or.value_or("");
     if (key == "source") {
       a.source = value;
     } else if (key == "basedir") {
@@ -71,15 +85,22 @@ std::string parse_options(const std::string& list, Args& a) {
       else return "verity must be on, require or off";
     } else if (key == "noacl") {
       a.server.acl = false;
-    } else if (key == "threads") {
-      a.server.threads = static_cast<unsigned>(std::max(1, std::atoi(value.c_str())));
+    } else if (key == "threads" || key == "max_threads") {
+      unsigned n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || end != value.data() + value.size() || n < 1 || n > 1024) {
+        return key + " must be a number from 1 to 1024";
+      }
+      a.server.threads = n;
     } else if (key == "nopassthrough") {
       a.server.passthrough = false;
     } else if (key == "allow_other") {
-      a.allow_other = true;
-    } else if (key == "ro" || key == "default_permissions") {
-      // always on
-    } else {
+      a.mount.allow_other = true;
+    } else if (key == "fsname") {
+      a.mount.fsname = value;
+    } else if (key == "noexec" || key == "exec") {
+      a.mount.noexec = key == "noexec";
+    } else if (!is_generic_noop(key)) {
       return "Unsupported option " + key;
     }
   }
@@ -90,7 +111,7 @@ std::string parse_options(const std::string& list, Args& a) {
 
 int composefs_fuse_main(int argc, char** argv) {
   Args a;
-  a.allow_other = ::geteuid() == 0;
+  a.mount.allow_other = ::geteuid() == 0;
   optind = 0;
   static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
                                  {"version", no_argument, nullptr, 'V'},
@@ -115,7 +136,14 @@ int composefs_fuse_main(int argc, char** argv) {
     usage(argv[0], STDOUT_FILENO);
     return 1;
   }
+  // "IMAGE MOUNTPOINT" too: how mount.fuse3 (fstab "fuse.composefs-fuse") runs file systems.
+  if (argc - optind == 2) a.source = argv[optind++];
+  if (argc - optind != 1) {
+    usage(argv[0], STDERR_FILENO);
+    return 1;
+  }
   a.mountpoint = argv[optind];
+  if (a.mount.fsname.empty()) a.mount.fsname = a.source;
   if (a.source.empty()) {
     cli::error(kProg, "No source specified (-o source=IMAGE)");
     return 1;
@@ -142,7 +170,7 @@ int composefs_fuse_main(int argc, char** argv) {
   }
   UniqueFd fuse_fd;
   try {
-    fuse_fd = fuse::mount_fuse(a.mountpoint, a.source, a.allow_other);
+    fuse_fd = fuse::mount_fuse(a.mountpoint, a.mount);
   } catch (const Error& e) {
     cli::error(kProg, std::string("Failed to mount: ") + e.what());
     return 1;
@@ -157,13 +185,16 @@ int composefs_fuse_main(int argc, char** argv) {
       return 1;
     }
     if (pid > 0) return 0;
+    // A daemon keeps none of its caller's descriptors (a caller reading our stderr would wait
+    // for ever); its log lines go to syslog.
     ::setsid();
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
-      ::dup2(null, STDIN_FILENO);
-      ::dup2(null, STDOUT_FILENO);
+      for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null, fd);
       ::close(null);
     }
+    ::openlog(kProg, LOG_PID, LOG_DAEMON);
+    a.server.syslog = true;
   }
 
   // SIGINT/SIGTERM/SIGHUP unmount; the server then sees ENODEV and returns.

@@ -35,33 +35,6 @@ int usage(const char* argv0, const char* message, int code = 1) {
   return code;
 }
 
-// Splits "a=b,c\,d" into items, honouring backslash escapes.
-std::vector<std::pair<std::string, std::optional<std::string>>> split_options(const std::string& s) {
-  std::vector<std::pair<std::string, std::optional<std::string>>> out;
-  std::string key, value;
-  bool in_value = false;
-  auto flush = [&] {
-    if (!key.empty() || in_value) out.emplace_back(key, in_value ? std::optional(value) : std::nullopt);
-    key.clear();
-    value.clear();
-    in_value = false;
-  };
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '\\' && i + 1 < s.size()) {
-      (in_value ? value : key) += s[++i];
-    } else if (c == ',') {
-      flush();
-    } else if (c == '=' && !in_value) {
-      in_value = true;
-    } else {
-      (in_value ? value : key) += c;
-    }
-  }
-  flush();
-  return out;
-}
-
 }  // namespace
 
 int mount_composefs_main(int argc, char** argv) {
@@ -97,7 +70,7 @@ int mount_composefs_main(int argc, char** argv) {
 
   mount::Options mo;
   UniqueFd userns;
-  for (auto& [key, value] : split_options(options)) {
+  for (auto& [key, value] : cli::split_mount_options(options)) {
     bool valued = key == "basedir" || key == "digest" || key == "upperdir" || key == "workdir" ||
                   key == "idmap";
     if (valued && !value) {
