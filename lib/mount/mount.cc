@@ -1,5 +1,6 @@
 #include "mount/mount.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -37,6 +38,36 @@ Digest expected_digest(const std::string& hex) {
                      ": expected 64 hexadecimal digits");
   }
   return *d;
+}
+
+// Some object of a store, opened for reading (invalid if the store holds none yet).
+UniqueFd some_object(const std::string& basedir) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 256; ++i) {
+    const std::string sub = basedir + "/" + kHex[i >> 4] + kHex[i & 15];
+    DIR* d = ::opendir(sub.c_str());
+    if (d == nullptr) continue;
+    UniqueFd found;
+    for (dirent* e; !found && (e = ::readdir(d)) != nullptr;) {
+      if (e->d_type == DT_REG) found.reset(::openat(::dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    }
+    ::closedir(d);
+    if (found) return found;
+  }
+  return {};
+}
+
+// verity (overlayfs verity=require) on a store without fs-verity mounts, and then every read
+// fails with EIO. Say so at mount time instead.
+void check_objects_have_verity(const std::vector<std::string>& basedirs) {
+  for (const std::string& b : basedirs) {
+    UniqueFd object = some_object(b);
+    if (object && !verity::kernel_measure(object.get())) {
+      fail(EOPNOTSUPP, "verity: the objects in " + b +
+                           " have no fs-verity, so no file would open (use tryverity or noverity, or "
+                           "composefs-fuse, which verifies without it)");
+    }
+  }
 }
 
 // A sealed in-memory copy of the image: no one can modify it after we measure it.
@@ -225,6 +256,7 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
   }
 
   bool want_verity = opts.require_verity || opts.try_verity;
+  if (o.require_verity) check_objects_have_verity(o.basedirs);
 
   // 2. It must be a composefs image.
   format::ComposefsHeader header;
@@ -233,6 +265,7 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
     fail(EINVAL, "Not a composefs image");
   }
   bool acl = header.flags & format::kComposefsFlagHasAcl;
+  if (o.dry_run) return;
 
   // 3. EROFS on a private directory; from the file itself, else through a loop device.
   TempDir tmp;

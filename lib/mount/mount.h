@@ -23,6 +23,7 @@ struct Options {
   bool nosuid = false, nodev = false, noexec = false;
   std::string upperdir, workdir;  // a writable overlay on top (both or neither)
   int idmap_userns_fd = -1;       // idmapped mount of the EROFS layer
+  bool dry_run = false;           // mount -f: every check (digest included), then no mount
 };
 
 // Mounts the image open as `image_fd` on `mountpoint`. Nothing is left mounted or attached

@@ -144,6 +144,57 @@ TEST(MountComposefs, DigestIsVerified) {
                        ": Invalid digest 'zz': expected 64 hexadecimal digits\n");
 }
 
+// mount -f checks everything, the digest included, and mounts nothing; -v says what it did.
+TEST(MountComposefs, FakeMountChecksAndMountsNothing) {
+  REQUIRE_MOUNTS();
+  test::TempDir tmp;
+  Built b = build_tree(tmp, "103");
+  auto digest = run({tool("mkcomposefs"), "--print-digest-only", b.src.string()}).out;
+  digest.pop_back();
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  auto before = mounts_snapshot();
+  auto r = run({tool("mount.composefs"), "-f", "-v", "-o", "basedir=" + b.store.string() + ",digest=" + digest,
+                b.image.string(), mnt.string()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "mount.composefs: would mount " + b.image.string() + " on " + mnt.string() + "\n");
+  EXPECT_EQ(mounts_snapshot(), before);
+  std::string wrong = digest;
+  wrong[0] = wrong[0] == '0' ? '1' : '0';
+  r = run({tool("mount.composefs"), "-f", "-o", "basedir=" + b.store.string() + ",digest=" + wrong, b.image.string(), mnt.string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("Image has wrong fs-verity"), std::string::npos) << r.err;
+  r = run({tool("mount.composefs"), "-v", "-o", "basedir=" + b.store.string(), b.image.string(), mnt.string()});
+  EXPECT_EQ(r.out, "mount.composefs: mounted " + b.image.string() + " on " + mnt.string() + "\n");
+  EXPECT_TRUE(test::is_mounted(mnt));
+  ::umount2(mnt.c_str(), MNT_DETACH);
+}
+
+// "verity" on a store whose objects have no fs-verity used to mount, and then every read
+// failed with EIO: now the mount fails and says why.
+TEST(MountComposefs, VerityWithoutFsVerityIsAMountError) {
+  REQUIRE_MOUNTS();
+  test::TempDir tmp;
+  Built b = build_tree(tmp, "101");
+  auto object = run({"sh", "-c", "find " + b.store.string() + " -type f | head -1"}).out;
+  object.pop_back();
+  bool store_has_verity = run({"fsverity", "measure", object}).status == 0;
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  auto before = mounts_snapshot();
+  auto r = run({tool("mount.composefs"), "-o", "verity,basedir=" + b.store.string(), b.image.string(), mnt.string()});
+  if (store_has_verity) {
+    EXPECT_EQ(r.status, 0) << r.err;
+    ::umount2(mnt.c_str(), MNT_DETACH);
+    return;
+  }
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "mount.composefs: Failed to mount composefs " + b.image.string() + ": verity: the objects in " +
+                       b.store.string() + " have no fs-verity, so no file would open (use tryverity or noverity, "
+                       "or composefs-fuse, which verifies without it)\n");
+  EXPECT_EQ(mounts_snapshot(), before);
+}
+
 TEST(MountComposefs, UpperDirTakesWrites) {
   REQUIRE_MOUNTS();
   test::TempDir tmp;

@@ -39,6 +39,7 @@ int usage(const char* argv0, const char* message, int code = 1) {
 
 int mount_composefs_main(int argc, char** argv) {
   std::string options;
+  bool fake = false, verbose = false;
   optind = 0;
   // -s -f -n -v -N are what mount(8) may pass to helpers; they change nothing here.
   static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
@@ -59,7 +60,9 @@ int mount_composefs_main(int argc, char** argv) {
       case 'h': return usage(argv[0], nullptr, 0);
       case 'V':
         return cli::print_out(kProg, std::string("mount.composefs ") + cli::kVersion + "\n") ? 0 : 1;
-      case 's': case 'f': case 'n': case 'v': case 'N': break;
+      case 'f': fake = true; break;     // mount -f: check everything, mount nothing
+      case 'v': verbose = true; break;  // mount -v
+      case 's': case 'n': case 'N': break;  // sloppy, no mtab, namespace: nothing to do
       default: return usage(argv[0], nullptr);
     }
   }
@@ -131,8 +134,13 @@ int mount_composefs_main(int argc, char** argv) {
     cli::error(kProg, "Failed to open " + image + ": " + std::strerror(errno));
     return 1;
   }
+  mo.dry_run = fake;
   try {
     mount::mount_image(fd.get(), mountpoint, mo);
+    if (verbose) {
+      std::string what = (fake ? "would mount " : "mounted ") + image + " on " + mountpoint + "\n";
+      if (!cli::print_out(kProg, std::string(kProg) + ": " + what)) return 1;
+    }
   } catch (const Error& e) {
     std::string reason = e.what();
     if (e.code() == EPERM && ::geteuid() != 0) reason += " (mounting needs root; try composefs-fuse)";
