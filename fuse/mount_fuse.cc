@@ -26,57 +26,52 @@ std::string sanitize(const std::string& s) {
   return out;
 }
 
-int spawn_wait(std::vector<std::string> args, const std::vector<std::string>& extra_env,
-               posix_spawn_file_actions_t* actions) {
+// Runs fusermount3 with `args` and waits. `comm_fd` (>= 0) is handed over as its fd 3. Its
+// stderr is captured: the first line of a refusal becomes our one-line error. Throws Error
+// when it cannot run or fails.
+void run_fusermount(std::vector<std::string> args, int comm_fd) {
+  args.insert(args.begin(), "fusermount3");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-  env.insert(env.end(), extra_env.begin(), extra_env.end());
+  if (comm_fd >= 0) env.emplace_back("_FUSE_COMMFD=3");
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno(errno);
+  UniqueFd err_read(pipe_fds[0]), err_write(pipe_fds[1]);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  // dup2 clears CLOEXEC on the copy: the helper keeps exactly these two.
+  if (comm_fd >= 0) posix_spawn_file_actions_adddup2(&fa, comm_fd, 3);
+  posix_spawn_file_actions_adddup2(&fa, err_write.get(), STDERR_FILENO);
   pid_t pid;
-  int rc = posix_spawnp(&pid, argv[0], actions, nullptr, argv.data(), envp.data());
-  if (rc != 0) return -rc;
+  int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw Error(rc, std::string("cannot run fusermount3: ") + std::strerror(rc));
+  err_write.reset();
+  std::string text;
+  char buf[512];
+  for (ssize_t n; (n = ::read(err_read.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR);) {
+    if (n > 0 && text.size() < 4096) text.append(buf, static_cast<std::size_t>(n));
+  }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-// The first line fusermount3 wrote to stderr, for the error message ("" when
-// silent).
-std::string first_line(int fd) {
-  std::string text;
-  char buf[512];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0 && text.size() < 4096;) text.append(buf, n);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   text = text.substr(0, text.find('\n'));
-  return text;
+  throw Error(EPERM, text.empty() ? "fusermount3 failed" : text);
 }
 
 UniqueFd mount_with_fusermount(const std::string& mountpoint, const std::string& opts) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno(errno);
   UniqueFd ours(sv[0]), theirs(sv[1]);
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw_errno(errno);
-  UniqueFd err_read(pipe_fds[0]), err_write(pipe_fds[1]);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  // The helper's end must survive exec: dup it to a fixed descriptor without
-  // CLOEXEC.
-  posix_spawn_file_actions_adddup2(&fa, theirs.get(), 3);
-  // Its complaints (e.g. allow_other refused by /etc/fuse.conf) become our
-  // one-line error.
-  posix_spawn_file_actions_adddup2(&fa, err_write.get(), STDERR_FILENO);
-  int rc = spawn_wait({"fusermount3", "-o", opts, "--", mountpoint}, {"_FUSE_COMMFD=3"}, &fa);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc < 0) throw Error(-rc, std::string("cannot run fusermount3: ") + std::strerror(-rc));
+  run_fusermount({"-o", opts, "--", mountpoint}, theirs.get());
   theirs.reset();
-  err_write.reset();
-  std::string complaint = first_line(err_read.get());
   char byte;
   iovec iov{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
@@ -85,8 +80,8 @@ UniqueFd mount_with_fusermount(const std::string& mountpoint, const std::string&
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
-  if (rc != 0 || ::recvmsg(ours.get(), &msg, MSG_CMSG_CLOEXEC) <= 0) {
-    throw Error(EPERM, complaint.empty() ? "fusermount3 failed to mount " + mountpoint : complaint);
+  if (::recvmsg(ours.get(), &msg, MSG_CMSG_CLOEXEC) <= 0) {
+    throw Error(EPERM, "fusermount3 failed to mount " + mountpoint);
   }
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
   if (c == nullptr || c->cmsg_type != SCM_RIGHTS) throw Error(EIO, "fusermount3 sent no fd");
@@ -121,10 +116,10 @@ UniqueFd mount_fuse(const std::string& mountpoint, const MountOptions& o) {
 
 void unmount_fuse(const std::string& mountpoint) {
   if (::geteuid() == 0) {
-    ::umount2(mountpoint.c_str(), MNT_DETACH);
+    if (::umount2(mountpoint.c_str(), MNT_DETACH) != 0) throw_errno(errno, "umount " + mountpoint);
     return;
   }
-  spawn_wait({"fusermount3", "-u", "-z", "--", mountpoint}, {}, nullptr);
+  run_fusermount({"-u", "-z", "--", mountpoint}, -1);
 }
 
 }  // namespace cfs::fuse

@@ -17,7 +17,8 @@ struct MountOptions {
 // Mounts read-only, nosuid, nodev, with the kernel checking the image's modes; returns the
 // /dev/fuse fd of the new mount. Throws Error with a one-line reason.
 UniqueFd mount_fuse(const std::string& mountpoint, const MountOptions& options);
-// Lazy unmount (root: umount2 MNT_DETACH; otherwise fusermount3 -u -z). Best effort.
+// Lazy unmount (root: umount2 MNT_DETACH; otherwise fusermount3 -u -z). Throws Error with
+// the reason (fusermount3's own words) when it fails.
 void unmount_fuse(const std::string& mountpoint);
 
 }  // namespace cfs::fuse

@@ -67,8 +67,18 @@ class FuseMount {
         run({"setpriv", "--reuid=" + user_, "--regid=" + user_, "--clear-groups", "fusermount3", "-u", mnt_.string()});
       }
     }
+    // Bounded: a server that does not end after its unmount is killed (and fails the test).
     int st = 0;
-    ::waitpid(pid_, &st, 0);
+    bool ended = false;
+    for (int i = 0; i < 1000 && !ended; ++i) {
+      ended = ::waitpid(pid_, &st, WNOHANG) == pid_;
+      if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!ended) {
+      ADD_FAILURE() << "composefs-fuse did not exit within 10 s of its unmount";
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &st, 0);
+    }
     pid_ = -1;
     status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     return status_;
@@ -566,6 +576,50 @@ TEST(Fuse, MountedFromAnFstabLineThroughMountFuse3) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_NE(run({"pgrep", "-f", "fsname=fromfstab"}).status, 0) << "the server outlived its mount";
+}
+
+// When the unmount on SIGTERM fails (fusermount3 does without /etc/mtab), the server says
+// why and exits instead of running on with its caller waiting for ever.
+TEST(Fuse, ServerExitsWhenItCannotUnmount) {
+  REQUIRE_FUSE();
+  CFS_REQUIRE(run({"fusermount3", "-V"}).status == 0, "fusermount3 (fuse3) is not installed");
+  test::TempDir tmp;
+  DevFuseForEveryone dev_fuse;
+  fs::create_directories(tmp / "src");
+  test::write_file(tmp / "src" / "f", "x");
+  ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), (tmp / "src").string(), (tmp / "img").string()}).status, 0);
+  fs::create_directories(tmp / "bin");
+  test::write_file(tmp / "bin" / "fusermount3",
+                   "#!/bin/sh\n[ \"$1\" = -u ] && { echo \"fusermount3: failed to unmount $4: simulated\" >&2; exit 1; }\n"
+                   "exec /usr/bin/fusermount3 \"$@\"\n");
+  fs::permissions(tmp / "bin" / "fusermount3", fs::perms::all);
+  fs::permissions(tmp.path(), fs::perms::all);
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  ASSERT_EQ(::chown(mnt.c_str(), 65534, 65534), 0);
+  test::Run server;
+  std::thread t([&] {
+    server = run(as_uid("65534", {"env", "PATH=" + (tmp / "bin").string() + ":/usr/bin:/bin", tool("composefs-fuse").string(),
+                                  "-f", "-o", "fsname=cannot-unmount,source=" + (tmp / "img").string() + ",basedir=" + (tmp / "store").string(),
+                                  mnt.string()}));
+  });
+  for (int i = 0; i < 500 && !test::is_mounted(mnt); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  bool mounted = test::is_mounted(mnt);
+  run({"pkill", "-TERM", "-f", "fsname=cannot-unmount"});
+  bool exited = false;
+  for (int i = 0; i < 500 && !exited; ++i) {
+    exited = run({"pgrep", "-f", "fsname=cannot-unmount"}).status != 0;
+    if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!exited) run({"pkill", "-KILL", "-f", "fsname=cannot-unmount"});
+  t.join();
+  run(as_uid("65534", {"fusermount3", "-u", "-z", mnt.string()}));
+  EXPECT_TRUE(mounted);
+  EXPECT_TRUE(exited) << "the server ran on after a failed unmount";
+  EXPECT_EQ(server.status, 1);
+  EXPECT_EQ(server.err, "composefs-fuse: cannot unmount " + mnt.string() + ": fusermount3: failed to unmount " +
+                            mnt.string() + ": simulated; exiting\n");
+  EXPECT_FALSE(test::is_mounted(mnt));
 }
 
 TEST(Fuse, SigtermUnmountsCleanly) {

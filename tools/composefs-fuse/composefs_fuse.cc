@@ -180,7 +180,10 @@ int composefs_fuse_main(int argc, char** argv) {
     // The mount exists already; the server lives on in a child, the caller gets its shell.
     pid_t pid = ::fork();
     if (pid < 0) {
-      fuse::unmount_fuse(a.mountpoint);
+      try {
+        fuse::unmount_fuse(a.mountpoint);
+      } catch (const Error&) {  // the fork error is the one to report
+      }
       cli::error(kProg, std::string("fork: ") + std::strerror(errno));
       return 1;
     }
@@ -202,9 +205,20 @@ int composefs_fuse_main(int argc, char** argv) {
   sigemptyset(&sigs);
   for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&sigs, s);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  std::thread([sigs, mnt = a.mountpoint]() mutable {
+  // If the unmount fails (fusermount3 does without /etc/mtab) the server must not live on
+  // with nobody to stop it: it says why and exits, and closing /dev/fuse ends the session.
+  bool to_syslog = a.server.syslog;
+  std::thread([sigs, mnt = a.mountpoint, to_syslog]() mutable {
     int sig;
-    if (sigwait(&sigs, &sig) == 0) fuse::unmount_fuse(mnt);
+    if (sigwait(&sigs, &sig) != 0) return;
+    try {
+      fuse::unmount_fuse(mnt);
+    } catch (const Error& e) {
+      std::string why = "cannot unmount " + mnt + ": " + e.what() + "; exiting";
+      if (to_syslog) ::syslog(LOG_ERR, "%s", why.c_str());
+      cli::error(kProg, why);
+      ::_exit(1);
+    }
   }).detach();
 
   fuse::ServerStats stats;
