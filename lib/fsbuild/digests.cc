@@ -8,7 +8,8 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
-#include "fsbuild/scan.h"
+#include "fsbuild/build_error.h"
+#include "store/beneath.h"
 #include "store/store.h"
 #include "verity/fsverity.h"
 #include "verity/measure.h"
@@ -43,10 +44,11 @@ Digest FileHasher::digest_and_store(tree::Node& n, int fd) {
   return in.digest;
 }
 
-void FileHasher::process(tree::Node& n, const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
-  if (!fd) throw_errno(errno, path);
+void FileHasher::process(tree::Node& n) {
+  std::string path = n.path();
   try {
+    UniqueFd fd = store::open_regular_beneath(root_fd_, std::string_view(path).substr(1));
+    if (!fd) throw_errno(ENOENT);
     if (n.size <= kInlineMax) {  // inline: the digest is that of the very bytes kept
       char content[kInlineMax];
       ssize_t got = ::pread(fd.get(), content, n.size, 0);
@@ -59,14 +61,14 @@ void FileHasher::process(tree::Node& n, const std::string& path) {
     }
     n.payload = tree_.keep(object_path(*n.digest));
   } catch (const Error& e) {
-    throw Error(e.code(), path + ": " + e.what());
+    throw BuildError(BuildError::Step::kFile, e.code(), path, e.what());
   }
 }
 
 
-FileHasher::FileHasher(tree::Tree& tree, std::string source, unsigned threads, store::ObjectStore* store,
+FileHasher::FileHasher(tree::Tree& tree, int root_fd, unsigned threads, store::ObjectStore* store,
                        Progress* progress)
-    : tree_(tree), source_(std::move(source)), store_(store), progress_(progress) {
+    : tree_(tree), root_fd_(root_fd), store_(store), progress_(progress) {
   for (unsigned t = 0; t < std::max(1U, threads); ++t) workers_.emplace_back([this] { work(); });
 }
 
@@ -120,7 +122,7 @@ void FileHasher::work() {
     for (tree::Node* n : batch) {
       if (failed_) break;
       try {
-        process(*n, source_path(source_, *n));
+        process(*n);
         if (progress_ != nullptr) {
           progress_->files_done += 1;
           progress_->bytes_done += n->size;

@@ -32,9 +32,11 @@ struct Progress {
 
 class FileHasher {
  public:
-  // `threads` workers for the files of `tree` (which keeps their new strings); `store` and
-  // `progress` may be null and must outlive the hasher.
-  FileHasher(tree::Tree& tree, std::string source, unsigned threads, store::ObjectStore* store,
+  // `threads` workers for the files of `tree` (which keeps their new strings), scanned from
+  // the directory open as `root_fd`: files are opened beneath it, never through a symlink
+  // (an entry swapped for one during the build is refused). `store` and `progress` may be
+  // null; all three must outlive the hasher.
+  FileHasher(tree::Tree& tree, int root_fd, unsigned threads, store::ObjectStore* store,
              Progress* progress);
   ~FileHasher();  // stops the workers (work still queued is dropped)
   FileHasher(const FileHasher&) = delete;
@@ -42,8 +44,9 @@ class FileHasher {
 
   // Queues a regular file of the tree (its name, parent and size final; not an alias).
   void add(tree::Node& file);
-  // Waits until every queued file is done and the store is flushed. Throws
-  // Error("<path>: <strerror>") for the first file that failed (later work is skipped).
+  // Waits until every queued file is done and the store is flushed. Throws BuildError
+  // (Step::kFile) for the first file that failed (later work is skipped), Error for a
+  // failed flush.
   void finish();
 
   // Tests only: called after a file's first digest, before it is copied into the store.
@@ -51,12 +54,12 @@ class FileHasher {
 
  private:
   void work();
-  void process(tree::Node& n, const std::string& path);
+  void process(tree::Node& n);
   Digest digest_and_store(tree::Node& n, int fd);
   void stop();
 
   tree::Tree& tree_;
-  std::string source_;
+  int root_fd_;
   store::ObjectStore* store_;
   Progress* progress_;
   std::mutex mutex_;

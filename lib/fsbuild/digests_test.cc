@@ -43,7 +43,8 @@ TEST(FileHasher, ObjectsAreNamedByWhatWasStored) {
   test::write_file(tmp / "src" / "g", other);
   store::ObjectStore store((tmp / "store").string());
   tree::Tree tree;
-  FileHasher hasher(tree, (tmp / "src").string(), 1, &store, nullptr);
+  UniqueFd src = open_read(tmp / "src");
+  FileHasher hasher(tree, src.get(), 1, &store, nullptr);
   int rewrites = 0;
   hasher.set_after_probe_for_test([&](tree::Node& n) {
     if (n.name != "f") return;
@@ -51,7 +52,7 @@ TEST(FileHasher, ObjectsAreNamedByWhatWasStored) {
     f.write(after.data(), static_cast<std::streamsize>(after.size()));  // same size, in place
     ++rewrites;
   });
-  scan((tmp / "src").string(), {}, tree, [&](tree::Node& file) { hasher.add(file); });
+  scan(src.get(), {}, tree, [&](tree::Node& file) { hasher.add(file); });
   hasher.finish();
   ASSERT_EQ(rewrites, 1);
   const tree::Node* f = tree.root()->find_child("f");

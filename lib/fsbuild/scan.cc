@@ -22,23 +22,24 @@ constexpr std::size_t kMaxPath = 4095;
 
 class Scanner {
  public:
-  Scanner(const std::string& source, const ScanOptions& options, tree::Tree& tree, const FileSink& on_file)
-      : source_(source), options_(options), on_file_(on_file), tree_(tree) {}
+  Scanner(const ScanOptions& options, tree::Tree& tree, const FileSink& on_file)
+      : options_(options), on_file_(on_file), tree_(tree) {}
 
-  void run() {
+  void run(int dir_fd) {
     struct stat st {};
-    if (::lstat(source_.c_str(), &st) != 0) fail(errno, source_);
-    if (!S_ISDIR(st.st_mode)) throw Error(ENOTDIR, "Not a directory");
+    if (::fstat(dir_fd, &st) != 0) fail(errno, "");
+    if (!S_ISDIR(st.st_mode)) fail(ENOTDIR, "");
     tree::Node* root = tree_.new_node();
     tree_.set_root(root);
-    UniqueFd fd(::open(source_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd) fail(errno, source_);
-    fill(*root, st, fd.get(), nullptr, source_);
-    scan_dir(*root, fd.get(), source_);
+    fill(*root, st, dir_fd, nullptr, "");
+    scan_dir(*root, dir_fd, "");
   }
 
  private:
-  [[noreturn]] static void fail(int err, const std::string& path) { throw_errno(err, path); }
+  // `path` is the entry's below the source ("/a/b"), "" for the source itself.
+  [[noreturn]] static void fail(int err, const std::string& path) {
+    throw BuildError(BuildError::Step::kScan, err, path, std::strerror(err));
+  }
 
   void scan_dir(tree::Node& dir, int dir_fd, const std::string& path) {
     int dup_fd = ::dup(dir_fd);
@@ -147,7 +148,6 @@ class Scanner {
     }
   }
 
-  std::string source_;
   ScanOptions options_;
   const FileSink& on_file_;
   tree::Tree& tree_;
@@ -156,13 +156,11 @@ class Scanner {
 
 }  // namespace
 
-void scan(const std::string& source, const ScanOptions& options, tree::Tree& tree, const FileSink& on_file) {
-  if (options.skip_xattrs && options.user_xattrs) throw_errno(EINVAL, source);
-  Scanner(source, options, tree, on_file).run();
-}
-
-std::string source_path(const std::string& source, const tree::Node& node) {
-  return node.parent == nullptr ? source : source + node.path();
+void scan(int dir_fd, const ScanOptions& options, tree::Tree& tree, const FileSink& on_file) {
+  if (options.skip_xattrs && options.user_xattrs) {  // they exclude each other
+    throw BuildError(BuildError::Step::kScan, EINVAL, "", std::strerror(EINVAL));
+  }
+  Scanner(options, tree, on_file).run(dir_fd);
 }
 
 }  // namespace cfs::fsbuild

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "fsbuild/build_error.h"
 #include "tree/tree.h"
 
 namespace cfs::fsbuild {
@@ -25,13 +26,9 @@ struct ScanOptions {
 // that its contents can be worked on while the scan goes on.
 using FileSink = std::function<void(tree::Node&)>;
 
-// Builds the tree of `source` in `tree` (which owns the nodes handed to on_file, even when
-// the scan fails). Throws Error whose message is "<path>: <strerror>" for the first entry
-// that cannot be read.
-void scan(const std::string& source, const ScanOptions& options, tree::Tree& tree,
-          const FileSink& on_file = {});
-
-// The full path of an entry, for messages and for opening it again (store copies).
-std::string source_path(const std::string& source, const tree::Node& node);
+// Builds the tree of the directory open as `dir_fd` in `tree` (which owns the nodes handed to
+// on_file, even when the scan fails). Entries are reached from their directory's fd, never
+// by path. Throws BuildError (Step::kScan) for the first entry that cannot be read.
+void scan(int dir_fd, const ScanOptions& options, tree::Tree& tree, const FileSink& on_file = {});
 
 }  // namespace cfs::fsbuild

@@ -18,11 +18,11 @@ namespace {
 // O_PATH lookup beneath `dir_fd`; opens nothing for I/O.
 UniqueFd lookup_beneath(int dir_fd, std::string_view path, std::uint64_t flags) {
   std::string p(path);
-  if (p.empty() || p.find('\0') != std::string::npos) throw Error(EINVAL, "refused: empty object path");
+  if (p.empty() || p.find('\0') != std::string::npos) throw Error(EINVAL, "refused: an empty path");
   for (std::size_t pos = 0; pos <= p.size();) {  // ".." is refused even where it stays inside
     std::size_t slash = std::min(p.find('/', pos), p.size());
     if (p.compare(pos, slash - pos, "..") == 0 && slash - pos == 2) {
-      throw Error(EXDEV, "refused: \"..\" in object path " + p);
+      throw Error(EXDEV, "refused: \"..\" in " + p);
     }
     pos = slash + 1;
   }
@@ -35,12 +35,12 @@ UniqueFd lookup_beneath(int dir_fd, std::string_view path, std::uint64_t flags) 
     int err = errno;
     if (err == EINTR || err == EAGAIN) continue;  // EAGAIN: a rename raced the lookup
     if (err == ENOENT) return UniqueFd();
-    if (err == EXDEV) throw Error(err, "refused: object path " + p + " leaves the object directory");
+    if (err == EXDEV) throw Error(err, "refused: " + p + " leaves the directory");
     struct stat st {};
     bool is_link = err == ENOTDIR && ::fstatat(dir_fd, p.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
-    if (err == ELOOP || is_link) throw Error(ELOOP, "refused: object path " + p + " goes through a symlink");
+    if (err == ELOOP || is_link) throw Error(ELOOP, "refused: " + p + " goes through a symlink");
     if (err == ENOTDIR && (flags & O_DIRECTORY)) throw Error(err, "refused: " + p + " is not a directory");
-    throw Error(err, p + ": " + std::strerror(err));
+    throw_errno(err);
   }
 }
 
@@ -50,12 +50,12 @@ UniqueFd open_regular_beneath(int dir_fd, std::string_view path) {
   UniqueFd found = lookup_beneath(dir_fd, path, 0);
   if (!found) return found;
   struct stat st {};
-  if (::fstat(found.get(), &st) != 0) throw_errno(errno, std::string(path));
+  if (::fstat(found.get(), &st) != 0) throw_errno(errno);
   if (!S_ISREG(st.st_mode)) throw Error(EIO, "refused: " + std::string(path) + " is not a regular file");
   // Reopen the very inode found (the O_PATH fd pins it) for reading.
   std::string proc = "/proc/self/fd/" + std::to_string(found.get());
   UniqueFd fd(::open(proc.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-  if (!fd) throw_errno(errno, std::string(path));
+  if (!fd) throw_errno(errno);
   return fd;
 }
 

@@ -12,7 +12,8 @@ namespace cfs::store {
 
 // A read-only fd of the regular file `path` beneath `dir_fd`; an invalid fd when nothing is
 // there (ENOENT). Throws Error with a one-line reason when the path is refused (it leaves the
-// directory, crosses a symlink, names something other than a regular file) or on I/O errors.
+// directory, crosses a symlink, names something other than a regular file) or on I/O errors
+// (then just strerror: callers name the file).
 UniqueFd open_regular_beneath(int dir_fd, std::string_view path);
 
 // Whether `path` resolves, by those rules, to a regular file beneath `dir_fd` (looked at,

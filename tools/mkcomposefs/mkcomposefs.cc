@@ -2,6 +2,7 @@
 // Options, messages and exit codes follow upstream 1.0.8 (spec: tools.md §1).
 #include "mkcomposefs/mkcomposefs.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -21,8 +22,7 @@
 #include "base/output_file.h"
 #include "common/cli.h"
 #include "dump/parse.h"
-#include "fsbuild/digests.h"
-#include "fsbuild/scan.h"
+#include "fsbuild/build.h"
 #include "store/store.h"
 #include "verity/fsverity.h"
 #include "writer/writer.h"
@@ -152,40 +152,48 @@ class ProgressLine {
   std::jthread thread_;
 };
 
-// Scans the source and, on a pool of threads meanwhile, hashes (and stores) its files.
+// Builds the tree of the source directory (fsbuild::build), in upstream's words on failure.
 int tree_from_directory(const Args& args, tree::Tree& tree) {
-  std::optional<store::ObjectStore> store;
-  std::optional<fsbuild::FileHasher> hasher;
-  fsbuild::Progress progress;
-  auto hashing_failed = [&](const Error& e) {
-    cli::error(kProg, std::string(args.digest_store.empty() ? "error computing digest: " : "cannot fill store: ") + e.what());
+  // Upstream looks at the path first: a source that is not a directory is reported as the
+  // failure to write, and must not create the store.
+  struct stat st {};
+  if (::lstat(args.source.c_str(), &st) != 0) {
+    cli::error(kProg, "error accessing " + args.source + ": " + std::strerror(errno));
+    return 1;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    cli::error(kProg, "cannot write file: Not a directory");
+    return 1;
+  }
+  UniqueFd dir(::open(args.source.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) {
+    cli::error(kProg, "error accessing " + args.source + ": " + std::strerror(errno));
+    return 1;
+  }
+  auto files_failed = [&](const std::string& what) {
+    cli::error(kProg, std::string(args.digest_store.empty() ? "error computing digest: " : "cannot fill store: ") + what);
     return 1;
   };
-  struct stat st {};
+  std::optional<store::ObjectStore> store;
+  fsbuild::Progress progress;
+  fsbuild::BuildOptions options{args.scan, args.threads, nullptr, &progress};
   try {
-    // Only for a source that can be scanned: a bad source must not create the store.
-    if (!args.digest_store.empty() && ::lstat(args.source.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      store.emplace(args.digest_store);
-    }
-    hasher.emplace(tree, args.source, args.threads, store ? &*store : nullptr, &progress);
+    if (!args.digest_store.empty()) options.store = &store.emplace(args.digest_store);
   } catch (const Error& e) {
-    return hashing_failed(e);
+    return files_failed(e.what());
   }
   ProgressLine line(progress);
   try {
-    fsbuild::scan(args.source, args.scan, tree, [&](tree::Node& file) { hasher->add(file); });
-  } catch (const Error& e) {
-    if (e.code() == ENOTDIR && std::string(e.what()) == "Not a directory") {
-      cli::error(kProg, "cannot write file: Not a directory");
-    } else {
-      cli::error(kProg, std::string("error accessing ") + e.what());
+    fsbuild::build(dir.get(), options, tree);
+  } catch (const fsbuild::BuildError& e) {
+    std::string where = args.source + e.path();
+    if (e.step() == fsbuild::BuildError::Step::kScan) {
+      cli::error(kProg, "error accessing " + where + ": " + e.reason());
+      return 1;
     }
-    return 1;
-  }
-  try {
-    hasher->finish();
+    return files_failed(where + ": " + e.reason());
   } catch (const Error& e) {
-    return hashing_failed(e);
+    return files_failed(e.what());
   }
   return 0;
 }
