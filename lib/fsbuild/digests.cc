@@ -47,7 +47,7 @@ Digest FileHasher::digest_and_store(tree::Node& n, int fd) {
 void FileHasher::process(tree::Node& n) {
   std::string path = n.path();
   try {
-    UniqueFd fd = store::open_regular_beneath(root_fd_, std::string_view(path).substr(1));
+    UniqueFd fd = store::open_scanned_file_beneath(root_fd_, std::string_view(path).substr(1));
     if (!fd) throw_errno(ENOENT);
     if (n.size <= kInlineMax) {  // inline: the digest is that of the very bytes kept
       char content[kInlineMax];

@@ -15,7 +15,7 @@
 namespace cfs::store {
 namespace {
 
-// O_PATH lookup beneath `dir_fd`; opens nothing for I/O.
+// openat2 beneath `dir_fd` with `flags` (O_PATH: a lookup that opens nothing for I/O).
 UniqueFd lookup_beneath(int dir_fd, std::string_view path, std::uint64_t flags) {
   std::string p(path);
   if (p.empty() || p.find('\0') != std::string::npos) throw Error(EINVAL, "refused: an empty path");
@@ -27,7 +27,7 @@ UniqueFd lookup_beneath(int dir_fd, std::string_view path, std::uint64_t flags) 
     pos = slash + 1;
   }
   open_how how{};
-  how.flags = flags | O_PATH | O_CLOEXEC | O_NOFOLLOW;
+  how.flags = flags | O_CLOEXEC | O_NOFOLLOW;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   for (;;) {
     long fd = ::syscall(SYS_openat2, dir_fd, p.c_str(), &how, sizeof how);
@@ -47,7 +47,7 @@ UniqueFd lookup_beneath(int dir_fd, std::string_view path, std::uint64_t flags) 
 }  // namespace
 
 UniqueFd open_regular_beneath(int dir_fd, std::string_view path) {
-  UniqueFd found = lookup_beneath(dir_fd, path, 0);
+  UniqueFd found = lookup_beneath(dir_fd, path, O_PATH);
   if (!found) return found;
   struct stat st {};
   if (::fstat(found.get(), &st) != 0) throw_errno(errno);
@@ -59,10 +59,18 @@ UniqueFd open_regular_beneath(int dir_fd, std::string_view path) {
   return fd;
 }
 
+UniqueFd open_scanned_file_beneath(int dir_fd, std::string_view path) {
+  UniqueFd fd = lookup_beneath(dir_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  struct stat st {};
+  if (fd && ::fstat(fd.get(), &st) != 0) throw_errno(errno);
+  if (fd && !S_ISREG(st.st_mode)) throw Error(EIO, "refused: " + std::string(path) + " is not a regular file");
+  return fd;
+}
+
 bool has_regular_beneath(int dir_fd, std::string_view path) {
   UniqueFd found;
   try {
-    found = lookup_beneath(dir_fd, path, 0);
+    found = lookup_beneath(dir_fd, path, O_PATH);
   } catch (const Error& e) {
     if (e.code() == EXDEV || e.code() == ELOOP || e.code() == EINVAL || e.code() == ENOTDIR) return false;
     throw;
@@ -73,7 +81,7 @@ bool has_regular_beneath(int dir_fd, std::string_view path) {
 }
 
 UniqueFd open_dir_beneath(int dir_fd, std::string_view path) {
-  return lookup_beneath(dir_fd, path, O_DIRECTORY);
+  return lookup_beneath(dir_fd, path, O_PATH | O_DIRECTORY);
 }
 
 }  // namespace cfs::store

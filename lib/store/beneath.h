@@ -16,6 +16,11 @@ namespace cfs::store {
 // (then just strerror: callers name the file).
 UniqueFd open_regular_beneath(int dir_fd, std::string_view path);
 
+// The same resolution, opening directly for reading (one system call instead of three):
+// for a file a scan has just seen as regular, as a build of a tree does. O_NONBLOCK, so an
+// entry swapped for a FIFO meanwhile cannot block; anything not regular is then refused.
+UniqueFd open_scanned_file_beneath(int dir_fd, std::string_view path);
+
 // Whether `path` resolves, by those rules, to a regular file beneath `dir_fd` (looked at,
 // not opened). A refused path is not there. Throws Error on I/O errors.
 bool has_regular_beneath(int dir_fd, std::string_view path);
