@@ -131,7 +131,7 @@ class Session {
   std::uint64_t to_ino(std::uint64_t nid) const { return nid == image_.root_nid() ? FUSE_ROOT_ID : nid; }
 
   static bool hidden(const reader::Inode& in) {  // overlay whiteouts (the root's 00..ff)
-    return in.type() == S_IFCHR && in.rdev() == 0;
+    return format::is_whiteout(in.mode, in.rdev());
   }
 
   void fill_attr(fuse_attr& a, const reader::Inode& in) const {

@@ -6,17 +6,16 @@
 #include <vector>
 
 #include "base/error.h"
+#include "format/composefs.h"
 
 namespace cfs::fuse {
 
 std::optional<std::string> visible_xattr_name(std::string_view name, bool acl, bool privileged) {
-  static constexpr std::string_view kEscaped = "trusted.overlay.overlay.";
-  static constexpr std::string_view kOverlay = "trusted.overlay.";
+  std::optional<std::string> own = format::unescaped_xattr_name(name);
+  if (!own) return std::nullopt;  // composefs' own overlay xattrs
   std::string out;
-  if (name.starts_with(kEscaped)) {
-    out = std::string(kOverlay) + std::string(name.substr(kEscaped.size()));
-  } else if (name.starts_with(kOverlay)) {
-    return std::nullopt;
+  if (name.starts_with(format::kXattrEscapedPrefix)) {
+    out = std::move(*own);
   } else if (name.starts_with("system.posix_acl_")) {
     if (!acl) return std::nullopt;
     out = name;

@@ -10,17 +10,18 @@
 #include <vector>
 
 #include "base/error.h"
+#include "format/composefs.h"
 #include "dump/escape.h"
 #include "tree/xattr_budget.h"
 
 namespace cfs::dump {
 namespace {
 
-constexpr std::size_t kMaxInlineContent = 5000;
-constexpr std::size_t kMaxPathLen = 4095;  // PATH_MAX - 1, for payloads and symlink targets
-constexpr std::size_t kMaxNameLen = 255;
-constexpr std::size_t kMaxXattrPart = 65535;
-constexpr std::size_t kMaxXattrValue = 65535;
+using format::kMaxInlineContent;
+using format::kMaxNameLen;
+using format::kMaxPathLen;
+using format::kMaxXattrValue;
+constexpr std::size_t kMaxXattrPart = 65535;  // an escaped key or value field, before decoding
 
 [[noreturn]] void fail(const std::string& message) { throw Error(EINVAL, message); }
 

@@ -8,6 +8,26 @@
 
 namespace cfs::format {
 
+bool is_whiteout_marker(std::string_view name) {
+  return name == kXattrWhiteout || name == kXattrUserWhiteout || name == kXattrWhiteouts ||
+         name == kXattrUserWhiteouts;
+}
+
+bool needs_escape(std::string_view name) { return name.starts_with(kXattrOverlayPrefix); }
+
+std::optional<std::string> unescaped_xattr_name(std::string_view stored) {
+  if (stored.starts_with(kXattrEscapedPrefix)) {
+    return std::string(kXattrOverlayPrefix) + std::string(stored.substr(kXattrEscapedPrefix.size()));
+  }
+  if (stored.starts_with(kXattrOverlayPrefix)) return std::nullopt;
+  return std::string(stored);
+}
+
+std::string_view redirect_payload(std::string_view redirect) {
+  if (redirect.size() > 1 && redirect[0] == '/') redirect.remove_prefix(1);
+  return redirect.substr(0, redirect.find('\0'));
+}
+
 std::optional<std::string_view> redirect_object(std::string_view redirect) {
   if (redirect.starts_with('/')) redirect.remove_prefix(1);
   if (redirect.empty() || redirect.find('\0') != std::string_view::npos) return std::nullopt;

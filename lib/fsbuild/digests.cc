@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "format/composefs.h"
 #include "fsbuild/build_error.h"
 #include "store/beneath.h"
 #include "store/store.h"
@@ -17,7 +18,7 @@
 namespace cfs::fsbuild {
 namespace {
 
-constexpr std::uint64_t kInlineMax = 64;  // upstream's recommended inline content size
+constexpr std::uint64_t kInlineMax = format::kRecommendedInline;
 // Files change hands in batches: a thread woken per small file costs more than the file.
 constexpr std::size_t kBatch = 16;
 

@@ -12,13 +12,14 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "format/composefs.h"
 #include "fsbuild/entry_xattrs.h"
 #include "tree/xattr_budget.h"
 
 namespace cfs::fsbuild {
 namespace {
 
-constexpr std::size_t kMaxPath = 4095;
+using format::kMaxPathLen;
 
 class Scanner {
  public:
@@ -105,10 +106,10 @@ class Scanner {
     }
     if (S_ISREG(st.st_mode)) n.size = static_cast<std::uint64_t>(st.st_size);
     if (S_ISLNK(st.st_mode)) {
-      char buf[kMaxPath + 2];
+      char buf[kMaxPathLen + 2];
       ssize_t len = ::readlinkat(fd, name, buf, sizeof buf);
       if (len < 0) fail(errno, path);
-      if (len == 0 || static_cast<std::size_t>(len) > kMaxPath) fail(ENAMETOOLONG, path);
+      if (len == 0 || static_cast<std::size_t>(len) > kMaxPathLen) fail(ENAMETOOLONG, path);
       n.payload = tree_.keep({buf, static_cast<std::size_t>(len)});
       n.size = n.payload.size();
     }
@@ -141,7 +142,7 @@ class Scanner {
         fail(errno, path);
       }
       value.resize(static_cast<std::size_t>(vlen));
-      if (key.size() > 255 ||
+      if (key.size() > format::kMaxNameLen ||
           !tree::set_xattr_budgeted(n.xattrs, budget, tree::Xattr{std::move(key), std::move(value)})) {
         fail(ERANGE, path);
       }

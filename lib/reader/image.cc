@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "format/composefs.h"
 #include "format/erofs.h"
 #include "format/xattr_name.h"
 
@@ -15,8 +16,8 @@ namespace {
 
 using format::kBlockSize;
 
-constexpr std::size_t kMaxNameLen = 255;
-constexpr std::size_t kMaxSymlink = 4095;
+using format::kMaxNameLen;
+constexpr std::size_t kMaxSymlink = format::kMaxPathLen;
 
 [[noreturn]] void corrupt(const std::string& what, std::uint64_t nid) {
   throw_corrupt(what + " (inode " + std::to_string(nid) + ")");

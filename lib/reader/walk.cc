@@ -7,14 +7,12 @@
 #include <unordered_map>
 
 #include "base/error.h"
+#include "format/composefs.h"
 #include "format/erofs.h"
 
 namespace cfs::reader {
 namespace {
 
-constexpr std::size_t kMaxInlineContent = 5000;
-constexpr std::string_view kOverlay = "trusted.overlay.";
-constexpr std::string_view kEscaped = "trusted.overlay.overlay.";
 
 void set_xattr(tree::Node& n, std::string_view name, std::string_view value) {
   for (tree::Xattr& x : n.xattrs) {
@@ -71,7 +69,7 @@ class Walker {
       if (f.path_end > 1) path_ += '/';
       path_ += e.name;
       Inode child = image_.inode(e.nid);
-      if (child.type() == S_IFCHR && child.rdev() == 0) continue;  // overlay whiteout
+      if (format::is_whiteout(child.mode, child.rdev())) continue;  // the root's 00..ff
       if (entry(child, e.name, depth)) enter(child, depth);  // f may dangle from here on
     }
   }
@@ -146,7 +144,7 @@ class Walker {
       symlink_ = image_.read_symlink(in);
       n.payload = symlink_;
     } else if (in.type() == S_IFREG && in.size > 0 && in.layout != format::kLayoutChunkBased) {
-      if (in.size > std::min<std::uint64_t>(kMaxInlineContent, image_.bytes().size())) {
+      if (in.size > std::min<std::uint64_t>(format::kMaxInlineContent, image_.bytes().size())) {
         throw_corrupt("inline file too large (inode " + std::to_string(in.nid) + ")");
       }
       content_.resize(in.size);
@@ -159,36 +157,22 @@ class Walker {
   void load_xattrs(tree::Node& n, const Inode& in) {
     bool whiteout = false;
     image_.for_each_xattr(in, [&](std::string_view name, std::string_view value) {
-      if (name == "trusted.overlay.metacopy") {
+      if (name == format::kXattrMetacopy) {
         if (in.type() != S_IFREG) return true;
-        if (value.size() == format::kMetacopyDigestSize) {
-          if (!std::equal(format::kMetacopyDigestHeader.begin(), format::kMetacopyDigestHeader.end(),
-                          reinterpret_cast<const std::uint8_t*>(value.data()))) {
-            throw_corrupt("bad metacopy xattr (inode " + std::to_string(in.nid) + ")");
-          }
-          Digest d;
-          std::memcpy(d.data(), value.data() + 4, d.size());
-          n.digest = d;
-        } else if (!value.empty()) {
+        try {
+          n.digest = format::metacopy_digest(value);
+        } catch (const Error&) {
           throw_corrupt("bad metacopy xattr (inode " + std::to_string(in.nid) + ")");
         }
-      } else if (name == "trusted.overlay.redirect") {
-        if (in.type() == S_IFREG) {
-          if (value.size() > 1 && value[0] == '/') value.remove_prefix(1);
-          n.payload = value.substr(0, value.find('\0'));  // views the image
-        }
-      } else if (name == "trusted.overlay.overlay.whiteout" && in.type() == S_IFREG) {
+      } else if (name == format::kXattrRedirect) {
+        if (in.type() == S_IFREG) n.payload = format::redirect_payload(value);  // views the image
+      } else if (name == format::kXattrWhiteout && in.type() == S_IFREG) {
         whiteout = true;
-      } else if (name == "trusted.overlay.overlay.whiteouts" || name == "user.overlay.whiteout" ||
-                 name == "user.overlay.whiteouts") {
-        // markers re-derived by the writer
-      } else if (name.starts_with(kEscaped)) {
-        set_xattr(n, std::string(kOverlay) + std::string(name.substr(kEscaped.size())), value);
-      } else if (name.starts_with(kOverlay)) {
-        // composefs' own overlay xattrs (e.g. the root's opaque=y)
-      } else {
-        set_xattr(n, name, value);
-      }
+      } else if (format::is_whiteout_marker(name)) {
+        // re-derived by the writer
+      } else if (std::optional<std::string> own = format::unescaped_xattr_name(name)) {
+        set_xattr(n, *own, value);
+      }  // else composefs' own overlay xattrs (e.g. the root's opaque=y)
       return true;
     });
     if (whiteout) {

@@ -7,18 +7,16 @@
 
 #include "base/error.h"
 #include "format/erofs.h"
+#include "format/composefs.h"
 #include "tree/xattr_budget.h"
 #include "writer/plan.h"
 
 namespace cfs::writer {
 namespace {
 
-constexpr std::string_view kOverlayPrefix = "trusted.overlay.";
 constexpr std::uint64_t kMaxChunks = 1024;
 
-bool is_whiteout(const tree::Node& n) {
-  return n.type() == S_IFCHR && (n.rdev & 0xFFFFFFFF) == 0;
-}
+bool is_whiteout(const tree::Node& n) { return format::is_whiteout(n.mode, n.rdev); }
 
 bool valid_type(std::uint32_t mode) {
   return format::file_type_of_mode(mode) != format::kFtUnknown;
@@ -66,11 +64,11 @@ void set_xattr(XattrList& list, Inode& in, std::string_view name, std::string_vi
 void mark_whiteout_parent(Plan& plan, Inode& parent) {
   auto stored = plan.xattrs_of(parent);
   XattrList list(stored.begin(), stored.end());
-  set_xattr(list, parent, "trusted.overlay.overlay.whiteouts", "");
-  set_xattr(list, parent, "user.overlay.whiteouts", "");
+  set_xattr(list, parent, format::kXattrWhiteouts, "");
+  set_xattr(list, parent, format::kXattrUserWhiteouts, "");
   if (plan.version >= 1) {
-    set_xattr(list, parent, "trusted.overlay.overlay.opaque", "x");
-    set_xattr(list, parent, "user.overlay.opaque", "x");
+    set_xattr(list, parent, format::kXattrWhiteoutOpaque, "x");
+    set_xattr(list, parent, format::kXattrUserWhiteoutOpaque, "x");
   }
   store_xattrs(plan, parent, list);
 }
@@ -87,25 +85,25 @@ void rewrite(Plan& plan, Inode& in, Inode* parent, XattrList& list) {
   list.clear();
   for (const tree::Xattr& x : n.xattrs) {
     std::string_view name = x.name;
-    if (name.starts_with(kOverlayPrefix)) {
-      name = plan.arena.concat(kOverlayPrefix, "overlay.", name.substr(kOverlayPrefix.size()));
+    if (format::needs_escape(name)) {
+      name = plan.arena.concat(format::kXattrEscapedPrefix, name.substr(format::kXattrOverlayPrefix.size()));
     }
     list.emplace_back(name, x.value);
   }
   if (in.external) {
     if (n.digest) {
       std::string_view digest(reinterpret_cast<const char*>(n.digest->data()), n.digest->size());
-      set_xattr(list, in, "trusted.overlay.metacopy", digest, ValuePrefix::kMetacopyHeader);
+      set_xattr(list, in, format::kXattrMetacopy, digest, ValuePrefix::kMetacopyHeader);
     } else {
-      set_xattr(list, in, "trusted.overlay.metacopy", "");
+      set_xattr(list, in, format::kXattrMetacopy, "");
     }
-    if (!n.payload.empty()) set_xattr(list, in, "trusted.overlay.redirect", n.payload, ValuePrefix::kSlash);
+    if (!n.payload.empty()) set_xattr(list, in, format::kXattrRedirect, n.payload, ValuePrefix::kSlash);
   }
   if (is_whiteout(n)) {
     in.mode = S_IFREG | (n.mode & 07777);
     in.size = 0;
-    set_xattr(list, in, "trusted.overlay.overlay.whiteout", "");
-    set_xattr(list, in, "user.overlay.whiteout", "");
+    set_xattr(list, in, format::kXattrWhiteout, "");
+    set_xattr(list, in, format::kXattrUserWhiteout, "");
   }
   store_xattrs(plan, in, list);
   if (is_whiteout(n) && parent != nullptr) mark_whiteout_parent(plan, *parent);
@@ -196,7 +194,7 @@ Plan prepare(const tree::Tree& tree, const Options& options) {
   }
   auto root_stored = plan.xattrs_of(plan.inodes[0]);
   list.assign(root_stored.begin(), root_stored.end());
-  set_xattr(list, plan.inodes[0], "trusted.overlay.opaque", "y");
+  set_xattr(list, plan.inodes[0], format::kXattrOpaque, "y");
   store_xattrs(plan, plan.inodes[0], list);
 
   plan.min_mtime_sec = plan.inodes[0].node->mtime_sec;
