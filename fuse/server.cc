@@ -24,6 +24,7 @@
 #include "format/composefs.h"
 #include "format/erofs.h"
 #include "fuse/protocol.h"
+#include "fuse/request.h"
 #include "fuse/verifier.h"
 #include "fuse/xattr_view.h"
 
@@ -183,14 +184,18 @@ class Session {
 
   // --- operations ------------------------------------------------------------------------
   void handle(const char* msg, std::size_t len) {
+    ArgReader args(msg, len);
     fuse_in_header in;
-    std::memcpy(&in, msg, sizeof in);
-    const char* arg = msg + sizeof in;
-    std::size_t arg_len = len - sizeof in;
+    try {
+      in = args.take<fuse_in_header>();
+    } catch (const Error&) {
+      log("a request shorter than its header: ignored");  // no unique to reply to
+      return;
+    }
     if (options_.debug) log("op " + std::to_string(in.opcode) + " node " + std::to_string(in.nodeid));
     int err;
     try {
-      err = dispatch(in, arg, arg_len);
+      err = dispatch(in, args);
     } catch (const Error& e) {
       err = e.code() == EUCLEAN ? EIO : e.code();
       if (e.code() == EUCLEAN) log(e.what());
@@ -203,12 +208,12 @@ class Session {
   }
 
   // Returns 0 when it replied itself, -1 for no reply, else an errno to reply with.
-  int dispatch(const fuse_in_header& in, const char* arg, std::size_t arg_len) {
+  int dispatch(const fuse_in_header& in, ArgReader& args) {
     switch (in.opcode) {
-      case FUSE_INIT: return op_init(in, arg, arg_len);
+      case FUSE_INIT: return op_init(in, args);
       case FUSE_DESTROY: release_all_backing_ids(); reply(in, 0); done_ = true; return 0;
       case FUSE_FORGET: case FUSE_BATCH_FORGET: case FUSE_INTERRUPT: return -1;
-      case FUSE_LOOKUP: return op_lookup(in, std::string_view(arg, ::strnlen(arg, arg_len)));
+      case FUSE_LOOKUP: return op_lookup(in, args.name());
       case FUSE_GETATTR: {
         fuse_attr_out out{};
         out.attr_valid = kTimeout;
@@ -221,16 +226,15 @@ class Session {
         reply(in, 0, target.data(), target.size());
         return 0;
       }
-      case FUSE_OPEN: return op_open(in, arg);
-      case FUSE_READ: return op_read(in, arg);
-      case FUSE_RELEASE: return op_release(in, arg);
+      case FUSE_OPEN: return op_open(in, args);
+      case FUSE_READ: return op_read(in, args);
+      case FUSE_RELEASE: return op_release(in, args);
       case FUSE_FLUSH: case FUSE_FSYNC: case FUSE_FSYNCDIR: reply(in, 0); return 0;
       case FUSE_OPENDIR: return op_opendir(in);
-      case FUSE_READDIR: return op_readdir(in, arg, false);
-      case FUSE_READDIRPLUS: return op_readdir(in, arg, true);
+      case FUSE_READDIR: return op_readdir(in, args, false);
+      case FUSE_READDIRPLUS: return op_readdir(in, args, true);
       case FUSE_RELEASEDIR: {
-        fuse_release_in r;
-        std::memcpy(&r, arg, sizeof r);
+        auto r = args.take<fuse_release_in>();
         delete reinterpret_cast<DirHandle*>(r.fh);
         reply(in, 0);
         return 0;
@@ -244,8 +248,8 @@ class Session {
         reply_struct(in, out);
         return 0;
       }
-      case FUSE_GETXATTR: return op_getxattr(in, arg, arg_len);
-      case FUSE_LISTXATTR: return op_listxattr(in, arg);
+      case FUSE_GETXATTR: return op_getxattr(in, args);
+      case FUSE_LISTXATTR: return op_listxattr(in, args);
       case FUSE_ACCESS: reply(in, 0); return 0;
       case FUSE_SETATTR: case FUSE_WRITE: case FUSE_CREATE: case FUSE_MKNOD: case FUSE_MKDIR:
       case FUSE_UNLINK: case FUSE_RMDIR: case FUSE_RENAME: case FUSE_RENAME2: case FUSE_LINK:
@@ -255,9 +259,8 @@ class Session {
     }
   }
 
-  int op_init(const fuse_in_header& in, const char* arg, std::size_t arg_len) {
-    fuse_init_in init{};
-    std::memcpy(&init, arg, std::min(arg_len, sizeof init));
+  int op_init(const fuse_in_header& in, ArgReader& args) {
+    auto init = args.take_prefix<fuse_init_in>();
     InitOut out{};
     out.major = FUSE_KERNEL_VERSION;
     if (init.major != FUSE_KERNEL_VERSION) {  // the kernel retries with our major
@@ -377,9 +380,8 @@ class Session {
     backing_ids_.clear();
   }
 
-  int op_open(const fuse_in_header& in, const char* arg) {
-    fuse_open_in open_in;
-    std::memcpy(&open_in, arg, sizeof open_in);
+  int op_open(const fuse_in_header& in, ArgReader& args) {
+    auto open_in = args.take<fuse_open_in>();
     if ((open_in.flags & O_ACCMODE) != O_RDONLY || (open_in.flags & O_TRUNC)) return EROFS;
     reader::Inode inode = image_.inode(to_nid(in.nodeid));
     if (inode.type() != S_IFREG) return EINVAL;
@@ -407,9 +409,8 @@ class Session {
     return 0;
   }
 
-  int op_read(const fuse_in_header& in, const char* arg) {
-    fuse_read_in r;
-    std::memcpy(&r, arg, sizeof r);
+  int op_read(const fuse_in_header& in, ArgReader& args) {
+    auto r = args.take<fuse_read_in>();
     auto* h = reinterpret_cast<FileHandle*>(r.fh);
     if (h->passthrough) return EIO;  // the kernel reads those itself
     std::vector<std::byte> data(std::min<std::uint32_t>(r.size, kMaxWrite));
@@ -429,9 +430,8 @@ class Session {
     return 0;
   }
 
-  int op_release(const fuse_in_header& in, const char* arg) {
-    fuse_release_in r;
-    std::memcpy(&r, arg, sizeof r);
+  int op_release(const fuse_in_header& in, ArgReader& args) {
+    auto r = args.take<fuse_release_in>();
     auto* h = reinterpret_cast<FileHandle*>(r.fh);
     if (h->passthrough) release_backing_id(h->inode.nid);
     delete h;
@@ -458,9 +458,8 @@ class Session {
     return 0;
   }
 
-  int op_readdir(const fuse_in_header& in, const char* arg, bool plus) {
-    fuse_read_in r;
-    std::memcpy(&r, arg, sizeof r);
+  int op_readdir(const fuse_in_header& in, ArgReader& args, bool plus) {
+    auto r = args.take<fuse_read_in>();
     auto* h = reinterpret_cast<DirHandle*>(r.fh);
     std::uint64_t parent = to_nid(in.nodeid);
     std::vector<char> out;
@@ -509,12 +508,11 @@ class Session {
     return summary_;
   }
 
-  int op_getxattr(const fuse_in_header& in, const char* arg, std::size_t arg_len) {
+  int op_getxattr(const fuse_in_header& in, ArgReader& args) {
     const XattrSummary& summary = xattr_summary();
     if (!summary.any) return ENOSYS;
-    fuse_getxattr_in g;
-    std::memcpy(&g, arg, sizeof g);
-    std::string_view want(arg + sizeof g, ::strnlen(arg + sizeof g, arg_len - sizeof g));
+    auto g = args.take<fuse_getxattr_in>();
+    std::string_view want = args.name();
     if (want == "security.selinux" && !summary.selinux) return EOPNOTSUPP;
     if (want.starts_with("system.posix_acl_") && !acl_) return EOPNOTSUPP;
     reader::Inode inode = image_.inode(to_nid(in.nodeid));
@@ -528,10 +526,9 @@ class Session {
     return reply_sized(in, g.size, *value);
   }
 
-  int op_listxattr(const fuse_in_header& in, const char* arg) {
+  int op_listxattr(const fuse_in_header& in, ArgReader& args) {
     if (!xattr_summary().any) return ENOSYS;
-    fuse_getxattr_in g;
-    std::memcpy(&g, arg, sizeof g);
+    auto g = args.take<fuse_getxattr_in>();
     reader::Inode inode = image_.inode(to_nid(in.nodeid));
     std::string list;
     image_.for_each_xattr(inode, [&](std::string_view n, std::string_view) {
