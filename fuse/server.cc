@@ -157,9 +157,24 @@ class Session {
     fill_attr(e.attr, in);
   }
 
+  // Every inode the kernel holds, with the name it was found under (for log lines) and the
+  // count of lookups it answered: FORGET gives them back, and the entry goes with the last.
   void remember(std::uint64_t nid, std::uint64_t parent, std::string_view name) {
     std::lock_guard lock(names_mutex_);
-    names_.try_emplace(nid, parent, std::string(name));
+    auto [it, added] = names_.try_emplace(nid, Name{parent, std::string(name), 0});
+    ++it->second.lookups;
+  }
+
+  void forget(std::uint64_t ino, std::uint64_t nlookup) {
+    std::uint64_t nid = to_nid(ino);
+    std::lock_guard lock(names_mutex_);
+    auto it = names_.find(nid);
+    if (it == names_.end()) return;
+    if (it->second.lookups <= nlookup) {
+      names_.erase(it);
+    } else {
+      it->second.lookups -= nlookup;
+    }
   }
 
   std::string path_of(std::uint64_t nid) {
@@ -168,8 +183,8 @@ class Session {
     for (int depth = 0; nid != image_.root_nid() && depth < 4096; ++depth) {
       auto it = names_.find(nid);
       if (it == names_.end()) return "<inode " + std::to_string(nid) + ">" + path;
-      path = "/" + it->second.second + path;
-      nid = it->second.first;
+      path = "/" + it->second.name + path;
+      nid = it->second.parent;
     }
     return path.empty() ? "/" : path;
   }
@@ -212,7 +227,16 @@ class Session {
     switch (in.opcode) {
       case FUSE_INIT: return op_init(in, args);
       case FUSE_DESTROY: release_all_backing_ids(); reply(in, 0); done_ = true; return 0;
-      case FUSE_FORGET: case FUSE_BATCH_FORGET: case FUSE_INTERRUPT: return -1;
+      case FUSE_FORGET: forget(in.nodeid, args.take<fuse_forget_in>().nlookup); return -1;
+      case FUSE_BATCH_FORGET: {
+        auto batch = args.take<fuse_batch_forget_in>();
+        for (std::uint32_t i = 0; i < batch.count; ++i) {
+          auto one = args.take<fuse_forget_one>();
+          forget(one.nodeid, one.nlookup);
+        }
+        return -1;
+      }
+      case FUSE_INTERRUPT: return -1;
       case FUSE_LOOKUP: return op_lookup(in, args.name());
       case FUSE_GETATTR: {
         fuse_attr_out out{};
@@ -572,7 +596,12 @@ class Session {
   std::mutex backing_mutex_;
   std::unordered_map<std::uint64_t, SharedBacking> backing_ids_;  // by nid
   std::mutex names_mutex_;
-  std::unordered_map<std::uint64_t, std::pair<std::uint64_t, std::string>> names_;
+  struct Name {
+    std::uint64_t parent;
+    std::string name;
+    std::uint64_t lookups;
+  };
+  std::unordered_map<std::uint64_t, Name> names_;
 };
 
 }  // namespace
