@@ -6,13 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "test-deb: needs root (skipped)"; exit 0; }
+rm -f build/composefs-cpp*.deb
 (cd build && cpack -G DEB >/dev/null)
 deb=$(ls build/composefs-cpp_*.deb)
-echo "== apt install $deb"
+dev=$(ls build/composefs-cpp-dev_*.deb)
+echo "== apt install $deb $dev"
 export DEBIAN_FRONTEND=noninteractive
 # A package left by an interrupted run would make apt skip the install of the same version.
-if dpkg -s composefs-cpp >/dev/null 2>&1; then apt-get remove -y -qq composefs-cpp >/dev/null; fi
-apt-get install -y -qq "./$deb" >/dev/null
+for p in composefs-cpp-dev composefs-cpp; do
+  if dpkg -s $p >/dev/null 2>&1; then apt-get purge -y -qq $p >/dev/null; fi
+done
+apt-get install -y -qq "./$deb" "./$dev" >/dev/null
 work=$(mktemp -d)
 cleanup() { umount "$work/mnt" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -55,9 +59,23 @@ g++ -o "$work/use" "$work/use.cc" $(pkg-config --cflags --libs composefs-cpp) ||
 [ "$("$work/use")" = "$(echo '/ 4096 40755 2 0 0 0 0.0 - - -' | /usr/bin/mkcomposefs --from-file --print-digest-only -)" ] ||
   fail "library and tool disagree"
 
-echo "== apt purge composefs-cpp"
-apt-get purge -y -qq composefs-cpp >/dev/null
-for f in /usr/bin/mkcomposefs /sbin/mount.composefs /usr/bin/composefs-fuse /usr/share/man/man1/mkcomposefs.1.gz; do
-  [ ! -e "$f" ] || fail "$f left after removal"
+# The Debian layout: the library in the multiarch directory, man pages gzipped, the
+# development files only in -dev.
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+runtime_files=$(dpkg -L composefs-cpp)
+dev_files=$(dpkg -L composefs-cpp-dev)
+grep -qx "/usr/lib/$multiarch/libcomposefs-cpp.so.0" <<<"$runtime_files" || fail "library not in /usr/lib/$multiarch"
+grep -qx /usr/share/man/man1/mkcomposefs.1.gz <<<"$runtime_files" || fail "man pages not gzipped"
+if grep -q "^/usr/include\|\.pc$\|libcomposefs-cpp.so$" <<<"$runtime_files"; then
+  fail "development files in the runtime package"
+fi
+grep -qx /usr/include/composefs-cpp/dump/parse.h <<<"$dev_files" || fail "headers not in -dev"
+
+echo "== apt purge composefs-cpp-dev composefs-cpp"
+apt-get purge -y -qq composefs-cpp-dev composefs-cpp >/dev/null
+for f in /usr/bin/mkcomposefs /sbin/mount.composefs /usr/bin/composefs-fuse /usr/share/man/man1/mkcomposefs.1.gz \
+         /usr/include/composefs-cpp "/usr/lib/$multiarch/libcomposefs-cpp.so.0" \
+         "/usr/lib/$multiarch/pkgconfig/composefs-cpp.pc" /usr/share/doc/composefs-cpp; do
+  [ ! -e "$f" ] || fail "$f left after purge"
 done
 echo "test-deb: 1 passed, 0 failed"
