@@ -13,7 +13,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -39,6 +42,7 @@ struct FileHandle {
   UniqueFd backing;     // external file: the verified object
   bool passthrough = false;  // shares the inode's backing id (Session::backing_ids_)
   reader::Inode inode;  // inline files: served from the image
+  std::string shown_object;  // the redirect, as log lines show it
 };
 
 struct DirHandle {
@@ -56,15 +60,18 @@ class Session {
           const ServerOptions& options, ServerStats& stats)
       : fd_(fd), image_(image), objects_(objects), options_(options), stats_(stats) {
     acl_ = options.acl && (image.header_flags() & format::kComposefsFlagHasAcl);
+    verifier_.set_slow_for_test(options.verify_delay_for_test_ms);
   }
 
   void run() {
     // Non-blocking: next_request() decides when to poll and when to sleep.
     ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    slow_opens_.start(2);
     std::vector<std::thread> workers;
     for (unsigned i = 1; i < std::max(1U, options_.threads); ++i) workers.emplace_back([this] { loop(); });
     loop();
     for (auto& w : workers) w.join();
+    slow_opens_.stop();
   }
 
  private:
@@ -333,7 +340,9 @@ class Session {
 
   // Opens and verifies the backing object of an external file; EIO (and one log line) when
   // the image's redirect is refused, the object is missing or is not what the image records.
-  int open_backing(const reader::Inode& in, FileHandle& h) {
+  // Opens the backing object of `in` into `h` and sets `digest` to what it must match (none
+  // with verity=off or where the image records none). Returns 0 or the errno to reply.
+  int open_backing(const reader::Inode& in, FileHandle& h, std::optional<Digest>& digest) {
     std::optional<std::string> redirect, metacopy;
     image_.for_each_xattr(in, [&](std::string_view n, std::string_view v) {
       if (n == format::kXattrRedirect) redirect = v;
@@ -341,15 +350,11 @@ class Session {
       return true;
     });
     std::string shown = !redirect ? "(none)" : redirect->size() <= 200 ? *redirect : redirect->substr(0, 200) + "...";
-    auto fail = [&](const std::string& why) {
-      ++stats_.verify_failures;
-      log(path_of(in.nid) + ": object " + shown + ": " + why);
-      return EIO;
-    };
+    h.shown_object = shown;
+    auto fail = [&](const std::string& why) { return refuse(in, shown, why); };
     if (!redirect) return fail("no backing object recorded");
     std::optional<std::string_view> object = format::redirect_object(*redirect);
     if (!object) return fail("refused: the redirect does not name a file beneath a basedir");
-    std::optional<Digest> digest;
     try {
       if (metacopy) digest = format::metacopy_digest(*metacopy);
     } catch (const Error& e) {
@@ -366,10 +371,23 @@ class Session {
     if (static_cast<std::uint64_t>(st.st_size) != in.size) {
       return fail("size " + std::to_string(st.st_size) + " differs from " + std::to_string(in.size));
     }
-    if (digest && options_.verity != VerityMode::kOff && !verifier_.matches(h.backing.get(), *digest)) {
-      return fail("fs-verity digest differs from the image's");
-    }
+    if (options_.verity == VerityMode::kOff) digest.reset();
     return 0;
+  }
+
+  int refuse(const reader::Inode& in, const std::string& shown, const std::string& why) {
+    ++stats_.verify_failures;
+    log(path_of(in.nid) + ": object " + shown + ": " + why);
+    return EIO;
+  }
+
+  int verify(FileHandle& h, const Digest& digest) {
+    try {
+      if (verifier_.matches(h.backing.get(), digest)) return 0;
+      return refuse(h.inode, h.shown_object, "fs-verity digest differs from the image's");
+    } catch (const Error& e) {
+      return refuse(h.inode, h.shown_object, e.what());
+    }
   }
 
   // The kernel takes one backing file per inode: every open of an inode shares one backing id
@@ -411,11 +429,29 @@ class Session {
     if (inode.type() != S_IFREG) return EINVAL;
     auto h = std::make_unique<FileHandle>();
     h->inode = inode;
+    if (inode.layout == format::kLayoutChunkBased && inode.size > 0) {
+      std::optional<Digest> digest;
+      if (int err = open_backing(inode, *h, digest); err != 0) return err;
+      if (digest) {
+        std::optional<bool> known = verifier_.cached(h->backing.get(), *digest);
+        if (!known) {  // the object must be read: answered later, by another thread
+          slow_opens_.add({in, std::move(h), *digest});
+          return 0;
+        }
+        if (!*known) return refuse(inode, h->shown_object, "fs-verity digest differs from the image's");
+      }
+    }
+    finish_open(in, std::move(h));
+    return 0;
+  }
+
+  // A verified (or inline) file's open: its backing shared with the kernel where it can be.
+  void finish_open(const fuse_in_header& in, std::unique_ptr<FileHandle> h) {
     OpenOut out{};
     out.open_flags = FOPEN_KEEP_CACHE;
     out.backing_id = 0;
-    if (inode.layout == format::kLayoutChunkBased && inode.size > 0) {
-      if (int err = open_backing(inode, *h); err != 0) return err;
+    if (h->backing) {
+      const reader::Inode& inode = h->inode;
       if (passthrough_) {
         int id = acquire_backing_id(inode.nid, h->backing.get());
         if (id > 0) {
@@ -430,8 +466,64 @@ class Session {
     ++stats_.opens;
     out.fh = reinterpret_cast<std::uint64_t>(h.release());
     reply_struct(in, out);
-    return 0;
   }
+
+  // Opens waiting for their object to be read and verified (a multi-GiB object takes
+  // seconds): a few threads of their own finish them and reply by the request's unique,
+  // so that the workers go on answering stat, readdir and reads meanwhile.
+  class SlowOpens {
+   public:
+    struct Job {
+      fuse_in_header in;
+      std::unique_ptr<FileHandle> handle;
+      Digest digest;
+    };
+    explicit SlowOpens(Session& s) : session_(s) {}
+    void start(unsigned threads) {
+      for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+    }
+    void add(Job job) {
+      {
+        std::lock_guard lock(mutex_);
+        jobs_.push_back(std::move(job));
+      }
+      ready_.notify_one();
+    }
+    void stop() {
+      {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+      }
+      ready_.notify_all();
+      for (auto& t : threads_) t.join();
+      threads_.clear();
+    }
+
+   private:
+    void work() {
+      for (;;) {
+        Job job;
+        {
+          std::unique_lock lock(mutex_);
+          ready_.wait(lock, [this] { return closed_ || !jobs_.empty(); });
+          if (jobs_.empty()) return;
+          job = std::move(jobs_.front());
+          jobs_.pop_front();
+        }
+        if (int err = session_.verify(*job.handle, job.digest); err != 0) {
+          session_.reply(job.in, err);
+        } else {
+          session_.finish_open(job.in, std::move(job.handle));
+        }
+      }
+    }
+    Session& session_;
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<Job> jobs_;
+    bool closed_ = false;
+    std::vector<std::thread> threads_;
+  };
 
   int op_read(const fuse_in_header& in, ArgReader& args) {
     auto r = args.take<fuse_read_in>();
@@ -589,6 +681,7 @@ class Session {
   std::atomic<bool> done_{false};
   std::atomic<bool> spinner_{false};
   ObjectVerifier verifier_;
+  SlowOpens slow_opens_{*this};
   struct SharedBacking {
     int id;
     unsigned opens;

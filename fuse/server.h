@@ -21,6 +21,7 @@ struct ServerOptions {
   unsigned threads = 4;
   bool debug = false;                   // log every request
   bool syslog = false;                  // log lines go to syslog, not stderr (a daemon's case)
+  unsigned verify_delay_for_test_ms = 0;  // tests only: every object measurement waits this long
 };
 
 struct ServerStats {

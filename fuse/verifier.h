@@ -8,6 +8,7 @@
 #include <mutex>
 #include <tuple>
 #include <map>
+#include <optional>
 
 #include "base/digest.h"
 
@@ -17,8 +18,15 @@ class ObjectVerifier {
  public:
   // True if the object open as `fd` has digest `expected`. Throws Error on I/O failure.
   bool matches(int fd, const Digest& expected);
+  // The answer matches() would give from its cache alone; nullopt when it would have to
+  // read the object (the slow case a caller may move to another thread).
+  std::optional<bool> cached(int fd, const Digest& expected);
+
+  // Tests only: each measurement first waits this long (a huge object, without the disk).
+  void set_slow_for_test(unsigned ms) { slow_for_test_ms_ = ms; }
 
  private:
+  unsigned slow_for_test_ms_ = 0;
   using Key = std::tuple<std::uint64_t, std::uint64_t, std::int64_t, std::int64_t, std::int64_t>;
   std::mutex mutex_;
   std::map<Key, Digest> measured_;

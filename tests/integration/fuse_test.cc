@@ -622,6 +622,41 @@ TEST(Fuse, ServerExitsWhenItCannotUnmount) {
   EXPECT_FALSE(test::is_mounted(mnt));
 }
 
+// A first open that must read a huge object to verify it is answered later, from another
+// thread: meanwhile, even with a single worker (-o threads=1), stat and readdir answer. (A
+// test hook makes each verification take 3 s instead of writing gigabytes.)
+TEST(Fuse, SlowVerificationDoesNotHoldUpOtherRequests) {
+  REQUIRE_FUSE();
+  test::TempDir tmp;
+  fs::create_directories(tmp / "src" / "d");
+  std::string big(200000, 'v');
+  test::write_file(tmp / "src" / "big", big);
+  test::write_file(tmp / "src" / "d" / "small", "s");
+  ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), (tmp / "src").string(), (tmp / "img").string()}).status, 0);
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  ::setenv("CFS_TEST_VERIFY_DELAY_MS", "3000", 1);
+  FuseMount m(tmp / "img", (tmp / "store").string(), mnt, {"threads=1"});
+  ::unsetenv("CFS_TEST_VERIFY_DELAY_MS");
+  ASSERT_TRUE(m.ok());
+  std::atomic<bool> read_done{false};
+  std::string got;
+  std::thread reader([&] {
+    got = test::read_file(mnt / "big");
+    read_done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the open is being verified
+  struct stat st {};
+  EXPECT_EQ(::stat((mnt / "d" / "small").c_str(), &st), 0);
+  auto listing = run({"ls", (mnt / "d").string()});
+  bool answered_first = !read_done;
+  reader.join();
+  EXPECT_TRUE(answered_first) << "stat and ls waited for the verification";
+  EXPECT_EQ(listing.out, "small\n");
+  EXPECT_EQ(got, big);
+  EXPECT_EQ(m.stop(), 0);
+}
+
 TEST(Fuse, SigtermUnmountsCleanly) {
   REQUIRE_FUSE();
   test::TempDir tmp;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -112,6 +113,9 @@ std::string parse_options(const std::string& list, Args& a) {
 int composefs_fuse_main(int argc, char** argv) {
   Args a;
   a.mount.allow_other = ::geteuid() == 0;
+  // Tests only: makes every object measurement slow, to show that a long verification does
+  // not hold up other requests.
+  if (const char* ms = std::getenv("CFS_TEST_VERIFY_DELAY_MS")) a.server.verify_delay_for_test_ms = std::atoi(ms);
   optind = 0;
   static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
                                  {"version", no_argument, nullptr, 'V'},
