@@ -10,16 +10,12 @@
 
 namespace cfs::fuse {
 
-namespace {
-
-std::tuple<std::uint64_t, std::uint64_t, std::int64_t, std::int64_t, std::int64_t> identity(int fd) {
+ObjectVerifier::Key ObjectVerifier::identity(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw_errno(errno);
   return {st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
           st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec};
 }
-
-}  // namespace
 
 std::optional<bool> ObjectVerifier::cached(int fd, const Digest& expected) {
   Key key = identity(fd);

@@ -28,6 +28,7 @@ class ObjectVerifier {
  private:
   unsigned slow_for_test_ms_ = 0;
   using Key = std::tuple<std::uint64_t, std::uint64_t, std::int64_t, std::int64_t, std::int64_t>;
+  static Key identity(int fd);  // device, inode, size, mtime, ctime
   std::mutex mutex_;
   std::map<Key, Digest> measured_;
 };

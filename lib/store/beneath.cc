@@ -44,14 +44,20 @@ UniqueFd lookup_beneath(int dir_fd, std::string_view path, std::uint64_t flags) 
   }
 }
 
+// `fd`, found at `path`, must be a regular file: a FIFO or device an image points at is
+// refused (Error EIO).
+void require_regular(int fd, std::string_view path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw_errno(errno);
+  if (!S_ISREG(st.st_mode)) throw Error(EIO, "refused: " + std::string(path) + " is not a regular file");
+}
+
 }  // namespace
 
 UniqueFd open_regular_beneath(int dir_fd, std::string_view path) {
   UniqueFd found = lookup_beneath(dir_fd, path, O_PATH);
   if (!found) return found;
-  struct stat st {};
-  if (::fstat(found.get(), &st) != 0) throw_errno(errno);
-  if (!S_ISREG(st.st_mode)) throw Error(EIO, "refused: " + std::string(path) + " is not a regular file");
+  require_regular(found.get(), path);
   // Reopen the very inode found (the O_PATH fd pins it) for reading.
   std::string proc = "/proc/self/fd/" + std::to_string(found.get());
   UniqueFd fd(::open(proc.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
@@ -61,9 +67,7 @@ UniqueFd open_regular_beneath(int dir_fd, std::string_view path) {
 
 UniqueFd open_scanned_file_beneath(int dir_fd, std::string_view path) {
   UniqueFd fd = lookup_beneath(dir_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-  struct stat st {};
-  if (fd && ::fstat(fd.get(), &st) != 0) throw_errno(errno);
-  if (fd && !S_ISREG(st.st_mode)) throw Error(EIO, "refused: " + std::string(path) + " is not a regular file");
+  if (fd) require_regular(fd.get(), path);
   return fd;
 }
 
