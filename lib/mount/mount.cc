@@ -54,7 +54,7 @@ UniqueFd some_object(const std::string& basedir) {
     ::closedir(d);
     if (found) return found;
   }
-  return {};
+  return UniqueFd();
 }
 
 // verity (overlayfs verity=require) on a store without fs-verity mounts, and then every read

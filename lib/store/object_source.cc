@@ -1,6 +1,7 @@
 #include "store/object_source.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 
@@ -8,6 +9,17 @@
 #include "store/beneath.h"
 
 namespace cfs::store {
+
+UniqueFd open_object_beneath(int dir_fd, const ObjectRef& ref) {
+  UniqueFd fd = open_regular_beneath(dir_fd, ref.path);
+  if (!fd) return fd;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_errno(errno);
+  if (static_cast<std::uint64_t>(st.st_size) != ref.size) {
+    throw Error(EIO, "size " + std::to_string(st.st_size) + " differs from " + std::to_string(ref.size));
+  }
+  return fd;
+}
 
 DirectorySource::DirectorySource(const std::vector<std::string>& dirs) {
   for (const std::string& d : dirs) {
@@ -17,10 +29,10 @@ DirectorySource::DirectorySource(const std::vector<std::string>& dirs) {
   }
 }
 
-UniqueFd DirectorySource::open(std::string_view object) const {
+OpenedObject DirectorySource::open(const ObjectRef& ref) const {
   for (const UniqueFd& dir : dirs_) {
     // A refused entry throws: it is not passed over in favour of a later directory.
-    if (UniqueFd fd = open_regular_beneath(dir.get(), object)) return fd;
+    if (UniqueFd fd = open_object_beneath(dir.get(), ref)) return {std::move(fd), false};
   }
   throw Error(ENOENT, "No such file or directory");
 }

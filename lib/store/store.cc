@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "base/error.h"
@@ -19,6 +21,31 @@ namespace cfs::store {
 namespace {
 
 [[noreturn]] void shrank() { throw Error(ENODATA, "file shrank while being read"); }
+
+void pwrite_all(int fd, std::span<const std::byte> data, std::uint64_t at) {
+  for (std::size_t w = 0; w < data.size();) {
+    ssize_t k = ::pwrite(fd, data.data() + w, data.size() - w, static_cast<off_t>(at + w));
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) throw_errno(errno);
+    w += static_cast<std::size_t>(k);
+  }
+}
+
+// Writes `data` at `at`, skipping whole 4 KiB blocks of zeros (the file is cut to its size
+// at the end, so they read back as zeros from a hole).
+void write_keeping_holes(int fd, std::span<const std::byte> data, std::uint64_t at) {
+  constexpr std::size_t kBlock = 4096;
+  static const std::array<std::byte, kBlock> kZeros{};
+  std::size_t run = 0;  // start of the data not yet written
+  for (std::size_t pos = 0; pos < data.size(); pos += kBlock) {
+    std::size_t len = std::min(kBlock, data.size() - pos);
+    if (len == kBlock && std::memcmp(data.data() + pos, kZeros.data(), kBlock) == 0) {
+      if (pos > run) pwrite_all(fd, data.subspan(run, pos - run), at + run);
+      run = pos + kBlock;
+    }
+  }
+  if (run < data.size()) pwrite_all(fd, data.subspan(run), at + run);
+}
 
 // Copies [0, size) of src into dst keeping holes, hashing exactly the bytes written (holes
 // as zeros): the digest is that of the copy, whatever happens to src meanwhile.
@@ -47,12 +74,7 @@ Digest copy_hashed(int src, int dst, std::uint64_t size) {
       if (n == 0) shrank();
       std::span<const std::byte> got(buf.data(), static_cast<std::size_t>(n));
       hasher.update(got);
-      for (std::size_t w = 0; w < got.size();) {
-        ssize_t k = ::pwrite(dst, got.data() + w, got.size() - w, static_cast<off_t>(at + w));
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) throw_errno(errno);
-        w += static_cast<std::size_t>(k);
-      }
+      pwrite_all(dst, got, at);
       at += static_cast<std::uint64_t>(n);
     }
     pos = to;
@@ -115,19 +137,58 @@ bool ObjectStore::contains(const Digest& d) const {
   return ::fstatat(sub, object_path(d).c_str() + 3, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-ObjectStore::Ingested ObjectStore::ingest(int src_fd, std::uint64_t size) {
-  // An unnamed file in the store: nothing is visible until flush() links it, and a crash or
-  // an error leaves nothing behind.
+// An unnamed file in the store: nothing is visible until flush() links it, and a crash or an
+// error leaves nothing behind.
+UniqueFd ObjectStore::unnamed_file() {
   UniqueFd tmp(::openat(unnamed_file_dir(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
   if (!tmp) throw_errno(errno, path_);
+  return tmp;
+}
+
+ObjectStore::Ingested ObjectStore::ingest(int src_fd, std::uint64_t size) {
+  UniqueFd tmp = unnamed_file();
   std::optional<Digest> d = clone_measured(src_fd, tmp.get(), size);
   if (!d) d = copy_hashed(src_fd, tmp.get(), size);
-  if (contains(*d)) return {*d, false};
+  return publish(std::move(tmp), *d);
+}
+
+ObjectStore::Ingested ObjectStore::ingest_stream(const ReadSome& read) {
+  UniqueFd tmp = unnamed_file();
+  thread_local verity::Hasher hasher;
+  thread_local std::vector<std::byte> buf(1 << 20);
+  hasher.reset();
+  std::uint64_t size = 0;
+  for (;;) {
+    std::size_t got = 0;  // a full buffer (or the end), so that zero blocks are seen whole
+    while (got < buf.size()) {
+      std::size_t n = read(std::span(buf).subspan(got));
+      if (n == 0) break;
+      got += n;
+    }
+    if (got == 0) break;
+    std::span<const std::byte> data(buf.data(), got);
+    hasher.update(data);
+    write_keeping_holes(tmp.get(), data, size);
+    size += got;
+    if (got < buf.size()) break;
+  }
+  if (::ftruncate(tmp.get(), static_cast<off_t>(size)) != 0) throw_errno(errno, path_);
+  return publish(std::move(tmp), hasher.finish());
+}
+
+ObjectStore::Ingested ObjectStore::publish(UniqueFd tmp, const Digest& d) {
+  if (contains(d)) return {d, false};
   if (::fchmod(tmp.get(), 0644) != 0) throw_errno(errno);
   std::lock_guard lock(mutex_);
-  pending_.push_back({*d, std::move(tmp)});
+  pending_.push_back({d, std::move(tmp)});
   if (pending_.size() >= kBatch) flush_locked();
-  return {*d, true};
+  return {d, true};
+}
+
+OpenedObject ObjectStore::open(const ObjectRef& ref) const {
+  UniqueFd fd = open_object_beneath(dir_fd_.get(), ref);
+  if (!fd) throw Error(ENOENT, "No such file or directory");
+  return {std::move(fd), false};
 }
 
 void ObjectStore::flush() {

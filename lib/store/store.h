@@ -1,24 +1,28 @@
 // ObjectStore: a content-addressed directory of backing files named "xx/<62 hex>" after their
-// fs-verity digest. An object is named by what was stored: its bytes are copied into an
+// fs-verity digest, and an ObjectSource that serves them. An object is named by what was stored: its bytes are copied into an
 // unnamed temporary file and measured there (hashed as they are written, or measured from the
 // copy), never named after an earlier, separate read of the source. Objects are published
 // atomically (linked by flush()), so a valid name never holds a partial object. The xx/
 // directories are resolved beneath the store (a symlinked one is refused). Layer: store.
-// Thread-safety: ingest() and contains() may be called from several threads at once.
+// Thread-safety: ingest(), ingest_stream(), contains() and open() may be called from several
+// threads at once.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "base/digest.h"
 #include "base/unique_fd.h"
+#include "store/object_source.h"
 
 namespace cfs::store {
 
-class ObjectStore {
+class ObjectStore final : public ObjectSource {
  public:
   // Creates the directory if needed.
   explicit ObjectStore(const std::string& path);
@@ -35,6 +39,14 @@ class ObjectStore {
   // file turns out shorter than `size`. The copy is unnamed until flush() names it (ingest()
   // flushes by itself every kBatch objects).
   Ingested ingest(int src_fd, std::uint64_t size);
+  // Fills the buffer it is given and returns how many bytes it put there; 0 at the end.
+  // Throws Error on failure (then nothing is stored).
+  using ReadSome = std::function<std::size_t(std::span<std::byte>)>;
+  // Stores a stream's bytes (a pipe, a decompressor, a tar member), however long, as one
+  // object; runs of zero blocks become holes. Otherwise as ingest().
+  Ingested ingest_stream(const ReadSome& read);
+  // The object `ref` names (its path beneath the store, as a redirect spells it).
+  OpenedObject open(const ObjectRef& ref) const override;
   // Makes every pending object durable with one syncfs(2), then gives each its name: one
   // flush per batch instead of an fsync per object, and still no named partial object.
   void flush();
@@ -46,6 +58,8 @@ class ObjectStore {
     Digest digest;
     UniqueFd fd;
   };
+  UniqueFd unnamed_file();
+  Ingested publish(UniqueFd tmp, const Digest& d);
   void flush_locked();
   int subdir(std::uint8_t first_byte, bool create) const;  // -1: absent
   int unnamed_file_dir();

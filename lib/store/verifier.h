@@ -1,7 +1,7 @@
 // ObjectVerifier: does an open backing object match the fs-verity digest an image records?
 // Uses the kernel's measurement when the object has fs-verity, else computes the digest in
 // user space. Results are cached per object identity (device, inode, size, mtime, ctime), so
-// re-opens cost a stat, and a changed object is checked again. Layer: fuse. Thread-safe.
+// re-opens cost a stat, and a changed object is checked again. Layer: store. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 
 #include "base/digest.h"
 
-namespace cfs::fuse {
+namespace cfs::store {
 
 class ObjectVerifier {
  public:
@@ -33,4 +33,4 @@ class ObjectVerifier {
   std::map<Key, Digest> measured_;
 };
 
-}  // namespace cfs::fuse
+}  // namespace cfs::store

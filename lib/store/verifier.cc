@@ -1,4 +1,4 @@
-#include "fuse/verifier.h"
+#include "store/verifier.h"
 
 #include <sys/stat.h>
 
@@ -8,7 +8,7 @@
 #include <chrono>
 #include <thread>
 
-namespace cfs::fuse {
+namespace cfs::store {
 
 ObjectVerifier::Key ObjectVerifier::identity(int fd) {
   struct stat st {};
@@ -37,4 +37,4 @@ bool ObjectVerifier::matches(int fd, const Digest& expected) {
   return actual == expected;
 }
 
-}  // namespace cfs::fuse
+}  // namespace cfs::store

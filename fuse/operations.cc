@@ -1,0 +1,610 @@
+#include "fuse/operations.h"
+
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/error.h"
+#include "format/composefs.h"
+#include "format/erofs.h"
+#include "fuse/handles.h"
+#include "fuse/later_replies.h"
+#include "fuse/protocol.h"
+#include "fuse/request.h"
+#include "fuse/xattr_view.h"
+#include "store/verifier.h"
+
+namespace cfs::fuse {
+namespace {
+
+constexpr std::uint64_t kTimeout = 86400;  // images are immutable: cache entries for a day
+constexpr std::uint32_t kMaxWrite = 1 << 20;
+constexpr unsigned kLaterReplyThreads = 2;
+
+struct FileHandle {
+  reader::Inode inode;
+  UniqueFd backing;          // an external file's object, verified, when not passed through
+  bool passthrough = false;  // shares the inode's backing id with the kernel
+  std::string shown_object;  // the redirect, as log lines show it
+};
+
+struct DirHandle {
+  struct Entry {
+    std::string name;
+    std::uint64_t nid;
+    std::uint8_t type;
+  };
+  std::vector<Entry> entries;
+};
+
+// What answering a request came to: replied already, nothing to send (FORGET), or an errno.
+constexpr int kReplied = 0;
+constexpr int kNoReply = -1;
+
+}  // namespace
+
+class Operations::Impl {
+ public:
+  Impl(const reader::Image& image, const store::ObjectSource& objects, const ServerOptions& options,
+       ServerStats& stats, Channel& channel)
+      : image_(image), objects_(objects), options_(options), stats_(stats), channel_(channel) {
+    acl_ = options.acl && (image.header_flags() & format::kComposefsFlagHasAcl);
+    verifier_.set_slow_for_test(options.verify_delay_for_test_ms);
+    later_.start(kLaterReplyThreads);
+  }
+
+  ~Impl() {
+    later_.stop();
+    release_all_backing_ids();
+  }
+
+  void handle(const char* msg, std::size_t len) {
+    ArgReader args(msg, len);
+    fuse_in_header in;
+    try {
+      in = args.take<fuse_in_header>();
+    } catch (const Error&) {
+      log("a request shorter than its header: ignored");  // no unique to reply to
+      return;
+    }
+    if (options_.debug) log("op " + std::to_string(in.opcode) + " node " + std::to_string(in.nodeid));
+    int err;
+    try {
+      err = dispatch(in, args);
+    } catch (const Error& e) {
+      err = e.code() == EUCLEAN ? EIO : e.code();
+      if (e.code() == EUCLEAN) log(e.what());
+    } catch (const std::bad_alloc&) {
+      err = ENOMEM;
+    } catch (...) {
+      err = EIO;
+    }
+    if (err > 0) reply(in.unique, err);
+  }
+
+  bool destroyed() const { return destroyed_; }
+  std::size_t open_files() const { return files_.size(); }
+  std::size_t open_dirs() const { return dirs_.size(); }
+  std::size_t known_inodes() const {
+    std::lock_guard lock(names_mutex_);
+    return names_.size();
+  }
+  std::size_t waiting_replies() const { return later_.waiting(); }
+
+ private:
+  // --- replies -------------------------------------------------------------------------
+  void reply(std::uint64_t unique, int error, const void* data = nullptr, std::size_t size = 0) {
+    channel_.reply(unique, error, data, size);
+  }
+  template <class T>
+  int reply_struct(const fuse_in_header& in, const T& value) {
+    reply(in.unique, 0, &value, sizeof value);
+    return kReplied;
+  }
+
+  // --- inode numbers: FUSE's root is 1; everything else is its nid -----------------------
+  std::uint64_t to_nid(std::uint64_t ino) const { return ino == FUSE_ROOT_ID ? image_.root_nid() : ino; }
+  std::uint64_t to_ino(std::uint64_t nid) const { return nid == image_.root_nid() ? FUSE_ROOT_ID : nid; }
+
+  static bool hidden(const reader::Inode& in) {  // overlay whiteouts (the root's 00..ff)
+    return format::is_whiteout(in.mode, in.rdev());
+  }
+
+  void fill_attr(fuse_attr& a, const reader::Inode& in) const {
+    a = {};
+    a.ino = to_ino(in.nid);
+    a.size = in.type() == S_IFREG || in.type() == S_IFLNK || in.type() == S_IFDIR ? in.size : 0;
+    a.blocks = (a.size + 511) / 512;
+    a.atime = a.mtime = a.ctime = static_cast<std::uint64_t>(in.mtime_sec);
+    a.atimensec = a.mtimensec = a.ctimensec = in.mtime_nsec;
+    a.mode = in.mode;
+    a.nlink = in.nlink;
+    a.uid = in.uid;
+    a.gid = in.gid;
+    a.rdev = in.rdev();
+    a.blksize = 4096;
+  }
+
+  void fill_entry(fuse_entry_out& e, const reader::Inode& in) const {
+    e = {};
+    e.nodeid = to_ino(in.nid);
+    e.entry_valid = e.attr_valid = kTimeout;
+    fill_attr(e.attr, in);
+  }
+
+  // Every inode the kernel holds, with the name it was found under (for log lines) and the
+  // count of lookups it answered: FORGET gives them back, and the entry goes with the last.
+  void remember(std::uint64_t nid, std::uint64_t parent, std::string_view name) {
+    std::lock_guard lock(names_mutex_);
+    auto [it, added] = names_.try_emplace(nid, Name{parent, std::string(name), 0});
+    ++it->second.lookups;
+  }
+
+  void forget(std::uint64_t ino, std::uint64_t nlookup) {
+    std::uint64_t nid = to_nid(ino);
+    std::lock_guard lock(names_mutex_);
+    auto it = names_.find(nid);
+    if (it == names_.end()) return;
+    if (it->second.lookups <= nlookup) {
+      names_.erase(it);
+    } else {
+      it->second.lookups -= nlookup;
+    }
+  }
+
+  std::string path_of(std::uint64_t nid) const {
+    std::lock_guard lock(names_mutex_);
+    std::string path;
+    for (int depth = 0; nid != image_.root_nid() && depth < 4096; ++depth) {
+      auto it = names_.find(nid);
+      if (it == names_.end()) return "<inode " + std::to_string(nid) + ">" + path;
+      path = "/" + it->second.name + path;
+      nid = it->second.parent;
+    }
+    return path.empty() ? "/" : path;
+  }
+
+  void log(const std::string& line) const {
+    if (options_.syslog) {
+      ::syslog(LOG_WARNING, "%s", line.c_str());
+    } else {
+      std::fprintf(stderr, "composefs-fuse: %s\n", line.c_str());
+    }
+  }
+
+  // --- dispatch --------------------------------------------------------------------------
+  // Returns kReplied, kNoReply or an errno to reply with.
+  int dispatch(const fuse_in_header& in, ArgReader& args) {
+    switch (in.opcode) {
+      case FUSE_INIT: return op_init(in, args);
+      case FUSE_DESTROY:
+        release_all_backing_ids();
+        destroyed_ = true;
+        reply(in.unique, 0);
+        return kReplied;
+      case FUSE_FORGET: forget(in.nodeid, args.take<fuse_forget_in>().nlookup); return kNoReply;
+      case FUSE_BATCH_FORGET: {
+        auto batch = args.take<fuse_batch_forget_in>();
+        for (std::uint32_t i = 0; i < batch.count; ++i) {
+          auto one = args.take<fuse_forget_one>();
+          forget(one.nodeid, one.nlookup);
+        }
+        return kNoReply;
+      }
+      case FUSE_INTERRUPT: return op_interrupt(in, args);
+      case FUSE_LOOKUP: return op_lookup(in, args.name());
+      case FUSE_GETATTR: {
+        fuse_attr_out out{};
+        out.attr_valid = kTimeout;
+        fill_attr(out.attr, image_.inode(to_nid(in.nodeid)));
+        return reply_struct(in, out);
+      }
+      case FUSE_READLINK: {
+        reader::Inode link = image_.inode(to_nid(in.nodeid));
+        if (link.type() != S_IFLNK) return EINVAL;
+        std::string target = image_.read_symlink(link);
+        reply(in.unique, 0, target.data(), target.size());
+        return kReplied;
+      }
+      case FUSE_OPEN: return op_open(in, args);
+      case FUSE_READ: return op_read(in, args);
+      case FUSE_RELEASE: return op_release(in, args);
+      case FUSE_FLUSH: case FUSE_FSYNC: case FUSE_FSYNCDIR: reply(in.unique, 0); return kReplied;
+      case FUSE_OPENDIR: return op_opendir(in);
+      case FUSE_READDIR: return op_readdir(in, args, false);
+      case FUSE_READDIRPLUS: return op_readdir(in, args, true);
+      case FUSE_RELEASEDIR:
+        if (!dirs_.remove(args.take<fuse_release_in>().fh)) return EBADF;
+        reply(in.unique, 0);
+        return kReplied;
+      case FUSE_STATFS: {
+        fuse_statfs_out out{};
+        out.st.blocks = image_.bytes().size() / 4096;
+        out.st.files = image_.inode_count();
+        out.st.bsize = out.st.frsize = 4096;
+        out.st.namelen = format::kMaxNameLen;
+        return reply_struct(in, out);
+      }
+      case FUSE_GETXATTR: return op_getxattr(in, args);
+      case FUSE_LISTXATTR: return op_listxattr(in, args);
+      case FUSE_ACCESS: reply(in.unique, 0); return kReplied;
+      case FUSE_SETATTR: case FUSE_WRITE: case FUSE_CREATE: case FUSE_MKNOD: case FUSE_MKDIR:
+      case FUSE_UNLINK: case FUSE_RMDIR: case FUSE_RENAME: case FUSE_RENAME2: case FUSE_LINK:
+      case FUSE_SYMLINK: case FUSE_SETXATTR: case FUSE_REMOVEXATTR: case FUSE_FALLOCATE:
+        return EROFS;
+      default: return ENOSYS;
+    }
+  }
+
+  int op_init(const fuse_in_header& in, ArgReader& args) {
+    auto init = args.take_prefix<fuse_init_in>();
+    InitOut out{};
+    out.major = FUSE_KERNEL_VERSION;
+    if (init.major != FUSE_KERNEL_VERSION) return reply_struct(in, out);  // the kernel retries
+    out.minor = std::min<std::uint32_t>(init.minor, kPassthroughMinor);
+    out.max_readahead = init.max_readahead;
+    std::uint64_t offered = init.flags | (init.flags & FUSE_INIT_EXT ? std::uint64_t{init.flags2} << 32 : 0);
+    std::uint64_t want = FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS | FUSE_READDIRPLUS_AUTO |
+                         FUSE_PARALLEL_DIROPS | FUSE_CACHE_SYMLINKS | FUSE_MAX_PAGES |
+                         FUSE_INIT_EXT;
+    // POSIX_ACL, for images with ACLs: the kernel then caches them per inode and applies
+    // them in its permission checks, as EROFS does. Without ACLs, getxattr answers
+    // EOPNOTSUPP for them and ls stops asking.
+    if (acl_) want |= FUSE_POSIX_ACL;
+    if (options_.passthrough) want |= kInitPassthrough;
+    std::uint64_t flags = offered & want;
+    passthrough_ = flags & kInitPassthrough;
+    out.flags = static_cast<std::uint32_t>(flags);
+    out.flags2 = static_cast<std::uint32_t>(flags >> 32);
+    out.max_background = 64;
+    out.congestion_threshold = 48;
+    out.max_write = kMaxWrite;
+    out.time_gran = 1;
+    out.max_pages = kMaxWrite / 4096;
+    // Backing files must sit on a non-stacked filesystem; this mount can then itself be a
+    // lower layer of an overlay.
+    out.max_stack_depth = passthrough_ ? 1 : 0;
+    return reply_struct(in, out);
+  }
+
+  // An interrupted request that waits for a late reply is answered EINTR now. Others are
+  // answered soon anyway; the kernel needs no reply to the interrupt itself (and ENOSYS
+  // would turn interrupts off for good).
+  int op_interrupt(const fuse_in_header&, ArgReader& args) {
+    std::uint64_t unique = args.take<fuse_interrupt_in>().unique;
+    if (later_.interrupt(unique)) reply(unique, EINTR);
+    return kNoReply;
+  }
+
+  int op_lookup(const fuse_in_header& in, std::string_view name) {
+    std::uint64_t parent = to_nid(in.nodeid);
+    reader::Inode dir = image_.inode(parent);
+    if (dir.type() != S_IFDIR) return ENOTDIR;
+    if (name == "." || name == "..") return ENOENT;
+    auto found = image_.lookup(dir, name);
+    if (!found) return ENOENT;
+    reader::Inode child = image_.inode(found->nid);
+    if (hidden(child)) return ENOENT;
+    remember(child.nid, parent, name);
+    fuse_entry_out out;
+    fill_entry(out, child);
+    return reply_struct(in, out);
+  }
+
+  // --- files -----------------------------------------------------------------------------
+  // Opens the backing object of an external file into `h`; `digest` is set to what it must
+  // still be checked against (none with verity=off, where the image records none, or where
+  // the source verified it). 0, or EIO with one log line when the redirect is refused, the
+  // object is missing or has the wrong size.
+  int open_backing(FileHandle& h, std::optional<Digest>& digest) {
+    const reader::Inode& in = h.inode;
+    std::optional<std::string> redirect, metacopy;
+    image_.for_each_xattr(in, [&](std::string_view n, std::string_view v) {
+      if (n == format::kXattrRedirect) redirect = v;
+      if (n == format::kXattrMetacopy) metacopy = v;
+      return true;
+    });
+    h.shown_object = !redirect ? "(none)" : redirect->size() <= 200 ? *redirect : redirect->substr(0, 200) + "...";
+    if (!redirect) return refuse(h, "no backing object recorded");
+    std::optional<std::string_view> object = format::redirect_object(*redirect);
+    if (!object) return refuse(h, "refused: the redirect does not name a file beneath a basedir");
+    try {
+      if (metacopy) digest = format::metacopy_digest(*metacopy);
+    } catch (const Error& e) {
+      return refuse(h, e.what());
+    }
+    if (!digest && options_.verity == VerityMode::kRequire) return refuse(h, "no digest recorded (verity=require)");
+    store::OpenedObject opened;
+    try {
+      opened = objects_.open({*object, digest, in.size});
+    } catch (const Error& e) {
+      return refuse(h, e.what());
+    }
+    h.backing = std::move(opened.fd);
+    if (options_.verity == VerityMode::kOff || opened.verified) digest.reset();
+    return 0;
+  }
+
+  int refuse(const FileHandle& h, const std::string& why) {
+    ++stats_.verify_failures;
+    log(path_of(h.inode.nid) + ": object " + h.shown_object + ": " + why);
+    return EIO;
+  }
+
+  int verify(const FileHandle& h, const Digest& digest) {
+    try {
+      if (verifier_.matches(h.backing.get(), digest)) return 0;
+      return refuse(h, "fs-verity digest differs from the image's");
+    } catch (const Error& e) {
+      return refuse(h, e.what());
+    }
+  }
+
+  int op_open(const fuse_in_header& in, ArgReader& args) {
+    auto open_in = args.take<fuse_open_in>();
+    if ((open_in.flags & O_ACCMODE) != O_RDONLY || (open_in.flags & O_TRUNC)) return EROFS;
+    auto h = std::make_shared<FileHandle>();
+    h->inode = image_.inode(to_nid(in.nodeid));
+    if (h->inode.type() != S_IFREG) return h->inode.type() == S_IFDIR ? EISDIR : EINVAL;
+    if (h->inode.layout == format::kLayoutChunkBased && h->inode.size > 0) {
+      std::optional<Digest> digest;
+      if (int err = open_backing(*h, digest); err != 0) return err;
+      if (digest) {
+        std::optional<bool> known = verifier_.cached(h->backing.get(), *digest);
+        if (!known) return open_later(in.unique, std::move(h), *digest);
+        if (!*known) return refuse(*h, "fs-verity digest differs from the image's");
+      }
+    }
+    finish_open(in.unique, std::move(h));
+    return kReplied;
+  }
+
+  // The object must be read to be verified: other threads do it and answer.
+  int open_later(std::uint64_t unique, std::shared_ptr<FileHandle> h, const Digest& digest) {
+    bool queued = later_.add(unique, [this, unique, h, digest]() -> std::function<void()> {
+      if (int err = verify(*h, digest); err != 0) return [this, unique, err] { reply(unique, err); };
+      return [this, unique, h] { finish_open(unique, h); };
+    });
+    return queued ? kReplied : EINTR;
+  }
+
+  // A verified (or inline) file's open: its backing shared with the kernel where it can be.
+  void finish_open(std::uint64_t unique, std::shared_ptr<FileHandle> h) {
+    OpenOut out{};
+    out.open_flags = FOPEN_KEEP_CACHE;
+    if (h->backing && passthrough_) {
+      int id = acquire_backing_id(h->inode.nid, h->backing.get());
+      if (id > 0) {
+        h->passthrough = true;
+        h->backing.reset();  // the kernel holds the file now
+        out.backing_id = id;
+        out.open_flags = kOpenPassthrough;
+        ++stats_.passthrough_opens;
+      }
+    }
+    ++stats_.opens;
+    out.fh = files_.add(std::move(h));
+    reply(unique, 0, &out, sizeof out);
+  }
+
+  // The kernel takes one backing file per inode: every open of an inode shares one backing id
+  // (a second, different one would make that open fail with EIO), released with the last open.
+  int acquire_backing_id(std::uint64_t nid, int fd) {
+    std::lock_guard lock(backing_mutex_);
+    if (auto it = backing_ids_.find(nid); it != backing_ids_.end()) {
+      ++it->second.opens;
+      return it->second.id;
+    }
+    int id = channel_.open_backing(fd);
+    if (id > 0) backing_ids_.emplace(nid, SharedBacking{id, 1});
+    return id;
+  }
+
+  void release_backing_id(std::uint64_t nid) {
+    std::lock_guard lock(backing_mutex_);
+    auto it = backing_ids_.find(nid);
+    if (it == backing_ids_.end() || --it->second.opens > 0) return;
+    channel_.close_backing(it->second.id);
+    backing_ids_.erase(it);
+  }
+
+  void release_all_backing_ids() {
+    std::lock_guard lock(backing_mutex_);
+    for (auto& [nid, b] : backing_ids_) channel_.close_backing(b.id);
+    backing_ids_.clear();
+  }
+
+  int op_read(const fuse_in_header& in, ArgReader& args) {
+    auto r = args.take<fuse_read_in>();
+    std::shared_ptr<FileHandle> h = files_.find(r.fh);
+    if (!h) return EBADF;
+    if (h->passthrough) return EIO;  // the kernel reads those itself
+    std::vector<std::byte> data(std::min<std::uint32_t>(r.size, kMaxWrite));
+    std::size_t got = 0;
+    if (h->backing) {
+      while (got < data.size()) {
+        ssize_t n = ::pread(h->backing.get(), data.data() + got, data.size() - got, static_cast<off_t>(r.offset + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+      }
+    } else {
+      got = image_.read_data(h->inode, r.offset, data);
+    }
+    reply(in.unique, 0, data.data(), got);
+    return kReplied;
+  }
+
+  int op_release(const fuse_in_header& in, ArgReader& args) {
+    std::shared_ptr<FileHandle> h = files_.remove(args.take<fuse_release_in>().fh);
+    if (!h) return EBADF;
+    if (h->passthrough) release_backing_id(h->inode.nid);
+    reply(in.unique, 0);
+    return kReplied;
+  }
+
+  // --- directories -----------------------------------------------------------------------
+  int op_opendir(const fuse_in_header& in) {
+    reader::Inode dir = image_.inode(to_nid(in.nodeid));
+    if (dir.type() != S_IFDIR) return ENOTDIR;
+    auto h = std::make_shared<DirHandle>();
+    image_.for_each_dirent(dir, [&](const reader::DirEntryView& e) {
+      if (e.file_type == format::kFtCharDevice && e.name != "." && e.name != ".." &&
+          hidden(image_.inode(e.nid))) {
+        return true;
+      }
+      h->entries.push_back({std::string(e.name), e.nid, e.file_type});
+      return true;
+    });
+    OpenOut out{};
+    out.open_flags = FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR;
+    out.fh = dirs_.add(std::move(h));
+    return reply_struct(in, out);
+  }
+
+  int op_readdir(const fuse_in_header& in, ArgReader& args, bool plus) {
+    auto r = args.take<fuse_read_in>();
+    std::shared_ptr<DirHandle> h = dirs_.find(r.fh);
+    if (!h) return EBADF;
+    std::uint64_t parent = to_nid(in.nodeid);
+    std::vector<char> out;
+    out.reserve(std::min<std::uint32_t>(r.size, kMaxWrite));
+    for (std::uint64_t i = r.offset; i < h->entries.size(); ++i) {
+      const auto& e = h->entries[i];
+      std::size_t name_len = e.name.size();
+      std::size_t entry_size = FUSE_DIRENT_ALIGN((plus ? sizeof(fuse_direntplus) : sizeof(fuse_dirent)) + name_len);
+      if (out.size() + entry_size > r.size) break;
+      std::size_t at = out.size();
+      out.resize(at + entry_size, 0);
+      std::size_t dirent_at = at;
+      if (plus) {
+        fuse_direntplus dp{};
+        if (e.name != "." && e.name != "..") {
+          reader::Inode child = image_.inode(e.nid);
+          fill_entry(dp.entry_out, child);
+          remember(child.nid, parent, e.name);
+        }
+        std::memcpy(out.data() + at, &dp, sizeof dp);
+        dirent_at += offsetof(fuse_direntplus, dirent);
+      }
+      fuse_dirent dirent{};
+      dirent.ino = to_ino(e.nid);
+      dirent.off = i + 1;
+      dirent.namelen = static_cast<std::uint32_t>(name_len);
+      static constexpr std::uint8_t kDt[] = {0, 8, 4, 2, 6, 1, 12, 10};  // EROFS type -> DT_*
+      dirent.type = e.type < 8 ? kDt[e.type] : 0;
+      std::memcpy(out.data() + dirent_at, &dirent, sizeof dirent);
+      std::memcpy(out.data() + dirent_at + offsetof(fuse_dirent, name), e.name.data(), name_len);
+    }
+    reply(in.unique, 0, out.data(), out.size());
+    return kReplied;
+  }
+
+  // --- xattrs ----------------------------------------------------------------------------
+  // FUSE cannot cache xattrs, and `ls -l` asks every file for security.selinux and
+  // system.posix_acl_access. What the whole image lacks is answered so that the kernel or
+  // ls stop asking: ENOSYS when no inode shows any xattr (the kernel then answers
+  // EOPNOTSUPP itself); EOPNOTSUPP for security.selinux when no inode has a label and for
+  // ACLs when the image has none (ls then stops asking on this filesystem).
+  const XattrSummary& xattr_summary() {
+    std::call_once(summary_once_, [this] { summary_ = summarize_xattrs(image_, acl_); });
+    return summary_;
+  }
+
+  int op_getxattr(const fuse_in_header& in, ArgReader& args) {
+    const XattrSummary& summary = xattr_summary();
+    if (!summary.any) return ENOSYS;
+    auto g = args.take<fuse_getxattr_in>();
+    std::string_view want = args.name();
+    if (want == "security.selinux" && !summary.selinux) return EOPNOTSUPP;
+    if (want.starts_with("system.posix_acl_") && !acl_) return EOPNOTSUPP;
+    reader::Inode inode = image_.inode(to_nid(in.nodeid));
+    std::optional<std::string> value;
+    image_.for_each_xattr(inode, [&](std::string_view n, std::string_view v) {
+      auto visible = visible_xattr_name(n, acl_, true);
+      if (visible && *visible == want) value = v;
+      return true;
+    });
+    if (!value) return ENODATA;  // for ACLs too: the kernel caches "no ACL"
+    return reply_sized(in, g.size, *value);
+  }
+
+  int op_listxattr(const fuse_in_header& in, ArgReader& args) {
+    if (!xattr_summary().any) return ENOSYS;
+    auto g = args.take<fuse_getxattr_in>();
+    reader::Inode inode = image_.inode(to_nid(in.nodeid));
+    std::string list;
+    image_.for_each_xattr(inode, [&](std::string_view n, std::string_view) {
+      if (auto visible = visible_xattr_name(n, acl_, in.uid == 0)) {
+        list += *visible;
+        list += '\0';
+      }
+      return true;
+    });
+    return reply_sized(in, g.size, list);
+  }
+
+  int reply_sized(const fuse_in_header& in, std::uint32_t size, const std::string& value) {
+    if (size == 0) {
+      fuse_getxattr_out out{};
+      out.size = static_cast<std::uint32_t>(value.size());
+      return reply_struct(in, out);
+    }
+    if (value.size() > size) return ERANGE;
+    reply(in.unique, 0, value.data(), value.size());
+    return kReplied;
+  }
+
+  const reader::Image& image_;
+  const store::ObjectSource& objects_;
+  const ServerOptions& options_;
+  ServerStats& stats_;
+  Channel& channel_;
+  bool acl_ = false;
+  std::once_flag summary_once_;
+  XattrSummary summary_;
+  std::atomic<bool> passthrough_{false};  // set by INIT, read by every worker
+  std::atomic<bool> destroyed_{false};
+  store::ObjectVerifier verifier_;
+  HandleTable<FileHandle> files_;
+  HandleTable<DirHandle> dirs_;
+  struct SharedBacking {
+    int id;
+    unsigned opens;
+  };
+  std::mutex backing_mutex_;
+  std::unordered_map<std::uint64_t, SharedBacking> backing_ids_;  // by nid
+  mutable std::mutex names_mutex_;
+  struct Name {
+    std::uint64_t parent;
+    std::string name;
+    std::uint64_t lookups;
+  };
+  std::unordered_map<std::uint64_t, Name> names_;
+  LaterReplies later_;  // last: its threads use the members above until it stops
+};
+
+Operations::Operations(const reader::Image& image, const store::ObjectSource& objects,
+                       const ServerOptions& options, ServerStats& stats, Channel& channel)
+    : impl_(std::make_unique<Impl>(image, objects, options, stats, channel)) {}
+Operations::~Operations() = default;
+void Operations::handle(const char* request, std::size_t size) { impl_->handle(request, size); }
+bool Operations::destroyed() const { return impl_->destroyed(); }
+std::size_t Operations::open_files() const { return impl_->open_files(); }
+std::size_t Operations::open_dirs() const { return impl_->open_dirs(); }
+std::size_t Operations::known_inodes() const { return impl_->known_inodes(); }
+std::size_t Operations::waiting_replies() const { return impl_->waiting_replies(); }
+
+}  // namespace cfs::fuse
