@@ -64,37 +64,5 @@ TEST(FileHasher, ObjectsAreNamedByWhatWasStored) {
   expect_store_consistent(tmp / "store");
 }
 
-// A store whose xx/ directory is a symlink is refused, not written through.
-TEST(ObjectStore, SymlinkedObjectDirectoryIsRefused) {
-  test::TempDir tmp;
-  const std::string data(10000, 'z');
-  Digest d = digest_of(data);
-  fs::create_directories(tmp / "store");
-  fs::create_directories(tmp / "elsewhere");
-  fs::create_directory_symlink(tmp / "elsewhere", tmp / "store" / to_hex(d).substr(0, 2));
-  test::write_file(tmp / "file", data);
-  UniqueFd fd = open_read(tmp / "file");
-  store::ObjectStore store((tmp / "store").string());
-  try {
-    store.ingest(fd.get(), data.size());
-    store.flush();
-    ADD_FAILURE() << "an object was written through a symlinked directory";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("symlink"), std::string::npos) << e.what();
-  }
-  EXPECT_TRUE(fs::is_empty(tmp / "elsewhere"));
-}
-
-// A file shorter than the size the scan saw: an error, no object.
-TEST(ObjectStore, ShrunkSourceIsAnError) {
-  test::TempDir tmp;
-  test::write_file(tmp / "file", std::string(5000, 'q'));
-  UniqueFd fd = open_read(tmp / "file");
-  store::ObjectStore store((tmp / "store").string());
-  EXPECT_THROW(store.ingest(fd.get(), 9000), Error);
-  store.flush();
-  EXPECT_TRUE(fs::is_empty(tmp / "store"));
-}
-
 }  // namespace
 }  // namespace cfs::fsbuild
