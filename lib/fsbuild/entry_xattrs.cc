@@ -8,6 +8,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
+
+#include "base/error.h"
+#include "format/composefs.h"
 
 namespace cfs::fsbuild {
 namespace {
@@ -65,6 +69,32 @@ ssize_t EntryXattrs::get(const char* key, char* buf, std::size_t size) {
   }
   const char* proc = proc_path();
   return proc == nullptr ? -1 : ::getxattr(proc, key, buf, size);
+}
+
+std::vector<std::string> EntryXattrs::names() {
+  std::vector<char> buf(4096);
+  ssize_t len;
+  while ((len = list(buf.data(), buf.size())) < 0 && errno == ERANGE) buf.resize(buf.size() * 4);
+  if (len < 0 && errno == ENOTSUP) return {};
+  if (len < 0) throw_errno(errno);
+  std::vector<std::string> names;
+  for (ssize_t i = 0; i < len; i += static_cast<ssize_t>(names.back().size()) + 1) {
+    names.emplace_back(buf.data() + i, strnlen(buf.data() + i, static_cast<std::size_t>(len - i)));
+  }
+  return names;
+}
+
+std::optional<std::string> EntryXattrs::value(const std::string& key) {
+  std::string value(256, '\0');
+  ssize_t len;
+  while ((len = get(key.c_str(), value.data(), value.size())) < 0 && errno == ERANGE &&
+         value.size() <= format::kMaxXattrValue) {
+    value.resize(value.size() * 4);
+  }
+  if (len < 0 && errno == ENODATA) return std::nullopt;
+  if (len < 0) throw_errno(errno);
+  value.resize(static_cast<std::size_t>(len));
+  return value;
 }
 
 }  // namespace cfs::fsbuild

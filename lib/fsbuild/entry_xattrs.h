@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "base/unique_fd.h"
 
@@ -16,12 +18,17 @@ class EntryXattrs {
   // `name` in directory `dir_fd`; name == nullptr: `dir_fd` is the entry itself.
   EntryXattrs(int dir_fd, const char* name);
 
+  // Its xattr names; none where the filesystem has no xattrs. Throws Error.
+  std::vector<std::string> names();
+  // The value of `key`; nullopt when it is not there (removed meanwhile, or a user.* xattr
+  // a symlink cannot have). Throws Error.
+  std::optional<std::string> value(const std::string& key);
+
+ private:
   // As listxattr(2) and getxattr(2): a length, or -1 with errno set (also when the
   // fallback cannot open the entry).
   ssize_t list(char* buf, std::size_t size);
   ssize_t get(const char* key, char* buf, std::size_t size);
-
- private:
   bool use_xattrat() const;
   const char* proc_path();  // opens the fallback's O_PATH fd; nullptr with errno on failure
 

@@ -118,34 +118,21 @@ class Scanner {
 
   void read_xattrs(tree::Node& n, int fd, const char* name, const std::string& path) {
     EntryXattrs entry(fd, name);
-    std::vector<char> list(4096);
-    ssize_t len;
-    while ((len = entry.list(list.data(), list.size())) < 0 && errno == ERANGE) {
-      list.resize(list.size() * 4);
-    }
-    if (len < 0) {
-      if (errno == ENOTSUP) return;
-      fail(errno, path);
-    }
     std::uint64_t budget = 0;
-    for (ssize_t i = 0; i < len; i += static_cast<ssize_t>(std::strlen(list.data() + i)) + 1) {
-      std::string key = list.data() + i;
-      if (options_.user_xattrs && !key.starts_with("user.")) continue;
-      std::string value(256, '\0');
-      ssize_t vlen;
-      while ((vlen = entry.get(key.c_str(), value.data(), value.size())) < 0 &&
-             errno == ERANGE) {
-        value.resize(value.size() * 4 < 65536 ? value.size() * 4 : 65536);
+    try {
+      for (std::string& key : entry.names()) {
+        if (options_.user_xattrs && !key.starts_with("user.")) continue;
+        std::optional<std::string> value = entry.value(key);
+        if (!value) continue;
+        if (key.size() > format::kMaxNameLen ||
+            !tree::set_xattr_budgeted(n.xattrs, budget, tree::Xattr{std::move(key), std::move(*value)})) {
+          fail(ERANGE, path);
+        }
       }
-      if (vlen < 0) {
-        if (errno == ENODATA) continue;  // removed meanwhile, or unreadable user.* on a symlink
-        fail(errno, path);
-      }
-      value.resize(static_cast<std::size_t>(vlen));
-      if (key.size() > format::kMaxNameLen ||
-          !tree::set_xattr_budgeted(n.xattrs, budget, tree::Xattr{std::move(key), std::move(value)})) {
-        fail(ERANGE, path);
-      }
+    } catch (const BuildError&) {
+      throw;
+    } catch (const Error& e) {
+      fail(e.code(), path);
     }
   }
 

@@ -140,7 +140,17 @@ bool enable_verity(int fd) {
   arg.version = 1;
   arg.hash_algorithm = FS_VERITY_HASH_ALG_SHA256;
   arg.block_size = 4096;
-  return ::ioctl(fd, FS_IOC_ENABLE_VERITY, &arg) == 0;
+  for (;;) {
+    if (::ioctl(fd, FS_IOC_ENABLE_VERITY, &arg) == 0) return true;
+    switch (errno) {
+      case EINTR: continue;
+      case EEXIST: return true;  // enabled already
+      // This file or filesystem cannot have it (no support, not allowed, read-only).
+      case EOPNOTSUPP: case ENOTTY: case EINVAL: case EPERM: case EACCES: case EROFS:
+        return false;
+      default: throw_errno(errno, "enabling fs-verity");  // EIO, ENOSPC, ENOMEM, ...
+    }
+  }
 }
 
 }  // namespace cfs::verity

@@ -23,7 +23,9 @@ Digest compute_from_file(int fd, std::uint64_t size);
 // kernel_measure, else compute_from_fd: what `composefs-info measure-file` reports.
 Digest measure_fd(int fd);
 
-// Enables fs-verity (SHA-256, 4096-byte blocks) on a read-only fd; false where unsupported.
+// Enables fs-verity (SHA-256, 4096-byte blocks) on a read-only fd: true when it has it now,
+// false where the file or its filesystem cannot have it; Error(errno) when enabling failed
+// (EIO, ENOSPC, ...).
 bool enable_verity(int fd);
 
 }  // namespace cfs::verity

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "base/error.h"
 #include "base/file_io.h"
 #include "reader/image.h"
 
@@ -14,7 +15,11 @@ struct ImageFile {
   reader::Image image;
 };
 
-// Throws Error; `stage` tells whether opening ("open") or checking ("load") failed.
-ImageFile open_image(const std::string& path, std::string& stage);
+// Throws Error (its errno kept) with the tools' message: "Failed to open 'PATH': reason" when
+// the file cannot be read, else load_error().
+ImageFile open_image(const std::string& path);
+// A failure reading an opened image (checking, walking, loading it into a tree):
+// "Failed to load 'PATH': reason".
+Error load_error(const std::string& path, const Error& e);
 
 }  // namespace cfs::cli

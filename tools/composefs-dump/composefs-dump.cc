@@ -44,17 +44,18 @@ int composefs_dump_main(int argc, char** argv) {
   if (optind >= argc) return usage(argv[0], "No destination path specified");
   std::string dest = argv[optind++];
 
-  std::string stage;
   tree::Tree tree;
   std::uint32_t version = 0;
   try {
-    auto img = cli::open_image(src, stage);
+    auto img = cli::open_image(src);
     version = img.image.composefs_version();
-    stage = "load";
-    tree = reader::to_tree(img.image);
+    try {
+      tree = reader::to_tree(img.image);
+    } catch (const Error& e) {
+      throw cli::load_error(src, e);
+    }
   } catch (const Error& e) {
-    cli::error(kProg, (stage == "open" ? "Failed to open '" : "Failed to load '") + src +
-                          "': " + e.what());
+    cli::error(kProg, e.what());
     return 1;
   }
   try {

@@ -157,12 +157,11 @@ int composefs_fuse_main(int argc, char** argv) {
     return 1;
   }
 
-  std::string stage;
   std::optional<cli::ImageFile> image;
   try {
-    image.emplace(cli::open_image(a.source, stage));
+    image.emplace(cli::open_image(a.source));
   } catch (const Error& e) {
-    cli::error(kProg, (stage == "open" ? "Failed to open " : "Failed to load ") + a.source + ": " + e.what());
+    cli::error(kProg, e.what());
     return 1;
   }
   std::optional<store::DirectorySource> objects;

@@ -169,14 +169,16 @@ int composefs_info_main(int argc, char** argv) {
   };
   for (int i = optind; i < argc; ++i) {
     std::string path = argv[i];
-    std::string stage;
     try {
-      auto img = cli::open_image(path, stage);
-      reader::walk(img.image, walk_options, visit);  // checks the whole image before visiting
+      auto img = cli::open_image(path);
+      try {
+        reader::walk(img.image, walk_options, visit);  // checks the whole image before visiting
+      } catch (const Error& e) {
+        throw cli::load_error(path, e);
+      }
     } catch (const Error& e) {
       out.flush();
-      cli::error(kProg, (stage == "open" ? "Failed to open '" : "Failed to load '") + path +
-                            "': " + e.what());
+      cli::error(kProg, e.what());
       return 1;
     }
   }
