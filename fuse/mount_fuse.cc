@@ -26,10 +26,15 @@ std::string sanitize(const std::string& s) {
   return out;
 }
 
-// Runs fusermount3 with `args` and waits. `comm_fd` (>= 0) is handed over as its fd 3. Its
-// stderr is captured: the first line of a refusal becomes our one-line error. Throws Error
-// when it cannot run or fails.
-void run_fusermount(std::vector<std::string> args, int comm_fd) {
+// A running fusermount3, its stderr captured: the first line of a refusal becomes our
+// one-line error.
+struct Fusermount {
+  pid_t pid;
+  UniqueFd stderr_read;
+};
+
+// Starts fusermount3 with `args`; `comm_fd` (>= 0) is handed over as its fd 3.
+Fusermount spawn_fusermount(std::vector<std::string> args, int comm_fd) {
   args.insert(args.begin(), "fusermount3");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -52,26 +57,26 @@ void run_fusermount(std::vector<std::string> args, int comm_fd) {
   int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw Error(rc, std::string("cannot run fusermount3: ") + std::strerror(rc));
-  err_write.reset();
+  return {pid, std::move(err_read)};
+}
+
+// Waits for it to end; throws Error with its first line of stderr when it failed.
+void finish_fusermount(Fusermount& f) {
   std::string text;
   char buf[512];
-  for (ssize_t n; (n = ::read(err_read.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR);) {
+  for (ssize_t n; (n = ::read(f.stderr_read.get(), buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR);) {
     if (n > 0 && text.size() < 4096) text.append(buf, static_cast<std::size_t>(n));
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(f.pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
   text = text.substr(0, text.find('\n'));
   throw Error(EPERM, text.empty() ? "fusermount3 failed" : text);
 }
 
-UniqueFd mount_with_fusermount(const std::string& mountpoint, const std::string& opts) {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno(errno);
-  UniqueFd ours(sv[0]), theirs(sv[1]);
-  run_fusermount({"-o", opts, "--", mountpoint}, theirs.get());
-  theirs.reset();
+// The fd fusermount3 passes back over `sock`; invalid when it sent none.
+UniqueFd receive_fd(int sock) {
   char byte;
   iovec iov{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
@@ -80,25 +85,41 @@ UniqueFd mount_with_fusermount(const std::string& mountpoint, const std::string&
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof control;
-  if (::recvmsg(ours.get(), &msg, MSG_CMSG_CLOEXEC) <= 0) {
-    throw Error(EPERM, "fusermount3 failed to mount " + mountpoint);
-  }
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) throw Error(EIO, "fusermount3 sent no fd");
+  ssize_t n;
+  do n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
+  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return UniqueFd();
   int fd;
   std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
   return UniqueFd(fd);
 }
 
+// With auto_unmount, fusermount3 stays behind after the mount, waiting for our end of the
+// socket to close (our exit, however it comes), and then unmounts.
+MountedFuse mount_with_fusermount(const std::string& mountpoint, const std::string& opts, bool auto_unmount) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno(errno);
+  UniqueFd ours(sv[0]), theirs(sv[1]);
+  Fusermount helper = spawn_fusermount({"-o", opts, "--", mountpoint}, theirs.get());
+  theirs.reset();
+  UniqueFd fuse = receive_fd(ours.get());
+  if (fuse && auto_unmount) return {std::move(fuse), std::move(ours)};  // it lives on
+  finish_fusermount(helper);  // throws its refusal
+  if (!fuse) throw Error(EIO, "fusermount3 sent no fd");
+  return {std::move(fuse), UniqueFd()};
+}
+
 }  // namespace
 
-UniqueFd mount_fuse(const std::string& mountpoint, const MountOptions& o) {
+MountedFuse mount_fuse(const std::string& mountpoint, const MountOptions& o) {
   std::string name = sanitize(o.fsname);
-  if (::geteuid() != 0) {
+  if (::geteuid() != 0 || o.auto_unmount) {  // root too: only fusermount3 can auto-unmount
     std::string opts = "ro,nosuid,nodev,default_permissions,fsname=" + name + ",subtype=composefs";
     if (o.allow_other) opts += ",allow_other";  // fusermount3 checks /etc/fuse.conf
     if (o.noexec) opts += ",noexec";
-    return mount_with_fusermount(mountpoint, opts);
+    if (o.auto_unmount) opts += ",auto_unmount";
+    return mount_with_fusermount(mountpoint, opts, o.auto_unmount);
   }
   struct stat st {};
   if (::stat(mountpoint.c_str(), &st) != 0) throw_errno(errno, mountpoint);
@@ -111,7 +132,7 @@ UniqueFd mount_fuse(const std::string& mountpoint, const MountOptions& o) {
   if (::mount(name.c_str(), mountpoint.c_str(), "fuse.composefs", flags, opts.c_str()) != 0) {
     throw_errno(errno, mountpoint);
   }
-  return fd;
+  return {std::move(fd), UniqueFd()};
 }
 
 void unmount_fuse(const std::string& mountpoint) {
@@ -119,7 +140,8 @@ void unmount_fuse(const std::string& mountpoint) {
     if (::umount2(mountpoint.c_str(), MNT_DETACH) != 0) throw_errno(errno, "umount " + mountpoint);
     return;
   }
-  run_fusermount({"-u", "-z", "--", mountpoint}, -1);
+  Fusermount helper = spawn_fusermount({"-u", "-z", "--", mountpoint}, -1);
+  finish_fusermount(helper);
 }
 
 }  // namespace cfs::fuse

@@ -79,6 +79,10 @@ class Operations::Impl {
       return;
     }
     if (options_.debug) log("op " + std::to_string(in.opcode) + " node " + std::to_string(in.nodeid));
+    if (!admitted(in)) {
+      reply(in.unique, EACCES);
+      return;
+    }
     int err;
     try {
       err = dispatch(in, args);
@@ -180,6 +184,21 @@ class Operations::Impl {
       ::syslog(LOG_WARNING, "%s", line.c_str());
     } else {
       std::fprintf(stderr, "composefs-fuse: %s\n", line.c_str());
+    }
+  }
+
+  // allow_root: only the owner and root get in. What the kernel sends on its own account or
+  // on a handle already granted (reads, releases, forgets, interrupts) is not turned away.
+  bool admitted(const fuse_in_header& in) const {
+    const auto& owner = options_.owner_and_root_only;
+    if (!owner || in.uid == 0 || in.uid == *owner) return true;
+    switch (in.opcode) {
+      case FUSE_INIT: case FUSE_DESTROY: case FUSE_FORGET: case FUSE_BATCH_FORGET:
+      case FUSE_INTERRUPT: case FUSE_READ: case FUSE_RELEASE: case FUSE_FLUSH: case FUSE_FSYNC:
+      case FUSE_READDIR: case FUSE_READDIRPLUS: case FUSE_RELEASEDIR: case FUSE_FSYNCDIR:
+        return true;
+      default:
+        return false;
     }
   }
 

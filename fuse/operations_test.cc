@@ -118,6 +118,7 @@ class OperationsTest : public ::testing::Test {
     in.opcode = opcode;
     in.unique = ++unique_;
     in.nodeid = node;
+    in.uid = uid_;
     std::string msg = bytes_of(in) + args;
     ops_->handle(msg.data(), msg.size());
     return in.unique;
@@ -173,6 +174,7 @@ class OperationsTest : public ::testing::Test {
   RecordingChannel channel_;
   std::optional<Operations> ops_;
   std::uint64_t unique_ = 0;
+  std::uint32_t uid_ = 0;  // who the requests come from
 };
 
 TEST_F(OperationsTest, InitTakesPassthroughOnlyWhenOffered) {
@@ -182,6 +184,28 @@ TEST_F(OperationsTest, InitTakesPassthroughOnlyWhenOffered) {
   options_.passthrough = false;
   start();
   EXPECT_FALSE(init(kInitPassthrough) & kInitPassthrough) << "-o nopassthrough";
+}
+
+TEST_F(OperationsTest, AllowRootTurnsAwayEveryoneButTheOwnerAndRoot) {
+  options_.owner_and_root_only = 1000;
+  start();
+  uid_ = 1000;
+  fuse_entry_out dir = lookup(FUSE_ROOT_ID, "dir");
+  fuse_entry_out file = lookup(dir.nodeid, "inline");
+  auto fh = struct_of<OpenOut>(open(file.nodeid).data).fh;
+  uid_ = 0;
+  EXPECT_EQ(call(FUSE_LOOKUP, FUSE_ROOT_ID, std::string("dir\0", 4)).error, 0) << "root";
+  uid_ = 2000;
+  EXPECT_EQ(call(FUSE_LOOKUP, FUSE_ROOT_ID, std::string("dir\0", 4)).error, EACCES);
+  EXPECT_EQ(call(FUSE_GETATTR, file.nodeid, std::string(16, '\0')).error, EACCES);
+  EXPECT_EQ(open(file.nodeid).error, EACCES);
+  EXPECT_EQ(call(FUSE_OPENDIR, dir.nodeid, std::string(8, '\0')).error, EACCES);
+  // A handle the owner opened is read and released whoever the kernel says is asking.
+  EXPECT_EQ(read(file.nodeid, fh).data, "hello\n");
+  EXPECT_EQ(release(FUSE_RELEASE, file.nodeid, fh).error, 0);
+  options_.owner_and_root_only.reset();
+  start();
+  EXPECT_EQ(call(FUSE_LOOKUP, FUSE_ROOT_ID, std::string("dir\0", 4)).error, 0) << "without allow_root";
 }
 
 TEST_F(OperationsTest, LookupGetattrReadlink) {

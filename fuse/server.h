@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "reader/image.h"
@@ -21,6 +22,9 @@ struct ServerOptions {
   unsigned threads = 4;
   bool debug = false;                   // log every request
   bool syslog = false;                  // log lines go to syslog, not stderr (a daemon's case)
+  // allow_root: the mount lets everyone in (allow_other), and requests from users other
+  // than this one and root are answered EACCES (those on an open handle excepted).
+  std::optional<std::uint32_t> owner_and_root_only;
   unsigned verify_delay_for_test_ms = 0;  // tests only: every object measurement waits this long
 };
 

@@ -675,5 +675,57 @@ TEST(Fuse, SigtermUnmountsCleanly) {
   EXPECT_NE(usage.out.find("usage:"), std::string::npos);
 }
 
+// auto_unmount: fusermount3 stays behind and unmounts when the server ends, even by SIGKILL.
+TEST(Fuse, AutoUnmountOutlivesAKilledServer) {
+  REQUIRE_FUSE();
+  CFS_REQUIRE(run({"fusermount3", "-V"}).status == 0, "fusermount3 (fuse3) is not installed");
+  test::TempDir tmp;
+  fs::create_directories(tmp / "src");
+  test::write_file(tmp / "src" / "f", "x");
+  ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), (tmp / "src").string(), (tmp / "img").string()}).status, 0);
+  fs::create_directory(tmp / "mnt");
+  FuseMount m(tmp / "img", (tmp / "store").string(), tmp / "mnt", {"auto_unmount"});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(test::read_file(tmp / "mnt" / "f"), "x");
+  ::kill(m.pid(), SIGKILL);
+  for (int i = 0; i < 500 && test::is_mounted(tmp / "mnt"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(test::is_mounted(tmp / "mnt")) << "still mounted 5 s after the server was killed";
+  EXPECT_EQ(m.stop(), 128 + SIGKILL);
+}
+
+// allow_root: the kernel lets everyone in and the server turns away all but the owner (here
+// root) and root; allow_other with it is refused.
+TEST(Fuse, AllowRootLetsOnlyTheOwnerAndRootIn) {
+  REQUIRE_FUSE();
+  test::TempDir tmp;
+  fs::create_directories(tmp / "src");
+  test::write_file(tmp / "src" / "f", "x");
+  ASSERT_EQ(run({tool("mkcomposefs"), "--digest-store=" + (tmp / "store").string(), (tmp / "src").string(), (tmp / "img").string()}).status, 0);
+  fs::permissions(tmp.path(), fs::perms::all);
+  fs::create_directory(tmp / "mnt");
+  std::string file = (tmp / "mnt" / "f").string();
+  {
+    FuseMount m(tmp / "img", (tmp / "store").string(), tmp / "mnt", {"allow_root"});
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(test::read_file(file), "x");
+    auto other = run(as_uid("65534", {"cat", file}));
+    EXPECT_NE(other.status, 0);
+    EXPECT_NE(other.err.find("Permission denied"), std::string::npos) << other.err;
+    EXPECT_EQ(m.stop(), 0);
+  }
+  {
+    FuseMount m(tmp / "img", (tmp / "store").string(), tmp / "mnt");
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(run(as_uid("65534", {"cat", file})).out, "x") << "a root mount lets everyone in";
+    EXPECT_EQ(m.stop(), 0);
+  }
+  auto both = run({tool("composefs-fuse").string(), "-f", "-o",
+                   "source=" + (tmp / "img").string() + ",basedir=" + (tmp / "store").string() + ",allow_root,allow_other",
+                   (tmp / "mnt").string()});
+  EXPECT_EQ(both.status, 1);
+  EXPECT_EQ(both.err, "composefs-fuse: allow_other and allow_root exclude each other\n");
+  EXPECT_FALSE(test::is_mounted(tmp / "mnt"));
+}
+
 }  // namespace
 }  // namespace cfs

@@ -37,6 +37,8 @@ void usage(const char* argv0, int fd) {
                 "  -o threads=N           server threads (default 4)\n"
                 "  -o nopassthrough       serve file data from user space\n"
                 "  -o allow_other         let other users in (root mounts do this by default)\n"
+                "  -o allow_root          let only root in besides the owner\n"
+                "  -o auto_unmount        unmount when the server ends, even if killed\n"
                 "  -o fsname=NAME, -o noexec, -o max_threads=N (as threads)\n"
                 "  (mount's generic options, e.g. ro, nodev, noatime, are accepted)\n"
                 "  -f                     stay in the foreground\n"
@@ -51,6 +53,7 @@ struct Args {
   fuse::ServerOptions server;
   fuse::MountOptions mount;
   bool foreground = false;
+  bool allow_other = false, allow_root = false;  // as given
 };
 
 // Options that mount(8), mount.fuse3 and fstab pass to every file system, with nothing to do
@@ -96,7 +99,11 @@ std::string parse_options(const std::string& list, Args& a) {
     } else if (key == "nopassthrough") {
       a.server.passthrough = false;
     } else if (key == "allow_other") {
-      a.mount.allow_other = true;
+      a.allow_other = true;
+    } else if (key == "allow_root") {
+      a.allow_root = true;
+    } else if (key == "auto_unmount") {
+      a.mount.auto_unmount = true;
     } else if (key == "fsname") {
       a.mount.fsname = value;
     } else if (key == "noexec" || key == "exec") {
@@ -112,7 +119,6 @@ std::string parse_options(const std::string& list, Args& a) {
 
 int composefs_fuse_main(int argc, char** argv) {
   Args a;
-  a.mount.allow_other = ::geteuid() == 0;
   // Tests only: makes every object measurement slow, to show that a long verification does
   // not hold up other requests.
   if (const char* ms = std::getenv("CFS_TEST_VERIFY_DELAY_MS")) a.server.verify_delay_for_test_ms = std::atoi(ms);
@@ -147,6 +153,14 @@ int composefs_fuse_main(int argc, char** argv) {
     return 1;
   }
   a.mountpoint = argv[optind];
+  if (a.allow_other && a.allow_root) {
+    cli::error(kProg, "allow_other and allow_root exclude each other");
+    return 1;
+  }
+  // Root mounts let everyone in by default, as kernel mounts do; allow_root: the kernel lets
+  // everyone in, and the server turns away all but the owner and root.
+  a.mount.allow_other = a.allow_other || a.allow_root || ::geteuid() == 0;
+  if (a.allow_root) a.server.owner_and_root_only = ::getuid();
   if (a.mount.fsname.empty()) a.mount.fsname = a.source;
   if (a.source.empty()) {
     cli::error(kProg, "No source specified (-o source=IMAGE)");
@@ -171,9 +185,9 @@ int composefs_fuse_main(int argc, char** argv) {
     cli::error(kProg, std::string("Failed to open basedir ") + e.what());
     return 1;
   }
-  UniqueFd fuse_fd;
+  fuse::MountedFuse mounted;
   try {
-    fuse_fd = fuse::mount_fuse(a.mountpoint, a.mount);
+    mounted = fuse::mount_fuse(a.mountpoint, a.mount);
   } catch (const Error& e) {
     cli::error(kProg, std::string("Failed to mount: ") + e.what());
     return 1;
@@ -225,7 +239,7 @@ int composefs_fuse_main(int argc, char** argv) {
   }).detach();
 
   fuse::ServerStats stats;
-  fuse::serve(fuse_fd.get(), image->image, *objects, a.server, stats);
+  fuse::serve(mounted.fuse.get(), image->image, *objects, a.server, stats);
   return 0;
 }
 
