@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/fuse.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "base/error.h"
 #include "format/composefs.h"
 #include "format/erofs.h"
+#include "fuse/backing_ids.h"
 #include "fuse/handles.h"
 #include "fuse/later_replies.h"
 #include "fuse/protocol.h"
@@ -35,18 +37,18 @@ constexpr unsigned kLaterReplyThreads = 2;
 struct FileHandle {
   reader::Inode inode;
   UniqueFd backing;          // an external file's object, verified, when not passed through
+  std::optional<Digest> verified_against;  // the image's digest of it, where checked
   bool passthrough = false;  // shares the inode's backing id with the kernel
   std::string shown_object;  // the redirect, as log lines show it
 };
 
-struct DirHandle {
-  struct Entry {
-    std::string name;
-    std::uint64_t nid;
-    std::uint8_t type;
-  };
-  std::vector<Entry> entries;
-};
+// Object fds kept for reopening (BackingIds): a quarter of the descriptors we may hold, at
+// most 4096.
+std::size_t backing_fds_to_keep() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return 4096;
+  return std::min<std::size_t>(4096, lim.rlim_cur / 4);
+}
 
 // What answering a request came to: replied already, nothing to send (FORGET), or an errno.
 constexpr int kReplied = 0;
@@ -58,7 +60,8 @@ class Operations::Impl {
  public:
   Impl(const reader::Image& image, const store::ObjectSource& objects, const ServerOptions& options,
        ServerStats& stats, Channel& channel)
-      : image_(image), objects_(objects), options_(options), stats_(stats), channel_(channel) {
+      : image_(image), objects_(objects), options_(options), stats_(stats), channel_(channel),
+        backing_ids_(channel, backing_fds_to_keep()) {
     acl_ = options.acl && (image.header_flags() & format::kComposefsFlagHasAcl);
     verifier_.set_slow_for_test(options.verify_delay_for_test_ms);
     later_.start(kLaterReplyThreads);
@@ -66,7 +69,7 @@ class Operations::Impl {
 
   ~Impl() {
     later_.stop();
-    release_all_backing_ids();
+    backing_ids_.close_all();
   }
 
   void handle(const char* msg, std::size_t len) {
@@ -99,7 +102,6 @@ class Operations::Impl {
 
   bool destroyed() const { return destroyed_; }
   std::size_t open_files() const { return files_.size(); }
-  std::size_t open_dirs() const { return dirs_.size(); }
   std::size_t known_inodes() const {
     std::lock_guard lock(names_mutex_);
     return names_.size();
@@ -188,14 +190,15 @@ class Operations::Impl {
   }
 
   // allow_root: only the owner and root get in. What the kernel sends on its own account or
-  // on a handle already granted (reads, releases, forgets, interrupts) is not turned away.
+  // on a handle already granted (reads, releases, forgets, interrupts) is not turned away;
+  // directories have no handle, so their listings are checked like lookups.
   bool admitted(const fuse_in_header& in) const {
     const auto& owner = options_.owner_and_root_only;
     if (!owner || in.uid == 0 || in.uid == *owner) return true;
     switch (in.opcode) {
       case FUSE_INIT: case FUSE_DESTROY: case FUSE_FORGET: case FUSE_BATCH_FORGET:
       case FUSE_INTERRUPT: case FUSE_READ: case FUSE_RELEASE: case FUSE_FLUSH: case FUSE_FSYNC:
-      case FUSE_READDIR: case FUSE_READDIRPLUS: case FUSE_RELEASEDIR: case FUSE_FSYNCDIR:
+      case FUSE_RELEASEDIR: case FUSE_FSYNCDIR:
         return true;
       default:
         return false;
@@ -208,7 +211,7 @@ class Operations::Impl {
     switch (in.opcode) {
       case FUSE_INIT: return op_init(in, args);
       case FUSE_DESTROY:
-        release_all_backing_ids();
+        backing_ids_.close_all();
         destroyed_ = true;
         reply(in.unique, 0);
         return kReplied;
@@ -239,12 +242,17 @@ class Operations::Impl {
       case FUSE_OPEN: return op_open(in, args);
       case FUSE_READ: return op_read(in, args);
       case FUSE_RELEASE: return op_release(in, args);
-      case FUSE_FLUSH: case FUSE_FSYNC: case FUSE_FSYNCDIR: reply(in.unique, 0); return kReplied;
-      case FUSE_OPENDIR: return op_opendir(in);
+      // ENOSYS: the kernel stops sending FLUSH, a round trip on every close().
+      case FUSE_FLUSH: return ENOSYS;
+      case FUSE_FSYNC: case FUSE_FSYNCDIR: reply(in.unique, 0); return kReplied;
+      // Directories need no handle (a readdir offset says where to go on): ENOSYS tells the
+      // kernel to stop sending OPENDIR and RELEASEDIR, two round trips per directory, and to
+      // cache listings.
+      case FUSE_OPENDIR: return ENOSYS;
       case FUSE_READDIR: return op_readdir(in, args, false);
       case FUSE_READDIRPLUS: return op_readdir(in, args, true);
-      case FUSE_RELEASEDIR:
-        if (!dirs_.remove(args.take<fuse_release_in>().fh)) return EBADF;
+      case FUSE_RELEASEDIR:  // only sent where OPENDIR succeeded: never
+        args.take<fuse_release_in>();
         reply(in.unique, 0);
         return kReplied;
       case FUSE_STATFS: {
@@ -377,8 +385,18 @@ class Operations::Impl {
     h->inode = image_.inode(to_nid(in.nodeid));
     if (h->inode.type() != S_IFREG) return h->inode.type() == S_IFDIR ? EISDIR : EINVAL;
     if (h->inode.layout == format::kLayoutChunkBased && h->inode.size > 0) {
+      if (passthrough_) {
+        int id = backing_ids_.share(h->inode.nid, [this](int fd, const std::optional<Digest>& d) {
+          return !d || verifier_.cached(fd, *d) == true;
+        });
+        if (id > 0) {
+          reply_passthrough_open(in.unique, std::move(h), id);
+          return kReplied;
+        }
+      }
       std::optional<Digest> digest;
       if (int err = open_backing(*h, digest); err != 0) return err;
+      h->verified_against = digest;
       if (digest) {
         std::optional<bool> known = verifier_.cached(h->backing.get(), *digest);
         if (!known) return open_later(in.unique, std::move(h), *digest);
@@ -400,48 +418,30 @@ class Operations::Impl {
 
   // A verified (or inline) file's open: its backing shared with the kernel where it can be.
   void finish_open(std::uint64_t unique, std::shared_ptr<FileHandle> h) {
-    OpenOut out{};
-    out.open_flags = FOPEN_KEEP_CACHE;
     if (h->backing && passthrough_) {
-      int id = acquire_backing_id(h->inode.nid, h->backing.get());
+      int id = backing_ids_.acquire(h->inode.nid, h->backing, h->verified_against);
       if (id > 0) {
-        h->passthrough = true;
-        h->backing.reset();  // the kernel holds the file now
-        out.backing_id = id;
-        out.open_flags = kOpenPassthrough;
-        ++stats_.passthrough_opens;
+        h->backing.reset();  // the kernel holds the file (another open's, where it shared)
+        reply_passthrough_open(unique, std::move(h), id);
+        return;
       }
     }
+    OpenOut out{};
+    out.open_flags = FOPEN_KEEP_CACHE;
     ++stats_.opens;
     out.fh = files_.add(std::move(h));
     reply(unique, 0, &out, sizeof out);
   }
 
-  // The kernel takes one backing file per inode: every open of an inode shares one backing id
-  // (a second, different one would make that open fail with EIO), released with the last open.
-  int acquire_backing_id(std::uint64_t nid, int fd) {
-    std::lock_guard lock(backing_mutex_);
-    if (auto it = backing_ids_.find(nid); it != backing_ids_.end()) {
-      ++it->second.opens;
-      return it->second.id;
-    }
-    int id = channel_.open_backing(fd);
-    if (id > 0) backing_ids_.emplace(nid, SharedBacking{id, 1});
-    return id;
-  }
-
-  void release_backing_id(std::uint64_t nid) {
-    std::lock_guard lock(backing_mutex_);
-    auto it = backing_ids_.find(nid);
-    if (it == backing_ids_.end() || --it->second.opens > 0) return;
-    channel_.close_backing(it->second.id);
-    backing_ids_.erase(it);
-  }
-
-  void release_all_backing_ids() {
-    std::lock_guard lock(backing_mutex_);
-    for (auto& [nid, b] : backing_ids_) channel_.close_backing(b.id);
-    backing_ids_.clear();
+  void reply_passthrough_open(std::uint64_t unique, std::shared_ptr<FileHandle> h, int backing_id) {
+    h->passthrough = true;
+    OpenOut out{};
+    out.backing_id = backing_id;
+    out.open_flags = kOpenPassthrough;
+    ++stats_.passthrough_opens;
+    ++stats_.opens;
+    out.fh = files_.add(std::move(h));
+    reply(unique, 0, &out, sizeof out);
   }
 
   int op_read(const fuse_in_header& in, ArgReader& args) {
@@ -469,64 +469,49 @@ class Operations::Impl {
   int op_release(const fuse_in_header& in, ArgReader& args) {
     std::shared_ptr<FileHandle> h = files_.remove(args.take<fuse_release_in>().fh);
     if (!h) return EBADF;
-    if (h->passthrough) release_backing_id(h->inode.nid);
+    if (h->passthrough) backing_ids_.release(h->inode.nid);
     reply(in.unique, 0);
     return kReplied;
   }
 
   // --- directories -----------------------------------------------------------------------
-  int op_opendir(const fuse_in_header& in) {
-    reader::Inode dir = image_.inode(to_nid(in.nodeid));
-    if (dir.type() != S_IFDIR) return ENOTDIR;
-    auto h = std::make_shared<DirHandle>();
-    image_.for_each_dirent(dir, [&](const reader::DirEntryView& e) {
-      if (e.file_type == format::kFtCharDevice && e.name != "." && e.name != ".." &&
-          hidden(image_.inode(e.nid))) {
-        return true;
-      }
-      h->entries.push_back({std::string(e.name), e.nid, e.file_type});
-      return true;
-    });
-    OpenOut out{};
-    out.open_flags = FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR;
-    out.fh = dirs_.add(std::move(h));
-    return reply_struct(in, out);
-  }
-
+  // The entries from the offset on, as many as fit; each entry's offset is the position
+  // after it (DirPosition::cookie), so no state is kept between calls.
   int op_readdir(const fuse_in_header& in, ArgReader& args, bool plus) {
     auto r = args.take<fuse_read_in>();
-    std::shared_ptr<DirHandle> h = dirs_.find(r.fh);
-    if (!h) return EBADF;
-    std::uint64_t parent = to_nid(in.nodeid);
+    reader::Inode dir = image_.inode(to_nid(in.nodeid));
     std::vector<char> out;
     out.reserve(std::min<std::uint32_t>(r.size, kMaxWrite));
-    for (std::uint64_t i = r.offset; i < h->entries.size(); ++i) {
-      const auto& e = h->entries[i];
+    auto from = reader::DirPosition::of_cookie(r.offset);
+    image_.for_each_dirent_from(dir, from, [&](const reader::DirEntryView& e, reader::DirPosition next) {
+      bool dot = e.name == "." || e.name == "..";
+      if (e.file_type == format::kFtCharDevice && !dot && hidden(image_.inode(e.nid))) return true;
       std::size_t name_len = e.name.size();
       std::size_t entry_size = FUSE_DIRENT_ALIGN((plus ? sizeof(fuse_direntplus) : sizeof(fuse_dirent)) + name_len);
-      if (out.size() + entry_size > r.size) break;
+      if (out.size() + entry_size > r.size) return false;
       std::size_t at = out.size();
       out.resize(at + entry_size, 0);
       std::size_t dirent_at = at;
       if (plus) {
         fuse_direntplus dp{};
-        if (e.name != "." && e.name != "..") {
+        if (!dot) {
           reader::Inode child = image_.inode(e.nid);
           fill_entry(dp.entry_out, child);
-          remember(child.nid, parent, e.name);
+          remember(child.nid, dir.nid, e.name);
         }
         std::memcpy(out.data() + at, &dp, sizeof dp);
         dirent_at += offsetof(fuse_direntplus, dirent);
       }
       fuse_dirent dirent{};
       dirent.ino = to_ino(e.nid);
-      dirent.off = i + 1;
+      dirent.off = next.cookie();
       dirent.namelen = static_cast<std::uint32_t>(name_len);
       static constexpr std::uint8_t kDt[] = {0, 8, 4, 2, 6, 1, 12, 10};  // EROFS type -> DT_*
-      dirent.type = e.type < 8 ? kDt[e.type] : 0;
+      dirent.type = e.file_type < 8 ? kDt[e.file_type] : 0;
       std::memcpy(out.data() + dirent_at, &dirent, sizeof dirent);
       std::memcpy(out.data() + dirent_at + offsetof(fuse_dirent, name), e.name.data(), name_len);
-    }
+      return true;
+    });
     reply(in.unique, 0, out.data(), out.size());
     return kReplied;
   }
@@ -598,13 +583,7 @@ class Operations::Impl {
   std::atomic<bool> destroyed_{false};
   store::ObjectVerifier verifier_;
   HandleTable<FileHandle> files_;
-  HandleTable<DirHandle> dirs_;
-  struct SharedBacking {
-    int id;
-    unsigned opens;
-  };
-  std::mutex backing_mutex_;
-  std::unordered_map<std::uint64_t, SharedBacking> backing_ids_;  // by nid
+  BackingIds backing_ids_;
   mutable std::mutex names_mutex_;
   struct Name {
     std::uint64_t parent;
@@ -622,7 +601,6 @@ Operations::~Operations() = default;
 void Operations::handle(const char* request, std::size_t size) { impl_->handle(request, size); }
 bool Operations::destroyed() const { return impl_->destroyed(); }
 std::size_t Operations::open_files() const { return impl_->open_files(); }
-std::size_t Operations::open_dirs() const { return impl_->open_dirs(); }
 std::size_t Operations::known_inodes() const { return impl_->known_inodes(); }
 std::size_t Operations::waiting_replies() const { return impl_->waiting_replies(); }
 

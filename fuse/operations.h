@@ -29,7 +29,6 @@ class Operations {
 
   // For tests: what is held now.
   std::size_t open_files() const;
-  std::size_t open_dirs() const;
   std::size_t known_inodes() const;
   std::size_t waiting_replies() const;
 

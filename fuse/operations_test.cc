@@ -279,8 +279,17 @@ TEST_F(OperationsTest, PassthroughSharesOneBackingIdPerInode) {
   release(FUSE_RELEASE, ext.nodeid, a.fh);
   EXPECT_TRUE(channel_.closed.empty()) << "still open once";
   release(FUSE_RELEASE, ext.nodeid, b.fh);
-  EXPECT_EQ(channel_.closed, std::vector<int>{7});
+  EXPECT_TRUE(channel_.closed.empty()) << "kept for the next open";
   EXPECT_EQ(stats_.passthrough_opens, 2u);
+
+  auto c = struct_of<OpenOut>(open(ext.nodeid).data);
+  EXPECT_EQ(c.backing_id, 7);
+  EXPECT_EQ(channel_.backing_opens, 1) << "a reopen shares the kept id";
+  release(FUSE_RELEASE, ext.nodeid, c.fh);
+
+  corrupt_object();  // the kept id's object changed: given back, and the object measured again
+  EXPECT_EQ(open(ext.nodeid).error, EIO);
+  EXPECT_EQ(channel_.closed, std::vector<int>{7});
 }
 
 TEST_F(OperationsTest, BackingIdsAreGivenBackAtDestroy) {
@@ -297,25 +306,45 @@ TEST_F(OperationsTest, BackingIdsAreGivenBackAtDestroy) {
 TEST_F(OperationsTest, ReaddirListsEntriesAndForgetGivesLookupsBack) {
   start();
   fuse_entry_out dir = lookup(FUSE_ROOT_ID, "dir");
-  Reply opened = call(FUSE_OPENDIR, dir.nodeid, std::string(sizeof(fuse_open_in), '\0'));
-  ASSERT_EQ(opened.error, 0);
-  auto fh = struct_of<OpenOut>(opened.data).fh;
+  EXPECT_EQ(call(FUSE_OPENDIR, dir.nodeid, std::string(sizeof(fuse_open_in), '\0')).error, ENOSYS)
+      << "directories need no handle";
   fuse_read_in r{};
-  r.fh = fh;
   r.size = 4096;
-  std::string listing = call(FUSE_READDIRPLUS, dir.nodeid, bytes_of(r)).data;
-  std::vector<std::string> names;
-  for (std::size_t at = 0; at < listing.size();) {
-    auto d = struct_of<fuse_dirent>(listing.substr(at + offsetof(fuse_direntplus, dirent)));
-    names.push_back(listing.substr(at + sizeof(fuse_direntplus), d.namelen));
-    at += FUSE_DIRENT_ALIGN(sizeof(fuse_direntplus) + d.namelen);
-  }
-  EXPECT_EQ(names, (std::vector<std::string>{".", "..", "gone", "inline"}));
+  // Names and the offset after each entry.
+  auto list = [&](std::uint32_t opcode, std::uint64_t node) {
+    std::string listing = call(opcode, node, bytes_of(r)).data;
+    std::vector<std::pair<std::string, std::uint64_t>> entries;
+    std::size_t header = opcode == FUSE_READDIRPLUS ? sizeof(fuse_direntplus) : sizeof(fuse_dirent);
+    std::size_t skip = opcode == FUSE_READDIRPLUS ? offsetof(fuse_direntplus, dirent) : 0;
+    for (std::size_t at = 0; at < listing.size();) {
+      auto d = struct_of<fuse_dirent>(listing.substr(at + skip));
+      entries.emplace_back(listing.substr(at + header, d.namelen), d.off);
+      at += FUSE_DIRENT_ALIGN(header + d.namelen);
+    }
+    return entries;
+  };
+  auto names = [](const std::vector<std::pair<std::string, std::uint64_t>>& entries) {
+    std::vector<std::string> out;
+    for (const auto& e : entries) out.push_back(e.first);
+    return out;
+  };
+  auto all = list(FUSE_READDIRPLUS, dir.nodeid);
+  EXPECT_EQ(names(all), (std::vector<std::string>{".", "..", "gone", "inline"}));
+  ASSERT_EQ(all.size(), 4u);
+  r.offset = all[1].second;  // go on after ".."
+  EXPECT_EQ(names(list(FUSE_READDIR, dir.nodeid)), (std::vector<std::string>{"gone", "inline"}));
+  r.offset = all[3].second;
+  EXPECT_TRUE(list(FUSE_READDIR, dir.nodeid).empty()) << "the end";
+  r.offset = ~0ull;
+  EXPECT_TRUE(list(FUSE_READDIR, dir.nodeid).empty()) << "an offset past every block";
+  r.offset = 0;
+  EXPECT_EQ(names(list(FUSE_READDIR, FUSE_ROOT_ID)), (std::vector<std::string>{".", "..", "dir", "ext", "link"}))
+      << "the root's whiteouts are hidden";
   r.size = 10;  // too small for any entry
   EXPECT_EQ(call(FUSE_READDIR, dir.nodeid, bytes_of(r)).data, "");
-  EXPECT_EQ(release(FUSE_RELEASEDIR, dir.nodeid, fh).error, 0);
-  EXPECT_EQ(ops_->open_dirs(), 0u);
-  EXPECT_EQ(call(FUSE_READDIR, dir.nodeid, bytes_of(r)).error, EBADF);
+  std::uint64_t file = lookup(dir.nodeid, "inline").nodeid;
+  EXPECT_EQ(call(FUSE_READDIR, file, bytes_of(r)).error, ENOTDIR);
+  send(FUSE_FORGET, file, bytes_of(fuse_forget_in{1}));
 
   // dir (one lookup), gone and inline (one readdirplus entry each): FORGET gives them back.
   EXPECT_EQ(ops_->known_inodes(), 3u);

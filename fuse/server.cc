@@ -3,6 +3,8 @@
 #include <linux/fuse.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -11,24 +13,64 @@
 
 namespace cfs::fuse {
 namespace {
+
 constexpr std::size_t kBufferSize = (1 << 20) + 4096;  // max_write and a header
+
+// One thread at a time reads requests (the leader) and handles what it read itself: most
+// requests are answered from memory in microseconds, and waking another thread for each (in
+// a VM: an idle CPU) costs more than the request. Before handling a request that may wait
+// for the disk, the leader hands the reading on to a waiting thread.
+class Leadership {
+ public:
+  void take() {
+    std::unique_lock lock(mutex_);
+    free_.wait(lock, [&] { return !taken_; });
+    taken_ = true;
+  }
+  void hand_on() {
+    {
+      std::lock_guard lock(mutex_);
+      taken_ = false;
+    }
+    free_.notify_one();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable free_;
+  bool taken_ = false;
+};
+
+// A data read served from user space (not passthrough, not inline) reads the object.
+bool may_wait_for_disk(const char* request, std::size_t size) {
+  if (size < sizeof(fuse_in_header)) return false;
+  return reinterpret_cast<const fuse_in_header*>(request)->opcode == FUSE_READ;
 }
+
+}  // namespace
 
 void serve(int fuse_fd, const reader::Image& image, const store::ObjectSource& objects,
            const ServerOptions& options, ServerStats& stats) {
   DevFuseChannel channel(fuse_fd);
   Operations operations(image, objects, options, stats, channel);
+  Leadership leadership;
   auto worker = [&] {
     std::vector<char> buf(kBufferSize);
+    leadership.take();
     while (!operations.destroyed()) {
       ssize_t n = channel.read_request(buf);
       if (n < 0) {
         if (errno == EINTR || errno == ENOENT) continue;
         break;  // ENODEV: unmounted
       }
-      operations.handle(buf.data(), static_cast<std::size_t>(n));
+      auto size = static_cast<std::size_t>(n);
+      bool slow = may_wait_for_disk(buf.data(), size);
+      if (slow) leadership.hand_on();
+      operations.handle(buf.data(), size);
+      if (slow) leadership.take();
     }
     channel.stop();
+    leadership.hand_on();  // the others see the end too
   };
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < std::max(1U, options.threads); ++i) workers.emplace_back(worker);

@@ -250,14 +250,18 @@ std::span<const std::byte> Image::block_of_dir(const Inode& dir, std::uint64_t i
 }
 
 void Image::for_each_dirent(const Inode& dir, const DirVisitor& visit) const {
+  for_each_dirent_from(dir, {}, [&](const DirEntryView& e, DirPosition) { return visit(e); });
+}
+
+void Image::for_each_dirent_from(const Inode& dir, DirPosition from, const DirResumeVisitor& visit) const {
   if (dir.type() != S_IFDIR) throw Error(ENOTDIR, "not a directory");
   std::string last;
   bool have_last = false;
-  for (std::uint64_t b = 0; b < dir_block_count(dir); ++b) {
+  for (std::uint64_t b = from.block; b < dir_block_count(dir); ++b) {
     auto entries = parse_dir_block(block_of_dir(dir, b), dir.nid);
     if (have_last && !(last < entries.front().name)) corrupt("directory names out of order", dir.nid);
-    for (const DirEntryView& e : entries) {
-      if (!visit(e)) return;
+    for (std::uint64_t i = b == from.block ? from.index : 0; i < entries.size(); ++i) {
+      if (!visit(entries[i], DirPosition{b, i + 1})) return;
     }
     last = entries.back().name;
     have_last = true;

@@ -45,6 +45,17 @@ struct DirEntryView {
   std::uint8_t file_type;
 };
 
+// A place among a directory's entries (its index in a directory block), to go on from later.
+// As one number, a readdir offset: block * kPerBlock + index, 0 the start.
+struct DirPosition {
+  static constexpr std::uint64_t kPerBlock = 1024;  // more than a 4K block's 12-byte entries
+  std::uint64_t block = 0;
+  std::uint64_t index = 0;
+
+  std::uint64_t cookie() const noexcept { return block * kPerBlock + index; }
+  static DirPosition of_cookie(std::uint64_t c) noexcept { return {c / kPerBlock, c % kPerBlock}; }
+};
+
 class Image {
  public:
   static Image open(std::span<const std::byte> bytes);
@@ -69,6 +80,9 @@ class Image {
   // stop. Checks each block's structure and the ordering of names.
   using DirVisitor = std::function<bool(const DirEntryView&)>;
   void for_each_dirent(const Inode& dir, const DirVisitor& visit) const;
+  // The same from `from` on; the callback also gets the position after the entry.
+  using DirResumeVisitor = std::function<bool(const DirEntryView&, DirPosition next)>;
+  void for_each_dirent_from(const Inode& dir, DirPosition from, const DirResumeVisitor& visit) const;
   // Binary search as the kernel does; nullopt if absent.
   std::optional<DirEntryView> lookup(const Inode& dir, std::string_view name) const;
 
