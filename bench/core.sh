@@ -32,4 +32,11 @@ for d in cs9 tree; do
   timed_rss "mkcomposefs --from-file ($d)" "$n" "$size" $B/mkcomposefs --from-file "$work/$d.dump" "$work/out.img"
   timed_rss "--print-digest-only ($d)" "$n" "$size" $B/mkcomposefs --from-file --print-digest-only "$work/$d.dump"
   timed_rss "composefs-info dump ($d)" "$n" "$isize" $B/composefs-info dump "$work/$d.img"
+  if has_upstream mkcomposefs; then
+    timed_rss "upstream mkcomposefs --from-file ($d)" "$n" "$size" $U/mkcomposefs --from-file "$work/$d.dump" "$work/out.img"
+    timed_rss "upstream --print-digest-only ($d)" "$n" "$size" $U/mkcomposefs --from-file --print-digest-only "$work/$d.dump"
+  fi
+  if has_upstream composefs-info; then
+    timed_rss "upstream composefs-info dump ($d)" "$n" "$isize" $U/composefs-info dump "$work/$d.img"
+  fi
 done

@@ -3,6 +3,10 @@
 # and plots:  RESULT <group> <label> <metric> <unit> <median> <min> <max> <runs>
 set -euo pipefail
 B=${B:-$PWD/build/tools}
+# UPSTREAM_BIN=DIR: upstream composefs 1.0.8's tools (mkcomposefs, composefs-info,
+# composefs-fuse), measured side by side with ours wherever they have the job.
+U=${UPSTREAM_BIN:-}
+has_upstream() { [ -n "$U" ] && [ -x "$U/$1" ]; }
 RUNS=${RUNS:-3}
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }

@@ -47,6 +47,13 @@ for t in ${THREADS:-1 2}; do
   WARM=1 build "composefs, full store, warm cache, threads=$t" "true" \
     $B/mkcomposefs --threads=$t --digest-store="$work/store" "$tree" "$work/image.cfs"
 done
+if has_upstream mkcomposefs; then
+  build "upstream mkcomposefs, empty store" "rm -rf $work/ustore" \
+    $U/mkcomposefs --digest-store="$work/ustore" "$tree" "$work/uimage.cfs"
+  build "upstream mkcomposefs, full store" "true" \
+    $U/mkcomposefs --digest-store="$work/ustore" "$tree" "$work/uimage.cfs"
+  rm -rf "$work/ustore" "$work/uimage.cfs"
+fi
 result size "composefs image" size MiB "$(echo "$(stat -c %s "$work/image.cfs") / 1048576" | bc -l)"
 result size "composefs store" size MiB "$(echo "$(du -sb "$work/store" | cut -f1) / 1048576" | bc -l)"
 build "mkfs.erofs (full image)" "rm -f $work/full.erofs" mkfs.erofs --quiet "$work/full.erofs" "$tree"
