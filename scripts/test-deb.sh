@@ -70,12 +70,19 @@ if grep -q "^/usr/include\|\.pc$\|libcomposefs-cpp.so$" <<<"$runtime_files"; the
   fail "development files in the runtime package"
 fi
 grep -qx /usr/include/composefs-cpp/dump/parse.h <<<"$dev_files" || fail "headers not in -dev"
+grep -qx /usr/share/doc/composefs-cpp/copyright <<<"$runtime_files" || fail "no copyright file"
+grep -qx /usr/share/doc/composefs-cpp-dev/copyright <<<"$dev_files" || fail "no copyright file in -dev"
+for p in composefs-cpp composefs-cpp-dev; do
+  maintainer=$(dpkg-query -W -f='${Maintainer}' $p)
+  [[ "$maintainer" =~ ^[^\<]+\ \<[^@\>]+@[^@\>]+\.[a-z]+\>$ && "$maintainer" != *localhost* ]] ||
+    fail "$p: maintainer field '$maintainer' is not a name and an address"
+done
 
 echo "== apt purge composefs-cpp-dev composefs-cpp"
 apt-get purge -y -qq composefs-cpp-dev composefs-cpp >/dev/null
 for f in /usr/bin/mkcomposefs /sbin/mount.composefs /usr/bin/composefs-fuse /usr/share/man/man1/mkcomposefs.1.gz \
          /usr/include/composefs-cpp "/usr/lib/$multiarch/libcomposefs-cpp.so.0" \
-         "/usr/lib/$multiarch/pkgconfig/composefs-cpp.pc" /usr/share/doc/composefs-cpp; do
+         "/usr/lib/$multiarch/pkgconfig/composefs-cpp.pc" /usr/share/doc/composefs-cpp /usr/share/doc/composefs-cpp-dev; do
   [ ! -e "$f" ] || fail "$f left after purge"
 done
 echo "test-deb: 1 passed, 0 failed"

@@ -1,5 +1,5 @@
 // composefs-dump(5) text -> Tree, with upstream's validation rules and messages
-// (spec: dump-format.md). Layer: dump (pure: bytes in, tree out).
+// (docs/format.md §10). Layer: dump (pure: bytes in, tree out).
 #pragma once
 
 #include <memory>
@@ -11,7 +11,7 @@
 namespace cfs::dump {
 
 struct ParseOptions {
-  bool strict = false;  // CFS_PARSE_STRICT: the four extra checks of dump-format.md §6
+  bool strict = false;  // CFS_PARSE_STRICT: the four extra checks of docs/format.md §10
 };
 
 // Throws Error(EINVAL, message) with upstream's message on the first invalid entry.

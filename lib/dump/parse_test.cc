@@ -20,7 +20,7 @@ std::string error_of(const std::string& text, bool strict = false) {
   return "";
 }
 
-// dump-format.md §5: every message, with the line that provokes it.
+// Parser refusals: every message, with the line that provokes it.
 TEST(Parse, ValidationMessages) {
   struct Case {
     std::string text;

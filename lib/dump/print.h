@@ -1,5 +1,5 @@
 // Tree -> composefs-dump(5) text, exactly as upstream `composefs-info dump` prints it
-// (dump-format.md §8). Layer: dump (pure). Output is handed to `out` in chunks.
+// (docs/format.md §10). Layer: dump (pure). Output is handed to `out` in chunks.
 #pragma once
 
 #include <functional>

@@ -12,7 +12,7 @@ TEST(Xxh32, SanityVectors) {
   EXPECT_EQ(xxh32("abcdefghijklmnopqrstuvwxyz", 0), 0x63A14D5Fu);
 }
 
-// image-format.md §8.2, checked against filters of real images.
+// docs/format.md §5, checked against filters of real images.
 TEST(XattrName, FilterBits) {
   struct Case {
     const char* name;

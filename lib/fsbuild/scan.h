@@ -1,4 +1,4 @@
-// Directory tree -> Tree, as upstream mkcomposefs reads it (tools.md §1.3): lstat semantics,
+// Directory tree -> Tree, as upstream mkcomposefs reads it (docs/man/mkcomposefs.1.md): lstat semantics,
 // xattrs of the entry itself (symlinks too), fs-verity digests of regular files, inline content for files
 // of at most 64 bytes. Layer: fsbuild (does I/O).
 #pragma once

@@ -1,5 +1,5 @@
 // Mounting a composefs image with the kernel: EROFS for the metadata, overlayfs on top with
-// the object stores as data-only lower layers (spec: tools.md §4.2). Layer: mount.
+// the object stores as data-only lower layers (docs/format.md §1). Layer: mount.
 // Errors are Error with a reason fit for "Failed to mount composefs IMAGE: <reason>".
 #pragma once
 

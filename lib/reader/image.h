@@ -2,7 +2,7 @@
 // Layer: reader. The one reader used by composefs-info, composefs-dump, mount and FUSE.
 // Ownership: borrows its bytes; the MappedFile (or buffer) must outlive the Image.
 // Thread-safety: all methods are const and keep no state; share freely between threads.
-// Every offset, count and length read from the image is checked before use (spec: reading.md);
+// Every offset, count and length read from the image is checked before use (docs/format.md §9);
 // a corrupt image raises Error(EUCLEAN) (magic/version problems: EINVAL/ENOTSUP as upstream).
 #pragma once
 

@@ -125,7 +125,7 @@ class Walker {
     stack_.push_back(std::move(f));
   }
 
-  // The inode's fields into node_, with §8.4's mapping of the stored xattrs.
+  // The inode's fields into node_, with format.md §9's mapping of the stored xattrs.
   void fill(const Inode& in) {
     tree::Node& n = node_;
     n.mode = in.mode;

@@ -16,7 +16,7 @@ std::string pattern(std::size_t n) {
   return s;
 }
 
-// fsverity.md §3 (kernel values; empty data follows the kernel, not upstream's user space).
+// docs/format.md §7 (kernel values; empty data follows the kernel, not upstream's user space).
 TEST(Fsverity, Vectors) {
   struct Case {
     std::string data;

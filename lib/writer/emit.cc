@@ -1,4 +1,4 @@
-// image-format.md §2, §3, §8–§10: the bytes, in file order, checked against the plan.
+// docs/format.md §2, §4–§6: the bytes, in file order, checked against the plan.
 #include <sys/stat.h>
 
 #include <cassert>
@@ -116,7 +116,7 @@ std::uint32_t inode_u(const Inode& in) {
       return static_cast<std::uint32_t>(in.node->rdev);
     case S_IFREG:
       if (in.external) {
-        // A moved-out chunk table: block number with its low half overwritten (§12.5).
+        // A moved-out chunk table: block number with its low half overwritten (format.md §8 item 5).
         return in.n_blocks > 0 ? (in.blkaddr & 0xFFFF0000U) | in.chunk_format : in.chunk_format;
       }
       return in.blkaddr;
@@ -230,7 +230,7 @@ void put_data_blocks(Output& out, const Plan& plan, std::uint32_t index, const I
       break;
     case S_IFREG:
       if (in.external) {
-        out.fill_to(end, std::byte{0xFF});  // a moved-out chunk table: 1024 holes (§12.5)
+        out.fill_to(end, std::byte{0xFF});  // a moved-out chunk table: 1024 holes (format.md §8 item 5)
       } else {
         out.put(n.content.data(), n.content.size() - in.tail);
       }

@@ -1,4 +1,4 @@
-// image-format.md §6 and §7: data representation per inode, compact/extended, nids, blocks.
+// docs/format.md §4: data representation per inode, compact/extended, nids, blocks.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -15,7 +15,7 @@ using format::kBlockSize;
 
 constexpr std::uint32_t kDirentSize = 12;
 
-// §7.1: greedy grouping of dirents into blocks; the last group is the tail unless > B/2.
+// format.md §6: greedy grouping of dirents into blocks; the last group is the tail unless > B/2.
 void lay_out_dir(const Plan& plan, std::uint32_t index, Inode& in) {
   std::uint32_t used = 0;
   for (const DirEntry& e : dir_entries(plan, index)) {
@@ -68,14 +68,14 @@ void lay_out_data(const Plan& plan, std::uint32_t index, Inode& in) {
   }
 }
 
-// §9.1: compact unless some field needs the extended form.
+// format.md §4: compact unless some field needs the extended form.
 bool needs_extended(const Plan& plan, const Inode& in) {
   const tree::Node& n = *in.node;
   return n.mtime_sec != plan.min_mtime_sec || n.mtime_nsec != plan.min_mtime_nsec ||
          in.nlink > 0xFFFF || n.uid > 0xFFFF || n.gid > 0xFFFF || in.size > 0xFFFFFFFFULL;
 }
 
-// §6 step 5: keep inline tails within one block, padding or moving the tail out.
+// format.md §4, placement: keep inline tails within one block, padding or moving the tail out.
 void place_tail(Inode& in, std::uint64_t& pos, std::uint32_t isize) {
   if ((in.mode & S_IFMT) == S_IFLNK) {
     std::uint64_t total = isize + in.xsize + in.tail;
@@ -84,7 +84,7 @@ void place_tail(Inode& in, std::uint64_t& pos, std::uint32_t isize) {
       in.tail = 0;
       in.layout = format::kLayoutFlatPlain;
     }
-    // Upstream uses the size before the move-out here (image-format.md §12.4).
+    // Upstream uses the size before the move-out here (docs/format.md §8 item 4).
     if (pos / kBlockSize != (pos + total - 1) / kBlockSize) pos = format::round_up(pos, kBlockSize);
     return;
   }

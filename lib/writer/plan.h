@@ -61,7 +61,7 @@ int compare_values(const XattrView& a, const XattrView& b);
 struct Inode {  // one per entry of the tree: fields ordered to leave no padding
   const tree::Node* node = nullptr;  // source of uid, gid, mtime, rdev, payload, content
   std::uint64_t size = 0;            // stored size (dirs: computed in layout)
-  std::uint64_t xattr_budget = 0;    // upstream's per-node counter (image-format.md §12.9)
+  std::uint64_t xattr_budget = 0;    // upstream's per-node counter (docs/format.md §8 item 9)
   std::uint32_t xattr_begin = 0;     // final set: Plan::xattrs[begin, begin + count), sorted
   std::uint32_t xattr_count = 0;     // by name after preparation
   std::uint32_t mode = 0;            // may differ from node (converted whiteouts)
@@ -119,18 +119,18 @@ struct Plan {
 };
 
 // Steps, in order (each in its own file).
-Plan prepare(const tree::Tree& tree, const Options& options);  // prepare.cc: §4
-void choose_shared_xattrs(Plan& plan);                          // xattrs.cc: §5
-void lay_out(Plan& plan);                                       // layout.cc: §6, §7
-void emit(const Plan& plan, const ByteSink& sink);              // emit.cc: §2, §3, §8–§10
+Plan prepare(const tree::Tree& tree, const Options& options);  // prepare.cc: format.md §3
+void choose_shared_xattrs(Plan& plan);                          // xattrs.cc: format.md §5
+void lay_out(Plan& plan);                                       // layout.cc: format.md §4
+void emit(const Plan& plan, const ByteSink& sink);              // emit.cc: format.md §2, §4-§6
 
 // Directory entries of a directory inode, "." and ".." included, in name order.
 std::vector<DirEntry> dir_entries(const Plan& plan, std::uint32_t dir);
-// External files are stubs of 2^chunk_bits-sized holes (§7.4); size > 0.
+// External files are stubs of 2^chunk_bits-sized holes (format.md §4); size > 0.
 inline std::uint32_t chunk_bits(std::uint64_t size) {
   return std::clamp(static_cast<std::uint32_t>(std::bit_width(size - 1)), 12U, 43U);
 }
-// Encoded size of one xattr entry (§8.3).
+// Encoded size of one xattr entry (format.md §5).
 std::uint32_t xattr_entry_size(const XattrView& x);
 
 }  // namespace cfs::writer

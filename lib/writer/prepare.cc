@@ -1,4 +1,4 @@
-// image-format.md §4: version choice, per-node rewrite, root marks, root whiteouts, BFS.
+// docs/format.md §3: version choice, per-node rewrite, root marks, root whiteouts, BFS.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -73,7 +73,7 @@ void mark_whiteout_parent(Plan& plan, Inode& parent) {
   store_xattrs(plan, parent, list);
 }
 
-// §4.2 for one (non-synthetic) node, whose xattrs are then stored from `list` (scratch
+// format.md §3 steps 2-5 for one (non-synthetic) node, whose xattrs are then stored from `list` (scratch
 // space); `parent` gets the whiteout marks.
 void rewrite(Plan& plan, Inode& in, Inode* parent, XattrList& list) {
   const tree::Node& n = *in.node;
@@ -109,7 +109,7 @@ void rewrite(Plan& plan, Inode& in, Inode* parent, XattrList& list) {
   if (is_whiteout(n) && parent != nullptr) mark_whiteout_parent(plan, *parent);
 }
 
-// §4.4: character devices 0/0 named 00..ff in the root, unless the name is taken.
+// format.md §3 step 6: character devices 0/0 named 00..ff in the root, unless the name is taken.
 void add_root_whiteouts(Plan& plan, const tree::Node& root) {
   const tree::Xattr* selinux = root.find_xattr("security.selinux");
   std::vector<tree::Node*> whiteouts;

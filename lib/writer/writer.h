@@ -1,5 +1,5 @@
 // Tree -> composefs image bytes, byte-identical to upstream mkcomposefs 1.0.8
-// (spec: image-format.md). Layer: writer (pure: no I/O; bytes go to a sink in file order).
+// (docs/format.md). Layer: writer (pure: no I/O; bytes go to a sink in file order).
 #pragma once
 
 #include <cstddef>

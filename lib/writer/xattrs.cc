@@ -1,4 +1,4 @@
-// image-format.md §5: which (name, value) pairs go to the shared table, and in which order.
+// docs/format.md §5: which (name, value) pairs go to the shared table, and in which order.
 #include <algorithm>
 #include <array>
 #include <string>
@@ -23,7 +23,7 @@ bool same_key(const XattrUse& a, const XattrUse& b) {
   return a.name_id == b.name_id && a.value_hash == b.value_hash;
 }
 
-// A shared pair's place in the table (image-format.md §5): name, value length and value, all
+// A shared pair's place in the table (docs/format.md §5): name, value length and value, all
 // descending. Integers first (the name's rank, the value's size and first 8 bytes), the
 // value's bytes only on a tie.
 struct SharedRun {

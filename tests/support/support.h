@@ -15,7 +15,7 @@ namespace cfs::test {
 
 namespace fs = std::filesystem;
 
-// The worked example of image-format.md §13 (16384 bytes, sha256 04735d9e…).
+// A small worked image exercising every inode kind (16384 bytes, sha256 04735d9e…).
 extern const char* const kWorkedExampleDump;
 
 // ../shared/vectors (or $CFS_VECTORS); nullopt when absent.

@@ -1,4 +1,4 @@
-// composefs-dump SRC-IMAGE DEST-IMAGE: re-serialise an image through the tree (tools.md §3).
+// composefs-dump SRC-IMAGE DEST-IMAGE: re-serialise an image through the tree, as upstream's tool.
 #include "composefs-dump/composefs-dump.h"
 
 #include <getopt.h>

@@ -1,4 +1,4 @@
-// composefs-info: ls, dump, objects, missing-objects, measure-file (tools.md §2).
+// composefs-info: ls, dump, objects, missing-objects, measure-file (docs/man/composefs-info.1.md).
 #include "composefs-info/composefs-info.h"
 
 #include <fcntl.h>

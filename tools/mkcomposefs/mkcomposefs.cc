@@ -1,5 +1,5 @@
 // mkcomposefs: build a composefs image from a dump file (--from-file) or a directory.
-// Options, messages and exit codes follow upstream 1.0.8 (spec: tools.md §1).
+// Options, messages and exit codes follow upstream 1.0.8 (docs/man/mkcomposefs.1.md).
 #include "mkcomposefs/mkcomposefs.h"
 
 #include <fcntl.h>

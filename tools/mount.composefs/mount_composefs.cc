@@ -1,5 +1,5 @@
 // mount.composefs [-o OPTIONS] IMAGE MOUNTPOINT, also run by mount(8) for -t composefs
-// (tools.md §4).
+// (docs/man/mount.composefs.8.md).
 #include "mount.composefs/mount_composefs.h"
 
 #include <fcntl.h>
