@@ -21,6 +21,30 @@ namespace {
 
 using format::kMaxPathLen;
 
+[[noreturn]] void fail(int err, const std::string& path) {
+  throw BuildError(BuildError::Step::kScan, err, path, std::strerror(err));
+}
+
+void read_xattrs(tree::Node& n, int fd, const char* name, const std::string& path, bool user_only) {
+  EntryXattrs entry(fd, name);
+  std::uint64_t budget = 0;
+  try {
+    for (std::string& key : entry.names()) {
+      if (user_only && !key.starts_with("user.")) continue;
+      std::optional<std::string> value = entry.value(key);
+      if (!value) continue;
+      if (key.size() > format::kMaxNameLen ||
+          !tree::set_xattr_budgeted(n.xattrs, budget, tree::Xattr{std::move(key), std::move(*value)})) {
+        fail(ERANGE, path);
+      }
+    }
+  } catch (const BuildError&) {
+    throw;
+  } catch (const Error& e) {
+    fail(e.code(), path);
+  }
+}
+
 class Scanner {
  public:
   Scanner(const ScanOptions& options, tree::Tree& tree, const FileSink& on_file)
@@ -37,11 +61,6 @@ class Scanner {
   }
 
  private:
-  // `path` is the entry's below the source ("/a/b"), "" for the source itself.
-  [[noreturn]] static void fail(int err, const std::string& path) {
-    throw BuildError(BuildError::Step::kScan, err, path, std::strerror(err));
-  }
-
   void scan_dir(tree::Node& dir, int dir_fd, const std::string& path) {
     int dup_fd = ::dup(dir_fd);
     if (dup_fd < 0) fail(errno, path);
@@ -93,47 +112,8 @@ class Scanner {
     return inserted ? nullptr : it->second;
   }
 
-  // `fd` is the entry itself (name == nullptr) or its directory.
   void fill(tree::Node& n, const struct stat& st, int fd, const char* name, const std::string& path) {
-    n.mode = st.st_mode;
-    n.uid = st.st_uid;
-    n.gid = st.st_gid;
-    n.nlink = 1;
-    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) n.rdev = st.st_rdev;
-    if (!options_.use_epoch) {
-      n.mtime_sec = st.st_mtim.tv_sec;
-      n.mtime_nsec = static_cast<std::uint32_t>(st.st_mtim.tv_nsec);
-    }
-    if (S_ISREG(st.st_mode)) n.size = static_cast<std::uint64_t>(st.st_size);
-    if (S_ISLNK(st.st_mode)) {
-      char buf[kMaxPathLen + 2];
-      ssize_t len = ::readlinkat(fd, name, buf, sizeof buf);
-      if (len < 0) fail(errno, path);
-      if (len == 0 || static_cast<std::size_t>(len) > kMaxPathLen) fail(ENAMETOOLONG, path);
-      n.payload = tree_.keep({buf, static_cast<std::size_t>(len)});
-      n.size = n.payload.size();
-    }
-    if (!options_.skip_xattrs) read_xattrs(n, fd, name, path);
-  }
-
-  void read_xattrs(tree::Node& n, int fd, const char* name, const std::string& path) {
-    EntryXattrs entry(fd, name);
-    std::uint64_t budget = 0;
-    try {
-      for (std::string& key : entry.names()) {
-        if (options_.user_xattrs && !key.starts_with("user.")) continue;
-        std::optional<std::string> value = entry.value(key);
-        if (!value) continue;
-        if (key.size() > format::kMaxNameLen ||
-            !tree::set_xattr_budgeted(n.xattrs, budget, tree::Xattr{std::move(key), std::move(*value)})) {
-          fail(ERANGE, path);
-        }
-      }
-    } catch (const BuildError&) {
-      throw;
-    } catch (const Error& e) {
-      fail(e.code(), path);
-    }
+    read_entry(tree_, n, st, fd, name, path, options_);
   }
 
   ScanOptions options_;
@@ -143,6 +123,29 @@ class Scanner {
 };
 
 }  // namespace
+
+void read_entry(tree::Tree& tree, tree::Node& n, const struct stat& st, int fd, const char* name,
+                const std::string& path, const ScanOptions& options) {
+  n.mode = st.st_mode;
+  n.uid = st.st_uid;
+  n.gid = st.st_gid;
+  n.nlink = 1;
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) n.rdev = st.st_rdev;
+  if (!options.use_epoch) {
+    n.mtime_sec = st.st_mtim.tv_sec;
+    n.mtime_nsec = static_cast<std::uint32_t>(st.st_mtim.tv_nsec);
+  }
+  if (S_ISREG(st.st_mode)) n.size = static_cast<std::uint64_t>(st.st_size);
+  if (S_ISLNK(st.st_mode)) {
+    char buf[kMaxPathLen + 2];
+    ssize_t len = ::readlinkat(fd, name, buf, sizeof buf);
+    if (len < 0) fail(errno, path);
+    if (len == 0 || static_cast<std::size_t>(len) > kMaxPathLen) fail(ENAMETOOLONG, path);
+    n.payload = tree.keep({buf, static_cast<std::size_t>(len)});
+    n.size = n.payload.size();
+  }
+  if (!options.skip_xattrs) read_xattrs(n, fd, name, path, options.user_xattrs);
+}
 
 void scan(int dir_fd, const ScanOptions& options, tree::Tree& tree, const FileSink& on_file) {
   if (options.skip_xattrs && options.user_xattrs) {  // they exclude each other

@@ -3,6 +3,8 @@
 // of at most 64 bytes. Layer: fsbuild (does I/O).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <functional>
 #include <string>
 
@@ -25,6 +27,12 @@ struct ScanOptions {
 // Called for each regular file (not for later hard links of it) once it is in the tree, so
 // that its contents can be worked on while the scan goes on.
 using FileSink = std::function<void(tree::Node&)>;
+
+// One entry's metadata, symlink target and xattrs into `node`, as the scan reads each entry:
+// `st` is its lstat, `name` the entry in directory `fd` (nullptr: `fd` is the entry itself),
+// `path` what a BuildError names. Its contents are not read.
+void read_entry(tree::Tree& tree, tree::Node& node, const struct stat& st, int fd, const char* name,
+                const std::string& path, const ScanOptions& options);
 
 // Builds the tree of the directory open as `dir_fd` in `tree` (which owns the nodes handed to
 // on_file, even when the scan fails). Entries are reached from their directory's fd, never

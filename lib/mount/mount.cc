@@ -95,22 +95,27 @@ UniqueFd sealed_copy(int image_fd) {
   return mem;
 }
 
-class TempDir {
+// The directory the EROFS layer is mounted on meanwhile: the caller's, or a temporary one
+// that only this removes. Either way the layer is detached at the end (the overlay keeps it).
+class ImageDir {
  public:
-  TempDir() {
+  explicit ImageDir(const std::string& given) : path_(given) {
+    if (!path_.empty()) return;
     char tmpl[] = "/tmp/.composefs.XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) fail(errno);
     path_ = tmpl;
+    owned_ = true;
   }
-  ~TempDir() {
+  ~ImageDir() {
     if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-    ::rmdir(path_.c_str());
+    if (owned_) ::rmdir(path_.c_str());
   }
   const std::string& path() const { return path_; }
   void set_mounted() { mounted_ = true; }
 
  private:
   std::string path_;
+  bool owned_ = false;
   bool mounted_ = false;
 };
 
@@ -246,7 +251,7 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
     std::optional<Digest> actual = verity::kernel_measure(image_fd);
     // With fs-verity on the image, digest= also makes the kernel check every object (as
     // upstream). Without it (no fs-verity here at all) only the image itself is verified.
-    if (actual) opts.require_verity = true;
+    if (actual && o.digest_implies_verity) opts.require_verity = true;
     if (!actual) {
       sealed = sealed_copy(image_fd);
       source_fd = sealed.get();
@@ -268,7 +273,7 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
   if (o.dry_run) return;
 
   // 3. EROFS on a private directory; from the file itself, else through a loop device.
-  TempDir tmp;
+  ImageDir tmp(o.image_mountdir);
   try {
     mount_erofs(fd_path(source_fd), tmp.path(), acl, o.idmap_userns_fd);
   } catch (const Error& e) {
@@ -278,7 +283,7 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
   }
   tmp.set_mounted();
 
-  // 4. Overlayfs on the mount point; the EROFS mount stays alive inside it. TempDir's
+  // 4. Overlayfs on the mount point; the EROFS mount stays alive inside it. ImageDir's
   // destructor detaches the private mount and removes the directory either way.
   if (!mount_overlay_new_api(tmp.path(), mountpoint, opts, want_verity)) {
     mount_overlay_legacy(tmp.path(), mountpoint, opts);

@@ -16,6 +16,9 @@ struct Options {
   // from that copy, so it cannot change between the check and the mount.
   std::optional<std::string> digest;
   bool require_verity = false;  // overlay verity=require: every object checked on open
+  // mount.composefs's digest=: where the image itself has fs-verity, also require_verity (the
+  // C API leaves that to its caller's flags, as upstream's library does).
+  bool digest_implies_verity = false;
   bool try_verity = false;      // verity=require where the kernel supports it
   bool read_only = false;
   // For images that are not trusted as a root filesystem: ignore set-uid bits, device nodes,
@@ -24,6 +27,9 @@ struct Options {
   std::string upperdir, workdir;  // a writable overlay on top (both or neither)
   int idmap_userns_fd = -1;       // idmapped mount of the EROFS layer
   bool dry_run = false;           // mount -f: every check (digest included), then no mount
+  // Where the EROFS layer is mounted while the overlay is set up (it is detached again after):
+  // an existing directory of the caller's, or "" for a private temporary one.
+  std::string image_mountdir;
 };
 
 // Mounts the image open as `image_fd` on `mountpoint`. Nothing is left mounted or attached

@@ -69,7 +69,11 @@ class Walker {
       if (f.path_end > 1) path_ += '/';
       path_ += e.name;
       Inode child = image_.inode(e.nid);
-      if (format::is_whiteout(child.mode, child.rdev())) continue;  // the root's 00..ff
+      if (format::is_whiteout(child.mode, child.rdev())) {  // the root's 00..ff
+        // Upstream's loader broke on shared whiteouts and now refuses them.
+        if (child.nlink > 1) throw_corrupt("whiteout with several links");
+        continue;
+      }
       if (entry(child, e.name, depth)) enter(child, depth);  // f may dangle from here on
     }
   }

@@ -135,21 +135,26 @@ Digest measure_fd(int fd) {
   return compute_from_fd(fd);
 }
 
-bool enable_verity(int fd) {
+int try_enable_verity(int fd) noexcept {
   fsverity_enable_arg arg{};
   arg.version = 1;
   arg.hash_algorithm = FS_VERITY_HASH_ALG_SHA256;
   arg.block_size = 4096;
   for (;;) {
-    if (::ioctl(fd, FS_IOC_ENABLE_VERITY, &arg) == 0) return true;
-    switch (errno) {
-      case EINTR: continue;
-      case EEXIST: return true;  // enabled already
-      // This file or filesystem cannot have it (no support, not allowed, read-only).
-      case EOPNOTSUPP: case ENOTTY: case EINVAL: case EPERM: case EACCES: case EROFS:
-        return false;
-      default: throw_errno(errno, "enabling fs-verity");  // EIO, ENOSPC, ENOMEM, ...
-    }
+    if (::ioctl(fd, FS_IOC_ENABLE_VERITY, &arg) == 0) return 0;
+    if (errno != EINTR) return errno;
+  }
+}
+
+bool enable_verity(int fd) {
+  switch (int err = try_enable_verity(fd)) {
+    case 0: case EEXIST:  // enabled now, or already
+      return true;
+    // This file or filesystem cannot have it (no support, not allowed, read-only).
+    case EOPNOTSUPP: case ENOTTY: case EINVAL: case EPERM: case EACCES: case EROFS:
+      return false;
+    default:
+      throw_errno(err, "enabling fs-verity");  // EIO, ENOSPC, ENOMEM, ...
   }
 }
 

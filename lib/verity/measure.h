@@ -23,6 +23,10 @@ Digest compute_from_file(int fd, std::uint64_t size);
 // kernel_measure, else compute_from_fd: what `composefs-info measure-file` reports.
 Digest measure_fd(int fd);
 
+// FS_IOC_ENABLE_VERITY (SHA-256, 4096-byte blocks, no salt) as the kernel answers it: 0 or
+// its errno (EEXIST when the file has it already).
+int try_enable_verity(int fd) noexcept;
+
 // Enables fs-verity (SHA-256, 4096-byte blocks) on a read-only fd: true when it has it now,
 // false where the file or its filesystem cannot have it; Error(errno) when enabling failed
 // (EIO, ENOSPC, ...).

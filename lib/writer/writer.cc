@@ -36,11 +36,12 @@ int compare_values(const XattrView& a, const XattrView& b) {
   return (x += a.value()).compare(y += b.value());
 }
 
-void write(const tree::Tree& tree, const Options& options, const ByteSink& sink) {
+std::uint32_t write(const tree::Tree& tree, const Options& options, const ByteSink& sink) {
   Plan plan = prepare(tree, options);
   choose_shared_xattrs(plan);
   lay_out(plan);
   emit(plan, sink);
+  return plan.version;
 }
 
 std::vector<std::byte> write_to_vector(const tree::Tree& tree, const Options& options) {

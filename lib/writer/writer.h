@@ -19,10 +19,11 @@ struct Options {
 
 using ByteSink = std::function<void(std::span<const std::byte>)>;
 
-// Writes the image of `tree` to `sink` in order. Throws Error with upstream's errno on an
-// unwritable tree (EINVAL, EFBIG, ELOOP, ERANGE); nothing is guaranteed about what the sink
-// received before the throw. The tree is not modified.
-void write(const tree::Tree& tree, const Options& options, const ByteSink& sink);
+// Writes the image of `tree` to `sink` in order and returns the format version it chose
+// (min_version, or 1 for a tree with whiteouts where max_version allows). Throws Error with
+// upstream's errno on an unwritable tree (EINVAL, EFBIG, ELOOP, ERANGE); nothing is
+// guaranteed about what the sink received before the throw. The tree is not modified.
+std::uint32_t write(const tree::Tree& tree, const Options& options, const ByteSink& sink);
 
 std::vector<std::byte> write_to_vector(const tree::Tree& tree, const Options& options = {});
 

@@ -89,6 +89,7 @@ int mount_composefs_main(int argc, char** argv) {
       mo.basedirs = std::move(*dirs);
     } else if (key == "digest") {
       mo.digest = *value;
+      mo.digest_implies_verity = true;
     } else if (key == "verity") {
       mo.require_verity = true;
     } else if (key == "tryverity") {
