@@ -1,7 +1,6 @@
 /* The golden images of upstream libcomposefs 1.0.8 (docs/c-api.md "Golden vectors"), built
  * through the C API exactly as described there: size, SHA-256 of the bytes, digest_out and
  * the version written back. */
-#define _GNU_SOURCE
 #include <libcomposefs/lcfs-writer.h>
 
 #include <errno.h>

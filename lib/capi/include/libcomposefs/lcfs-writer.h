@@ -75,6 +75,7 @@ struct lcfs_read_options_s {
 };
 
 struct lcfs_node_s;
+struct timespec; /* strict C99 <time.h> does not declare it */
 
 LCFS_EXTERN struct lcfs_node_s *lcfs_node_new(void);
 LCFS_EXTERN struct lcfs_node_s *lcfs_node_ref(struct lcfs_node_s *node);
