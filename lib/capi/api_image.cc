@@ -62,6 +62,7 @@ Node* load(std::span<const std::byte> bytes, const struct lcfs_read_options_s* o
 Node* load_fd(int fd, const struct lcfs_read_options_s* opts) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) cfs::throw_errno(errno);
+  if (!S_ISREG(st.st_mode)) throw Error(ENODEV, "not a regular file");  // what mmap says
   if (st.st_size == 0) throw Error(EINVAL, "empty image");
   void* map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
   if (map == MAP_FAILED) cfs::throw_errno(errno);

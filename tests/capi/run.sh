@@ -25,7 +25,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 compile() {  # compile OUT SOURCE [more cc args]
   local out=$1 src=$2; shift 2
-  cc -std=c99 -D_GNU_SOURCE -Wall -Wextra -Werror -g "${extra[@]}" "${cflags[@]}" -I"$here" \
+  cc -std=c99 -D_GNU_SOURCE -Wall -Wextra -Wno-missing-field-initializers -Werror -g "${extra[@]}" "${cflags[@]}" -I"$here" \
      "$src" -o "$work/$out" "${libs[@]}" "$@" || fail "compiling $src"
 }
 
