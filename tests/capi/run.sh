@@ -2,7 +2,9 @@
 # The C library as its users get it: installed (into a scratch root, never the system), found
 # with pkg-config, its headers compiled as C99 and C++ by gcc and clang, and every C test
 # program built against it and run.
-#   run.sh BUILD_DIR DUMP_RECORDS SANITIZE(ON|OFF) unit|mount
+#   run.sh BUILD_DIR DUMP_RECORDS SANITIZE(ON|OFF) unit|upstream|trees|mount
+# Exits 77 (ctest: skipped) when what a mode needs is missing, except that root is required
+# when CI=true.
 set -euo pipefail
 build=$1 dump_records=$2 sanitize=$3 mode=$4
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +24,12 @@ extra=()
 passed=0
 pass() { passed=$((passed + 1)); }
 fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() {
+  [ "${CI:-}" = true ] && [ "$2" = root ] && fail "$1 needs root (CI=true)"
+  echo "SKIPPED: $1"
+  exit 77
+}
+[ "$mode" = mount ] || [ "$mode" = trees ] && { [ "$(id -u)" = 0 ] || skip "capi $mode" root; }
 
 compile() {  # compile OUT SOURCE [more cc args]
   local out=$1 src=$2; shift 2
@@ -60,7 +68,6 @@ if [ "$mode" = unit ]; then
   # --- byte identity through the C API: dump -> lcfs_node_* -> image, and load -> write
   compile build_from_records "$here/build_from_records.c"
   compile rewrite_image "$here/rewrite_image.c"
-  compile build_dir "$here/build_dir.c"
   seeds=0
   while read -r seed want_default want_v1; do
     [[ $seed =~ ^[0-9]+$ ]] || continue
@@ -78,7 +85,9 @@ if [ "$mode" = unit ]; then
   done <"$repo/tests/vectors/dumps/expected.sha256"
   [ "$seeds" -ge 30 ] || fail "only $seeds generated dumps"
   pass
-
+elif [ "$mode" = upstream ]; then
+  compile build_from_records "$here/build_from_records.c"
+  compile rewrite_image "$here/rewrite_image.c"
   upstream=${CFS_VECTORS:-$repo/../shared/vectors}/upstream
   if [ -d "$upstream" ]; then
     used=0
@@ -100,27 +109,22 @@ if [ "$mode" = unit ]; then
     echo "used $used upstream assets from $upstream"
     pass
   else
-    echo "SKIPPED: upstream assets (no $upstream)"
+    skip "upstream's assets (no $upstream)" data
   fi
-
-  # lcfs_build of the generated trees (root: their owners and devices) equals mkcomposefs DIR.
-  if [ "$(id -u)" = 0 ]; then
-    while read -r seed _ want _; do
-      [[ $seed =~ ^[0-9]+$ ]] || continue
-      rm -rf "$work/tree" && mkdir "$work/tree"
-      tar --warning=no-timestamp --xattrs --xattrs-include='*' --numeric-owner -p -xzf "$repo/tests/vectors/trees/$seed.tar.gz" -C "$work/tree"
-      "$work/build_dir" "$work/tree" "$work/img"
-      [ "$(sha256sum <"$work/img" | cut -d' ' -f1)" = "$want" ] || fail "tree $seed: lcfs_build image differs"
-    done <"$repo/tests/vectors/trees/expected.sha256"
-    pass
-  elif [ "${CI:-}" = true ]; then
-    fail "lcfs_build of the generated trees needs root"
-  else
-    echo "SKIPPED: lcfs_build of the generated trees (needs root to extract them)"
-  fi
+elif [ "$mode" = trees ]; then
+  # lcfs_build of the generated trees (as root: their owners and devices) equals mkcomposefs DIR.
+  compile build_dir "$here/build_dir.c"
+  while read -r seed _ want _; do
+    [[ $seed =~ ^[0-9]+$ ]] || continue
+    rm -rf "$work/tree" && mkdir "$work/tree"
+    tar --warning=no-timestamp --xattrs --xattrs-include='*' --numeric-owner -p -xzf "$repo/tests/vectors/trees/$seed.tar.gz" -C "$work/tree"
+    "$work/build_dir" "$work/tree" "$work/img"
+    [ "$(sha256sum <"$work/img" | cut -d' ' -f1)" = "$want" ] || fail "tree $seed: lcfs_build image differs"
+  done <"$repo/tests/vectors/trees/expected.sha256"
+  pass
 else
   compile ostree_test "$here/ostree_test.c" -lcrypto
-  (cd "$work" && CFS_TOOLS="$build/tools" "./ostree_test") || fail ostree_test
+  (cd "$work" && ./ostree_test) || fail ostree_test
   pass
 fi
 echo "capi $mode: $passed passed, 0 failed"
