@@ -43,33 +43,56 @@ diff -r --no-dereference "$work/src" "$work/mnt" >/dev/null 2>"$work/diff.err" |
   grep -v "special file\|fifo" "$work/diff.err" && fail "mounted tree differs"; true; }
 umount "$work/mnt"
 
-cat > "$work/use.cc" <<'CC'
-#include <dump/parse.h>
-#include <writer/writer.h>
-#include <verity/fsverity.h>
-#include <cstdio>
-int main() {
-  auto tree = cfs::dump::parse("/ 4096 40755 2 0 0 0 0.0 - - -\n");
-  auto image = cfs::writer::write_to_vector(tree);
-  std::printf("%s\n", cfs::to_hex(cfs::verity::digest_of(image)).c_str());
+# A C program built as ostree builds against the library: the installed headers, pkg-config's
+# module "composefs", nothing else.
+cat > "$work/use.c" <<'C'
+#include <libcomposefs/lcfs-writer.h>
+#include <stdio.h>
+int main(void) {
+  struct lcfs_node_s *root = lcfs_node_new();
+  struct lcfs_write_options_s o = { LCFS_FORMAT_EROFS };
+  uint8_t digest[LCFS_DIGEST_SIZE];
+  lcfs_node_set_mode(root, S_IFDIR | 0755);
+  o.max_version = 1;
+  o.digest_out = digest;
+  if (lcfs_write_to(root, &o) != 0) return 1;
+  for (int i = 0; i < LCFS_DIGEST_SIZE; i++) printf("%02x", digest[i]);
+  printf("\n");
+  lcfs_node_unref(root);
+  return 0;
 }
-CC
+C
 # shellcheck disable=SC2046
-g++ -o "$work/use" "$work/use.cc" $(pkg-config --cflags --libs composefs-cpp) || fail "link via pkg-config"
-[ "$("$work/use")" = "$(echo '/ 4096 40755 2 0 0 0 0.0 - - -' | /usr/bin/mkcomposefs --from-file --print-digest-only -)" ] ||
+cc -std=gnu11 -Wall -Werror -o "$work/use" "$work/use.c" $(pkg-config --cflags --libs composefs) || fail "link via pkg-config"
+[ "$("$work/use")" = "$(echo '/ 0 40755 2 0 0 0 0.0 - - -' | /usr/bin/mkcomposefs --from-file --print-digest-only -)" ] ||
   fail "library and tool disagree"
+MANWIDTH=80 man 3 libcomposefs 2>/dev/null | grep -q "NAME" || fail "man 3 libcomposefs does not render"
 
 # The Debian layout: the library in the multiarch directory, man pages gzipped, the
 # development files only in -dev.
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 runtime_files=$(dpkg -L composefs-cpp)
 dev_files=$(dpkg -L composefs-cpp-dev)
-grep -qx "/usr/lib/$multiarch/libcomposefs-cpp.so.0" <<<"$runtime_files" || fail "library not in /usr/lib/$multiarch"
+for f in libcomposefs.so.1 libcomposefs.so.1.4.0; do
+  grep -qx "/usr/lib/$multiarch/$f" <<<"$runtime_files" || fail "$f not in /usr/lib/$multiarch"
+done
 grep -qx /usr/share/man/man1/mkcomposefs.1.gz <<<"$runtime_files" || fail "man pages not gzipped"
-if grep -q "^/usr/include\|\.pc$\|libcomposefs-cpp.so$" <<<"$runtime_files"; then
+if grep -q "^/usr/include\|\.pc$\|libcomposefs.so$\|man3" <<<"$runtime_files"; then
   fail "development files in the runtime package"
 fi
-grep -qx /usr/include/composefs-cpp/dump/parse.h <<<"$dev_files" || fail "headers not in -dev"
+for f in /usr/include/libcomposefs/lcfs-writer.h /usr/include/libcomposefs/lcfs-mount.h \
+         /usr/include/libcomposefs/lcfs-erofs.h "/usr/lib/$multiarch/libcomposefs.so" \
+         "/usr/lib/$multiarch/pkgconfig/composefs.pc" /usr/share/man/man3/libcomposefs.3.gz; do
+  grep -qx "$f" <<<"$dev_files" || fail "$f not in -dev"
+done
+if grep -q "composefs-cpp\.\|include/composefs-cpp" <<<"$runtime_files$dev_files"; then
+  fail "the internal C++ library is packaged"
+fi
+# It takes the place of the distributions' packages of upstream's library and tools.
+[ "$(dpkg-query -W -f='${Provides}|${Conflicts}|${Replaces}' composefs-cpp)" = \
+  "composefs, libcomposefs1|composefs, libcomposefs1|composefs, libcomposefs1" ] || fail "runtime relations"
+[ "$(dpkg-query -W -f='${Provides}|${Conflicts}|${Replaces}' composefs-cpp-dev)" = \
+  "libcomposefs-dev|libcomposefs-dev|libcomposefs-dev" ] || fail "-dev relations"
 grep -qx /usr/share/doc/composefs-cpp/copyright <<<"$runtime_files" || fail "no copyright file"
 grep -qx /usr/share/doc/composefs-cpp-dev/copyright <<<"$dev_files" || fail "no copyright file in -dev"
 for p in composefs-cpp composefs-cpp-dev; do
@@ -81,8 +104,8 @@ done
 echo "== apt purge composefs-cpp-dev composefs-cpp"
 apt-get purge -y -qq composefs-cpp-dev composefs-cpp >/dev/null
 for f in /usr/bin/mkcomposefs /sbin/mount.composefs /usr/bin/composefs-fuse /usr/share/man/man1/mkcomposefs.1.gz \
-         /usr/include/composefs-cpp "/usr/lib/$multiarch/libcomposefs-cpp.so.0" \
-         "/usr/lib/$multiarch/pkgconfig/composefs-cpp.pc" /usr/share/doc/composefs-cpp /usr/share/doc/composefs-cpp-dev; do
+         /usr/include/libcomposefs "/usr/lib/$multiarch/libcomposefs.so.1" \
+         "/usr/lib/$multiarch/pkgconfig/composefs.pc" /usr/share/doc/composefs-cpp /usr/share/doc/composefs-cpp-dev; do
   [ ! -e "$f" ] || fail "$f left after purge"
 done
 echo "test-deb: 1 passed, 0 failed"

@@ -1,4 +1,4 @@
-// lcfs-writer.h: nodes from the filesystem (docs/c-api.md "Building from a directory"). A
+// lcfs-writer.h: nodes from the filesystem (libcomposefs(3) "Building from a directory"). A
 // whole directory goes through fsbuild::build, the scanner mkcomposefs uses, so both give
 // the same image.
 #include <fcntl.h>

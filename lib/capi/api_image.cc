@@ -1,4 +1,4 @@
-// lcfs-writer.h: writing an image of a node tree, loading one back (docs/c-api.md "Images").
+// lcfs-writer.h: writing an image of a node tree, loading one back (libcomposefs(3) "Images").
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>

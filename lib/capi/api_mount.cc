@@ -1,4 +1,4 @@
-// lcfs-mount.h: mounting an image with the kernel (docs/c-api.md "Mounting"), through the same
+// lcfs-mount.h: mounting an image with the kernel (libcomposefs(3) "Mounting"), through the same
 // code as mount.composefs. expected_fsverity_digest is checked with or without fs-verity on
 // the image (a sealed copy is measured where the kernel cannot).
 #include <fcntl.h>

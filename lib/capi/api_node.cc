@@ -1,5 +1,5 @@
 // lcfs-writer.h: nodes, their tree, attributes, xattrs, payload and content
-// (docs/c-api.md "Nodes"). Getters return borrowed pointers owned by the node.
+// (libcomposefs(3) "Nodes"). Getters return borrowed pointers owned by the node.
 #include <sys/stat.h>
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // lcfs-writer.h: fs-verity digests of data, streams and files, and the kernel's
-// (docs/c-api.md "fs-verity"). Digests are SHA-256, 4096-byte blocks, no salt; an empty
+// (libcomposefs(3) "fs-verity"). Digests are SHA-256, 4096-byte blocks, no salt; an empty
 // input has the kernel's digest (upstream 1.0.8 computed another).
 #include <unistd.h>
 

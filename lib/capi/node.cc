@@ -1,4 +1,4 @@
-// The node model's rules (docs/c-api.md "Nodes").
+// The node model's rules (libcomposefs(3) "Nodes").
 #include "capi/node.h"
 
 #include <sys/stat.h>

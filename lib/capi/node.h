@@ -1,5 +1,5 @@
 // The C library's node: a mutable, reference-counted tree node with the semantics of upstream
-// libcomposefs 1.0.8 (docs/c-api.md). It is its own model, not tree::Tree (which is
+// libcomposefs 1.0.8 (libcomposefs(3)). It is its own model, not tree::Tree (which is
 // append-only): callers add, replace and look up children, clone trees and drop them piece by
 // piece. Layer: capi. Not thread-safe: one tree, one thread at a time (as upstream).
 #pragma once

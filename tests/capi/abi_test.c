@@ -1,5 +1,5 @@
 /* The ABI a program built against upstream 1.0.8's headers relies on: struct layouts (x86_64 /
- * LP64 numbers, docs/c-api.md), constants and enum values, and prototypes that redeclare
+ * LP64 numbers, libcomposefs(3)), constants and enum values, and prototypes that redeclare
  * identically. */
 #include <libcomposefs/lcfs-erofs.h>
 #include <libcomposefs/lcfs-mount.h>

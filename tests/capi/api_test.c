@@ -1,4 +1,4 @@
-/* Every function of the C API: what it does and how it fails (docs/c-api.md; upstream
+/* Every function of the C API: what it does and how it fails (libcomposefs(3); upstream
  * 1.0.8's behaviour, and where we deliberately differ, ours). Run under ASan/UBSan and
  * LeakSanitizer by the sanitizer build. */
 #include <libcomposefs/lcfs-mount.h>

@@ -1,5 +1,5 @@
-/* The golden images of upstream libcomposefs 1.0.8 (docs/c-api.md "Golden vectors"), built
- * through the C API exactly as described there: size, SHA-256 of the bytes, digest_out and
+/* The golden images measured on upstream libcomposefs 1.0.8, built
+ * through the C API as they were built there: size, SHA-256 of the bytes, digest_out and
  * the version written back. */
 #include <libcomposefs/lcfs-writer.h>
 

@@ -1,4 +1,4 @@
-/* What ostree does with the library, end to end (docs/c-api.md "ostree"): a tree built by
+/* What ostree does with the library, end to end (libcomposefs(3) "ostree"): a tree built by
  * hand (top node, "root", ensured directories), files in a bare-repo-like object store named
  * xx/<62 hex>.file, fs-verity digests from content, the image written with its digest (and
  * the digest alone, as at commit time), then mounted in the initramfs way: a relative image
