@@ -140,6 +140,13 @@ static void test_attributes(void)
 	CHECK(lcfs_node_get_rdev64(n) == 0x23456789);
 	lcfs_node_set_rdev64(n, makedev(8, 1));
 	CHECK(major(lcfs_node_get_rdev64(n)) == 8 && minor(lcfs_node_get_rdev64(n)) == 1);
+	{ /* the deprecated 32-bit pair */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		lcfs_node_set_rdev(n, 0x801);
+		CHECK(lcfs_node_get_rdev(n) == 0x801 && lcfs_node_get_rdev64(n) == 0x801);
+#pragma GCC diagnostic pop
+	}
 	lcfs_node_set_nlink(n, 7);
 	CHECK(lcfs_node_get_nlink(n) == 7);
 	lcfs_node_set_mtime(n, &t);
