@@ -119,24 +119,13 @@ void set_payload(Node* node, const char* payload) {
 }
 
 Node* clone(const Node* node) {
-  auto copy = std::make_unique<Node>();
-  copy->payload = node->payload;
-  copy->content = node->content;
-  copy->xattrs = node->xattrs;
-  copy->xattr_budget = node->xattr_budget;
-  copy->digest = node->digest;
-  copy->mode = node->mode;
-  copy->nlink = node->nlink;
-  copy->uid = node->uid;
-  copy->gid = node->gid;
-  copy->rdev = node->rdev;
-  copy->size = node->size;
-  copy->mtime_sec = node->mtime_sec;
-  copy->mtime_nsec = node->mtime_nsec;
-  if (node->link != nullptr) {
-    copy->link = node->link;
-    ++copy->link->refs;
-  }
+  auto copy = std::make_unique<Node>(*node);  // every data field; then what is not data
+  copy->refs = 1;
+  copy->parent = nullptr;
+  copy->name.reset();
+  copy->children.clear();
+  copy->invalid_link = false;
+  if (copy->link != nullptr) ++copy->link->refs;
   return copy.release();
 }
 

@@ -46,20 +46,6 @@ static int write_tree(struct lcfs_node_s *root, uint8_t *digest)
 	return lcfs_write_to(root, &o);
 }
 
-struct image {
-	uint8_t *data;
-	size_t size;
-};
-
-static ssize_t collect(void *file, void *buf, size_t count)
-{
-	struct image *img = file;
-	img->data = realloc(img->data, img->size + count);
-	memcpy(img->data + img->size, buf, count);
-	img->size += count;
-	return (ssize_t)count;
-}
-
 static struct image image_of(struct lcfs_node_s *root)
 {
 	struct image img = { 0 };

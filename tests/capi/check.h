@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 
 static int checks_passed, checks_failed;
 
@@ -33,6 +34,25 @@ static inline const char *hex(const unsigned char *b, size_t n)
 	}
 	out[2 * i] = '\0';
 	return out;
+}
+
+/* An image collected in memory through a write callback. */
+struct image {
+	unsigned char *data;
+	size_t size;
+};
+
+static inline ssize_t collect(void *file, void *buf, size_t count)
+{
+	struct image *img = file;
+	unsigned char *grown = realloc(img->data, img->size + count);
+	if (grown == NULL)
+		return -1;
+	img->data = grown;
+	for (size_t i = 0; i < count; i++)
+		img->data[img->size + i] = ((unsigned char *)buf)[i];
+	img->size += count;
+	return (ssize_t)count;
 }
 
 static inline int report(const char *what)

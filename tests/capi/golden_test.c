@@ -10,20 +10,6 @@
 
 #include "check.h"
 
-struct sink {
-	unsigned char *data;
-	size_t size;
-};
-
-static ssize_t collect(void *file, void *buf, size_t count)
-{
-	struct sink *s = file;
-	s->data = realloc(s->data, s->size + count);
-	memcpy(s->data + s->size, buf, count);
-	s->size += count;
-	return (ssize_t)count;
-}
-
 static struct lcfs_node_s *dir(uint32_t perm)
 {
 	struct lcfs_node_s *n = lcfs_node_new();
@@ -43,7 +29,7 @@ static struct lcfs_node_s *child(struct lcfs_node_s *parent, const char *name, u
 static void expect_image(const char *id, struct lcfs_node_s *root, uint32_t version, uint32_t max,
 			 uint32_t version_out, size_t size, const char *sha256, const char *verity)
 {
-	struct sink s = { 0 };
+	struct image s = { 0 };
 	uint8_t digest[LCFS_DIGEST_SIZE];
 	uint8_t sum[SHA256_DIGEST_LENGTH];
 	struct lcfs_write_options_s o = { 0 };

@@ -10,15 +10,6 @@
 
 enum { kThreads = 8, kRounds = 40, kFiles = 300 };
 
-static ssize_t collect(void *file, void *buf, size_t count)
-{
-	struct { uint8_t *data; size_t size; } *img = file;
-	img->data = realloc(img->data, img->size + count);
-	memcpy(img->data + img->size, buf, count);
-	img->size += count;
-	return (ssize_t)count;
-}
-
 static struct lcfs_node_s *make_tree(void)
 {
 	struct lcfs_node_s *root = lcfs_node_new(), *dir = lcfs_node_new();
@@ -48,7 +39,7 @@ static struct lcfs_node_s *make_tree(void)
 
 static void digest_of(struct lcfs_node_s *root, uint8_t *digest, int via_image)
 {
-	struct { uint8_t *data; size_t size; } img = { 0 };
+	struct image img = { 0 };
 	struct lcfs_write_options_s o = { LCFS_FORMAT_EROFS };
 	o.max_version = 1;
 	o.digest_out = digest;
