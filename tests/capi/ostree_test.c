@@ -3,7 +3,8 @@
  * xx/<62 hex>.file, fs-verity digests from content, the image written with its digest (and
  * the digest alone, as at commit time), then mounted in the initramfs way: a relative image
  * path, objdirs, READONLY | REQUIRE_VERITY, expected_fsverity_digest, image_mountdir; also a
- * transient writable root (upperdir/workdir), and a refused wrong digest. Needs root. */
+ * transient writable root (upperdir/workdir), and a refused wrong digest; then the options
+ * ostree does not use: TRY_VERITY and an id-mapped image layer (IDMAP). Needs root. */
 #include <libcomposefs/lcfs-mount.h>
 #include <libcomposefs/lcfs-writer.h>
 
@@ -11,7 +12,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,6 +126,40 @@ static int leftover_tmp_dirs(void)
 	return n;
 }
 
+/* A user namespace mapping its uid/gid 0 to 4242 (a child holds it; the caller kills it):
+ * an open fd of it for LCFS_MOUNT_FLAGS_IDMAP. */
+static int userns_fd(pid_t *holder)
+{
+	int ready[2], fd;
+	char path[64], c;
+	if (pipe(ready) != 0)
+		return -1;
+	*holder = fork();
+	if (*holder == 0) {
+		close(ready[0]);
+		if (unshare(CLONE_NEWUSER) != 0)
+			_exit(1);
+		c = 'x';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1)
+		return -1;
+	close(ready[0]);
+	for (const char *const *m = (const char *const[]){ "uid_map", "gid_map", NULL }; *m; m++) {
+		snprintf(path, sizeof path, "/proc/%d/%s", (int)*holder, *m);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0 4242 1\n", 9) != 9)
+			return -1;
+		close(fd);
+	}
+	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)*holder);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 int main(void)
 {
 	struct lcfs_node_s *top, *root, *lib;
@@ -222,6 +260,29 @@ int main(void)
 	close(fd);
 	CHECK(umount2(at("mnt"), 0) == 0);
 	CHECK(file_is(at("upper/etc/written"), "x"));
+
+	/* TRY_VERITY mounts whether or not the kernel can enforce it */
+	mo.upperdir = mo.workdir = NULL;
+	mo.flags = LCFS_MOUNT_FLAGS_TRY_VERITY | LCFS_MOUNT_FLAGS_READONLY;
+	CHECK_MSG(lcfs_mount_image(".ostree.cfs", at("mnt"), &mo) == 0, "%s", strerror(errno));
+	CHECK(access(at("mnt/usr/hello"), F_OK) == 0);
+	CHECK(umount2(at("mnt"), 0) == 0);
+
+	/* an id-mapped image layer: the image's uid 0 shows as 4242 */
+	{
+		pid_t holder = -1;
+		struct stat st;
+		mo.flags = LCFS_MOUNT_FLAGS_IDMAP | LCFS_MOUNT_FLAGS_READONLY;
+		mo.idmap_fd = userns_fd(&holder);
+		CHECK(mo.idmap_fd >= 0);
+		CHECK_MSG(lcfs_mount_image(".ostree.cfs", at("mnt"), &mo) == 0, "%s", strerror(errno));
+		CHECK(stat(at("mnt/usr/hello"), &st) == 0 && st.st_uid == 4242 && st.st_gid == 4242);
+		CHECK(file_is(at("mnt/usr/hello"), "hello from the object store\n"));
+		CHECK(umount2(at("mnt"), 0) == 0);
+		close(mo.idmap_fd);
+		kill(holder, SIGKILL);
+		waitpid(holder, NULL, 0);
+	}
 	CHECK(leftover_tmp_dirs() == tmp_before); /* no temporary directory left behind */
 
 	CHECK(chdir("/") == 0);
