@@ -165,7 +165,7 @@ int main(void)
 	struct lcfs_node_s *top, *root, *lib;
 	struct lcfs_write_options_s wo = { LCFS_FORMAT_EROFS };
 	uint8_t digest[LCFS_DIGEST_SIZE], commit_digest[LCFS_DIGEST_SIZE];
-	char expected[65], objdir[256];
+	static char expected[65], objdir[256], lowerdir[256], upperdir[256], workdir[256];
 	const char *objdirs[1] = { objdir };
 	struct lcfs_mount_options_s mo = { objdirs, 1 };
 	int with_verity = 0, fd, tmp_before;
@@ -217,7 +217,7 @@ int main(void)
 	/* prepare-root: relative image path, cwd the deployment */
 	CHECK(chdir(at("deploy")) == 0);
 	mo.flags = LCFS_MOUNT_FLAGS_READONLY | LCFS_MOUNT_FLAGS_REQUIRE_VERITY;
-	mo.image_mountdir = strdup(at("cfsroot-lower"));
+	mo.image_mountdir = strcpy(lowerdir, at("cfsroot-lower"));
 	mo.expected_fsverity_digest = "1111111111111111111111111111111111111111111111111111111111111111";
 	errno = 0;
 	CHECK(lcfs_mount_image(".ostree.cfs", at("mnt"), &mo) == -1 && errno == EWRONGVERITY);
@@ -251,8 +251,8 @@ int main(void)
 	fd = open(".ostree.cfs", O_RDONLY | O_CLOEXEC);
 	mo.flags = 0;
 	mo.image_mountdir = NULL;
-	mo.upperdir = strdup(at("upper"));
-	mo.workdir = strdup(at("work"));
+	mo.upperdir = strcpy(upperdir, at("upper"));
+	mo.workdir = strcpy(workdir, at("work"));
 	CHECK_MSG(lcfs_mount_fd(fd, at("mnt"), &mo) == 0, "%s", strerror(errno));
 	close(fd);
 	fd = open(at("mnt/etc/written"), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
