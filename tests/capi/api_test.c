@@ -485,6 +485,26 @@ static void test_load(void)
 		img.data[at] = saved;
 	}
 
+	/* a whiteout inode named more than once (upstream's use-after-free; now EINVAL there
+	 * too): one of the root's 00..ff whiteouts (compact inode, char 0/0, mode 0644) is
+	 * given nlink 2 */
+	{
+		struct image copy = { malloc(img.size), img.size };
+		size_t at = 1152;
+		memcpy(copy.data, img.data, img.size);
+		for (; at + 32 <= 4096; at += 32) {
+			const uint8_t *i = copy.data + at;
+			if ((i[0] & 1) == 0 && i[4] == 0xa4 && i[5] == 0x21 && i[6] == 1 && i[7] == 0 &&
+			    i[16] == 0 && i[17] == 0 && i[18] == 0 && i[19] == 0)
+				break;
+		}
+		CHECK(at + 32 <= 4096);
+		copy.data[at + 6] = 2;
+		errno = 0;
+		CHECK(lcfs_load_node_from_image(copy.data, copy.size) == NULL && errno == EINVAL);
+		free(copy.data);
+	}
+
 	/* from a file: version, load; empty file and pipe */
 	{
 		char path[] = "/tmp/capi-load.XXXXXX";

@@ -1,10 +1,13 @@
-/* Independent trees on different threads, as upstream documents (mkcomposefs also fills the
- * nodes of one tree from worker threads): every thread builds, clones, writes, loads and
- * drops its own trees, and every digest equals the one computed alone. */
+/* Independent trees on different threads, as upstream documents: every thread builds, clones,
+ * writes, loads and drops its own trees, and every digest equals the one computed alone. And
+ * the nodes of one tree filled from files by several threads at once, as mkcomposefs does. */
 #include <libcomposefs/lcfs-writer.h>
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -77,6 +80,83 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* --- one tree, its file nodes filled by lcfs_node_set_from_content on several threads */
+enum { kContentFiles = 400, kFillers = 4 };
+static char content_dir[] = "/tmp/capi-threads.XXXXXX";
+static struct lcfs_node_s *content_nodes[kContentFiles];
+
+static void *filler(void *arg)
+{
+	long first = (long)(intptr_t)arg;
+	int dfd = open(content_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (long i = first; i < kContentFiles; i += kFillers) {
+		char name[32];
+		snprintf(name, sizeof name, "f%ld", i);
+		if (lcfs_node_set_from_content(content_nodes[i], dfd, name,
+					       LCFS_BUILD_COMPUTE_DIGEST | LCFS_BUILD_BY_DIGEST) != 0)
+			lcfs_node_set_mode(content_nodes[i], 0); /* makes the write fail */
+	}
+	close(dfd);
+	return NULL;
+}
+
+static void fill_tree(struct lcfs_node_s *root, int threads, uint8_t *digest)
+{
+	pthread_t t[kFillers];
+	for (long i = 0; i < kContentFiles; i++) {
+		char name[32];
+		struct lcfs_node_s *f = lcfs_node_new();
+		snprintf(name, sizeof name, "f%ld", i);
+		lcfs_node_set_mode(f, S_IFREG | 0644);
+		lcfs_node_set_size(f, 10 + 997 * (uint64_t)i);
+		lcfs_node_add_child(root, f, name);
+		content_nodes[i] = f;
+	}
+	if (threads) {
+		for (long i = 0; i < kFillers; i++)
+			CHECK(pthread_create(&t[i], NULL, filler, (void *)(intptr_t)i) == 0);
+		for (long i = 0; i < kFillers; i++)
+			CHECK(pthread_join(t[i], NULL) == 0);
+	} else {
+		for (long i = 0; i < kFillers; i++)
+			filler((void *)(intptr_t)i);
+	}
+	digest_of(root, digest, 0);
+}
+
+static void test_fill_one_tree(void)
+{
+	uint8_t alone[LCFS_DIGEST_SIZE], together[LCFS_DIGEST_SIZE], zero[LCFS_DIGEST_SIZE] = { 0 };
+	struct lcfs_node_s *a = lcfs_node_new(), *b = lcfs_node_new();
+	char *data = malloc(10 + 997 * kContentFiles);
+	CHECK(mkdtemp(content_dir) != NULL);
+	for (long i = 0; i < kContentFiles; i++) {
+		char path[64];
+		size_t size = 10 + 997 * (size_t)i;
+		int fd;
+		snprintf(path, sizeof path, "%s/f%ld", content_dir, i);
+		memset(data, (int)('a' + i % 26), size);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		CHECK(fd >= 0 && write(fd, data, size) == (ssize_t)size);
+		close(fd);
+	}
+	lcfs_node_set_mode(a, S_IFDIR | 0755);
+	lcfs_node_set_mode(b, S_IFDIR | 0755);
+	fill_tree(a, 0, alone);
+	fill_tree(b, 1, together);
+	CHECK(memcmp(alone, zero, sizeof zero) != 0);
+	CHECK_MSG(memcmp(alone, together, sizeof alone) == 0, "filled on %d threads: another image", kFillers);
+	lcfs_node_unref(a);
+	lcfs_node_unref(b);
+	for (long i = 0; i < kContentFiles; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "%s/f%ld", content_dir, i);
+		unlink(path);
+	}
+	rmdir(content_dir);
+	free(data);
+}
+
 int main(void)
 {
 	pthread_t threads[kThreads];
@@ -91,5 +171,6 @@ int main(void)
 		CHECK(pthread_join(threads[i], NULL) == 0);
 		CHECK_MSG(mismatches[i] == 0, "thread %d: %d of %d trees gave another digest", i, mismatches[i], kRounds);
 	}
+	test_fill_one_tree();
 	return report("threads");
 }
