@@ -102,18 +102,17 @@ long cached_kib() {
   return -1;
 }
 
-long cached_growth_reading(const fs::path& a, const fs::path& b, long enough_kib, int attempts) {
-  long best = -1;
-  for (int i = 0; i < attempts && (best < 0 || best >= enough_kib); ++i) {
+long cached_growth_reading(const fs::path& a, const fs::path& b, long low_kib, long high_kib, int attempts) {
+  long grown = -1;
+  for (int i = 0; i < attempts && !(grown >= low_kib && grown < high_kib); ++i) {
     ::sync();
     std::ofstream("/proc/sys/vm/drop_caches") << "3\n";
     long before = cached_kib();
     std::string da = read_file(a), db = read_file(b);
-    long grown = cached_kib() - before;
+    grown = cached_kib() - before;
     EXPECT_TRUE(da == db);
-    if (best < 0 || grown < best) best = grown;
   }
-  return best;
+  return grown;
 }
 
 std::string patterned(std::size_t size) {

@@ -17,11 +17,12 @@ std::vector<std::string> entries_below(const std::filesystem::path& root);  // r
 // same nlink and grouping of inode numbers for non-directories. Returns the entries compared.
 int compare_trees(const std::filesystem::path& a, const std::filesystem::path& b, bool hard_links = false);
 long cached_kib();                   // Cached: of /proc/meminfo
-// Growth of Cached: (KiB) while reading `a` and then `b` from a cold cache; the smallest of
-// up to `attempts` tries (other activity on the machine only ever adds to it), stopping
-// early once it is below `enough_kib`. Both files must read back equal.
+// Growth of Cached: (KiB) while reading `a` and then `b` from a cold cache: the first of up
+// to `attempts` tries that falls in [low_kib, high_kib), else the last (other activity on the
+// machine, files written or deleted meanwhile, moves the global counter either way). Both
+// files must read back equal.
 long cached_growth_reading(const std::filesystem::path& a, const std::filesystem::path& b,
-                           long enough_kib, int attempts = 3);
+                           long low_kib, long high_kib, int attempts = 5);
 std::string patterned(std::size_t size);  // data that no two blocks share
 // Two different images, dir/1.cfs and dir/2.cfs, whose file "big" (`size` bytes) is one
 // object in dir/store. Returns "" or what went wrong.
