@@ -253,9 +253,11 @@ class Parser {
     if (digest) {
       // Upstream decodes only the first 64 digits and reads garbage for a short or bad one;
       // we reject those instead (the digest is stored in the image, so it must be exact).
-      if (digest->size() < 64 || !(node.digest = parse_hex_digest(digest->substr(0, 64)))) {
-        fail("Invalid digest");
-      }
+      // Exactly 128 digits are a SHA-512 digest (composefs-rs dumps; upstream truncated them).
+      node.digest = digest->size() == 128 ? parse_hex_digest(*digest, HashAlgorithm::kSha512)
+                    : digest->size() >= 64 ? parse_hex_digest(digest->substr(0, 64), HashAlgorithm::kSha256)
+                                           : std::nullopt;
+      if (!node.digest) fail("Invalid digest");
     }
   }
 

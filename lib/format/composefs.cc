@@ -42,12 +42,16 @@ std::optional<std::string_view> redirect_object(std::string_view redirect) {
 
 std::optional<Digest> metacopy_digest(std::string_view value) {
   if (value.empty()) return std::nullopt;
-  if (value.size() != kMetacopyDigestSize ||
-      !std::equal(kMetacopyDigestHeader.begin(), kMetacopyDigestHeader.end(),
-                  reinterpret_cast<const std::uint8_t*>(value.data()))) {
+  auto is = [&](const auto& header, std::size_t size) {
+    return value.size() == size &&
+           std::equal(header.begin(), header.end(), reinterpret_cast<const std::uint8_t*>(value.data()));
+  };
+  Digest d;
+  if (is(kMetacopySha512Header, kMetacopySha512Size)) {
+    d = Digest(HashAlgorithm::kSha512);
+  } else if (!is(kMetacopyDigestHeader, kMetacopyDigestSize)) {
     throw_corrupt("bad metacopy xattr");
   }
-  Digest d;
   std::memcpy(d.data(), value.data() + kMetacopyDigestHeader.size(), d.size());
   return d;
 }

@@ -64,7 +64,7 @@ std::string_view redirect_payload(std::string_view redirect);
 std::optional<std::string_view> redirect_object(std::string_view redirect);
 
 // The digest a metacopy value records: nullopt for an empty value (no digest); Error(EUCLEAN)
-// for a value that is neither empty nor a well-formed SHA-256 digest record.
+// for a value that is neither empty nor a well-formed SHA-256 or SHA-512 digest record.
 std::optional<Digest> metacopy_digest(std::string_view value);
 
 }  // namespace cfs::format

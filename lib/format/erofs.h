@@ -143,6 +143,9 @@ static_assert(sizeof(ErofsDirent) == 12);
 // The composefs metacopy xattr value with a digest: version 0, length 36, flags 0, SHA-256.
 inline constexpr std::array<std::uint8_t, 4> kMetacopyDigestHeader = {0, 36, 0, 1};
 inline constexpr std::size_t kMetacopyDigestSize = 36;
+// The same record for a SHA-512 digest (composefs-rs repositories): length 68, algorithm 2.
+inline constexpr std::array<std::uint8_t, 4> kMetacopySha512Header = {0, 68, 0, 2};
+inline constexpr std::size_t kMetacopySha512Size = 68;
 
 constexpr std::uint64_t round_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
 

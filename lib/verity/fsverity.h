@@ -1,6 +1,6 @@
-// The fs-verity file digest (SHA-256, 4096-byte Merkle blocks, no salt), computed in user
+// The fs-verity file digest (SHA-256 or SHA-512, 4096-byte Merkle blocks, no salt), computed in user
 // space exactly as the kernel's FS_IOC_MEASURE_VERITY reports it. Layer: verity (pure: no I/O).
-// SHA-256 comes from OpenSSL (SHA-NI where the CPU has it). One hasher per thread.
+// The hashes come from OpenSSL (SHA-NI where the CPU has it). One hasher per thread.
 #pragma once
 
 #include <cstddef>
@@ -14,7 +14,7 @@ namespace cfs::verity {
 
 class Hasher {
  public:
-  Hasher();
+  explicit Hasher(HashAlgorithm algorithm = HashAlgorithm::kSha256);
   ~Hasher();
   Hasher(Hasher&&) noexcept;
   Hasher& operator=(Hasher&&) noexcept;
@@ -32,6 +32,6 @@ class Hasher {
   std::unique_ptr<State> s_;
 };
 
-Digest digest_of(std::span<const std::byte> data);
+Digest digest_of(std::span<const std::byte> data, HashAlgorithm algorithm = HashAlgorithm::kSha256);
 
 }  // namespace cfs::verity

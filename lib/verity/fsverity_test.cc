@@ -8,7 +8,9 @@
 namespace cfs::verity {
 namespace {
 
-std::string hex_of(std::string_view data) { return to_hex(digest_of(std::as_bytes(std::span(data)))); }
+std::string hex_of(std::string_view data, HashAlgorithm a = HashAlgorithm::kSha256) {
+  return to_hex(digest_of(std::as_bytes(std::span(data)), a));
+}
 
 std::string pattern(std::size_t n) {
   std::string s(n, '\0');
@@ -49,17 +51,41 @@ TEST(Fsverity, StreamingIsSplitIndependent) {
   }
 }
 
+// SHA-512 (composefs-rs repositories), as fsverity-utils' `fsverity digest --hash-alg=sha512`
+// computes it: 64 hashes a block, so 64 * 4096 + 1 bytes already need three levels.
+TEST(Fsverity, Sha512Vectors) {
+  struct Case {
+    std::string data;
+    const char* digest;
+  } cases[] = {
+      {"", "ccf9e5aea1c2a64efa2f2354a6024b90dffde6bbc017825045dce374474e13d10adb9dadcc6ca8e17a3c075fbd31336e8f266ae6fa93a6c3bed66f9e784e5abf"},
+      {"a", "829b82e4646ed8804b8481d26202f11dafed5acde87623a34e9e813fed884e86a787bb38095921f6128e2a53f116145b4528b2bfe218c6df6717a03d0be90f4b"},
+      {"hello world\n", "4098b052d2427dc9029c85062215dd6e6c41667bfae09f5ce90a49f7e01fca295c89b16a4d2703ac5b0593f476ca174675ee51829c2f1fd07c4133a87041c1d7"},
+      {std::string(4096, 'a'), "36b837c9d8c1c3f992c5be7feed967217668a847866b42eebcdb1ae81239ff856e93ebfac147adc058f5136202836273fc86771c1bcf598aaf9a4529f9e13cd3"},
+      {std::string(4097, 'a'), "8fe8cfab59a8c2334ce68d1e85f2aff84dc1e1c4c03a68a2c87055c0535bceb057aadd1ec34d3c57a3ce0cd01383da08301137821a5d9c8ee767ae5888a95545"},
+      {pattern(262145), "db774f463acc1e672e4da91d045eb146f2647efec545951fb7005067ff9899da3ae94dc206531b40985587ce4e5eb173a235d51b488074067d9e34131814b9de"},
+      {pattern(524289), "60b58fe0f1e5198627ffb6be091eef60edce9b4ff6ee43884ba78a831ecdecc1572729afc5ebeb09101e3f102c9d7142ab4f66216198d85f8c7194eca7885bb2"},
+  };
+  for (const auto& c : cases) {
+    Digest d = digest_of(std::as_bytes(std::span(c.data)), HashAlgorithm::kSha512);
+    EXPECT_EQ(d.size(), 64u);
+    EXPECT_EQ(to_hex(d), c.digest) << "size " << c.data.size();
+  }
+}
+
 // Zeros fed by update_zeros() give the digest of the same bytes fed by update().
 TEST(Fsverity, UpdateZerosEqualsUpdate) {
   std::string data = pattern(100000);
   for (std::size_t zeros : {0ul, 1ul, 4095ul, 4096ul, 4097ul, 8192ul, 600000ul, 4096ul * 129}) {
     for (std::size_t head : {0ul, 1ul, 4096ul, 5000ul}) {
       std::string all = data.substr(0, head) + std::string(zeros, '\0') + data.substr(0, head / 2);
-      Hasher h;
-      h.update(std::as_bytes(std::span(std::string_view(all).substr(0, head))));
-      h.update_zeros(zeros);
-      h.update(std::as_bytes(std::span(std::string_view(all).substr(head + zeros))));
-      EXPECT_EQ(to_hex(h.finish()), hex_of(all)) << "head " << head << " zeros " << zeros;
+      for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha512}) {
+        Hasher h(a);
+        h.update(std::as_bytes(std::span(std::string_view(all).substr(0, head))));
+        h.update_zeros(zeros);
+        h.update(std::as_bytes(std::span(std::string_view(all).substr(head + zeros))));
+        EXPECT_EQ(to_hex(h.finish()), hex_of(all, a)) << "head " << head << " zeros " << zeros;
+      }
     }
   }
 }

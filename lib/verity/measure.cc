@@ -16,19 +16,18 @@
 
 namespace cfs::verity {
 
-std::optional<Digest> kernel_measure(int fd) {
-  constexpr std::size_t kMaxDigest = 64;
-  alignas(fsverity_digest) std::uint8_t raw[sizeof(fsverity_digest) + kMaxDigest] = {};
+std::optional<Digest> kernel_measure(int fd, HashAlgorithm algorithm) {
+  alignas(fsverity_digest) std::uint8_t raw[sizeof(fsverity_digest) + Digest::kMaxSize] = {};
   auto* hdr = reinterpret_cast<fsverity_digest*>(raw);
-  hdr->digest_size = kMaxDigest;
+  hdr->digest_size = Digest::kMaxSize;
   if (::ioctl(fd, FS_IOC_MEASURE_VERITY, hdr) != 0) {
     if (errno == ENODATA || errno == EOPNOTSUPP || errno == ENOTTY) return std::nullopt;
     throw_errno(errno);
   }
-  if (hdr->digest_algorithm != FS_VERITY_HASH_ALG_SHA256 || hdr->digest_size != 32) {
+  Digest d(algorithm);
+  if (hdr->digest_algorithm != static_cast<std::uint16_t>(algorithm) || hdr->digest_size != d.size()) {
     throw_errno(EILSEQ);
   }
-  Digest d;
   std::memcpy(d.data(), raw + sizeof(fsverity_digest), d.size());
   return d;
 }
@@ -41,12 +40,20 @@ constexpr std::uint64_t kSparseMin = 1 << 20;
 
 // Per thread, reused: a hasher and a read buffer cost more to set up than a small file.
 struct ThreadState {
-  Hasher hasher;
+  Hasher sha256{HashAlgorithm::kSha256};
+  std::unique_ptr<Hasher> sha512;  // made on first use
   std::unique_ptr<std::byte[]> buf{new std::byte[kReadSize]};
+  Hasher* hasher = &sha256;
 };
-ThreadState& thread_state() {
+ThreadState& thread_state(HashAlgorithm algorithm) {
   thread_local ThreadState state;
-  state.hasher.reset();  // a previous call may have thrown halfway
+  if (algorithm == HashAlgorithm::kSha512) {
+    if (!state.sha512) state.sha512 = std::make_unique<Hasher>(HashAlgorithm::kSha512);
+    state.hasher = state.sha512.get();
+  } else {
+    state.hasher = &state.sha256;
+  }
+  state.hasher->reset();  // a previous call may have thrown halfway
   return state;
 }
 
@@ -77,7 +84,7 @@ void hash_read(int fd, std::uint64_t from, std::uint64_t to, ThreadState& t) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw_errno(errno);
     if (n == 0) throw Error(ENODATA, "file shrank while being read");
-    t.hasher.update(std::span(t.buf.get(), static_cast<std::size_t>(n)));
+    t.hasher->update(std::span(t.buf.get(), static_cast<std::size_t>(n)));
     from += static_cast<std::uint64_t>(n);
   }
 }
@@ -88,18 +95,18 @@ Digest hash_stream(int fd, ThreadState& t) {
     ssize_t n = ::read(fd, t.buf.get(), kReadSize);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw_errno(errno);
-    if (n == 0) return t.hasher.finish();
-    t.hasher.update(std::span(t.buf.get(), static_cast<std::size_t>(n)));
+    if (n == 0) return t.hasher->finish();
+    t.hasher->update(std::span(t.buf.get(), static_cast<std::size_t>(n)));
   }
 }
 
 }  // namespace
 
-Digest compute_from_file(int fd, std::uint64_t size) {
-  ThreadState& t = thread_state();
+Digest compute_from_file(int fd, std::uint64_t size, HashAlgorithm algorithm) {
+  ThreadState& t = thread_state(algorithm);
   if (size < kSparseMin) {
     hash_read(fd, 0, size, t);
-    return t.hasher.finish();
+    return t.hasher->finish();
   }
   // Mapped pages past EOF would fault (SIGBUS): check the file is still as long.
   struct stat st {};
@@ -110,35 +117,35 @@ Digest compute_from_file(int fd, std::uint64_t size) {
   for (std::uint64_t offset = 0; offset < size;) {
     off_t data = ::lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
     if (data < 0 && errno == ENXIO) {  // a hole up to the end
-      t.hasher.update_zeros(size - offset);
+      t.hasher->update_zeros(size - offset);
       break;
     }
     std::uint64_t from = data < 0 ? offset : std::min<std::uint64_t>(static_cast<std::uint64_t>(data), size);
     off_t hole = data < 0 ? -1 : ::lseek(fd, data, SEEK_HOLE);  // data < 0: no SEEK_DATA here
     std::uint64_t to = hole < 0 ? size : std::min<std::uint64_t>(static_cast<std::uint64_t>(hole), size);
-    if (from > offset) t.hasher.update_zeros(from - offset);
-    if (!hash_mapped(fd, from, to, t.hasher)) hash_read(fd, from, to, t);
+    if (from > offset) t.hasher->update_zeros(from - offset);
+    if (!hash_mapped(fd, from, to, *t.hasher)) hash_read(fd, from, to, t);
     offset = to;
   }
-  return t.hasher.finish();
+  return t.hasher->finish();
 }
 
-Digest compute_from_fd(int fd) {
+Digest compute_from_fd(int fd, HashAlgorithm algorithm) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw_errno(errno);
-  if (!S_ISREG(st.st_mode)) return hash_stream(fd, thread_state());
-  return compute_from_file(fd, static_cast<std::uint64_t>(st.st_size));
+  if (!S_ISREG(st.st_mode)) return hash_stream(fd, thread_state(algorithm));
+  return compute_from_file(fd, static_cast<std::uint64_t>(st.st_size), algorithm);
 }
 
-Digest measure_fd(int fd) {
-  if (auto d = kernel_measure(fd)) return *d;
-  return compute_from_fd(fd);
+Digest measure_fd(int fd, HashAlgorithm algorithm) {
+  if (auto d = kernel_measure(fd, algorithm)) return *d;
+  return compute_from_fd(fd, algorithm);
 }
 
-int try_enable_verity(int fd) noexcept {
+int try_enable_verity(int fd, HashAlgorithm algorithm) noexcept {
   fsverity_enable_arg arg{};
   arg.version = 1;
-  arg.hash_algorithm = FS_VERITY_HASH_ALG_SHA256;
+  arg.hash_algorithm = static_cast<std::uint32_t>(algorithm);
   arg.block_size = 4096;
   for (;;) {
     if (::ioctl(fd, FS_IOC_ENABLE_VERITY, &arg) == 0) return 0;
@@ -146,8 +153,8 @@ int try_enable_verity(int fd) noexcept {
   }
 }
 
-bool enable_verity(int fd) {
-  switch (int err = try_enable_verity(fd)) {
+bool enable_verity(int fd, HashAlgorithm algorithm) {
+  switch (int err = try_enable_verity(fd, algorithm)) {
     case 0: case EEXIST:  // enabled now, or already
       return true;
     // This file or filesystem cannot have it (no support, not allowed, read-only).

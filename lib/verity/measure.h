@@ -10,26 +10,27 @@
 namespace cfs::verity {
 
 // The kernel's digest, or nullopt when the file has no fs-verity (ENODATA, EOPNOTSUPP,
-// ENOTTY). Throws Error(EILSEQ) for a non-SHA-256 digest and Error(errno) on other failures.
-std::optional<Digest> kernel_measure(int fd);
+// ENOTTY). Throws Error(EILSEQ) for a digest of another algorithm and Error(errno) on other
+// failures.
+std::optional<Digest> kernel_measure(int fd, HashAlgorithm algorithm = HashAlgorithm::kSha256);
 
 // Computes the digest in user space of the file's data from offset 0 to EOF.
-Digest compute_from_fd(int fd);
+Digest compute_from_fd(int fd, HashAlgorithm algorithm = HashAlgorithm::kSha256);
 
 // The same for a regular file whose size the caller knows: the first `size` bytes, holes
 // hashed without being read; Error(ENODATA) if the file turns out shorter.
-Digest compute_from_file(int fd, std::uint64_t size);
+Digest compute_from_file(int fd, std::uint64_t size, HashAlgorithm algorithm = HashAlgorithm::kSha256);
 
 // kernel_measure, else compute_from_fd: what `composefs-info measure-file` reports.
-Digest measure_fd(int fd);
+Digest measure_fd(int fd, HashAlgorithm algorithm = HashAlgorithm::kSha256);
 
-// FS_IOC_ENABLE_VERITY (SHA-256, 4096-byte blocks, no salt) as the kernel answers it: 0 or
-// its errno (EEXIST when the file has it already).
-int try_enable_verity(int fd) noexcept;
+// FS_IOC_ENABLE_VERITY (4096-byte blocks, no salt) as the kernel answers it: 0 or its errno
+// (EEXIST when the file has it already).
+int try_enable_verity(int fd, HashAlgorithm algorithm = HashAlgorithm::kSha256) noexcept;
 
-// Enables fs-verity (SHA-256, 4096-byte blocks) on a read-only fd: true when it has it now,
+// Enables fs-verity (4096-byte blocks) on a read-only fd: true when it has it now,
 // false where the file or its filesystem cannot have it; Error(errno) when enabling failed
 // (EIO, ENOSPC, ...).
-bool enable_verity(int fd);
+bool enable_verity(int fd, HashAlgorithm algorithm = HashAlgorithm::kSha256);
 
 }  // namespace cfs::verity

@@ -23,7 +23,7 @@ namespace cfs::writer {
 // Bytes stored before an xattr's value: the overlay values made from the tree (redirect
 // "/" + payload, metacopy header + digest) then view the tree instead of being copied.
 // All values of one name have the same prefix (these names are the writer's own).
-enum class ValuePrefix : std::uint8_t { kNone, kSlash, kMetacopyHeader };
+enum class ValuePrefix : std::uint8_t { kNone, kSlash, kMetacopyHeader, kMetacopySha512Header };
 std::string_view prefix_bytes(ValuePrefix prefix);
 
 inline constexpr std::uint32_t kNotShared = (1U << 30) - 1;

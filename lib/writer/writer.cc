@@ -11,6 +11,8 @@ std::string_view prefix_bytes(ValuePrefix prefix) {
     case ValuePrefix::kSlash: return "/";
     case ValuePrefix::kMetacopyHeader:
       return {reinterpret_cast<const char*>(format::kMetacopyDigestHeader.data()), format::kMetacopyDigestHeader.size()};
+    case ValuePrefix::kMetacopySha512Header:
+      return {reinterpret_cast<const char*>(format::kMetacopySha512Header.data()), format::kMetacopySha512Header.size()};
     case ValuePrefix::kNone: break;
   }
   return {};

@@ -10,6 +10,7 @@
 #include "reader/to_tree.h"
 #include "reader/walk.h"
 #include "support/support.h"
+#include "verity/fsverity.h"
 #include "writer/writer.h"
 
 namespace cfs {
@@ -93,6 +94,46 @@ TEST(Compat, WorkedExample) {
             "/hl 6 @100644 2 1000 1000 0 1700000000.0 /dir/hello hello\\n -\n"
             "/link 3 120777 1 0 0 0 1700000000.0 dir - -\n"
             "/wh 0 20644 1 0 0 0 1700000000.0 - - -\n");
+}
+
+// composefs-rs's pinned image ID for its CLI test layer (a V1 image, SHA-512 fs-verity), and
+// the SHA-256 IDs of the same tree, V1 and V0 (../shared/spec/oci-import.md §13).
+TEST(Compat, ComposefsRsConformanceImageIds) {
+  auto tree = dump::parse(
+      "/ 4096 40755 3 0 0 0 1234567890.0 - - -\n"
+      "/hello-link.txt 0 @120000 - - - - 0.0 /hello.txt - -\n"
+      "/hello.txt 22 100644 2 0 0 0 1234567890.0 - hello\\x20from\\x20test\\x20layer\\n -\n"
+      "/usr 4096 40755 2 0 0 0 1234567890.0 - - -\n");
+  auto v1 = writer::write_to_vector(tree, {1, 1});
+  EXPECT_EQ(to_hex(verity::digest_of(v1, HashAlgorithm::kSha512)),
+            "d06f1f6a73f62ed48e05ce9442ff045cdf2a9f5ba1ec623795de3d6177a253d91076459795d94f55d8c3d71dab458bb3fc0071255a50c0a4896d86ffdc870b9a");
+  EXPECT_EQ(to_hex(verity::digest_of(v1)), "ca4c0cedfe7cf4e19090b65126e5b2ccc2e7fb4eef2af2a1bcdebe7488d5790b");
+  EXPECT_EQ(to_hex(verity::digest_of(writer::write_to_vector(tree, {0, 0}))),
+            "18d2ce8761526481c7d444575cb60c0d62bc2b4d999141575cbb2124fcc812bf");
+}
+
+// A SHA-512 digest is recorded as a 68-byte metacopy (algorithm 2) and read back as one, also
+// through a dump (128 hex digits); SHA-256 digests keep their 36-byte record.
+TEST(Compat, Sha512DigestsRoundTrip) {
+  std::string d512(128, 'a'), d256(64, 'b');
+  std::string text = "/ 4096 40755 2 0 0 0 0.0 - - -\n"
+                     "/big 100000 100644 1 0 0 0 0.0 aa/" + d512.substr(2) + " - " + d512 + "\n"
+                     "/small 5000 100644 1 0 0 0 0.0 bb/" + d256.substr(2) + " - " + d256 + "\n";
+  auto image = writer::write_to_vector(dump::parse(text, {.strict = true}));
+  auto img = reader::Image::open(image);
+  auto tree = reader::to_tree(img);
+  const tree::Node* big = tree.root()->find_child("big");
+  ASSERT_TRUE(big && big->digest);
+  EXPECT_EQ(big->digest->algorithm(), HashAlgorithm::kSha512);
+  EXPECT_EQ(to_hex(*big->digest), d512);
+  std::string printed = dump::print_to_string(tree);
+  EXPECT_NE(printed.find(" " + d512), std::string::npos);
+  EXPECT_NE(printed.find(" " + d256), std::string::npos);
+  EXPECT_EQ(writer::write_to_vector(dump::parse(printed, {.strict = true})), image);
+  reader::walk(img, {}, [&](const reader::WalkEntry& e) {
+    if (e.name == "big") EXPECT_EQ(img.get_xattr(img.inode(e.nid), "trusted.overlay.metacopy")->size(), 68u);
+    if (e.name == "small") EXPECT_EQ(img.get_xattr(img.inode(e.nid), "trusted.overlay.metacopy")->size(), 36u);
+  });
 }
 
 }  // namespace

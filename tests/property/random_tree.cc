@@ -86,7 +86,7 @@ tree::Tree random_tree(std::uint64_t seed) {
       } else if (form == 1) {
         n->size = 1 + g.below(g.chance(0.1) ? (1ULL << 53) : 1ULL << 30);
         Digest d;
-        for (auto& b : d) b = static_cast<std::uint8_t>(g.below(256));
+        for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(g.below(256));
         if (g.chance(0.9)) n->digest = d;
         if (g.chance(0.9)) n->payload = t.keep(object_path(d));
       }
