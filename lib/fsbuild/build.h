@@ -19,6 +19,7 @@ struct BuildOptions {
   unsigned threads = 0;                 // 0: one per CPU
   store::ObjectStore* store = nullptr;  // copy every external file's contents here
   Progress* progress = nullptr;         // counters another thread may watch
+  HashAlgorithm algorithm = HashAlgorithm::kSha256;  // of the digests (a store's own wins)
 };
 
 // Fills `tree` from the directory open as `dir_fd`: every entry reached from its directory's

@@ -31,9 +31,9 @@ constexpr std::size_t kBatch = 16;
 // missing object is copied (and measured again as copied); where it mostly lacks them, the
 // file is copied and hashed in one pass.
 Digest FileHasher::digest_and_store(tree::Node& n, int fd) {
-  if (store_ == nullptr) return verity::compute_from_file(fd, n.size);
+  if (store_ == nullptr) return verity::compute_from_file(fd, n.size, algorithm_);
   if (found_ >= missed_) {
-    Digest probe = verity::compute_from_file(fd, n.size);
+    Digest probe = verity::compute_from_file(fd, n.size, algorithm_);
     if (store_->contains(probe)) {
       ++found_;
       return probe;
@@ -56,7 +56,7 @@ void FileHasher::process(tree::Node& n) {
       if (got < 0) throw_errno(errno);
       if (static_cast<std::uint64_t>(got) != n.size) throw_errno(ENODATA);
       n.content = tree_.keep({content, n.size});
-      n.digest = verity::digest_of(std::as_bytes(std::span(content, n.size)));
+      n.digest = verity::digest_of(std::as_bytes(std::span(content, n.size)), algorithm_);
     } else {
       n.digest = digest_and_store(n, fd.get());
     }
@@ -68,8 +68,9 @@ void FileHasher::process(tree::Node& n) {
 
 
 FileHasher::FileHasher(tree::Tree& tree, int root_fd, unsigned threads, store::ObjectStore* store,
-                       Progress* progress)
-    : tree_(tree), root_fd_(root_fd), store_(store), progress_(progress) {
+                       Progress* progress, HashAlgorithm algorithm)
+    : tree_(tree), root_fd_(root_fd), store_(store), progress_(progress),
+      algorithm_(store != nullptr ? store->algorithm() : algorithm) {
   for (unsigned t = 0; t < std::max(1U, threads); ++t) workers_.emplace_back([this] { work(); });
 }
 

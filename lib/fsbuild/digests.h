@@ -35,9 +35,9 @@ class FileHasher {
   // `threads` workers for the files of `tree` (which keeps their new strings), scanned from
   // the directory open as `root_fd`: files are opened beneath it, never through a symlink
   // (an entry swapped for one during the build is refused). `store` and `progress` may be
-  // null; all three must outlive the hasher.
+  // null; all three must outlive the hasher. Digests are `algorithm`'s (the store's, if any).
   FileHasher(tree::Tree& tree, int root_fd, unsigned threads, store::ObjectStore* store,
-             Progress* progress);
+             Progress* progress, HashAlgorithm algorithm = HashAlgorithm::kSha256);
   ~FileHasher();  // stops the workers (work still queued is dropped)
   FileHasher(const FileHasher&) = delete;
   FileHasher& operator=(const FileHasher&) = delete;
@@ -62,6 +62,7 @@ class FileHasher {
   int root_fd_;
   store::ObjectStore* store_;
   Progress* progress_;
+  HashAlgorithm algorithm_;
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<tree::Node*> queue_;

@@ -29,13 +29,14 @@ namespace {
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-// The digest= value: exactly 64 hex digits. Upstream compared a shorter value zero-padded
-// and ignored extra digits, so an empty value (an unset shell variable) mounted unchecked.
+// The digest= value: exactly 64 (SHA-256) or 128 (SHA-512) hex digits. Upstream compared a
+// shorter value zero-padded and ignored extra digits, so an empty value (an unset shell
+// variable) mounted unchecked.
 Digest expected_digest(const std::string& hex) {
   std::optional<Digest> d = parse_hex_digest(hex);
   if (!d) {
     fail(EINVAL, "Invalid digest " + (hex.empty() ? std::string("(empty)") : "'" + hex.substr(0, 200) + "'") +
-                     ": expected 64 hexadecimal digits");
+                     ": expected 64 (SHA-256) or 128 (SHA-512) hexadecimal digits");
   }
   return *d;
 }
@@ -62,7 +63,7 @@ UniqueFd some_object(const std::string& basedir) {
 void check_objects_have_verity(const std::vector<std::string>& basedirs) {
   for (const std::string& b : basedirs) {
     UniqueFd object = some_object(b);
-    if (object && !verity::kernel_measure(object.get())) {
+    if (object && !verity::kernel_measure_any(object.get())) {
       fail(EOPNOTSUPP, "verity: the objects in " + b +
                            " have no fs-verity, so no file would open (use tryverity or noverity, or "
                            "composefs-fuse, which verifies without it)");
@@ -248,14 +249,14 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
   int source_fd = image_fd;
   UniqueFd sealed;
   if (expected) {
-    std::optional<Digest> actual = verity::kernel_measure(image_fd);
+    std::optional<Digest> actual = verity::kernel_measure(image_fd, expected->algorithm());
     // With fs-verity on the image, digest= also makes the kernel check every object (as
     // upstream). Without it (no fs-verity here at all) only the image itself is verified.
     if (actual && o.digest_implies_verity) opts.require_verity = true;
     if (!actual) {
       sealed = sealed_copy(image_fd);
       source_fd = sealed.get();
-      actual = verity::compute_from_fd(source_fd);
+      actual = verity::compute_from_fd(source_fd, expected->algorithm());
     }
     if (*actual != *expected) fail(EILSEQ, "Image has wrong fs-verity");
   }

@@ -47,12 +47,19 @@ void write_keeping_holes(int fd, std::span<const std::byte> data, std::uint64_t 
   if (run < data.size()) pwrite_all(fd, data.subspan(run), at + run);
 }
 
+// A hasher of this thread for `algorithm`, reset (a previous use may have thrown halfway).
+verity::Hasher& thread_hasher(HashAlgorithm algorithm) {
+  thread_local verity::Hasher sha256(HashAlgorithm::kSha256), sha512(HashAlgorithm::kSha512);
+  verity::Hasher& h = algorithm == HashAlgorithm::kSha512 ? sha512 : sha256;
+  h.reset();
+  return h;
+}
+
 // Copies [0, size) of src into dst keeping holes, hashing exactly the bytes written (holes
 // as zeros): the digest is that of the copy, whatever happens to src meanwhile.
-Digest copy_hashed(int src, int dst, std::uint64_t size) {
-  thread_local verity::Hasher hasher;
+Digest copy_hashed(int src, int dst, std::uint64_t size, HashAlgorithm algorithm) {
+  verity::Hasher& hasher = thread_hasher(algorithm);
   thread_local std::vector<std::byte> buf(1 << 20);
-  hasher.reset();
   for (std::uint64_t pos = 0; pos < size;) {
     off_t data = ::lseek(src, static_cast<off_t>(pos), SEEK_DATA);
     if (data < 0 && errno == ENXIO) {  // only a hole is left, or the file shrank
@@ -85,18 +92,18 @@ Digest copy_hashed(int src, int dst, std::uint64_t size) {
 
 // A reflink of src, cut to `size` and measured from the clone itself; nullopt where the
 // filesystem cannot clone.
-std::optional<Digest> clone_measured(int src, int dst, std::uint64_t size) {
+std::optional<Digest> clone_measured(int src, int dst, std::uint64_t size, HashAlgorithm algorithm) {
   if (::ioctl(dst, FICLONE, src) != 0) return std::nullopt;
   struct stat st {};
   if (::fstat(dst, &st) != 0) throw_errno(errno);
   if (static_cast<std::uint64_t>(st.st_size) < size) shrank();
   if (::ftruncate(dst, static_cast<off_t>(size)) != 0) throw_errno(errno);
-  return verity::compute_from_file(dst, size);
+  return verity::compute_from_file(dst, size, algorithm);
 }
 
 }  // namespace
 
-ObjectStore::ObjectStore(const std::string& path) : path_(path) {
+ObjectStore::ObjectStore(const std::string& path, HashAlgorithm algorithm) : path_(path), algorithm_(algorithm) {
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(errno, path);
   dir_fd_.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd_) throw_errno(errno, path);
@@ -147,16 +154,15 @@ UniqueFd ObjectStore::unnamed_file() {
 
 ObjectStore::Ingested ObjectStore::ingest(int src_fd, std::uint64_t size) {
   UniqueFd tmp = unnamed_file();
-  std::optional<Digest> d = clone_measured(src_fd, tmp.get(), size);
-  if (!d) d = copy_hashed(src_fd, tmp.get(), size);
+  std::optional<Digest> d = clone_measured(src_fd, tmp.get(), size, algorithm_);
+  if (!d) d = copy_hashed(src_fd, tmp.get(), size, algorithm_);
   return publish(std::move(tmp), *d);
 }
 
 ObjectStore::Ingested ObjectStore::ingest_stream(const ReadSome& read) {
   UniqueFd tmp = unnamed_file();
-  thread_local verity::Hasher hasher;
+  verity::Hasher& hasher = thread_hasher(algorithm_);
   thread_local std::vector<std::byte> buf(1 << 20);
-  hasher.reset();
   std::uint64_t size = 0;
   for (;;) {
     std::size_t got = 0;  // a full buffer (or the end), so that zero blocks are seen whole
@@ -208,8 +214,8 @@ void ObjectStore::flush_locked() {
       if (!ro) throw_errno(errno);
       p.fd.reset();
       std::string name = object_path(p.digest);
-      if (verity::enable_verity(ro.get())) {  // best effort, as upstream; then the kernel's word
-        std::optional<Digest> measured = verity::kernel_measure(ro.get());
+      if (verity::enable_verity(ro.get(), algorithm_)) {  // best effort, as upstream; then the kernel's word
+        std::optional<Digest> measured = verity::kernel_measure(ro.get(), algorithm_);
         if (measured && *measured != p.digest) throw Error(EIO, path_ + "/" + name + ": fs-verity measurement differs from the copy's digest");
       }
       int sub = subdir(p.digest[0], true);

@@ -1,5 +1,5 @@
 // ObjectStore: a content-addressed directory of backing files named "xx/<62 hex>" after their
-// fs-verity digest, and an ObjectSource that serves them. An object is named by what was stored: its bytes are copied into an
+// fs-verity digest ("xx/<126 hex>" in a SHA-512 store), and an ObjectSource that serves them. An object is named by what was stored: its bytes are copied into an
 // unnamed temporary file and measured there (hashed as they are written, or measured from the
 // copy), never named after an earlier, separate read of the source. Objects are published
 // atomically (linked by flush()), so a valid name never holds a partial object. The xx/
@@ -24,8 +24,10 @@ namespace cfs::store {
 
 class ObjectStore final : public ObjectSource {
  public:
-  // Creates the directory if needed.
-  explicit ObjectStore(const std::string& path);
+  // Creates the directory if needed. Objects are named by `algorithm`'s digests.
+  explicit ObjectStore(const std::string& path, HashAlgorithm algorithm = HashAlgorithm::kSha256);
+
+  HashAlgorithm algorithm() const noexcept { return algorithm_; }
 
   bool contains(const Digest& d) const;
 
@@ -65,6 +67,7 @@ class ObjectStore final : public ObjectSource {
   int unnamed_file_dir();
 
   std::string path_;
+  HashAlgorithm algorithm_;
   UniqueFd dir_fd_;
   std::mutex mutex_;  // pending_
   mutable std::mutex subdirs_mutex_;

@@ -83,6 +83,24 @@ TEST(ObjectStore, ServesItsObjectsAsASource) {
   EXPECT_THROW(store.open({"../x", std::nullopt, 1}), Error);
 }
 
+// A SHA-512 store (composefs-rs's default) names objects "xx/<126 hex>" by their SHA-512
+// fs-verity digest, from files and from streams alike.
+TEST(ObjectStore, Sha512StoreNamesObjectsBySha512) {
+  test::TempDir tmp;
+  ObjectStore store((tmp / "store").string(), HashAlgorithm::kSha512);
+  const std::string data = std::string(300000, 'q') + "tail";
+  test::write_file(tmp / "file", data);
+  UniqueFd fd = open_read(tmp / "file");
+  Digest d = store.ingest(fd.get(), data.size()).digest;
+  store.flush();
+  EXPECT_EQ(d, verity::digest_of(std::as_bytes(std::span(data)), HashAlgorithm::kSha512));
+  std::string hex = to_hex(d);
+  ASSERT_EQ(hex.size(), 128u);
+  EXPECT_EQ(test::read_file(tmp / "store" / hex.substr(0, 2) / hex.substr(2)), data);
+  EXPECT_TRUE(store.contains(d));
+  EXPECT_FALSE(store.ingest_stream(stream_of(data, 7)).added) << "the same object from a stream";
+}
+
 // A store whose xx/ directory is a symlink is refused, not written through.
 TEST(ObjectStore, SymlinkedObjectDirectoryIsRefused) {
   test::TempDir tmp;

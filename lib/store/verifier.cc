@@ -20,7 +20,8 @@ ObjectVerifier::Key ObjectVerifier::identity(int fd) {
 std::optional<bool> ObjectVerifier::cached(int fd, const Digest& expected) {
   Key key = identity(fd);
   std::lock_guard lock(mutex_);
-  if (auto it = measured_.find(key); it != measured_.end()) return it->second == expected;
+  auto it = measured_.find(key);
+  if (it != measured_.end() && it->second.algorithm() == expected.algorithm()) return it->second == expected;
   return std::nullopt;
 }
 
@@ -28,10 +29,11 @@ bool ObjectVerifier::matches(int fd, const Digest& expected) {
   Key key = identity(fd);
   {
     std::lock_guard lock(mutex_);
-    if (auto it = measured_.find(key); it != measured_.end()) return it->second == expected;
+    auto it = measured_.find(key);
+    if (it != measured_.end() && it->second.algorithm() == expected.algorithm()) return it->second == expected;
   }
   if (slow_for_test_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(slow_for_test_ms_));
-  Digest actual = verity::measure_fd(fd);
+  Digest actual = verity::measure_fd(fd, expected.algorithm());
   std::lock_guard lock(mutex_);
   measured_[key] = actual;
   return actual == expected;

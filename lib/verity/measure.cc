@@ -16,7 +16,7 @@
 
 namespace cfs::verity {
 
-std::optional<Digest> kernel_measure(int fd, HashAlgorithm algorithm) {
+std::optional<Digest> kernel_measure_any(int fd) {
   alignas(fsverity_digest) std::uint8_t raw[sizeof(fsverity_digest) + Digest::kMaxSize] = {};
   auto* hdr = reinterpret_cast<fsverity_digest*>(raw);
   hdr->digest_size = Digest::kMaxSize;
@@ -24,11 +24,19 @@ std::optional<Digest> kernel_measure(int fd, HashAlgorithm algorithm) {
     if (errno == ENODATA || errno == EOPNOTSUPP || errno == ENOTTY) return std::nullopt;
     throw_errno(errno);
   }
-  Digest d(algorithm);
-  if (hdr->digest_algorithm != static_cast<std::uint16_t>(algorithm) || hdr->digest_size != d.size()) {
+  HashAlgorithm algorithm = static_cast<HashAlgorithm>(hdr->digest_algorithm);
+  if ((algorithm != HashAlgorithm::kSha256 && algorithm != HashAlgorithm::kSha512) ||
+      hdr->digest_size != digest_size(algorithm)) {
     throw_errno(EILSEQ);
   }
+  Digest d(algorithm);
   std::memcpy(d.data(), raw + sizeof(fsverity_digest), d.size());
+  return d;
+}
+
+std::optional<Digest> kernel_measure(int fd, HashAlgorithm algorithm) {
+  std::optional<Digest> d = kernel_measure_any(fd);
+  if (d && d->algorithm() != algorithm) throw_errno(EILSEQ);
   return d;
 }
 

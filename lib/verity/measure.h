@@ -13,6 +13,9 @@ namespace cfs::verity {
 // ENOTTY). Throws Error(EILSEQ) for a digest of another algorithm and Error(errno) on other
 // failures.
 std::optional<Digest> kernel_measure(int fd, HashAlgorithm algorithm = HashAlgorithm::kSha256);
+// The same in whichever algorithm the file's fs-verity uses (SHA-256 or SHA-512; EILSEQ for
+// another).
+std::optional<Digest> kernel_measure_any(int fd);
 
 // Computes the digest in user space of the file's data from offset 0 to EOF.
 Digest compute_from_fd(int fd, HashAlgorithm algorithm = HashAlgorithm::kSha256);

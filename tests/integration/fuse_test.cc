@@ -192,6 +192,34 @@ TEST(Fuse, ChangedOrMissingObjectsGiveEio) {
   EXPECT_EQ(run({"cat", (tmp / "mnt" / "victim").string()}).status, 0);
 }
 
+// An image with SHA-512 digests (composefs-rs repositories): objects are checked against
+// them, and a changed object is refused.
+TEST(Fuse, Sha512ImageVerifiesItsObjects) {
+  REQUIRE_FUSE();
+  test::TempDir tmp;
+  ASSERT_EQ(test::make_sha512_image(tmp.path()), "");
+  fs::create_directory(tmp / "mnt");
+  {
+    FuseMount m(tmp / "sha512.cfs", (tmp / "store").string(), tmp / "mnt", {"verity=require"});
+    ASSERT_TRUE(m.ok());
+    for (const char* name : {"big", "small"}) {
+      EXPECT_TRUE(test::read_file(tmp / "mnt" / name) == test::read_file(tmp / name)) << name;
+    }
+    EXPECT_EQ(test::read_file(tmp / "mnt" / "tiny"), "tiny\n");
+  }
+  for (const auto& e : fs::recursive_directory_iterator(tmp / "store")) {  // change every object
+    if (!e.is_regular_file()) continue;
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('X');
+  }
+  FuseMount m(tmp / "sha512.cfs", (tmp / "store").string(), tmp / "mnt");
+  ASSERT_TRUE(m.ok());
+  auto big = run({"cat", (tmp / "mnt" / "big").string()});
+  EXPECT_NE(big.err.find("Input/output error"), std::string::npos) << big.err;
+  EXPECT_EQ(test::read_file(tmp / "mnt" / "tiny"), "tiny\n");
+}
+
 // ls -l asks every file for security.selinux and its ACL, and FUSE cannot cache xattrs:
 // what the whole image lacks is answered "not supported", so that ls stops asking; what it
 // has is served as the kernel mount serves it.

@@ -121,6 +121,26 @@ std::string patterned(std::size_t size) {
   return data;
 }
 
+std::string make_sha512_image(const fs::path& dir) {
+  auto store = dir / "store";
+  std::string dump = "/ 4096 40755 2 0 0 0 0.0 - - -\n";
+  for (const auto& [name, data] : {std::pair<std::string, std::string>("big", patterned(300000)),
+                                   std::pair<std::string, std::string>("small", std::string(5000, 's'))}) {
+    write_file(dir / name, data);
+    auto r = run({"fsverity", "digest", "--hash-alg=sha512", "--compact", (dir / name).string()});
+    if (r.status != 0) return "fsverity digest: " + r.err;
+    std::string hex = r.out.substr(0, r.out.find('\n'));
+    if (hex.size() != 128) return "fsverity digest printed " + r.out;
+    fs::create_directories(store / hex.substr(0, 2));
+    fs::copy_file(dir / name, store / hex.substr(0, 2) / hex.substr(2));
+    dump += "/" + name + " " + std::to_string(data.size()) + " 100644 1 0 0 0 0.0 " + hex.substr(0, 2) + "/" +
+            hex.substr(2) + " - " + hex + "\n";
+  }
+  dump += "/tiny 5 100644 1 0 0 0 0.0 - tiny\\n -\n";
+  auto r = run({tool("mkcomposefs"), "--from-file", "-", (dir / "sha512.cfs").string()}, dump);
+  return r.status == 0 ? "" : "mkcomposefs: " + r.err;
+}
+
 std::string make_images_sharing_an_object(const fs::path& dir, std::size_t size) {
   auto src1 = dir / "src1", src2 = dir / "src2", store = dir / "store";
   fs::create_directories(src1);

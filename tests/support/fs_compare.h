@@ -27,6 +27,11 @@ std::string patterned(std::size_t size);  // data that no two blocks share
 // Two different images, dir/1.cfs and dir/2.cfs, whose file "big" (`size` bytes) is one
 // object in dir/store. Returns "" or what went wrong.
 std::string make_images_sharing_an_object(const std::filesystem::path& dir, std::size_t size);
+// A SHA-512 image as composefs-rs names them: dir/sha512.cfs whose files "big" (300000 bytes)
+// and "small" (5000) are objects in dir/store named by their SHA-512 fs-verity digests
+// (computed by fsverity-utils, not by us), with SHA-512 metacopy records, and "tiny" inline.
+// Returns "" or what went wrong.
+std::string make_sha512_image(const std::filesystem::path& dir);
 bool kernel_has(const char* fs_name);  // in /proc/filesystems, or loadable
 
 }  // namespace cfs::test

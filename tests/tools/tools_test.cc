@@ -265,7 +265,7 @@ TEST(MountComposefs, DigestMustBeExactlyOneDigest) {
                   (tmp / "mnt").string()});
     EXPECT_EQ(r.status, 1) << "digest=" << bad;
     EXPECT_NE(r.err.find("Invalid digest " + (bad.empty() ? std::string("(empty)") : "'" + bad + "'") +
-                         ": expected 64 hexadecimal digits"), std::string::npos) << r.err;
+                         ": expected 64 (SHA-256) or 128 (SHA-512) hexadecimal digits"), std::string::npos) << r.err;
   }
   EXPECT_EQ(test::read_file("/proc/self/mounts"), mounts);
 }
