@@ -217,6 +217,8 @@ void ObjectStore::flush_locked() {
       if (verity::enable_verity(ro.get(), algorithm_)) {  // best effort, as upstream; then the kernel's word
         std::optional<Digest> measured = verity::kernel_measure(ro.get(), algorithm_);
         if (measured && *measured != p.digest) throw Error(EIO, path_ + "/" + name + ": fs-verity measurement differs from the copy's digest");
+      } else if (verity_required_) {
+        throw Error(EOPNOTSUPP, path_ + "/" + name + ": fs-verity cannot be enabled, and this store requires it");
       }
       int sub = subdir(p.digest[0], true);
       std::string ro_proc = "/proc/self/fd/" + std::to_string(ro.get());

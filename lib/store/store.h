@@ -28,6 +28,9 @@ class ObjectStore final : public ObjectSource {
   explicit ObjectStore(const std::string& path, HashAlgorithm algorithm = HashAlgorithm::kSha256);
 
   HashAlgorithm algorithm() const noexcept { return algorithm_; }
+  // Objects must get fs-verity (a secure composefs-rs repository): flush() fails where it
+  // cannot be enabled. Off by default (best effort, as upstream's --digest-store).
+  void set_verity_required(bool required) noexcept { verity_required_ = required; }
 
   bool contains(const Digest& d) const;
 
@@ -68,6 +71,7 @@ class ObjectStore final : public ObjectSource {
 
   std::string path_;
   HashAlgorithm algorithm_;
+  bool verity_required_ = false;
   UniqueFd dir_fd_;
   std::mutex mutex_;  // pending_
   mutable std::mutex subdirs_mutex_;

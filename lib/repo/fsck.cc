@@ -1,0 +1,285 @@
+#include "repo/fsck.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/error.h"
+#include "base/file_io.h"
+#include "base/unique_fd.h"
+#include "repo/image_objects.h"
+#include "verity/measure.h"
+
+namespace cfs::repo {
+namespace {
+
+std::vector<std::string> names_in(int dir_fd, const std::string& dir, bool& exists) {
+  std::vector<std::string> out;
+  int fd = ::openat(dir_fd, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  exists = fd >= 0;
+  if (fd < 0) {
+    if (errno == ENOENT) return out;
+    throw_errno(errno, dir);
+  }
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    ::close(fd);
+    throw_errno(errno, dir);
+  }
+  for (dirent* e; (e = ::readdir(d)) != nullptr;) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) out.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class Checker {
+ public:
+  Checker(Repository& repo, FsckReport& report) : repo_(repo), fd_(repo.fd()), r_(report) {}
+
+  void metadata() {
+    UniqueFd meta(::openat(fd_, "meta.json", O_RDONLY | O_CLOEXEC));
+    r_.has_metadata = bool(meta);
+    if (!meta) return;
+    std::vector<std::byte> bytes = read_all(meta.get());
+    try {
+      Meta m = Meta::parse(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+      if (m.algorithm != repo_.algorithm()) {
+        error("metadata-algorithm-mismatch", "meta.json",
+              "expected " + algorithm_name(m.algorithm) + ", repository opened as " + std::string(hash_name(repo_.algorithm())));
+        r_.metadata_error = true;
+      }
+    } catch (const Error& e) {
+      error("metadata-parse-failed", "meta.json", e.what());
+      r_.metadata_error = true;
+    }
+  }
+
+  // One thread per CPU, each taking objects/xx directories in turn.
+  void objects() {
+    std::atomic<int> next{0};
+    auto work = [&] {
+      for (int i; (i = next++) < 256;) check_object_dir(i);
+    };
+    std::vector<std::thread> threads;
+    unsigned n = std::max(1U, std::thread::hardware_concurrency());
+    for (unsigned t = 1; t < n; ++t) threads.emplace_back(work);
+    work();
+    for (std::thread& t : threads) t.join();
+    if (first_failure_) std::rethrow_exception(first_failure_);
+  }
+
+  void streams() {
+    bool exists;
+    for (const std::string& name : names_in(fd_, "streams", exists)) {
+      if (name == "refs") continue;
+      ++r_.streams_checked;
+      if (!top_level_link("streams/" + name, r_.streams_corrupted)) continue;
+    }
+    refs_tree("streams/refs");
+  }
+
+  void images() {
+    bool exists;
+    for (const std::string& name : names_in(fd_, "images", exists)) {
+      if (name == "refs") continue;
+      ++r_.images_checked;
+      std::string path = "images/" + name;
+      if (!top_level_link(path, r_.images_corrupted)) continue;
+      UniqueFd image(::openat(fd_, path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!image) {
+        error("image-open-failed", path, std::strerror(errno));
+        ++r_.images_corrupted;
+        continue;
+      }
+      std::set<std::string> objects;
+      try {
+        objects = image_object_paths(image.get());
+      } catch (const Error& e) {
+        error("image-invalid", path, e.what());
+        ++r_.images_corrupted;
+        continue;
+      }
+      for (const std::string& o : objects) {
+        struct stat st {};
+        std::string object = "objects/" + o;
+        if (::fstatat(fd_, object.c_str(), &st, 0) != 0) {
+          error("image-missing-object", path, hex_of_object(o));
+          ++r_.missing_objects;
+          r_.affected_images[name].insert(object);
+        } else if (bad_objects_.contains(object)) {
+          r_.affected_images[name].insert(object);
+        }
+      }
+    }
+    refs_tree("images/refs");
+  }
+
+ private:
+  void error(const std::string& kind, const std::string& path, const std::string& detail = {}) {
+    std::lock_guard lock(mutex_);
+    r_.errors.push_back("fsck: " + kind + ": " + path + (detail.empty() ? "" : ": " + detail));
+  }
+
+  static std::string hex_of_object(const std::string& object_path) {
+    std::string hex = object_path;
+    hex.erase(std::remove(hex.begin(), hex.end(), '/'), hex.end());
+    return hex;
+  }
+
+  void check_object_dir(int i) {
+    char sub[3];
+    std::snprintf(sub, sizeof sub, "%02x", i);
+    std::string dir = std::string("objects/") + sub;
+    try {
+      bool exists;
+      for (const std::string& name : names_in(fd_, dir, exists)) check_object(dir, sub, name);
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (!first_failure_) first_failure_ = std::current_exception();
+    }
+  }
+
+  void check_object(const std::string& dir, const char* sub, const std::string& name) {
+    std::string path = dir + "/" + name;
+    {
+      std::lock_guard lock(mutex_);
+      ++r_.objects_checked;
+    }
+    auto bad = [&](const std::string& kind, const std::string& detail) {
+      error(kind, path, detail);
+      std::lock_guard lock(mutex_);
+      ++r_.objects_corrupted;
+      bad_objects_.insert(path);
+    };
+    std::optional<Digest> named = parse_hex_digest(sub + name, repo_.algorithm());
+    if (!named) return bad("object-invalid-name", "not " + std::to_string(2 * digest_size(repo_.algorithm())) + " hex digits");
+    UniqueFd fd(::openat(fd_, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) return bad("object-open-failed", std::strerror(errno));
+    std::optional<Digest> measured;
+    try {
+      measured = verity::kernel_measure(fd.get(), repo_.algorithm());
+      if (!measured && repo_.secure()) {
+        error("object-verity-missing", path);
+        std::lock_guard lock(mutex_);
+        ++r_.objects_corrupted;
+        bad_objects_.insert(path);
+        return;
+      }
+      if (!measured) measured = verity::compute_from_fd(fd.get(), repo_.algorithm());
+    } catch (const Error& e) {
+      return bad("object-verity-failed", e.what());
+    }
+    if (*measured != *named) bad("object-digest-mismatch", "measured " + to_hex(*measured));
+  }
+
+  // A top-level entry of images/ or streams/: a link whose target exists.
+  bool top_level_link(const std::string& path, std::uint64_t& corrupted) {
+    struct stat st {};
+    if (::fstatat(fd_, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      error("stat-failed", path, std::strerror(errno));
+      return false;
+    }
+    if (!S_ISLNK(st.st_mode)) {
+      error("entry-not-symlink", path);
+      ++corrupted;
+      return false;
+    }
+    if (::fstatat(fd_, path.c_str(), &st, 0) != 0) {
+      if (errno != ENOENT) {
+        error("stat-failed", path, std::strerror(errno));
+        return false;
+      }
+      error("broken-symlink", path);
+      ++r_.broken_links;
+      ++corrupted;
+      return false;
+    }
+    return true;
+  }
+
+  void refs_tree(const std::string& dir) {
+    bool exists;
+    for (const std::string& name : names_in(fd_, dir, exists)) {
+      std::string path = dir + "/" + name;
+      struct stat st {};
+      if (::fstatat(fd_, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        error("stat-failed", path, std::strerror(errno));
+      } else if (S_ISDIR(st.st_mode)) {
+        refs_tree(path);
+      } else if (!S_ISLNK(st.st_mode)) {
+        error("unexpected-file-type", path, "neither a directory nor a symlink");
+      } else if (::fstatat(fd_, path.c_str(), &st, 0) != 0) {
+        error("broken-symlink", path);
+        ++r_.broken_links;
+      }
+    }
+  }
+
+  Repository& repo_;
+  int fd_;
+  FsckReport& r_;
+  std::mutex mutex_;
+  std::exception_ptr first_failure_;
+  std::set<std::string> bad_objects_;  // "objects/xx/rest" found corrupt
+};
+
+}  // namespace
+
+FsckReport fsck(Repository& repo, bool metadata_only) {
+  FsckReport r;
+  Checker c(repo, r);
+  c.metadata();
+  if (!metadata_only) c.objects();
+  c.streams();
+  c.images();
+  return r;
+}
+
+std::string FsckReport::text() const {
+  auto ratio = [](std::uint64_t checked, std::uint64_t bad) {
+    return std::to_string(checked - std::min(checked, bad)) + "/" + std::to_string(checked) + " ok";
+  };
+  std::string out = std::string("meta.json: ") + (!has_metadata ? "absent" : metadata_error ? "error" : "ok") + "\n";
+  out += "objects: " + ratio(objects_checked, objects_corrupted) + "\n";
+  out += "streams: " + ratio(streams_checked, streams_corrupted) + "\n";
+  out += "images: " + ratio(images_checked, images_corrupted) + "\n";
+  if (broken_links != 0) out += "broken symlinks: " + std::to_string(broken_links) + "\n";
+  if (missing_objects != 0) out += "missing objects: " + std::to_string(missing_objects) + "\n";
+  if (ok()) return out + "status: ok\n";
+  out += "status: " + std::to_string(errors.size()) + " error(s)\n";
+  for (const std::string& e : errors) out += "  - " + e + "\n";
+  for (const auto& [image, objects] : affected_images) {
+    out += "affected image " + image + ":";
+    for (const std::string& o : objects) out += " " + o;
+    out += "\n";
+  }
+  return out;
+}
+
+std::string FsckReport::json() const {
+  nlohmann::ordered_json j;
+  j["ok"] = ok();
+  j["has_metadata"] = has_metadata;
+  j["objects_checked"] = objects_checked;
+  j["objects_corrupted"] = objects_corrupted;
+  j["streams_checked"] = streams_checked;
+  j["streams_corrupted"] = streams_corrupted;
+  j["images_checked"] = images_checked;
+  j["images_corrupted"] = images_corrupted;
+  j["broken_links"] = broken_links;
+  j["missing_objects"] = missing_objects;
+  j["errors"] = errors;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace cfs::repo

@@ -1,0 +1,35 @@
+// Checking a repository, as cfsctl fsck: every object's fs-verity digest against its name (in
+// parallel), every image parses with our checked reader and has its objects, links resolve.
+// Also says which images a broken or missing object affects. Layer: repo.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "repo/repository.h"
+
+namespace cfs::repo {
+
+struct FsckReport {
+  bool has_metadata = false;
+  bool metadata_error = false;
+  std::uint64_t objects_checked = 0, objects_corrupted = 0;
+  std::uint64_t streams_checked = 0, streams_corrupted = 0;
+  std::uint64_t images_checked = 0, images_corrupted = 0;
+  std::uint64_t broken_links = 0, missing_objects = 0;
+  std::vector<std::string> errors;  // "fsck: <kind>: <path>: <detail>"
+  // Images (hex) whose objects are corrupt or missing, with those objects' paths.
+  std::map<std::string, std::set<std::string>> affected_images;
+
+  bool ok() const { return errors.empty(); }
+  std::string text() const;  // cfsctl's report, plus the affected images
+  std::string json() const;  // cfsctl's --json
+};
+
+// Throws Error only when the check itself cannot run (an unreadable objects/xx).
+FsckReport fsck(Repository& repo, bool metadata_only);
+
+}  // namespace cfs::repo

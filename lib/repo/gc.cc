@@ -1,0 +1,208 @@
+#include "repo/gc.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <set>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "repo/image_objects.h"
+
+namespace cfs::repo {
+namespace {
+
+// Names in a directory (none if it does not exist).
+std::vector<std::string> entries(int dir_fd, const std::string& dir) {
+  std::vector<std::string> out;
+  int fd = ::openat(dir_fd, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return out;
+    throw_errno(errno, dir);
+  }
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    ::close(fd);
+    throw_errno(errno, dir);
+  }
+  for (dirent* e; (e = ::readdir(d)) != nullptr;) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) out.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  return out;
+}
+
+std::string link_text(int dir_fd, const std::string& path) {
+  char buf[4096];
+  ssize_t n = ::readlinkat(dir_fd, path.c_str(), buf, sizeof buf);
+  if (n < 0) throw_errno(errno, path);
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+bool is_symlink(int dir_fd, const std::string& path) {
+  struct stat st {};
+  return ::fstatat(dir_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
+
+bool resolves(int dir_fd, const std::string& path) {
+  struct stat st {};
+  return ::fstatat(dir_fd, path.c_str(), &st, 0) == 0;
+}
+
+// The "xx/rest" object path a link's text ends with.
+std::string object_of_link(const std::string& text) {
+  std::size_t last = text.rfind('/');
+  std::size_t prev = last == std::string::npos || last == 0 ? std::string::npos : text.rfind('/', last - 1);
+  return prev == std::string::npos ? text : text.substr(prev + 1);
+}
+
+// Every symlink below `dir` (recursively), as paths relative to the repository.
+void refs_below(int repo_fd, const std::string& dir, std::vector<std::string>& out) {
+  for (const std::string& name : entries(repo_fd, dir)) {
+    std::string path = dir + "/" + name;
+    struct stat st {};
+    if (::fstatat(repo_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno(errno, path);
+    if (S_ISLNK(st.st_mode)) {
+      out.push_back(path);
+    } else if (S_ISDIR(st.st_mode)) {
+      refs_below(repo_fd, path, out);
+    } else {
+      throw Error(EINVAL, "Unexpected file type encountered: " + path);
+    }
+  }
+}
+
+class Marker {
+ public:
+  explicit Marker(Repository& repo) : repo_(repo), fd_(repo.fd()) {}
+
+  // images/<hex>: the image object and every object its files name.
+  void mark_image(const std::string& hex) {
+    if (!images_.insert(hex).second) return;
+    std::string link = "images/" + hex;
+    std::string object = object_of_link(link_text(fd_, link));
+    live_.insert(object);
+    UniqueFd image(::openat(fd_, ("objects/" + object).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!image) throw_errno(errno, "objects/" + object + " (image " + hex + ")");
+    try {
+      for (const std::string& p : image_object_paths(image.get())) live_.insert(p);
+    } catch (const Error& e) {
+      throw Error(e.code(), "image " + hex + ": " + e.what() + " (nothing removed)");
+    }
+  }
+
+  const std::set<std::string>& live() const { return live_; }
+
+ private:
+  Repository& repo_;
+  int fd_;
+  std::set<std::string> images_;
+  std::set<std::string> live_;
+};
+
+}  // namespace
+
+GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_run) {
+  if (!dry_run) {
+    repo.check_writable();
+    repo.lock(LOCK_EX);
+  }
+  struct RestoreShared {
+    Repository& r;
+    bool on;
+    ~RestoreShared() {
+      if (on) r.lock(LOCK_SH);
+    }
+  } restore{repo, !dry_run};
+  int fd = repo.fd();
+  std::size_t name_len = 2 * digest_size(repo.algorithm()) - 2;
+
+  // Streams (OCI content from composefs-rs) reference objects through splitstreams, which this
+  // version does not read yet: sweeping beside them would delete what they need.
+  for (const std::string& name : entries(fd, "streams")) {
+    if (name != "refs" || !entries(fd, "streams/refs").empty()) {
+      throw Error(ENOTSUP, "this repository has streams (OCI content), which gc cannot mark yet: nothing removed");
+    }
+  }
+
+  // Mark. Top-level images/ entries must be links; every ref must reach an image.
+  Marker marker(repo);
+  for (const std::string& name : entries(fd, "images")) {
+    if (name != "refs" && !is_symlink(fd, "images/" + name)) {
+      throw Error(EINVAL, "category directory contains non-symlink: images/" + name);
+    }
+  }
+  std::vector<std::string> refs;
+  refs_below(fd, "images/refs", refs);
+  for (const std::string& ref : refs) {
+    std::string hex = object_of_link(link_text(fd, ref));
+    hex = hex.substr(hex.rfind('/') + 1);
+    if (!is_symlink(fd, "images/" + hex)) throw Error(ENOENT, ref + ": its image images/" + hex + " is missing");
+    marker.mark_image(hex);
+  }
+  for (const std::string& root : roots) {
+    if (root.find('/') == std::string::npos && is_symlink(fd, "images/" + root)) marker.mark_image(root);
+  }
+
+  // Sweep: every object that is not live, after checking every name.
+  struct Dead {
+    std::string path;
+    std::uint64_t size;
+  };
+  std::vector<Dead> dead;
+  for (int i = 0; i < 256; ++i) {
+    char sub[3];
+    std::snprintf(sub, sizeof sub, "%02x", i);
+    for (const std::string& name : entries(fd, std::string("objects/") + sub)) {
+      if (name.size() != name_len || !std::all_of(name.begin(), name.end(), [](char c) { return hex_digit(c) >= 0; })) {
+        throw Error(EINVAL, "objects/" + std::string(sub) + "/" + name + ": not an object name (nothing removed)");
+      }
+      std::string object = std::string(sub) + "/" + name;
+      if (marker.live().contains(object)) continue;
+      struct stat st {};
+      if (::fstatat(fd, ("objects/" + object).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone meanwhile
+      dead.push_back({"objects/" + object, static_cast<std::uint64_t>(st.st_size)});
+    }
+  }
+  GcResult r;
+  for (const Dead& d : dead) {
+    if (!dry_run && ::unlinkat(fd, d.path.c_str(), 0) != 0 && errno != ENOENT) throw_errno(errno, d.path);
+    ++r.objects_removed;
+    r.bytes_removed += d.size;
+  }
+
+  // Prune links left dangling (in a dry run, only those dangling already).
+  auto prune = [&](const std::string& category, std::uint64_t& count) {
+    std::vector<std::string> links;
+    for (const std::string& name : entries(fd, category)) {
+      if (name != "refs" && is_symlink(fd, category + "/" + name)) links.push_back(category + "/" + name);
+    }
+    refs_below(fd, category + "/refs", links);
+    for (const std::string& l : links) {
+      if (resolves(fd, l)) continue;
+      if (!dry_run && ::unlinkat(fd, l.c_str(), 0) != 0 && errno != ENOENT) throw_errno(errno, l);
+      ++count;
+    }
+  };
+  prune("images", r.images_pruned);
+  prune("streams", r.streams_pruned);
+  return r;
+}
+
+std::string gc_report(const GcResult& r, bool dry_run) {
+  std::string out = dry_run ? "Dry run (no files deleted):\n" : "";
+  out += "Objects: " + std::to_string(r.objects_removed) + " removed (" + std::to_string(r.bytes_removed) + " bytes)\n";
+  if (r.images_pruned != 0 || r.streams_pruned != 0) {
+    out += "Pruned symlinks: " + std::to_string(r.images_pruned) + " images, " + std::to_string(r.streams_pruned) +
+           " streams\n";
+  }
+  return out;
+}
+
+}  // namespace cfs::repo

@@ -1,0 +1,396 @@
+#include "repo/repository.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <random>
+
+#include "base/error.h"
+#include "base/file_io.h"
+#include "verity/measure.h"
+
+namespace cfs::repo {
+namespace {
+
+constexpr const char* kMeta = "meta.json";
+
+// An error with its cause under it, as cfsctl prints them ("Caused by:").
+[[noreturn]] void fail_caused(const std::string& context, int err, const std::string& cause) {
+  throw Error(err, context + "\n\nCaused by:\n    " + cause);
+}
+
+std::string errno_text(int err) { return std::string(std::strerror(err)) + " (os error " + std::to_string(err) + ")"; }
+
+UniqueFd open_dir(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) fail_caused("opening repository " + path, errno, errno_text(errno));
+  return fd;
+}
+
+std::optional<std::string> read_meta(int dir_fd) {
+  UniqueFd fd(::openat(dir_fd, kMeta, O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno(errno, kMeta);
+  }
+  std::vector<std::byte> bytes = read_all(fd.get());
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+// The algorithm an old repository's objects are named with: the first object name of 62
+// (SHA-256) or 126 (SHA-512) characters; whether that object has fs-verity.
+std::optional<std::pair<HashAlgorithm, bool>> infer_from_objects(int dir_fd, std::string& why) {
+  UniqueFd objects(::openat(dir_fd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!objects) {
+    why = "opening objects/: " + errno_text(errno);
+    return std::nullopt;
+  }
+  for (int i = 0; i < 256; ++i) {
+    char sub[3];
+    std::snprintf(sub, sizeof sub, "%02x", i);
+    int fd = ::openat(objects.get(), sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) continue;
+    DIR* d = ::fdopendir(fd);
+    if (d == nullptr) {
+      ::close(fd);
+      continue;
+    }
+    std::optional<std::pair<HashAlgorithm, bool>> found;
+    for (dirent* e; !found && (e = ::readdir(d)) != nullptr;) {
+      std::size_t len = std::strlen(e->d_name);
+      if (len != 62 && len != 126) continue;
+      HashAlgorithm a = len == 126 ? HashAlgorithm::kSha512 : HashAlgorithm::kSha256;
+      UniqueFd object(::openat(::dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+      bool verity = false;
+      try {
+        verity = object && verity::kernel_measure(object.get(), a).has_value();
+      } catch (const Error&) {
+      }
+      found.emplace(a, verity);
+    }
+    ::closedir(d);
+    if (found) return found;
+  }
+  why = "no objects found in repository — cannot infer metadata";
+  return std::nullopt;
+}
+
+bool exists_at(int dir_fd, const char* name) {
+  struct stat st {};
+  return ::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+void mkdirs_at(int dir_fd, const std::string& dir, mode_t mode) {
+  for (std::size_t pos = 0; pos != std::string::npos;) {
+    pos = dir.find('/', pos + 1);
+    std::string part = dir.substr(0, pos);
+    if (!part.empty() && ::mkdirat(dir_fd, part.c_str(), mode) != 0 && errno != EEXIST) throw_errno(errno, part);
+  }
+}
+
+// Writes meta.json unless one is there: an unnamed file, fsynced, fs-verity enabled unless
+// insecure, then linked. false when one existed already.
+bool write_meta(int dir_fd, const Meta& meta, bool insecure) {
+  UniqueFd tmp(::openat(dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644));
+  if (!tmp) throw_errno(errno, "writing meta.json");
+  write_all(tmp.get(), meta.to_json());
+  if (::fsync(tmp.get()) != 0) throw_errno(errno, "writing meta.json");
+  std::string proc = "/proc/self/fd/" + std::to_string(tmp.get());
+  UniqueFd ro(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ro) throw_errno(errno, "writing meta.json");
+  tmp.reset();  // fs-verity refuses a file open for writing
+  if (!insecure) {
+    int err = verity::try_enable_verity(ro.get(), meta.algorithm);
+    if (err != 0 && err != EEXIST) fail_caused("enabling verity on meta.json", err, errno_text(err));
+  }
+  std::string ro_proc = "/proc/self/fd/" + std::to_string(ro.get());
+  if (::linkat(AT_FDCWD, ro_proc.c_str(), dir_fd, kMeta, AT_SYMLINK_FOLLOW) != 0) {
+    if (errno == EEXIST) return false;
+    throw_errno(errno, "writing meta.json");
+  }
+  return true;
+}
+
+std::string init_message(const std::string& path, const Meta& meta, bool insecure) {
+  return "Initialized composefs repository at " + path + "\n  algorithm: " + algorithm_name(meta.algorithm) +
+         "\n  verity:    " + (insecure ? "not required (insecure)" : "required") + "\n";
+}
+
+void remove_tree_at(int dir_fd, const char* name) {
+  UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return;
+    if (errno == ENOTDIR) {
+      if (::unlinkat(dir_fd, name, 0) != 0) throw_errno(errno, name);
+      return;
+    }
+    throw_errno(errno, name);
+  }
+  DIR* d = ::fdopendir(::dup(fd.get()));
+  if (d == nullptr) throw_errno(errno, name);
+  std::vector<std::string> entries;
+  for (dirent* e; (e = ::readdir(d)) != nullptr;) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) entries.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  for (const std::string& e : entries) remove_tree_at(fd.get(), e.c_str());
+  if (::unlinkat(dir_fd, name, AT_REMOVEDIR) != 0) throw_errno(errno, name);
+}
+
+// The path from directory `from` to `to` (both relative to the repository), as composefs-rs
+// spells its links: common leading components dropped, one ".." per remaining one of `from`.
+std::string relative_path(const std::string& from, const std::string& to) {
+  auto split = [](const std::string& p) {
+    std::vector<std::string> parts;
+    for (std::size_t pos = 0; pos <= p.size();) {
+      std::size_t slash = std::min(p.find('/', pos), p.size());
+      if (slash > pos) parts.push_back(p.substr(pos, slash - pos));
+      pos = slash + 1;
+    }
+    return parts;
+  };
+  std::vector<std::string> a = split(from), b = split(to);
+  std::size_t common = 0;
+  while (common < a.size() && common < b.size() && a[common] == b[common]) ++common;
+  std::string out;
+  for (std::size_t i = common; i < a.size(); ++i) out += "../";
+  for (std::size_t i = common; i < b.size(); ++i) out += b[i] + (i + 1 < b.size() ? "/" : "");
+  return out;
+}
+
+std::string dirname_of(const std::string& p) {
+  std::size_t slash = p.rfind('/');
+  return slash == std::string::npos ? "" : p.substr(0, slash);
+}
+
+}  // namespace
+
+HashAlgorithm detect_algorithm(const std::string& path, const OpenOptions& o) {
+  UniqueFd dir = open_dir(path);
+  HashAlgorithm found;
+  std::string source = "from meta.json";
+  if (std::optional<std::string> text = read_meta(dir.get())) {
+    try {
+      found = Meta::parse(*text).algorithm;
+    } catch (const Error& e) {
+      fail_caused("Reading repository algorithm", EINVAL, e.what());
+    }
+  } else if (o.no_upgrade) {
+    throw Error(ENOENT, "meta.json not found in " + path + "; this repository must be initialized with `cfsctl init`");
+  } else {
+    std::string why;
+    auto inferred = infer_from_objects(dir.get(), why);
+    if (!inferred) fail_caused("no meta.json in " + path + "; tried to infer algorithm from objects", ENOENT, why);
+    found = inferred->first;
+    source = "inferred from objects";
+  }
+  if (o.hash && *o.hash != found) {
+    throw Error(EINVAL, "repository is configured for " + algorithm_name(found) + " (" + source + ") but --hash " +
+                            std::string(hash_name(*o.hash)) + " was specified");
+  }
+  return found;
+}
+
+std::string init(const std::string& path, const InitOptions& o) {
+  Meta wanted = Meta::for_init(o.algorithm, o.erofs_version);
+  std::size_t slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) mkdirs_at(AT_FDCWD, path.substr(0, slash), 0755);
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) throw_errno(errno, path);
+  UniqueFd dir = open_dir(path);
+  if (o.reset_metadata) {
+    remove_tree_at(dir.get(), "streams");
+    remove_tree_at(dir.get(), "images");
+    if (::unlinkat(dir.get(), kMeta, 0) != 0 && errno != ENOENT) throw_errno(errno, kMeta);
+  }
+  std::optional<std::string> existing = read_meta(dir.get());
+  if (o.ensure) {
+    if (existing) {
+      Meta have = Meta::parse(*existing);
+      if (have.algorithm != o.algorithm) {
+        throw Error(EINVAL, "repository algorithm " + algorithm_name(have.algorithm) + " does not match expected " +
+                                algorithm_name(o.algorithm));
+      }
+      return "Repository already initialized at " + path + " (existing configuration preserved)\n";
+    }
+    std::string why;
+    if (exists_at(dir.get(), "objects")) {
+      auto inferred = infer_from_objects(dir.get(), why);
+      if (inferred && inferred->first != o.algorithm) {
+        throw Error(EINVAL, "repository algorithm " + algorithm_name(inferred->first) + " does not match expected " +
+                                algorithm_name(o.algorithm));
+      }
+      write_meta(dir.get(), Meta::for_init(o.algorithm, 1), o.insecure || !(inferred && inferred->second));
+      return "Upgraded legacy repository at " + path + "\n";
+    }
+  }
+  if (!existing && write_meta(dir.get(), wanted, o.insecure)) return init_message(path, wanted, o.insecure);
+  Meta have = Meta::parse(existing ? *existing : *read_meta(dir.get()));
+  if (have == wanted) return "Repository already initialized at " + path + "\n";
+  throw Error(EEXIST, "repository already initialized with different configuration (algorithm: " +
+                          algorithm_name(have.algorithm) + ", erofs_version: V" + std::to_string(have.erofs_default) +
+                          "); cannot re-initialize with (algorithm: " + algorithm_name(wanted.algorithm) +
+                          ", erofs_version: V" + std::to_string(wanted.erofs_default) + ")");
+}
+
+std::unique_ptr<Repository> Repository::open(const std::string& path, const OpenOptions& o) {
+  HashAlgorithm algorithm = detect_algorithm(path, o);
+  std::unique_ptr<Repository> r(new Repository());
+  r->path_ = path;
+  r->fd_ = open_dir(path);
+  r->lock(LOCK_SH);
+  std::optional<std::string> text = read_meta(r->fd_.get());
+  if (!text) {  // an old-format repository (objects, no meta.json): upgraded in place
+    std::string why;
+    auto inferred = infer_from_objects(r->fd_.get(), why);
+    if (!inferred) throw Error(ENOENT, "meta.json not found; this repository must be initialized with `cfsctl init`");
+    write_meta(r->fd_.get(), Meta::for_init(algorithm, 1), !inferred->second);
+    text = read_meta(r->fd_.get());
+  }
+  r->meta_ = Meta::parse(*text);
+  if (r->meta_.version > kMaxMetaVersion) {
+    throw Error(ENOTSUP, "unsupported repository format version " + std::to_string(r->meta_.version) +
+                             " (this tool supports up to " + std::to_string(kMaxMetaVersion) + ")");
+  }
+  if (!r->meta_.incompatible.empty()) {
+    std::string list;
+    for (const std::string& f : r->meta_.incompatible) list += (list.empty() ? "\"" : ", \"") + f + "\"";
+    throw Error(ENOTSUP, "repository requires unknown incompatible features: [" + list + "]");
+  }
+  UniqueFd meta_fd(::openat(r->fd_.get(), kMeta, O_RDONLY | O_CLOEXEC));
+  try {
+    r->secure_ = !o.insecure && meta_fd && verity::kernel_measure_any(meta_fd.get()).has_value();
+  } catch (const Error&) {
+    r->secure_ = false;
+  }
+  if (o.require_verity && !r->secure_) {
+    throw Error(EPERM,
+                "repository was not initialized with fs-verity (hint: re-create with `cfsctl init` on a "
+                "verity-capable filesystem)");
+  }
+  if (o.erofs_version) {
+    r->meta_.erofs_default = *o.erofs_version;
+    r->meta_.erofs_extra.clear();
+  }
+  return r;
+}
+
+Repository::~Repository() {
+  if (fd_) ::flock(fd_.get(), LOCK_UN);
+}
+
+std::vector<std::uint32_t> Repository::erofs_versions() const {
+  std::vector<std::uint32_t> v{meta_.erofs_default};
+  for (std::uint32_t x : meta_.erofs_extra) {
+    if (x != meta_.erofs_default) v.push_back(x);
+  }
+  return v;
+}
+
+void Repository::check_writable() const {
+  struct statvfs sv {};
+  if (::fstatvfs(fd_.get(), &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+    throw Error(EROFS, "Repository is not writable: read-only file system");
+  }
+  if (::faccessat(fd_.get(), ".", W_OK, AT_EACCESS) != 0) {
+    fail_caused("Repository is not writable", errno, errno_text(errno));
+  }
+}
+
+void Repository::lock(int operation) const {
+  while (::flock(fd_.get(), operation) != 0) {
+    if (errno != EINTR) throw_errno(errno, "locking repository " + path_);
+  }
+}
+
+store::ObjectStore& Repository::objects() {
+  if (!objects_) {
+    objects_ = std::make_unique<store::ObjectStore>(path_ + "/objects", meta_.algorithm);
+    objects_->set_verity_required(secure_);
+  }
+  return *objects_;
+}
+
+Digest Repository::store_object(std::span<const std::byte> bytes) {
+  std::size_t at = 0;
+  Digest d = objects()
+                 .ingest_stream([&](std::span<std::byte> buf) {
+                   std::size_t n = std::min(buf.size(), bytes.size() - at);
+                   std::memcpy(buf.data(), bytes.data() + at, n);
+                   at += n;
+                   return n;
+                 })
+                 .digest;
+  objects().flush();
+  return d;
+}
+
+void Repository::link_image(const Digest& id) {
+  replace_symlink(fd_.get(), "images/" + to_hex(id), "objects/" + object_path(id));
+}
+
+void Repository::link_image_ref(const std::string& name, const Digest& id) {
+  replace_symlink(fd_.get(), "images/refs/" + name, "images/" + to_hex(id));
+}
+
+Repository::OpenedImage Repository::open_image(const std::string& name) const {
+  OpenedImage img;
+  img.name = name;
+  bool by_ref = name.find('/') != std::string::npos;
+  img.fd.reset(::openat(fd_.get(), ("images/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!img.fd && errno == ENOENT && !by_ref) {
+    img.fd.reset(::openat(fd_.get(), ("images/refs/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+    by_ref = true;
+  }
+  if (!img.fd) {
+    if (errno == ENOENT) throw Error(ENOENT, "image not found: " + name);
+    fail_caused("Opening image '" + name + "'", errno, errno_text(errno));
+  }
+  img.require_object_verity = true;
+  if (by_ref) {
+    // cfsctl checks no digest for a ref; the link names the image, so check that one.
+    std::string link = name.find('/') != std::string::npos ? "images/" + name : "images/refs/" + name;
+    char target[4096];
+    ssize_t n = ::readlinkat(fd_.get(), link.c_str(), target, sizeof target);
+    if (n > 0) {
+      std::string_view t(target, static_cast<std::size_t>(n));
+      img.id = parse_hex_digest(t.substr(t.rfind('/') + 1), meta_.algorithm);
+    }
+    return img;
+  }
+  std::optional<Digest> id = parse_hex_digest(name, meta_.algorithm);
+  if (!id) throw Error(EINVAL, "invalid image name '" + name + "': expected " + std::to_string(2 * digest_size(meta_.algorithm)) + " hex digits");
+  std::optional<Digest> measured = verity::kernel_measure(img.fd.get(), meta_.algorithm);
+  if (measured && *measured != *id) throw Error(EILSEQ, "fs-verity content mismatch");
+  if (!measured && secure_) throw Error(ENOTTY, "image " + name + " has no fs-verity");
+  // Without fs-verity (an insecure repository) the mount still checks the image against its
+  // name, from a sealed copy; the files then cannot be checked by the kernel.
+  img.id = id;
+  img.require_object_verity = measured.has_value();
+  return img;
+}
+
+void replace_symlink(int dir_fd, const std::string& link, const std::string& target) {
+  std::string dir = dirname_of(link);
+  if (!dir.empty()) mkdirs_at(dir_fd, dir, 0755);
+  std::string text = relative_path(dir, target);
+  if (::symlinkat(text.c_str(), dir_fd, link.c_str()) == 0) return;
+  if (errno != EEXIST) throw_errno(errno, link);
+  char have[4096];
+  ssize_t n = ::readlinkat(dir_fd, link.c_str(), have, sizeof have);
+  if (n >= 0 && std::string_view(have, static_cast<std::size_t>(n)) == text) return;
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  std::string tmp = (dir.empty() ? "" : dir + "/") + ".symlink-" + std::to_string(random());
+  if (::symlinkat(text.c_str(), dir_fd, tmp.c_str()) != 0) throw_errno(errno, tmp);
+  if (::renameat(dir_fd, tmp.c_str(), dir_fd, link.c_str()) != 0) {
+    int err = errno;
+    ::unlinkat(dir_fd, tmp.c_str(), 0);
+    throw_errno(err, link);
+  }
+}
+
+}  // namespace cfs::repo

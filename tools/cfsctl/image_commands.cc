@@ -1,0 +1,256 @@
+// cfsctl create-image, compute-id, images, image-objects, import-image, mount: images in the
+// repository.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "base/file_io.h"
+#include "base/unique_fd.h"
+#include "cfsctl/cfsctl.h"
+#include "cfsctl/table.h"
+#include "fsbuild/build.h"
+#include "mount/mount.h"
+#include "oci/transform.h"
+#include "repo/image_objects.h"
+#include "verity/fsverity.h"
+#include "verity/measure.h"
+#include "writer/writer.h"
+
+extern char** environ;
+
+namespace cfs::cfsctl {
+namespace {
+
+std::string id_form(const Digest& d) { return std::string(hash_name(d.algorithm())) + ":" + to_hex(d); }
+
+// --bootable, --no-propagate-usr-to-root, --xattrs: how a directory becomes the image's tree.
+oci::TransformOptions transform_options(Args& a) {
+  if (a.flag("bootable")) throw Error(ENOTSUP, "--bootable is not supported yet");
+  oci::TransformOptions t;
+  t.propagate_usr_to_root = !a.flag("no-propagate-usr-to-root");
+  if (auto x = a.value("xattrs")) {
+    one_of(*x, "--xattrs <XATTRS>", {"allowlist-only", "keep-user-xattrs"});
+    t.xattrs = *x == "keep-user-xattrs" ? oci::XattrMode::kKeepUserXattrs : oci::XattrMode::kAllowlistOnly;
+  }
+  return t;
+}
+
+// The tree of directory `path` by composefs-rs's rules: hard links kept, files over 64 bytes
+// external (copied into `store` when given), then the OCI transform.
+tree::Tree scan(const std::string& path, HashAlgorithm algorithm, store::ObjectStore* store,
+                const oci::TransformOptions& t) {
+  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) throw Error(errno, "opening directory " + path + "\n\nCaused by:\n    " + std::strerror(errno));
+  fsbuild::BuildOptions o;
+  o.scan.hardlinks = true;
+  o.store = store;
+  o.algorithm = algorithm;
+  tree::Tree tree;
+  try {
+    fsbuild::build(dir.get(), o, tree);
+  } catch (const fsbuild::BuildError& e) {
+    throw Error(e.code(), path + e.path() + ": " + e.reason());
+  }
+  oci::transform_for_oci(tree, t);
+  return tree;
+}
+
+std::vector<std::byte> image_of(const tree::Tree& tree, std::uint32_t version) {
+  if (version > 1) throw Error(ENOTSUP, "EROFS format version " + std::to_string(version) + " is not supported yet");
+  return writer::write_to_vector(tree, {version, version});
+}
+
+// Names under images/refs/ (recursively, in directory order) and the image each names.
+void list_refs(int repo_fd, const std::string& dir, const std::string& prefix,
+               std::vector<std::pair<std::string, std::string>>& out) {
+  int fd = ::openat(repo_fd, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  DIR* d = ::fdopendir(fd);
+  if (d == nullptr) {
+    ::close(fd);
+    return;
+  }
+  for (dirent* e; (e = ::readdir(d)) != nullptr;) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string path = dir + "/" + name;
+    struct stat st {};
+    if (::fstatat(repo_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      list_refs(repo_fd, path, prefix + name + "/", out);
+    } else if (S_ISLNK(st.st_mode)) {
+      char buf[PATH_MAX];
+      ssize_t n = ::readlinkat(repo_fd, path.c_str(), buf, sizeof buf);
+      if (n < 0) continue;
+      std::string target(buf, static_cast<std::size_t>(n));
+      out.emplace_back(prefix + name, target.substr(target.rfind('/') + 1));
+    }
+  }
+  ::closedir(d);
+}
+
+// composefs-fuse beside this program, else on PATH.
+std::string composefs_fuse(const Global& g) {
+  char self[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<std::size_t>(n));
+    dir = dir.substr(0, dir.rfind('/'));
+    if (::access((dir + "/composefs-fuse").c_str(), X_OK) == 0) return dir + "/composefs-fuse";
+  }
+  (void)g;
+  return "composefs-fuse";
+}
+
+bool in_initial_user_namespace() {
+  struct stat st {};
+  return ::stat("/proc/self/ns/user", &st) == 0 && st.st_ino == 0xEFFFFFFD;
+}
+
+}  // namespace
+
+int cmd_compute_id(const Global& g, Args& a) {
+  oci::TransformOptions t = transform_options(a);
+  std::string path = a.positionals(1, 1, "<PATH>")[0];
+  HashAlgorithm algorithm = g.open.hash.value_or(HashAlgorithm::kSha512);
+  if (!g.no_repo) {  // the repository's algorithm where there is one; no lock
+    try {
+      algorithm = repo::detect_algorithm(repo_path(g), g.open);
+    } catch (const Error&) {
+    }
+  }
+  tree::Tree tree = scan(path, algorithm, nullptr, t);
+  std::cout << to_hex(verity::digest_of(image_of(tree, g.open.erofs_version.value_or(1)), algorithm)) << "\n";
+  return 0;
+}
+
+int cmd_create_image(const Global& g, Args& a) {
+  oci::TransformOptions t = transform_options(a);
+  std::vector<std::string> pos = a.positionals(1, 2, "<PATH>");
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  repo->check_writable();
+  tree::Tree tree = scan(pos[0], repo->algorithm(), &repo->objects(), t);
+  std::optional<Digest> first;
+  for (std::uint32_t version : repo->erofs_versions()) {
+    std::vector<std::byte> image = image_of(tree, version);
+    Digest id = repo->store_object(image);
+    repo->link_image(id);
+    if (!first) first = id;
+  }
+  if (pos.size() == 2) repo->link_image_ref(pos[1], *first);
+  std::cout << id_form(*first) << "\n";
+  return 0;
+}
+
+int cmd_import_image(const Global& g, Args& a) {
+  std::string name = a.positionals(1, 1, "<NAME>")[0];
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  repo->check_writable();
+  std::vector<std::byte> image = read_all(STDIN_FILENO);  // stored as it is, not checked (as cfsctl)
+  Digest id = repo->store_object(image);
+  repo->link_image(id);
+  repo->link_image_ref(name, id);
+  std::cout << id_form(id) << "\n";
+  return 0;
+}
+
+int cmd_images(const Global& g, Args& a) {
+  bool json = a.flag("json");
+  bool no_trunc = a.flag("no-trunc");
+  a.positionals(0, 0, "");
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  std::vector<std::pair<std::string, std::string>> refs;
+  list_refs(repo->fd(), "images/refs", "", refs);
+  if (json) {
+    nlohmann::ordered_json j;
+    j["images"] = nlohmann::ordered_json::array();
+    for (const auto& [name, digest] : refs) j["images"].push_back({{"name", name}, {"digest", digest}});
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  if (refs.empty()) {
+    std::cout << "No images found\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, digest] : refs) rows.push_back({name, no_trunc ? digest : digest.substr(0, 12)});
+  std::cout << table({"NAME", "DIGEST"}, rows);
+  return 0;
+}
+
+int cmd_image_objects(const Global& g, Args& a) {
+  std::string name = a.positionals(1, 1, "<NAME>")[0];
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  repo::Repository::OpenedImage img = repo->open_image(name);
+  for (std::string path : repo::image_object_paths(img.fd.get())) {
+    path.erase(std::remove(path.begin(), path.end(), '/'), path.end());
+    std::cout << hash_name(repo->algorithm()) << ":" << path << "\n";
+  }
+  return 0;
+}
+
+int cmd_mount(const Global& g, Args& a) {
+  std::string fuse = one_of(a.value("fuse").value_or("auto"), "--fuse <FUSE>", {"auto", "yes", "no"});
+  bool foreground = a.flag("foreground");
+  std::optional<std::string> upper = a.value("upperdir"), work = a.value("workdir");
+  bool read_write = a.flag("read-write");
+  if (upper.has_value() != work.has_value()) {
+    throw UsageError(std::string("the following required arguments were not provided: ") +
+                     (upper ? "--workdir <WORKDIR>" : "--upperdir <UPPERDIR>"));
+  }
+  if (read_write && !upper) throw UsageError("the following required arguments were not provided: --upperdir <UPPERDIR>");
+  std::vector<std::string> pos = a.positionals(2, 2, "<NAME> <MOUNTPOINT>");
+  char real[PATH_MAX];
+  if (::realpath(pos[1].c_str(), real) == nullptr) {
+    throw Error(errno, "Canonicalizing mountpoint path\n\nCaused by:\n    " + std::string(std::strerror(errno)));
+  }
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  repo::Repository::OpenedImage img = repo->open_image(pos[0]);
+  bool kernel = fuse == "no" || (fuse == "auto" && ::getuid() == 0 && in_initial_user_namespace());
+  if (kernel) {
+    mount::Options o;
+    o.basedirs = {repo->path() + "/objects"};
+    o.require_verity = img.require_object_verity && repo->secure();
+    if (img.id) o.digest = to_hex(*img.id);
+    if (upper) {
+      o.upperdir = *upper;
+      o.workdir = *work;
+    }
+    o.read_only = !read_write;
+    mount::mount_image(img.fd.get(), real, o);
+    return 0;
+  }
+  // FUSE: composefs-fuse serves the image it inherits, verifying every object it opens.
+  if (img.id && verity::compute_from_fd(img.fd.get(), img.id->algorithm()) != *img.id) {
+    throw Error(EILSEQ, "fs-verity content mismatch");
+  }
+  int fd = ::dup(img.fd.get());  // inherited: no O_CLOEXEC
+  std::vector<std::string> args = {composefs_fuse(g)};
+  if (foreground) args.push_back("-f");
+  args.insert(args.end(), {"-o", "source=/proc/self/fd/" + std::to_string(fd) + ",basedir=" + repo->path() + "/objects"});
+  args.push_back(real);
+  std::vector<char*> argv;
+  for (std::string& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  if (::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) throw_errno(errno, args[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::close(fd);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw Error(EIO, "composefs-fuse could not mount " + pos[0]);
+  return 0;
+}
+
+}  // namespace cfs::cfsctl
