@@ -95,6 +95,9 @@ class Checker {
       ++r_.images_checked;
       std::string path = "images/" + name;
       if (!top_level_link(path, r_.images_corrupted)) continue;
+      if (std::string self = "objects/" + object_of_link(path); bad_objects_.contains(self)) {
+        r_.affected_images[name].insert(self);  // the image's own object
+      }
       UniqueFd image(::openat(fd_, path.c_str(), O_RDONLY | O_CLOEXEC));
       if (!image) {
         error("image-open-failed", path, std::strerror(errno));
@@ -128,6 +131,17 @@ class Checker {
   void error(const std::string& kind, const std::string& path, const std::string& detail = {}) {
     std::lock_guard lock(mutex_);
     r_.errors.push_back("fsck: " + kind + ": " + path + (detail.empty() ? "" : ": " + detail));
+  }
+
+  // "xx/rest" of the object a link in images/ or streams/ points at.
+  std::string object_of_link(const std::string& link) const {
+    char buf[4096];
+    ssize_t n = ::readlinkat(fd_, link.c_str(), buf, sizeof buf);
+    if (n < 0) return {};
+    std::string t(buf, static_cast<std::size_t>(n));
+    std::size_t last = t.rfind('/');
+    std::size_t prev = last == std::string::npos || last == 0 ? std::string::npos : t.rfind('/', last - 1);
+    return prev == std::string::npos ? t : t.substr(prev + 1);
   }
 
   static std::string hex_of_object(const std::string& object_path) {
