@@ -1,0 +1,329 @@
+// cfsctl as a user runs it: outputs, exit codes and on-disk effects (docs/repository.md,
+// ../shared/spec/cfsctl.md), against composefs-rs's pinned image IDs. No root needed.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "support/support.h"
+
+namespace cfs {
+namespace {
+
+namespace fs = test::fs;
+using test::run;
+using test::tool;
+
+test::Run cfsctl(const fs::path& repo, std::vector<std::string> args, const std::string& input = {}) {
+  args.insert(args.begin(), {tool("cfsctl").string(), "--repo", repo.string()});
+  return run(args, input);
+}
+
+void set_mtime(const fs::path& p, long sec) {
+  struct timespec t[2] = {{sec, 0}, {sec, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), t, AT_SYMLINK_NOFOLLOW), 0) << p;
+}
+
+// composefs-rs's CLI test layer as a directory: usr/ (empty), hello.txt (22 bytes) and a hard
+// link to it, everything mode 0644/0755, mtime 1234567890 (../shared/spec/oci-import.md §13).
+void conformance_tree(const fs::path& dir) {
+  fs::create_directories(dir / "usr");
+  test::write_file(dir / "hello.txt", "hello from test layer\n");
+  fs::create_hard_link(dir / "hello.txt", dir / "hello-link.txt");
+  ::chmod((dir / "hello.txt").c_str(), 0644);
+  ::chmod((dir / "usr").c_str(), 0755);
+  ::chmod(dir.c_str(), 0755);
+  set_mtime(dir / "hello.txt", 1234567890);
+  set_mtime(dir / "usr", 1234567890);
+  set_mtime(dir, 1234567890);
+}
+
+// A tree with files over 64 bytes (objects), small ones (inline), a hard link and /run.
+void sample_tree(const fs::path& dir, const std::string& salt) {
+  fs::create_directories(dir / "usr" / "bin");
+  fs::create_directories(dir / "run" / "tmp");
+  fs::create_directories(dir / "etc");
+  test::write_file(dir / "usr" / "bin" / "tool", std::string(100000, 't') + salt);
+  test::write_file(dir / "usr" / "bin" / "small", "small " + salt);
+  test::write_file(dir / "etc" / "config", std::string(5000, 'c') + salt);
+  test::write_file(dir / "run" / "tmp" / "junk", "not in the image");
+  fs::create_hard_link(dir / "usr" / "bin" / "tool", dir / "etc" / "tool-link");
+}
+
+std::string only_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+std::set<std::string> object_files(const fs::path& repo) {
+  std::set<std::string> out;
+  if (!fs::exists(repo / "objects")) return out;
+  for (const auto& e : fs::recursive_directory_iterator(repo / "objects")) {
+    if (e.is_regular_file()) out.insert(fs::relative(e.path(), repo / "objects").string());
+  }
+  return out;
+}
+
+TEST(Cfsctl, InitWritesComposefsRsMetadata) {
+  test::TempDir tmp;
+  auto repo = tmp / "a" / "repo";
+  auto r = cfsctl(repo, {"init", "--insecure"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "Initialized composefs repository at " + repo.string() +
+                       "\n  algorithm: fsverity-sha512-12\n  verity:    not required (insecure)\n");
+  EXPECT_EQ(test::read_file(repo / "meta.json"),
+            "{\n  \"version\": 1,\n  \"algorithm\": \"fsverity-sha512-12\",\n  \"features\": {\n"
+            "    \"compatible\": [],\n    \"read-only-compatible\": [\n      \"v1_erofs\"\n    ],\n"
+            "    \"incompatible\": []\n  },\n  \"erofs_formats\": {\n    \"default\": 1\n  }\n}\n");
+  EXPECT_EQ(fs::status(repo).permissions() & fs::perms::all, fs::perms::owner_all);
+  r = cfsctl(repo, {"init", "--insecure"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "Repository already initialized at " + repo.string() + "\n");
+  r = cfsctl(repo, {"init", "--insecure", "--algorithm", "fsverity-sha256-12"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("repository already initialized with different configuration (algorithm: fsverity-sha512-12, "
+                       "erofs_version: V1); cannot re-initialize with (algorithm: fsverity-sha256-12, erofs_version: V1)"),
+            std::string::npos) << r.err;
+  r = cfsctl(repo, {"init", "--ensure", "--algorithm", "fsverity-sha256-12"});
+  EXPECT_NE(r.err.find("does not match expected"), std::string::npos) << r.err;
+  r = cfsctl(repo, {"init", "--algorithm", "fsverity-md5-12"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("unsupported hash algorithm 'md5' (expected sha256 or sha512)"), std::string::npos) << r.err;
+  // A secure repository needs fs-verity on meta.json: where the filesystem has none, init fails.
+  if (run({"fsverity", "enable", (repo / "meta.json").string()}).status != 0) {
+    r = cfsctl(tmp / "secure", {"init"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("enabling verity on meta.json"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(tmp / "secure" / "meta.json"));
+  }
+  auto r256 = cfsctl(tmp / "r256", {"init", "--insecure", "--algorithm", "fsverity-sha256-12", "--erofs-version", "0"});
+  ASSERT_EQ(r256.status, 0) << r256.err;
+  EXPECT_NE(test::read_file(tmp / "r256" / "meta.json").find("\"read-only-compatible\": [],"), std::string::npos);
+}
+
+TEST(Cfsctl, ImageIdsAreComposefsRsIds) {
+  test::TempDir tmp;
+  conformance_tree(tmp / "tree");
+  auto r = run({tool("cfsctl").string(), "--no-repo", "compute-id", (tmp / "tree").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "d06f1f6a73f62ed48e05ce9442ff045cdf2a9f5ba1ec623795de3d6177a253d91076459795d94f55d8c3d71dab458bb3fc0071255a50c0a4896d86ffdc870b9a\n");
+  r = run({tool("cfsctl").string(), "--no-repo", "--hash", "sha256", "compute-id", (tmp / "tree").string()});
+  EXPECT_EQ(r.out, "ca4c0cedfe7cf4e19090b65126e5b2ccc2e7fb4eef2af2a1bcdebe7488d5790b\n");
+  // Without a usable repository it falls back to SHA-512 (an uninitialised directory too).
+  fs::create_directory(tmp / "empty");
+  EXPECT_EQ(cfsctl(tmp / "empty", {"compute-id", (tmp / "tree").string()}).out.size(), 129u);
+  // create-image stores it under that ID, and again gives the same.
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  r = cfsctl(repo, {"create-image", (tmp / "tree").string(), "conf"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "sha512:d06f1f6a73f62ed48e05ce9442ff045cdf2a9f5ba1ec623795de3d6177a253d91076459795d94f55d8c3d71dab458bb3fc0071255a50c0a4896d86ffdc870b9a\n");
+  EXPECT_EQ(cfsctl(repo, {"create-image", (tmp / "tree").string()}).out, r.out);
+  std::string hex = r.out.substr(7, 128);
+  EXPECT_EQ(fs::read_symlink(repo / "images" / hex), fs::path("../objects/" + hex.substr(0, 2) + "/" + hex.substr(2)));
+  EXPECT_EQ(fs::read_symlink(repo / "images" / "refs" / "conf"), fs::path("../" + hex));
+  EXPECT_EQ(test::sha256_hex(test::read_file(repo / "images" / hex)),
+            test::sha256_hex(test::read_file(repo / "objects" / hex.substr(0, 2) / hex.substr(2))));
+}
+
+TEST(Cfsctl, CreateImageStoresObjectsAndListsThem) {
+  test::TempDir tmp;
+  sample_tree(tmp / "tree", "1");
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  EXPECT_EQ(cfsctl(repo, {"images"}).out, "No images found\n");
+  EXPECT_EQ(cfsctl(repo, {"images", "--json"}).out, "{\n  \"images\": []\n}\n");
+  auto r = cfsctl(repo, {"create-image", (tmp / "tree").string(), "nested/name"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string hex = r.out.substr(7, 128);
+  EXPECT_EQ(fs::read_symlink(repo / "images" / "refs" / "nested" / "name"), fs::path("../../" + hex));
+  // the objects: the image and the two files over 64 bytes (the hard link is one)
+  EXPECT_EQ(object_files(repo).size(), 3u);
+  r = cfsctl(repo, {"image-objects", "refs/nested/name"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::istringstream lines(r.out);
+  int n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    ASSERT_EQ(line.size(), 7u + 128) << line;
+    EXPECT_TRUE(fs::exists(repo / "objects" / line.substr(7, 2) / line.substr(9))) << line;
+  }
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(cfsctl(repo, {"image-objects", hex}).out, r.out) << "by its hex";
+  EXPECT_EQ(cfsctl(repo, {"images"}).out,
+            "┌─────────────┬──────────────┐\n│ NAME        ┆ DIGEST       │\n╞═════════════╪══════════════╡\n"
+            "│ nested/name ┆ " + hex.substr(0, 12) + " │\n└─────────────┴──────────────┘\n");
+  EXPECT_NE(cfsctl(repo, {"images", "--no-trunc"}).out.find(hex), std::string::npos);
+  r = cfsctl(repo, {"image-objects", "nested/name"});  // with a '/', only images/NAME is looked at
+  EXPECT_NE(r.err.find("image not found: nested/name"), std::string::npos) << r.err;
+  r = cfsctl(repo, {"image-objects", "nonexistent"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("image not found: nonexistent"), std::string::npos) << r.err;
+  // import-image stores stdin as it is
+  r = cfsctl(repo, {"import-image", "imported"}, test::read_file(repo / "images" / hex));
+  EXPECT_EQ(r.out, "sha512:" + hex + "\n");
+  EXPECT_EQ(fs::read_symlink(repo / "images" / "refs" / "imported"), fs::path("../" + hex));
+}
+
+TEST(Cfsctl, Sha256Repository) {
+  test::TempDir tmp;
+  sample_tree(tmp / "tree", "2");
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure", "--algorithm", "fsverity-sha256-12"}).status, 0);
+  auto r = cfsctl(repo, {"create-image", (tmp / "tree").string(), "x"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("sha256:")) << r.out;
+  EXPECT_EQ(r.out.size(), 7u + 64 + 1);
+  for (const std::string& o : object_files(repo)) EXPECT_EQ(o.size(), 2u + 1 + 62) << o;
+  EXPECT_EQ(cfsctl(repo, {"compute-id", (tmp / "tree").string()}).out, r.out.substr(7));
+  r = cfsctl(repo, {"--hash", "sha512", "images"});
+  std::vector<std::string> args = {tool("cfsctl").string(), "--repo", repo.string(), "--hash", "sha512", "images"};
+  r = run(args);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("repository is configured for fsverity-sha256-12 (from meta.json) but --hash sha512 was specified"),
+            std::string::npos) << r.err;
+}
+
+TEST(Cfsctl, UsageErrorsAndMissingRepositories) {
+  test::TempDir tmp;
+  auto r = run({tool("cfsctl").string()});
+  EXPECT_EQ(r.status, 2);
+  r = run({tool("cfsctl").string(), "--repo", "a", "--user", "images"});
+  EXPECT_EQ(r.status, 2);
+  r = cfsctl(tmp / "repo", {"gc", "--bogus"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("unexpected argument '--bogus'"), std::string::npos) << r.err;
+  r = cfsctl(tmp / "nonexistent", {"images"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("Error: opening repository " + (tmp / "nonexistent").string()), std::string::npos) << r.err;
+  fs::create_directory(tmp / "bare");
+  r = cfsctl(tmp / "bare", {"images"});
+  EXPECT_NE(r.err.find("tried to infer algorithm from objects"), std::string::npos) << r.err;
+  r = cfsctl(tmp / "bare", {"--no-upgrade", "images"});
+  EXPECT_NE(r.err.find("must be initialized with `cfsctl init`"), std::string::npos) << r.err;
+  EXPECT_EQ(run({tool("cfsctl").string(), "--version"}).out, "cfsctl 0.9.0\n");
+  r = cfsctl(tmp / "repo", {"--no-repo", "images"});
+  EXPECT_EQ(r.status, 1);
+}
+
+// gc keeps exactly what the refs need: random create / tag / untag / gc sequences against a
+// model of which images are named.
+TEST(Cfsctl, GcKeepsWhatRefsNeed) {
+  test::TempDir tmp;
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  std::mt19937 rng(12345);
+  std::map<std::string, std::string> named;  // ref -> image hex
+  std::map<std::string, std::set<std::string>> needs;  // image hex -> its objects (and itself)
+  for (int step = 0; step < 40; ++step) {
+    int what = static_cast<int>(rng() % 4);
+    if (what <= 1) {  // create an image, named or not
+      std::string salt = std::to_string(rng() % 6);
+      auto dir = tmp / ("t" + std::to_string(step));
+      sample_tree(dir, salt);
+      std::string ref = what == 0 ? "ref" + std::to_string(rng() % 4) : "";
+      std::vector<std::string> args = {"create-image", dir.string()};
+      if (!ref.empty()) args.push_back(ref);
+      auto r = cfsctl(repo, args);
+      ASSERT_EQ(r.status, 0) << r.err;
+      std::string hex = r.out.substr(7, 128);
+      auto objs = cfsctl(repo, {"image-objects", hex});
+      std::set<std::string>& n = needs[hex];
+      n.insert(hex.substr(0, 2) + "/" + hex.substr(2));
+      std::istringstream lines(objs.out);
+      for (std::string l; std::getline(lines, l);) n.insert(l.substr(7, 2) + "/" + l.substr(9));
+      if (!ref.empty()) named[ref] = hex;
+      fs::remove_all(dir);
+    } else if (what == 2 && !named.empty()) {  // untag
+      auto it = std::next(named.begin(), static_cast<long>(rng() % named.size()));
+      fs::remove(repo / "images" / "refs" / it->first);
+      named.erase(it);
+    } else {
+      bool dry = rng() % 3 == 0;
+      auto before = object_files(repo);
+      auto r = cfsctl(repo, dry ? std::vector<std::string>{"gc", "--dry-run"} : std::vector<std::string>{"gc"});
+      ASSERT_EQ(r.status, 0) << r.err;
+      std::set<std::string> live;
+      for (const auto& [ref, hex] : named) live.insert(needs[hex].begin(), needs[hex].end());
+      auto after = object_files(repo);
+      if (dry) {
+        EXPECT_EQ(after, before) << "a dry run removes nothing";
+        EXPECT_TRUE(r.out.starts_with("Dry run (no files deleted):\n")) << r.out;
+      } else {
+        EXPECT_EQ(after, live) << "step " << step;
+        EXPECT_EQ(r.out.substr(0, r.out.find(" removed")), "Objects: " + std::to_string(before.size() - live.size()));
+        for (const auto& e : fs::directory_iterator(repo / "images")) {
+          if (e.path().filename() != "refs") EXPECT_TRUE(fs::exists(e.path())) << "a dangling link is pruned";
+        }
+      }
+    }
+  }
+  auto r = cfsctl(repo, {"fsck"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+}
+
+// fsck names each kind of damage, and which images it hurts.
+TEST(Cfsctl, FsckFindsEveryDamage) {
+  test::TempDir tmp;
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  sample_tree(tmp / "a", "a");
+  sample_tree(tmp / "b", "b");
+  std::string a = cfsctl(repo, {"create-image", (tmp / "a").string(), "a"}).out.substr(7, 128);
+  std::string b = cfsctl(repo, {"create-image", (tmp / "b").string(), "b"}).out.substr(7, 128);
+  auto r = cfsctl(repo, {"fsck"});
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "meta.json: ok\nobjects: 6/6 ok\nstreams: 0/0 ok\nimages: 2/2 ok\nstatus: ok\n");
+  auto objects_of = [&](const std::string& hex) {
+    std::vector<fs::path> out;
+    std::istringstream lines(cfsctl(repo, {"image-objects", hex}).out);
+    for (std::string l; std::getline(lines, l);) out.push_back(repo / "objects" / l.substr(7, 2) / l.substr(9));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto oa = objects_of(a), ob = objects_of(b);
+  ASSERT_EQ(oa.size(), 2u);
+  ASSERT_EQ(ob.size(), 2u);
+  {  // a flipped byte
+    std::fstream f(oa[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(10);
+    f.put('!');
+  }
+  fs::resize_file(oa[1], 10);  // a truncated object
+  fs::remove(ob[0]);           // a missing one
+  fs::rename(ob[1], ob[1].parent_path() / std::string(126, 'e'));  // one under a wrong name
+  {  // a corrupt image (its bytes changed: a digest mismatch and, here, unparsable)
+    auto img = repo / "objects" / b.substr(0, 2) / b.substr(2);
+    std::fstream f(img, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1024);
+    f.put('\0');
+  }
+  fs::create_symlink("../" + std::string(128, '0'), repo / "images" / "refs" / "dangling");
+  r = cfsctl(repo, {"fsck"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("Error: repository integrity check failed"), std::string::npos);
+  auto has = [&](const std::string& s) { return r.out.find(s) != std::string::npos; };
+  std::string rel_a0 = fs::relative(oa[0], repo).string(), rel_a1 = fs::relative(oa[1], repo).string();
+  EXPECT_TRUE(has("fsck: object-digest-mismatch: " + rel_a0 + ": measured ")) << r.out;
+  EXPECT_TRUE(has("fsck: object-digest-mismatch: " + rel_a1 + ": measured ")) << r.out;
+  EXPECT_TRUE(has("fsck: object-digest-mismatch: " + fs::relative(ob[1].parent_path(), repo).string() + "/" +
+                  std::string(126, 'e'))) << r.out;
+  EXPECT_TRUE(has("fsck: image-invalid: images/" + b)) << r.out;
+  EXPECT_TRUE(has("fsck: broken-symlink: images/refs/dangling")) << r.out;
+  EXPECT_TRUE(has("affected image " + a + ": " + rel_a0 + " " + rel_a1)) << r.out;
+  EXPECT_TRUE(has("affected image " + b + ":")) << r.out;
+  EXPECT_TRUE(has("broken symlinks: 1")) << r.out;
+  auto j = cfsctl(repo, {"fsck", "--json"});
+  EXPECT_EQ(j.status, 0) << "--json reports, it does not fail";
+  EXPECT_NE(j.out.find("\"ok\": false"), std::string::npos) << j.out;
+  // with a's image intact but its object missing: image-missing-object names it
+  fs::remove(oa[0]);
+  r = cfsctl(repo, {"fsck"});
+  EXPECT_TRUE(has("fsck: image-missing-object: images/" + a + ": ")) << r.out;
+  EXPECT_TRUE(has("missing objects: ")) << r.out;
+}
+
+}  // namespace
+}  // namespace cfs
