@@ -1,0 +1,190 @@
+// cfsctl with mounts, concurrent processes and crashes: what a repository user relies on.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "support/fs_compare.h"
+#include "support/support.h"
+
+namespace cfs {
+namespace {
+
+namespace fs = test::fs;
+using test::run;
+using test::tool;
+
+#define REQUIRE_MOUNTS()                                                  \
+  CFS_REQUIRE(::geteuid() == 0, "kernel mounts need root");               \
+  CFS_REQUIRE(test::kernel_has("erofs"), "the kernel has no EROFS");      \
+  CFS_REQUIRE(test::kernel_has("overlay"), "the kernel has no overlayfs")
+
+std::vector<std::string> cfsctl_args(const fs::path& repo, std::vector<std::string> args) {
+  args.insert(args.begin(), {tool("cfsctl").string(), "--repo", repo.string()});
+  return args;
+}
+
+test::Run cfsctl(const fs::path& repo, std::vector<std::string> args) { return run(cfsctl_args(repo, std::move(args))); }
+
+pid_t spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+bool exited(pid_t pid, int& status) { return ::waitpid(pid, &status, WNOHANG) == pid; }
+
+// A tree with objects, inline files, a hard link, xattrs and /run (which the image empties).
+void sample_tree(const fs::path& dir, const std::string& salt) {
+  fs::create_directories(dir / "usr" / "lib");
+  fs::create_directories(dir / "run" / "x");
+  test::write_file(dir / "usr" / "lib" / "big", test::patterned(300000) + salt);
+  test::write_file(dir / "usr" / "lib" / "small", "small " + salt);
+  test::write_file(dir / "usr" / "data", std::string(7000, 'd') + salt);
+  test::write_file(dir / "run" / "x" / "junk", "junk");
+  fs::create_hard_link(dir / "usr" / "lib" / "big", dir / "usr" / "big-link");
+}
+
+void expect_image_content(const fs::path& mnt, const fs::path& src) {
+  for (const char* f : {"usr/lib/big", "usr/lib/small", "usr/data", "usr/big-link"}) {
+    EXPECT_TRUE(test::read_file(mnt / f) == test::read_file(src / f)) << f;
+  }
+  EXPECT_EQ(fs::hard_link_count(mnt / "usr" / "big-link"), 2u);
+  EXPECT_TRUE(fs::is_empty(mnt / "run"));
+}
+
+// Mounted with the kernel by ref and by hex, and with composefs-fuse; SHA-512 and SHA-256.
+TEST(CfsctlRepo, ImagesMountWithTheKernelAndFuse) {
+  REQUIRE_MOUNTS();
+  for (const char* algorithm : {"fsverity-sha512-12", "fsverity-sha256-12"}) {
+    SCOPED_TRACE(algorithm);
+    test::TempDir tmp;
+    auto repo = tmp / "repo", mnt = tmp / "mnt";
+    fs::create_directory(mnt);
+    sample_tree(tmp / "src", "m");
+    ASSERT_EQ(cfsctl(repo, {"init", "--insecure", "--algorithm", algorithm}).status, 0);
+    auto r = cfsctl(repo, {"create-image", (tmp / "src").string(), "os"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::string hex = r.out.substr(r.out.find(':') + 1);
+    hex.pop_back();
+    for (const std::vector<std::string>& how :
+         {std::vector<std::string>{"mount", "os"}, {"mount", "refs/os"}, {"mount", hex}, {"mount", "--fuse", "yes", hex}}) {
+      SCOPED_TRACE(how[1]);
+      auto args = how;
+      args.push_back(mnt.string());
+      r = cfsctl(repo, args);
+      ASSERT_EQ(r.status, 0) << r.err;
+      expect_image_content(mnt, tmp / "src");
+      EXPECT_EQ(::umount2(mnt.c_str(), 0), 0);
+      for (int i = 0; i < 100 && test::is_mounted(mnt); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    // A changed image is refused by its digest (checked without fs-verity too).
+    auto object = repo / "objects" / hex.substr(0, 2) / hex.substr(2);
+    {
+      std::fstream f(object, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(40);
+      f.put('\x7f');
+    }
+    r = cfsctl(repo, {"mount", hex, mnt.string()});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("wrong fs-verity"), std::string::npos) << r.err;
+    r = cfsctl(repo, {"mount", "--fuse", "yes", hex, mnt.string()});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("fs-verity content mismatch"), std::string::npos) << r.err;
+    EXPECT_FALSE(test::is_mounted(mnt));
+  }
+}
+
+// `cfsctl transaction` holds the repository open: gc waits for it, then runs.
+TEST(CfsctlRepo, GcWaitsForOpenRepositories) {
+  test::TempDir tmp;
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  pid_t holder = spawn(cfsctl_args(repo, {"transaction"}));
+  ASSERT_GT(holder, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  pid_t gc = spawn(cfsctl_args(repo, {"gc"}));
+  ASSERT_GT(gc, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  int status = 0;
+  EXPECT_FALSE(exited(gc, status)) << "gc ran while the repository was open elsewhere";
+  ::kill(holder, SIGKILL);
+  ::waitpid(holder, &status, 0);
+  bool done = false;
+  for (int i = 0; i < 500 && !(done = exited(gc, status)); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!done) ::kill(gc, SIGKILL), ::waitpid(gc, &status, 0);
+  EXPECT_TRUE(done && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+// gc running again and again while other processes create named images: every image that
+// was named when its create-image finished keeps all its objects.
+TEST(CfsctlRepo, GcBesideConcurrentCreates) {
+  test::TempDir tmp;
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  for (int i = 0; i < 6; ++i) sample_tree(tmp / ("src" + std::to_string(i)), std::to_string(i));
+  std::atomic<bool> stop{false};
+  std::thread collector([&] {
+    while (!stop) EXPECT_EQ(cfsctl(repo, {"gc"}).status, 0);
+  });
+  std::vector<std::string> created;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 6; ++i) {
+      auto r = cfsctl(repo, {"create-image", (tmp / ("src" + std::to_string(i))).string(), "img" + std::to_string(i)});
+      ASSERT_EQ(r.status, 0) << r.err;
+    }
+  }
+  stop = true;
+  collector.join();
+  ASSERT_EQ(cfsctl(repo, {"gc"}).status, 0);
+  auto r = cfsctl(repo, {"fsck"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("images: 6/6 ok"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("missing"), std::string::npos) << r.out;
+}
+
+// SIGKILL at random moments of create-image and gc: afterwards fsck passes (at most
+// unreferenced objects remain, which the next gc removes) and every named image is whole.
+TEST(CfsctlRepo, KilledCommandsLeaveAConsistentRepository) {
+  test::TempDir tmp;
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  for (int i = 0; i < 3; ++i) sample_tree(tmp / ("src" + std::to_string(i)), "k" + std::to_string(i));
+  std::mt19937 rng(777);
+  for (int round = 0; round < 24; ++round) {
+    std::vector<std::string> args = round % 3 == 2 ? std::vector<std::string>{"gc"}
+                                                   : std::vector<std::string>{"create-image",
+                                                                              (tmp / ("src" + std::to_string(rng() % 3))).string(),
+                                                                              "img" + std::to_string(rng() % 2)};
+    pid_t pid = spawn(cfsctl_args(repo, args));
+    ASSERT_GT(pid, 0);
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 40000));
+    ::kill(pid, SIGKILL);
+    int status;
+    ::waitpid(pid, &status, 0);
+    auto r = cfsctl(repo, {"fsck"});
+    ASSERT_EQ(r.status, 0) << "after killing " << args[0] << " (round " << round << "):\n" << r.out << r.err;
+  }
+  ASSERT_EQ(cfsctl(repo, {"gc"}).status, 0);
+  EXPECT_EQ(cfsctl(repo, {"fsck"}).status, 0);
+}
+
+}  // namespace
+}  // namespace cfs
