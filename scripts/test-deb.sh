@@ -26,7 +26,8 @@ fail() { echo "test-deb: FAILED: $*"; exit 1; }
 for t in mkcomposefs composefs-info composefs-dump composefs-fuse; do
   /usr/bin/$t --version | grep -q composefs || fail "$t --version"
 done
-for page in mkcomposefs composefs-info composefs-dump composefs-fuse mount.composefs "5 composefs-dump"; do
+[ "$(/usr/bin/cfsctl --version)" = "cfsctl 0.9.0" ] || fail "cfsctl --version"
+for page in mkcomposefs composefs-info composefs-dump composefs-fuse mount.composefs "5 composefs-dump" cfsctl; do
   # shellcheck disable=SC2086
   MANWIDTH=80 man $page 2>/dev/null | grep -q "NAME" || fail "man $page does not render"
 done
