@@ -16,28 +16,15 @@
 #include "base/file_io.h"
 #include "base/unique_fd.h"
 #include "repo/image_objects.h"
+#include "repo/layout.h"
 #include "verity/measure.h"
 
 namespace cfs::repo {
 namespace {
 
-std::vector<std::string> names_in(int dir_fd, const std::string& dir, bool& exists) {
-  std::vector<std::string> out;
-  int fd = ::openat(dir_fd, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  exists = fd >= 0;
-  if (fd < 0) {
-    if (errno == ENOENT) return out;
-    throw_errno(errno, dir);
-  }
-  DIR* d = ::fdopendir(fd);
-  if (d == nullptr) {
-    ::close(fd);
-    throw_errno(errno, dir);
-  }
-  for (dirent* e; (e = ::readdir(d)) != nullptr;) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) out.emplace_back(e->d_name);
-  }
-  ::closedir(d);
+// Sorted, so that reports list things in a stable order.
+std::vector<std::string> sorted_entries(int dir_fd, const std::string& dir) {
+  std::vector<std::string> out = dir_entries(dir_fd, dir);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -79,8 +66,7 @@ class Checker {
   }
 
   void streams() {
-    bool exists;
-    for (const std::string& name : names_in(fd_, "streams", exists)) {
+    for (const std::string& name : sorted_entries(fd_, "streams")) {
       if (name == "refs") continue;
       ++r_.streams_checked;
       if (!top_level_link("streams/" + name, r_.streams_corrupted)) continue;
@@ -89,13 +75,12 @@ class Checker {
   }
 
   void images() {
-    bool exists;
-    for (const std::string& name : names_in(fd_, "images", exists)) {
+    for (const std::string& name : sorted_entries(fd_, "images")) {
       if (name == "refs") continue;
       ++r_.images_checked;
       std::string path = "images/" + name;
       if (!top_level_link(path, r_.images_corrupted)) continue;
-      if (std::string self = "objects/" + object_of_link(path); bad_objects_.contains(self)) {
+      if (std::string self = "objects/" + object_of_link(link_text(fd_, path)); bad_objects_.contains(self)) {
         r_.affected_images[name].insert(self);  // the image's own object
       }
       UniqueFd image(::openat(fd_, path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -133,17 +118,6 @@ class Checker {
     r_.errors.push_back("fsck: " + kind + ": " + path + (detail.empty() ? "" : ": " + detail));
   }
 
-  // "xx/rest" of the object a link in images/ or streams/ points at.
-  std::string object_of_link(const std::string& link) const {
-    char buf[4096];
-    ssize_t n = ::readlinkat(fd_, link.c_str(), buf, sizeof buf);
-    if (n < 0) return {};
-    std::string t(buf, static_cast<std::size_t>(n));
-    std::size_t last = t.rfind('/');
-    std::size_t prev = last == std::string::npos || last == 0 ? std::string::npos : t.rfind('/', last - 1);
-    return prev == std::string::npos ? t : t.substr(prev + 1);
-  }
-
   static std::string hex_of_object(const std::string& object_path) {
     std::string hex = object_path;
     hex.erase(std::remove(hex.begin(), hex.end(), '/'), hex.end());
@@ -155,8 +129,7 @@ class Checker {
     std::snprintf(sub, sizeof sub, "%02x", i);
     std::string dir = std::string("objects/") + sub;
     try {
-      bool exists;
-      for (const std::string& name : names_in(fd_, dir, exists)) check_object(dir, sub, name);
+      for (const std::string& name : sorted_entries(fd_, dir)) check_object(dir, sub, name);
     } catch (...) {
       std::lock_guard lock(mutex_);
       if (!first_failure_) first_failure_ = std::current_exception();
@@ -222,8 +195,7 @@ class Checker {
   }
 
   void refs_tree(const std::string& dir) {
-    bool exists;
-    for (const std::string& name : names_in(fd_, dir, exists)) {
+    for (const std::string& name : sorted_entries(fd_, dir)) {
       std::string path = dir + "/" + name;
       struct stat st {};
       if (::fstatat(fd_, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {

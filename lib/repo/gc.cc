@@ -14,36 +14,10 @@
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "repo/image_objects.h"
+#include "repo/layout.h"
 
 namespace cfs::repo {
 namespace {
-
-// Names in a directory (none if it does not exist).
-std::vector<std::string> entries(int dir_fd, const std::string& dir) {
-  std::vector<std::string> out;
-  int fd = ::openat(dir_fd, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT) return out;
-    throw_errno(errno, dir);
-  }
-  DIR* d = ::fdopendir(fd);
-  if (d == nullptr) {
-    ::close(fd);
-    throw_errno(errno, dir);
-  }
-  for (dirent* e; (e = ::readdir(d)) != nullptr;) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) out.emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  return out;
-}
-
-std::string link_text(int dir_fd, const std::string& path) {
-  char buf[4096];
-  ssize_t n = ::readlinkat(dir_fd, path.c_str(), buf, sizeof buf);
-  if (n < 0) throw_errno(errno, path);
-  return std::string(buf, static_cast<std::size_t>(n));
-}
 
 bool is_symlink(int dir_fd, const std::string& path) {
   struct stat st {};
@@ -55,16 +29,9 @@ bool resolves(int dir_fd, const std::string& path) {
   return ::fstatat(dir_fd, path.c_str(), &st, 0) == 0;
 }
 
-// The "xx/rest" object path a link's text ends with.
-std::string object_of_link(const std::string& text) {
-  std::size_t last = text.rfind('/');
-  std::size_t prev = last == std::string::npos || last == 0 ? std::string::npos : text.rfind('/', last - 1);
-  return prev == std::string::npos ? text : text.substr(prev + 1);
-}
-
 // Every symlink below `dir` (recursively), as paths relative to the repository.
 void refs_below(int repo_fd, const std::string& dir, std::vector<std::string>& out) {
-  for (const std::string& name : entries(repo_fd, dir)) {
+  for (const std::string& name : dir_entries(repo_fd, dir)) {
     std::string path = dir + "/" + name;
     struct stat st {};
     if (::fstatat(repo_fd, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno(errno, path);
@@ -125,15 +92,15 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
 
   // Streams (OCI content from composefs-rs) reference objects through splitstreams, which this
   // version does not read yet: sweeping beside them would delete what they need.
-  for (const std::string& name : entries(fd, "streams")) {
-    if (name != "refs" || !entries(fd, "streams/refs").empty()) {
+  for (const std::string& name : dir_entries(fd, "streams")) {
+    if (name != "refs" || !dir_entries(fd, "streams/refs").empty()) {
       throw Error(ENOTSUP, "this repository has streams (OCI content), which gc cannot mark yet: nothing removed");
     }
   }
 
   // Mark. Top-level images/ entries must be links; every ref must reach an image.
   Marker marker(repo);
-  for (const std::string& name : entries(fd, "images")) {
+  for (const std::string& name : dir_entries(fd, "images")) {
     if (name != "refs" && !is_symlink(fd, "images/" + name)) {
       throw Error(EINVAL, "category directory contains non-symlink: images/" + name);
     }
@@ -159,7 +126,7 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
   for (int i = 0; i < 256; ++i) {
     char sub[3];
     std::snprintf(sub, sizeof sub, "%02x", i);
-    for (const std::string& name : entries(fd, std::string("objects/") + sub)) {
+    for (const std::string& name : dir_entries(fd, std::string("objects/") + sub)) {
       if (name.size() != name_len || !std::all_of(name.begin(), name.end(), [](char c) { return hex_digit(c) >= 0; })) {
         throw Error(EINVAL, "objects/" + std::string(sub) + "/" + name + ": not an object name (nothing removed)");
       }
@@ -176,7 +143,7 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
   std::set<std::string> dead_paths;
   for (const Dead& d : dead) dead_paths.insert(d.path);
   if (!dry_run) {
-    for (const std::string& name : entries(fd, "images")) {
+    for (const std::string& name : dir_entries(fd, "images")) {
       std::string link = "images/" + name;
       if (name == "refs" || !dead_paths.contains("objects/" + object_of_link(link_text(fd, link)))) continue;
       if (::unlinkat(fd, link.c_str(), 0) != 0 && errno != ENOENT) throw_errno(errno, link);
@@ -192,7 +159,7 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
   // Prune links left dangling (in a dry run, only those dangling already).
   auto prune = [&](const std::string& category, std::uint64_t& count) {
     std::vector<std::string> links;
-    for (const std::string& name : entries(fd, category)) {
+    for (const std::string& name : dir_entries(fd, category)) {
       if (name != "refs" && is_symlink(fd, category + "/" + name)) links.push_back(category + "/" + name);
     }
     refs_below(fd, category + "/refs", links);

@@ -23,10 +23,6 @@ namespace fs = test::fs;
 using test::run;
 using test::tool;
 
-#define REQUIRE_MOUNTS()                                                  \
-  CFS_REQUIRE(::geteuid() == 0, "kernel mounts need root");               \
-  CFS_REQUIRE(test::kernel_has("erofs"), "the kernel has no EROFS");      \
-  CFS_REQUIRE(test::kernel_has("overlay"), "the kernel has no overlayfs")
 
 std::vector<std::string> cfsctl_args(const fs::path& repo, std::vector<std::string> args) {
   args.insert(args.begin(), {tool("cfsctl").string(), "--repo", repo.string()});
@@ -72,7 +68,7 @@ void expect_image_content(const fs::path& mnt, const fs::path& src) {
 
 // Mounted with the kernel by ref and by hex, and with composefs-fuse; SHA-512 and SHA-256.
 TEST(CfsctlRepo, ImagesMountWithTheKernelAndFuse) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   for (const char* algorithm : {"fsverity-sha512-12", "fsverity-sha256-12"}) {
     SCOPED_TRACE(algorithm);
     test::TempDir tmp;

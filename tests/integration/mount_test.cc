@@ -26,10 +26,6 @@ namespace fs = test::fs;
 using test::run;
 using test::tool;
 
-#define REQUIRE_MOUNTS()                                                  \
-  CFS_REQUIRE(::geteuid() == 0, "kernel mounts need root");               \
-  CFS_REQUIRE(test::kernel_has("erofs"), "the kernel has no EROFS");            \
-  CFS_REQUIRE(test::kernel_has("overlay"), "the kernel has no overlayfs")
 
 class Mounted {
  public:
@@ -58,7 +54,7 @@ std::string mounts_snapshot() {
 }
 
 TEST(MountComposefs, GeneratedTreeEqualsSource) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   test::TempDir tmp;
   Built b = build_tree(tmp, "101");
   auto mnt = tmp / "mnt";
@@ -89,7 +85,7 @@ TEST(MountComposefs, GeneratedTreeEqualsSource) {
 // mount namespace of its own (this test's process only), a directory holding just
 // mount.composefs is mounted over /sbin for the duration.
 TEST(MountComposefs, ThroughMountCommand) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   test::TempDir tmp;
   Built b = build_tree(tmp, "102");
   auto mnt = tmp / "mnt", sbin = tmp / "sbin";
@@ -108,7 +104,7 @@ TEST(MountComposefs, ThroughMountCommand) {
 }
 
 TEST(MountComposefs, DigestIsVerified) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   test::TempDir tmp;
   Built b = build_tree(tmp, "103");
   auto digest = run({tool("mkcomposefs"), "--print-digest-only", b.src.string()}).out;
@@ -147,7 +143,7 @@ TEST(MountComposefs, DigestIsVerified) {
 // A SHA-512 image (composefs-rs repositories name images by SHA-512 digests): digest= takes
 // its 128 hex digits, checks them without fs-verity, and the tree reads back from the objects.
 TEST(MountComposefs, Sha512DigestPinsASha512Image) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   test::TempDir tmp;
   ASSERT_EQ(test::make_sha512_image(tmp.path()), "");
   auto image = tmp / "sha512.cfs", mnt = tmp / "mnt";
@@ -173,7 +169,7 @@ TEST(MountComposefs, Sha512DigestPinsASha512Image) {
 
 // mount -f checks everything, the digest included, and mounts nothing; -v says what it did.
 TEST(MountComposefs, FakeMountChecksAndMountsNothing) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   test::TempDir tmp;
   Built b = build_tree(tmp, "103");
   auto digest = run({tool("mkcomposefs"), "--print-digest-only", b.src.string()}).out;
@@ -200,7 +196,7 @@ TEST(MountComposefs, FakeMountChecksAndMountsNothing) {
 // "verity" on a store whose objects have no fs-verity used to mount, and then every read
 // failed with EIO: now the mount fails and says why.
 TEST(MountComposefs, VerityWithoutFsVerityIsAMountError) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   test::TempDir tmp;
   Built b = build_tree(tmp, "101");
   auto object = run({"sh", "-c", "find " + b.store.string() + " -type f | head -1"}).out;
@@ -223,7 +219,7 @@ TEST(MountComposefs, VerityWithoutFsVerityIsAMountError) {
 }
 
 TEST(MountComposefs, UpperDirTakesWrites) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   test::TempDir tmp;
   Built b = build_tree(tmp, "101");
   auto image_sha = test::sha256_hex(test::read_file(b.image));
@@ -253,7 +249,7 @@ TEST(MountComposefs, UpperDirTakesWrites) {
 }
 
 TEST(MountComposefs, RepeatedCyclesLeaveNothingBehind) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   test::TempDir tmp;
   Built b = build_tree(tmp, "102");
   auto mnt = tmp / "mnt";
@@ -281,7 +277,7 @@ TEST(MountComposefs, RepeatedCyclesLeaveNothingBehind) {
 }
 
 TEST(MountComposefs, ClearErrors) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   test::TempDir tmp;
   Built b = build_tree(tmp, "101");
   auto mnt = tmp / "mnt";
@@ -319,7 +315,7 @@ TEST(MountComposefs, ClearErrors) {
 // root program does not raise privileges, its device nodes do not open, nothing executes.
 // Without the options the same image behaves as a root filesystem (as upstream's mounts do).
 TEST(MountComposefs, NosuidNodevNoexecTameAnImage) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   test::TempDir tmp;
   fs::create_directory(tmp / "store");
   test::write_file(tmp / "img.dump",
@@ -365,7 +361,7 @@ TEST(MountComposefs, NosuidNodevNoexecTameAnImage) {
 
 // Two different images sharing one 256 MiB object: its pages are cached once.
 TEST(MountComposefs, SharedObjectIsCachedOnce) {
-  REQUIRE_MOUNTS();
+  CFS_REQUIRE_MOUNTS();
   test::TempDir tmp;
   ASSERT_EQ(test::make_images_sharing_an_object(tmp.path(), 256 << 20), "");
   auto store = tmp / "store";

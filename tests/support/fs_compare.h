@@ -34,4 +34,10 @@ std::string make_images_sharing_an_object(const std::filesystem::path& dir, std:
 std::string make_sha512_image(const std::filesystem::path& dir);
 bool kernel_has(const char* fs_name);  // in /proc/filesystems, or loadable
 
+// Kernel mounts of composefs images need root, EROFS and overlayfs (else skip, or fail in CI).
+#define CFS_REQUIRE_MOUNTS()                                                  \
+  CFS_REQUIRE(::geteuid() == 0, "kernel mounts need root");                   \
+  CFS_REQUIRE(::cfs::test::kernel_has("erofs"), "the kernel has no EROFS");   \
+  CFS_REQUIRE(::cfs::test::kernel_has("overlay"), "the kernel has no overlayfs")
+
 }  // namespace cfs::test
