@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/progress.h"
 #include "tree/tree.h"
 
 namespace cfs::store {
@@ -25,10 +26,7 @@ class ObjectStore;
 namespace cfs::fsbuild {
 
 // Counters a caller may watch from another thread; the totals grow while the scan runs.
-struct Progress {
-  std::atomic<std::uint64_t> files_total{0}, bytes_total{0};
-  std::atomic<std::uint64_t> files_done{0}, bytes_done{0};
-};
+using cfs::Progress;
 
 class FileHasher {
  public:

@@ -31,7 +31,8 @@ std::vector<std::string> sorted_entries(int dir_fd, const std::string& dir) {
 
 class Checker {
  public:
-  Checker(Repository& repo, FsckReport& report) : repo_(repo), fd_(repo.fd()), r_(report) {}
+  Checker(Repository& repo, FsckReport& report, Progress* progress)
+      : repo_(repo), fd_(repo.fd()), r_(report), progress_(progress) {}
 
   void metadata() {
     UniqueFd meta(::openat(fd_, "meta.json", O_RDONLY | O_CLOEXEC));
@@ -53,6 +54,7 @@ class Checker {
 
   // One thread per CPU, each taking objects/xx directories in turn.
   void objects() {
+    if (progress_ != nullptr) count_objects();
     std::atomic<int> next{0};
     auto work = [&] {
       for (int i; (i = next++) < 256;) check_object_dir(i);
@@ -63,6 +65,21 @@ class Checker {
     work();
     for (std::thread& t : threads) t.join();
     if (first_failure_) std::rethrow_exception(first_failure_);
+  }
+
+  // What the progress line shows as the total: the objects and their sizes.
+  void count_objects() {
+    for (int i = 0; i < 256; ++i) {
+      char sub[3];
+      std::snprintf(sub, sizeof sub, "%02x", i);
+      std::string dir = std::string("objects/") + sub;
+      for (const std::string& name : dir_entries(fd_, dir)) {
+        struct stat st {};
+        if (::fstatat(fd_, (dir + "/" + name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        ++progress_->files_total;
+        progress_->bytes_total += static_cast<std::uint64_t>(st.st_size);
+      }
+    }
   }
 
   void streams() {
@@ -167,6 +184,11 @@ class Checker {
       return bad("object-verity-failed", e.what());
     }
     if (*measured != *named) bad("object-digest-mismatch", "measured " + to_hex(*measured));
+    if (progress_ != nullptr) {
+      struct stat st {};
+      ++progress_->files_done;
+      if (::fstat(fd.get(), &st) == 0) progress_->bytes_done += static_cast<std::uint64_t>(st.st_size);
+    }
   }
 
   // A top-level entry of images/ or streams/: a link whose target exists.
@@ -214,6 +236,7 @@ class Checker {
   Repository& repo_;
   int fd_;
   FsckReport& r_;
+  Progress* progress_;
   std::mutex mutex_;
   std::exception_ptr first_failure_;
   std::set<std::string> bad_objects_;  // "objects/xx/rest" found corrupt
@@ -221,9 +244,9 @@ class Checker {
 
 }  // namespace
 
-FsckReport fsck(Repository& repo, bool metadata_only) {
+FsckReport fsck(Repository& repo, bool metadata_only, Progress* progress) {
   FsckReport r;
-  Checker c(repo, r);
+  Checker c(repo, r, progress);
   c.metadata();
   if (!metadata_only) c.objects();
   c.streams();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/progress.h"
 #include "repo/repository.h"
 
 namespace cfs::repo {
@@ -29,7 +30,8 @@ struct FsckReport {
   std::string json() const;  // cfsctl's --json
 };
 
-// Throws Error only when the check itself cannot run (an unreadable objects/xx).
-FsckReport fsck(Repository& repo, bool metadata_only);
+// Throws Error only when the check itself cannot run (an unreadable objects/xx). `progress`
+// (may be null) counts the objects checked and their bytes.
+FsckReport fsck(Repository& repo, bool metadata_only, Progress* progress = nullptr);
 
 }  // namespace cfs::repo

@@ -325,5 +325,26 @@ TEST(Cfsctl, FsckFindsEveryDamage) {
   EXPECT_TRUE(has("missing objects: ")) << r.out;
 }
 
+// Long operations show a progress line on a terminal, and nothing otherwise.
+TEST(Cfsctl, ProgressOnlyOnATerminal) {
+  test::TempDir tmp;
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  fs::create_directories(tmp / "tree" / "usr");
+  for (int i = 0; i < 20; ++i) test::write_file(tmp / "tree" / "usr" / std::to_string(i), std::string(3 << 20, static_cast<char>('a' + i)));
+  auto r = cfsctl(repo, {"create-image", (tmp / "tree").string(), "x"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  r = cfsctl(repo, {"fsck"});
+  EXPECT_EQ(r.err, "");
+  // script(1) gives the command a terminal; the report is still there after the line.
+  std::string cmd = tool("cfsctl").string() + " --repo " + repo.string() + " fsck";
+  r = run({"script", "-qec", cmd, "/dev/null"});
+  CFS_REQUIRE(r.status != 127, "no script(1) to give cfsctl a terminal");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("objects, "), std::string::npos) << "no progress line on a terminal";
+  EXPECT_NE(r.out.find("status: ok"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace cfs

@@ -19,6 +19,7 @@
 #include "base/unique_fd.h"
 #include "cfsctl/cfsctl.h"
 #include "cfsctl/table.h"
+#include "common/progress_line.h"
 #include "fsbuild/build.h"
 #include "mount/mount.h"
 #include "oci/transform.h"
@@ -50,12 +51,15 @@ oci::TransformOptions transform_options(Args& a) {
 // external (copied into `store` when given), then the OCI transform.
 tree::Tree scan(const std::string& path, HashAlgorithm algorithm, store::ObjectStore* store,
                 const oci::TransformOptions& t) {
+  Progress progress;
+  cli::ProgressLine line(progress);
   UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) throw Error(errno, "opening directory " + path + "\n\nCaused by:\n    " + std::strerror(errno));
   fsbuild::BuildOptions o;
   o.scan.hardlinks = true;
   o.store = store;
   o.algorithm = algorithm;
+  o.progress = &progress;
   tree::Tree tree;
   try {
     fsbuild::build(dir.get(), o, tree);

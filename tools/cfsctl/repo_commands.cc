@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "cfsctl/cfsctl.h"
+#include "common/progress_line.h"
 #include "repo/fsck.h"
 #include "repo/gc.h"
 
@@ -46,7 +47,11 @@ int cmd_fsck(const Global& g, Args& a) {
   bool metadata_only = a.flag("metadata-only");
   a.positionals(0, 0, "");
   auto repo = repo::Repository::open(repo_path(g), g.open);
-  repo::FsckReport report = repo::fsck(*repo, metadata_only);
+  Progress progress;
+  repo::FsckReport report = [&] {
+    cli::ProgressLine line(progress, "objects");
+    return repo::fsck(*repo, metadata_only, &progress);
+  }();
   if (json) {
     std::cout << report.json() << std::flush;
     return 0;  // as cfsctl: the JSON says whether it is ok

@@ -21,6 +21,7 @@
 #include "base/file_io.h"
 #include "base/output_file.h"
 #include "common/cli.h"
+#include "common/progress_line.h"
 #include "dump/parse.h"
 #include "fsbuild/build.h"
 #include "store/store.h"
@@ -117,41 +118,6 @@ int tree_from_dump(const Args& args, tree::Tree& tree) {
   return 0;
 }
 
-// A live "files, bytes, throughput, ETA" line on stderr while files are hashed and copied;
-// nothing at all unless stderr is a terminal (callers parse our output).
-class ProgressLine {
- public:
-  explicit ProgressLine(const fsbuild::Progress& p) : p_(p) {
-    if (::isatty(STDERR_FILENO)) thread_ = std::jthread([this](std::stop_token st) { run(st); });
-  }
-  ~ProgressLine() {
-    if (!thread_.joinable()) return;
-    thread_.request_stop();
-    thread_.join();
-    write_all(STDERR_FILENO, "\r\033[K");
-  }
-
- private:
-  void run(std::stop_token st) {
-    auto start = std::chrono::steady_clock::now();
-    while (!st.stop_requested()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      double done = static_cast<double>(p_.bytes_done), total = static_cast<double>(p_.bytes_total);
-      double rate = secs > 0 ? done / secs : 0;
-      double eta = rate > 0 ? (total - done) / rate : 0;
-      char buf[200];
-      std::snprintf(buf, sizeof buf, "\r\033[K%llu/%llu files, %.1f/%.1f MiB, %.1f MiB/s, ETA %.0f s",
-                    static_cast<unsigned long long>(p_.files_done.load()),
-                    static_cast<unsigned long long>(p_.files_total.load()), done / 1048576,
-                    total / 1048576, rate / 1048576, eta);
-      write_all(STDERR_FILENO, buf);
-    }
-  }
-  const fsbuild::Progress& p_;
-  std::jthread thread_;
-};
-
 // Builds the tree of the source directory (fsbuild::build), in upstream's words on failure.
 int tree_from_directory(const Args& args, tree::Tree& tree) {
   // Upstream looks at the path first: a source that is not a directory is reported as the
@@ -182,7 +148,7 @@ int tree_from_directory(const Args& args, tree::Tree& tree) {
   } catch (const Error& e) {
     return files_failed(e.what());
   }
-  ProgressLine line(progress);
+  cli::ProgressLine line(progress);
   try {
     fsbuild::build(dir.get(), options, tree);
   } catch (const fsbuild::BuildError& e) {
