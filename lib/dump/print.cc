@@ -94,6 +94,13 @@ void append_line(std::string& out, std::string_view path, const tree::Node& n,
   out += '\n';
 }
 
+void append_composefs_rs_link_line(std::string& out, std::string_view path, std::string_view primary) {
+  append_escaped(out, path, EscapeMode::kField);
+  out += " 0 @120000 - - - - 0.0 ";
+  append_escaped(out, primary, EscapeMode::kField);
+  out += " - -\n";
+}
+
 void print(const tree::Tree& tree, const TextSink& out) {
   if (tree.root() == nullptr) return;
   std::string buf;

@@ -20,4 +20,8 @@ std::string print_to_string(const tree::Tree& tree);
 void append_line(std::string& out, std::string_view path, const tree::Node& inode,
                  const std::string* primary);
 
+// A later name of a leaf as composefs-rs's dumpfiles (cfsctl dump-files) write it:
+// "<path> 0 @120000 - - - - 0.0 <primary> - -".
+void append_composefs_rs_link_line(std::string& out, std::string_view path, std::string_view primary);
+
 }  // namespace cfs::dump

@@ -346,5 +346,39 @@ TEST(Cfsctl, ProgressOnlyOnATerminal) {
   EXPECT_NE(r.out.find("status: ok"), std::string::npos) << r.out;
 }
 
+TEST(Cfsctl, DumpFiles) {
+  test::TempDir tmp;
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  sample_tree(tmp / "tree", "d");
+  fs::create_hard_link(tmp / "tree" / "usr" / "bin" / "tool", tmp / "tree" / "usr" / "bin" / "tool2");
+  ASSERT_EQ(cfsctl(repo, {"create-image", (tmp / "tree").string(), "x"}).status, 0);
+  auto r = cfsctl(repo, {"dump-files", "x", "/usr/bin"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<std::string> l;
+  for (std::string line; std::getline(lines, line);) l.push_back(line);
+  ASSERT_EQ(l.size(), 4u) << r.out;
+  EXPECT_TRUE(l[0].starts_with("/usr/bin ") && l[0].find(" 40755 2 ") != std::string::npos) << l[0];
+  EXPECT_TRUE(l[1].starts_with("/usr/bin/small 7 100644 1 ")) << l[1];
+  EXPECT_TRUE(l[1].ends_with(" - small\\x20d -")) << l[1];
+  EXPECT_TRUE(l[2].starts_with("/usr/bin/tool 100001 100644 3 ")) << l[2];
+  EXPECT_EQ(l[3], "/usr/bin/tool2 0 @120000 - - - - 0.0 /usr/bin/tool - -");
+  r = cfsctl(repo, {"dump-files", "--backing-path-only", "x", "usr/bin/tool", "usr/bin/small"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("usr/bin/tool ")) << r.out;
+  EXPECT_NE(r.out.find("\nusr/bin/small inline\n"), std::string::npos) << r.out;
+  for (const auto& [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"dump-files", "x", "/usr", "/nope"}, "/nope not found"},
+           {{"dump-files", "x", "/usr/../etc"}, "invalid path component"},
+           {{"dump-files", "x", "/"}, "invalid filename"},
+           {{"dump-files", "--backing-path-only", "x", "/usr"}, "/usr is a directory"}}) {
+    r = cfsctl(repo, args);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.out, "") << "nothing printed before a failure";
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace cfs

@@ -27,6 +27,7 @@ constexpr const char* kHelp =
     "  compute-id      Print the image ID a directory would get\n"
     "  images          List named images\n"
     "  image-objects   List the objects an image needs\n"
+    "  dump-files      Print entries of an image as a composefs dumpfile\n"
     "  import-image    Store an image read from standard input (unsafe)\n"
     "  mount           Mount an image\n"
     "  gc              Remove objects no image or stream needs\n"
@@ -116,6 +117,7 @@ int cfsctl_main(int argc, char** argv) {
       {"images", cmd_images},
       {"list-images", cmd_images},
       {"image-objects", cmd_image_objects},
+      {"dump-files", cmd_dump_files},
       {"import-image", cmd_import_image},
       {"mount", cmd_mount},
       {"gc", cmd_gc},

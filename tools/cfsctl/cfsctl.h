@@ -27,6 +27,7 @@ int cmd_create_image(const Global& g, Args& a);
 int cmd_compute_id(const Global& g, Args& a);
 int cmd_images(const Global& g, Args& a);
 int cmd_image_objects(const Global& g, Args& a);
+int cmd_dump_files(const Global& g, Args& a);
 int cmd_import_image(const Global& g, Args& a);
 int cmd_mount(const Global& g, Args& a);
 int cmd_gc(const Global& g, Args& a);

@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
@@ -20,7 +21,10 @@
 #include "cfsctl/cfsctl.h"
 #include "cfsctl/table.h"
 #include "common/progress_line.h"
+#include "dump/print.h"
 #include "fsbuild/build.h"
+#include "reader/image.h"
+#include "reader/to_tree.h"
 #include "mount/mount.h"
 #include "oci/transform.h"
 #include "repo/image_objects.h"
@@ -201,6 +205,63 @@ int cmd_image_objects(const Global& g, Args& a) {
     path.erase(std::remove(path.begin(), path.end(), '/'), path.end());
     std::cout << hash_name(repo->algorithm()) << ":" << path << "\n";
   }
+  return 0;
+}
+
+int cmd_dump_files(const Global& g, Args& a) {
+  bool backing_only = a.flag("backing-path-only");
+  std::vector<std::string> pos = a.positionals(1, SIZE_MAX, "<IMAGE>");
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  repo::Repository::OpenedImage img = repo->open_image(pos[0]);
+  MappedFile file = MappedFile::open(img.fd.get());
+  tree::Tree tree = reader::to_tree(reader::Image::open(file.bytes()));
+  std::string out;  // written at the end: a later failure prints nothing
+  for (std::size_t i = 1; i < pos.size(); ++i) {
+    const std::string& path = pos[i];
+    const tree::Node* node = tree.root();
+    std::string_view rest = path;
+    while (rest.starts_with('/')) rest.remove_prefix(1);
+    if (rest.empty()) throw Error(EINVAL, "invalid filename: " + path);
+    while (!rest.empty()) {
+      std::size_t slash = std::min(rest.find('/'), rest.size());
+      std::string_view part = rest.substr(0, slash);
+      rest.remove_prefix(std::min(slash + 1, rest.size()));
+      if (part == "." || part == "..") throw Error(EINVAL, "invalid path component in " + path);
+      if (part.empty()) continue;
+      if (!node->is_dir()) throw Error(ENOTDIR, path + ": a parent is not a directory");
+      node = node->find_child(part);
+      if (node == nullptr) throw Error(ENOENT, path + " not found");
+    }
+    if (backing_only) {
+      const tree::Node& n = *node->resolve();
+      if (n.is_dir()) throw Error(EISDIR, path + " is a directory");
+      bool external = n.type() == S_IFREG && n.content.empty() && !n.payload.empty();
+      out += path + " " + (external ? std::string(n.payload) : "inline") + "\n";
+      continue;
+    }
+    // The entry and, for a directory, everything below it (sorted, depth first); a leaf's
+    // later names in this subtree are links to the first.
+    std::map<const tree::Node*, std::string> first_name;
+    std::vector<std::pair<const tree::Node*, std::string>> todo{{node, path}};
+    while (!todo.empty()) {
+      auto [n, p] = todo.back();
+      todo.pop_back();
+      const tree::Node* inode = n->resolve();
+      if (!inode->is_dir()) {
+        auto [it, first] = first_name.emplace(inode, p);
+        if (!first) {
+          dump::append_composefs_rs_link_line(out, p, it->second);
+          continue;
+        }
+      }
+      dump::append_line(out, p, *inode, nullptr);
+      if (!inode->is_dir()) continue;
+      for (auto c = inode->children.rbegin(); c != inode->children.rend(); ++c) {
+        todo.emplace_back(*c, p + (p.ends_with('/') ? "" : "/") + std::string((*c)->name));
+      }
+    }
+  }
+  std::cout << out << std::flush;
   return 0;
 }
 
