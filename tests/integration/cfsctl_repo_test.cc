@@ -180,6 +180,21 @@ TEST(CfsctlRepo, KilledCommandsLeaveAConsistentRepository) {
   }
   ASSERT_EQ(cfsctl(repo, {"gc"}).status, 0);
   EXPECT_EQ(cfsctl(repo, {"fsck"}).status, 0);
+  // Every image that survived mounts and reads whole.
+  if (::geteuid() != 0 || !test::kernel_has("erofs") || !test::kernel_has("overlay")) return;
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  for (const auto& ref : fs::directory_iterator(repo / "images" / "refs")) {
+    std::string name = ref.path().filename();
+    auto r = cfsctl(repo, {"mount", name, mnt.string()});
+    ASSERT_EQ(r.status, 0) << name << ": " << r.err;
+    std::size_t bytes = 0;
+    for (const auto& e : fs::recursive_directory_iterator(mnt)) {
+      if (e.is_regular_file()) bytes += test::read_file(e.path()).size();
+    }
+    EXPECT_GT(bytes, 300000u) << name;
+    EXPECT_EQ(::umount2(mnt.c_str(), 0), 0);
+  }
 }
 
 }  // namespace
