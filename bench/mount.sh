@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): ls -lR (cold and warm), read throughput of a READ_MB subset of the
 # largest files (cold and warm) and the per-open cost (every file of SMALL_DIR opened and read,
-# warm) over: the plain TREE, the kernel composefs mount, composefs-fuse with passthrough and
-# with user-space reads, upstream's composefs-fuse (UPSTREAM_BIN), a squashfs image (kernel
+# warm) over: the plain TREE, the kernel composefs mount, composefs-fuse with passthrough,
+# with user-space reads and with opens that send no request (noopen), upstream's composefs-fuse (UPSTREAM_BIN), a squashfs image (kernel
 # and squashfuse). Root.
 #   bench/mount.sh [TREE]   RUNS (3), READ_MB (1000); IMAGE/STORE/SQUASHFS reuse built ones;
 #                           SLOW_RUNS (1): ls -lR runs over squashfuse, which is slow;
@@ -12,7 +12,7 @@ source bench/lib.sh
 tree=${1:-/usr}
 read_mb=${READ_MB:-1000}
 work=$(mktemp -d /var/tmp/cfs-bench.XXXXXX)
-targets=(plain kernel fuse fuse-userspace upstream-fuse squashfs squashfuse)
+targets=(plain kernel fuse fuse-userspace fuse-noopen upstream-fuse squashfs squashfuse)
 small_dir=${SMALL_DIR:-share/doc}
 cleanup() {
   for t in "${targets[@]}"; do umount "$work/$t" 2>/dev/null || true; done
@@ -27,6 +27,7 @@ mount --bind "$tree" "$work/plain"
 $B/mount.composefs -o ro,basedir="$store" "$image" "$work/kernel"
 $B/composefs-fuse -o source="$image",basedir="$store" "$work/fuse"
 $B/composefs-fuse -o source="$image",basedir="$store",nopassthrough "$work/fuse-userspace"
+$B/composefs-fuse -o source="$image",basedir="$store",noopen "$work/fuse-noopen"
 mount -t squashfs -o ro,loop "$sqfs" "$work/squashfs"
 if has_upstream composefs-fuse; then
   $U/composefs-fuse -o source="$image",basedir="$store" "$work/upstream-fuse"

@@ -164,6 +164,8 @@ class Operations::Impl {
     if (it == names_.end()) return;
     if (it->second.lookups <= nlookup) {
       names_.erase(it);
+      std::lock_guard files_lock(inode_files_mutex_);
+      inode_files_.erase(nid);  // the kernel holds no more opens of it
     } else {
       it->second.lookups -= nlookup;
     }
@@ -289,7 +291,8 @@ class Operations::Impl {
     // them in its permission checks, as EROFS does. Without ACLs, getxattr answers
     // EOPNOTSUPP for them and ls stops asking.
     if (acl_) want |= FUSE_POSIX_ACL;
-    if (options_.passthrough) want |= kInitPassthrough;
+    if (options_.passthrough && !options_.no_open) want |= kInitPassthrough;
+    if (options_.no_open) want |= FUSE_NO_OPEN_SUPPORT;
     std::uint64_t flags = offered & want;
     passthrough_ = flags & kInitPassthrough;
     out.flags = static_cast<std::uint32_t>(flags);
@@ -379,6 +382,9 @@ class Operations::Impl {
   }
 
   int op_open(const fuse_in_header& in, ArgReader& args) {
+    // ENOSYS makes the kernel open every file without asking again (reads then come with
+    // fh 0, and read_by_inode serves them).
+    if (options_.no_open) return ENOSYS;
     auto open_in = args.take<fuse_open_in>();
     if ((open_in.flags & O_ACCMODE) != O_RDONLY || (open_in.flags & O_TRUNC)) return EROFS;
     auto h = std::make_shared<FileHandle>();
@@ -444,10 +450,41 @@ class Operations::Impl {
     reply(unique, 0, &out, sizeof out);
   }
 
+  // With opens that send nothing: the inode's backing object, opened and verified by the
+  // first READ that needs it, kept for the next ones (forgotten with the inode).
+  std::shared_ptr<FileHandle> handle_of_inode(std::uint64_t nodeid, int& err) {
+    std::uint64_t nid = to_nid(nodeid);
+    {
+      std::lock_guard lock(inode_files_mutex_);
+      if (auto it = inode_files_.find(nid); it != inode_files_.end()) return it->second;
+    }
+    auto h = std::make_shared<FileHandle>();
+    h->inode = image_.inode(nid);
+    if (h->inode.type() != S_IFREG) {
+      err = EINVAL;
+      return nullptr;
+    }
+    if (h->inode.layout == format::kLayoutChunkBased && h->inode.size > 0) {
+      std::optional<Digest> digest;
+      if ((err = open_backing(*h, digest)) != 0) return nullptr;
+      if (digest && (err = verify(*h, *digest)) != 0) return nullptr;
+    }
+    std::lock_guard lock(inode_files_mutex_);
+    // Within the fd budget: one kept is dropped (reopened, and found verified, when needed).
+    if (inode_files_.size() >= backing_fds_to_keep()) inode_files_.erase(inode_files_.begin());
+    return inode_files_.try_emplace(nid, std::move(h)).first->second;
+  }
+
   int op_read(const fuse_in_header& in, ArgReader& args) {
     auto r = args.take<fuse_read_in>();
-    std::shared_ptr<FileHandle> h = files_.find(r.fh);
-    if (!h) return EBADF;
+    std::shared_ptr<FileHandle> h;
+    int err = EBADF;
+    if (r.fh == 0 && options_.no_open) {
+      h = handle_of_inode(in.nodeid, err);
+    } else {
+      h = files_.find(r.fh);
+    }
+    if (!h) return err;
     if (h->passthrough) return EIO;  // the kernel reads those itself
     std::vector<std::byte> data(std::min<std::uint32_t>(r.size, kMaxWrite));
     std::size_t got = 0;
@@ -580,6 +617,8 @@ class Operations::Impl {
   std::once_flag summary_once_;
   XattrSummary summary_;
   std::atomic<bool> passthrough_{false};  // set by INIT, read by every worker
+  std::mutex inode_files_mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<FileHandle>> inode_files_;  // no_open only
   std::atomic<bool> destroyed_{false};
   store::ObjectVerifier verifier_;
   HandleTable<FileHandle> files_;

@@ -264,6 +264,32 @@ TEST_F(OperationsTest, ExternalFileIsVerifiedOnOpen) {
   EXPECT_EQ(open(ext.nodeid).error, 0) << "verity=off";
 }
 
+// -o noopen: OPEN is answered ENOSYS (the kernel then opens without asking), READ comes with
+// fh 0 and is served by inode, the object verified before its first byte; passthrough is
+// not negotiated.
+TEST_F(OperationsTest, NoOpenServesReadsByInodeAfterVerifying) {
+  options_.no_open = true;
+  start();
+  std::uint64_t flags = init(FUSE_NO_OPEN_SUPPORT | kInitPassthrough | FUSE_ASYNC_READ);
+  EXPECT_TRUE(flags & FUSE_NO_OPEN_SUPPORT);
+  EXPECT_FALSE(flags & kInitPassthrough);
+  fuse_entry_out ext = lookup(FUSE_ROOT_ID, "ext");
+  fuse_entry_out dir = lookup(FUSE_ROOT_ID, "dir");
+  fuse_entry_out inl = lookup(dir.nodeid, "inline");
+  EXPECT_EQ(open(ext.nodeid).error, ENOSYS);
+  EXPECT_EQ(read(ext.nodeid, 0).data, kContent);
+  EXPECT_EQ(read(inl.nodeid, 0).data, "hello\n");
+  EXPECT_EQ(stats_.verify_failures, 0u);
+  // Forgotten, then read again after the object changed: measured again, refused.
+  fuse_forget_in f{};
+  f.nlookup = 1;
+  send(FUSE_FORGET, ext.nodeid, bytes_of(f));
+  corrupt_object();
+  ext = lookup(FUSE_ROOT_ID, "ext");
+  EXPECT_EQ(read(ext.nodeid, 0).error, EIO);
+  EXPECT_EQ(stats_.verify_failures, 1u);
+}
+
 TEST_F(OperationsTest, PassthroughSharesOneBackingIdPerInode) {
   channel_.backing_id = 7;
   start();

@@ -19,6 +19,10 @@ struct ServerOptions {
   VerityMode verity = VerityMode::kOn;  // on: check every object whose digest is recorded
   bool acl = true;                      // expose POSIX ACLs (when the image has any)
   bool passthrough = true;              // hand backing files to the kernel where allowed
+  // Opens without a request (FUSE_NO_OPEN_SUPPORT): objects are verified at their first READ
+  // and file data stays in this mount's page cache, so a warm open costs what the kernel's
+  // does; no passthrough, so the cache is not shared with other mounts of the same objects.
+  bool no_open = false;
   unsigned threads = 4;
   bool debug = false;                   // log every request
   bool syslog = false;                  // log lines go to syslog, not stderr (a daemon's case)

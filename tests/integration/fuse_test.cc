@@ -192,6 +192,41 @@ TEST(Fuse, ChangedOrMissingObjectsGiveEio) {
   EXPECT_EQ(run({"cat", (tmp / "mnt" / "victim").string()}).status, 0);
 }
 
+// -o noopen: the tree reads back whole; an object changed before its first read is refused.
+TEST(Fuse, NoOpenMountVerifiesAtFirstRead) {
+  REQUIRE_FUSE();
+  test::TempDir tmp;
+  Built b = build(tmp, "101");
+  fs::create_directory(tmp / "mnt");
+  {
+    FuseMount m(b.image, b.store.string(), tmp / "mnt", {"noopen"});
+    ASSERT_TRUE(m.ok());
+    EXPECT_GT(test::compare_trees(b.src, tmp / "mnt"), 1000);
+    EXPECT_EQ(m.stop(), 0);
+  }
+  std::string victim;  // the largest object: some file of the tree stands on it
+  std::uintmax_t largest = 0;
+  for (const auto& e : fs::recursive_directory_iterator(b.store)) {
+    if (e.is_regular_file() && e.file_size() > largest) largest = e.file_size(), victim = e.path();
+  }
+  ASSERT_GT(largest, 64u);
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1);
+    f.put('~');
+  }
+  FuseMount m(b.image, b.store.string(), tmp / "mnt", {"noopen"});
+  ASSERT_TRUE(m.ok());
+  int eio = 0;
+  for (const auto& e : fs::recursive_directory_iterator(tmp / "mnt")) {
+    if (fs::is_symlink(e.path()) || !fs::is_regular_file(e.path())) continue;
+    if (e.file_size() != largest) continue;
+    auto r = run({"cat", e.path().string()});
+    if (r.err.find("Input/output error") != std::string::npos) ++eio;
+  }
+  EXPECT_GE(eio, 1) << "the changed object was served";
+}
+
 // An image with SHA-512 digests (composefs-rs repositories): objects are checked against
 // them, and a changed object is refused.
 TEST(Fuse, Sha512ImageVerifiesItsObjects) {

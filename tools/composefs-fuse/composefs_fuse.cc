@@ -36,6 +36,8 @@ void usage(const char* argv0, int fd) {
                 "  -o noacl               hide POSIX ACLs\n"
                 "  -o threads=N           server threads (default 4)\n"
                 "  -o nopassthrough       serve file data from user space\n"
+                "  -o noopen              opens send no request: objects verified at first read,\n"
+                "                         data cached by this mount (fastest warm opens; no sharing)\n"
                 "  -o allow_other         let other users in (root mounts do this by default)\n"
                 "  -o allow_root          let only root in besides the owner\n"
                 "  -o auto_unmount        unmount when the server ends, even if killed\n"
@@ -98,6 +100,8 @@ std::string parse_options(const std::string& list, Args& a) {
       a.server.threads = n;
     } else if (key == "nopassthrough") {
       a.server.passthrough = false;
+    } else if (key == "noopen") {
+      a.server.no_open = true;
     } else if (key == "allow_other") {
       a.allow_other = true;
     } else if (key == "allow_root") {
