@@ -30,7 +30,7 @@ void copy_data(const Node& from, tree::Node& to, tree::Tree& tree) {
   } else if (type == S_IFREG) {
     if (from.payload) to.payload = tree.keep(*from.payload);
     if (from.content && from.size > 0) to.content = tree.keep(*from.content);
-    to.digest = from.digest;
+    if (from.digest) to.digest = tree.keep(*from.digest);
   }
   to.xattrs.reserve(from.xattrs.size());
   for (const Node::Xattr& x : from.xattrs) to.xattrs.push_back({x.name, x.value});
@@ -102,7 +102,7 @@ Node* from_tree(const tree::Node& root, std::uint64_t xattr_budget) {
       n->mtime_nsec = from.mtime_nsec;
       if (!from.payload.empty()) n->payload.emplace(from.payload);
       if (!from.content.empty()) n->content.emplace(from.content);
-      n->digest = from.digest;
+      if (from.digest) n->digest = *from.digest;
       for (const tree::Xattr& x : from.xattrs) set_xattr(n.get(), x.name, x.value, xattr_budget);
     }
     Node* raw = n.release();

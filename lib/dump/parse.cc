@@ -254,10 +254,11 @@ class Parser {
       // Upstream decodes only the first 64 digits and reads garbage for a short or bad one;
       // we reject those instead (the digest is stored in the image, so it must be exact).
       // Exactly 128 digits are a SHA-512 digest (composefs-rs dumps; upstream truncated them).
-      node.digest = digest->size() == 128 ? parse_hex_digest(*digest, HashAlgorithm::kSha512)
-                    : digest->size() >= 64 ? parse_hex_digest(digest->substr(0, 64), HashAlgorithm::kSha256)
-                                           : std::nullopt;
-      if (!node.digest) fail("Invalid digest");
+      std::optional<Digest> d = digest->size() == 128 ? parse_hex_digest(*digest, HashAlgorithm::kSha512)
+                                : digest->size() >= 64 ? parse_hex_digest(digest->substr(0, 64), HashAlgorithm::kSha256)
+                                                       : std::nullopt;
+      if (!d) fail("Invalid digest");
+      node.digest = tree_.keep(*d);
     }
   }
 

@@ -56,9 +56,9 @@ void FileHasher::process(tree::Node& n) {
       if (got < 0) throw_errno(errno);
       if (static_cast<std::uint64_t>(got) != n.size) throw_errno(ENODATA);
       n.content = tree_.keep({content, n.size});
-      n.digest = verity::digest_of(std::as_bytes(std::span(content, n.size)), algorithm_);
+      n.digest = tree_.keep(verity::digest_of(std::as_bytes(std::span(content, n.size)), algorithm_));
     } else {
-      n.digest = digest_and_store(n, fd.get());
+      n.digest = tree_.keep(digest_and_store(n, fd.get()));
     }
     n.payload = tree_.keep(object_path(*n.digest));
   } catch (const Error& e) {

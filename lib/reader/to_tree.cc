@@ -19,6 +19,7 @@ tree::Tree to_tree(const Image& image, const WalkOptions& options) {
       *node = e.inode;  // the walker's node has no name, children, parent or link
       node->payload = tree.keep(e.inode.payload);
       node->content = tree.keep(e.inode.content);
+      node->digest = tree.keep(e.inode.digest);
       if (e.linked) linked.emplace(e.nid, node);
     }
     node->name = tree.keep(e.name);

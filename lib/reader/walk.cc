@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <unordered_map>
 
@@ -164,7 +165,11 @@ class Walker {
       if (name == format::kXattrMetacopy) {
         if (in.type() != S_IFREG) return true;
         try {
-          n.digest = format::metacopy_digest(value);
+          if (std::optional<Digest> d = format::metacopy_digest(value)) {
+            digest_[0] = static_cast<std::uint8_t>(d->algorithm());
+            std::memcpy(digest_.data() + 1, d->data(), d->size());
+            n.digest = tree::DigestRef::over(digest_.data());
+          }
         } catch (const Error&) {
           throw_corrupt("bad metacopy xattr (inode " + std::to_string(in.nid) + ")");
         }
@@ -190,6 +195,7 @@ class Walker {
   }
 
   const Image& image_;
+  std::array<std::uint8_t, 1 + Digest::kMaxSize> digest_{};  // the current entry's (Node::digest)
   const WalkOptions& options_;
   const WalkVisitor* visit_ = nullptr;
   NidSet repeated_;

@@ -1,5 +1,7 @@
 #include "tree/tree.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <memory>
 #include <new>
@@ -47,6 +49,20 @@ const Xattr* Node::find_xattr(std::string_view xattr_name) const {
 std::string_view Tree::keep(std::string_view bytes) {
   std::lock_guard lock(strings_->mutex);
   return strings_->arena.concat(bytes);
+}
+
+DigestRef Tree::keep(const Digest& digest) {
+  char bytes[1 + Digest::kMaxSize];
+  bytes[0] = static_cast<char>(digest.algorithm());
+  std::memcpy(bytes + 1, digest.data(), digest.size());
+  std::string_view kept = keep(std::string_view(bytes, 1 + digest.size()));
+  return DigestRef::over(reinterpret_cast<const std::uint8_t*>(kept.data()));
+}
+
+Digest DigestRef::operator*() const {
+  Digest d(algorithm());
+  std::memcpy(d.data(), bytes_ + 1, d.size());
+  return d;
 }
 
 Tree::Chunk::Chunk(std::size_t capacity)

@@ -24,6 +24,31 @@ struct Xattr {
   friend bool operator==(const Xattr&, const Xattr&) = default;
 };
 
+// A digest held as bytes the Tree keeps (Tree::keep): its algorithm, then its 32 or 64
+// bytes. 8 bytes in a node instead of a 66-byte optional<Digest>, most of which would be
+// unused for SHA-256. Empty: no digest.
+class DigestRef {
+ public:
+  DigestRef() = default;
+  // Over `bytes` = {algorithm, digest bytes...}, which the caller keeps alive (a reader's
+  // scratch buffer; Tree::keep for nodes of a tree).
+  static DigestRef over(const std::uint8_t* bytes) noexcept { return DigestRef(bytes); }
+
+  explicit operator bool() const noexcept { return bytes_ != nullptr; }
+  bool has_value() const noexcept { return bytes_ != nullptr; }
+  void reset() noexcept { bytes_ = nullptr; }
+  Digest operator*() const;  // the digest (must not be empty)
+  HashAlgorithm algorithm() const noexcept { return static_cast<HashAlgorithm>(bytes_[0]); }
+  // The digest's bytes, as long as whatever holds them.
+  std::string_view bytes() const noexcept {
+    return {reinterpret_cast<const char*>(bytes_ + 1), digest_size(algorithm())};
+  }
+
+ private:
+  explicit DigestRef(const std::uint8_t* bytes) : bytes_(bytes) {}
+  const std::uint8_t* bytes_ = nullptr;
+};
+
 // String fields are views of bytes the Tree owns (Tree::keep).
 struct Node {
   std::string_view name;  // empty for the root
@@ -36,8 +61,8 @@ struct Node {
   std::int64_t mtime_sec = 0;
   std::string_view payload;  // symlink target, or backing-object path of an external file
   std::string_view content;  // inline file data (non-empty means "stored in the image")
-  std::optional<Digest> digest;  // fs-verity digest of an external file's data
-  std::uint32_t mtime_nsec = 0;  // here, it fills the padding after `digest`
+  DigestRef digest;              // fs-verity digest of an external file's data
+  std::uint32_t mtime_nsec = 0;
   std::vector<Xattr> xattrs;     // insertion order; names unique
   std::vector<Node*> children;   // directories: sorted by name (byte order)
   Node* parent = nullptr;
@@ -72,6 +97,9 @@ class Tree {
   // A copy of `bytes` that lives as long as the tree (for Node's string fields). Thread-safe:
   // files are hashed on several threads.
   std::string_view keep(std::string_view bytes);
+  // A digest kept the same way (thread-safe too), or another tree's (or a reader's) again.
+  DigestRef keep(const Digest& digest);
+  DigestRef keep(DigestRef digest) { return digest ? keep(*digest) : DigestRef(); }
   // Inserts `child` into `dir`'s sorted children; false if the name exists already.
   bool add_child(Node* dir, Node* child);
   std::size_t node_count() const noexcept { return count_; }

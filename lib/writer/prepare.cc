@@ -92,9 +92,9 @@ void rewrite(Plan& plan, Inode& in, Inode* parent, XattrList& list) {
   }
   if (in.external) {
     if (n.digest) {
-      std::string_view digest(reinterpret_cast<const char*>(n.digest->data()), n.digest->size());
+      std::string_view digest = n.digest.bytes();  // kept by the tree
       set_xattr(list, in, format::kXattrMetacopy, digest,
-                n.digest->algorithm() == HashAlgorithm::kSha512 ? ValuePrefix::kMetacopySha512Header
+                n.digest.algorithm() == HashAlgorithm::kSha512 ? ValuePrefix::kMetacopySha512Header
                                                                 : ValuePrefix::kMetacopyHeader);
     } else {
       set_xattr(list, in, format::kXattrMetacopy, "");

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     return true;
   });
   cfs::tree::preorder(*tree.root(), [&](const cfs::tree::Node& n, std::size_t) {
-    std::string digest = n.digest ? hex({reinterpret_cast<const char*>(n.digest->data()), n.digest->size()}) : "-";
+    std::string digest = n.digest ? hex(n.digest.bytes()) : "-";
     std::cout << index.at(&n) << ' ' << (n.parent ? std::to_string(index.at(n.parent)) : "-") << ' '
               << hex(n.name) << ' ' << n.mode << ' ' << n.nlink << ' ' << n.uid << ' ' << n.gid << ' '
               << n.rdev << ' ' << n.size << ' ' << n.mtime_sec << ' ' << n.mtime_nsec << ' '

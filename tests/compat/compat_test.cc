@@ -124,7 +124,7 @@ TEST(Compat, Sha512DigestsRoundTrip) {
   auto tree = reader::to_tree(img);
   const tree::Node* big = tree.root()->find_child("big");
   ASSERT_TRUE(big && big->digest);
-  EXPECT_EQ(big->digest->algorithm(), HashAlgorithm::kSha512);
+  EXPECT_EQ(big->digest.algorithm(), HashAlgorithm::kSha512);
   EXPECT_EQ(to_hex(*big->digest), d512);
   std::string printed = dump::print_to_string(tree);
   EXPECT_NE(printed.find(" " + d512), std::string::npos);

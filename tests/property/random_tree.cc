@@ -87,7 +87,7 @@ tree::Tree random_tree(std::uint64_t seed) {
         n->size = 1 + g.below(g.chance(0.1) ? (1ULL << 53) : 1ULL << 30);
         Digest d;
         for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(g.below(256));
-        if (g.chance(0.9)) n->digest = d;
+        if (g.chance(0.9)) n->digest = t.keep(d);
         if (g.chance(0.9)) n->payload = t.keep(object_path(d));
       }
     } else if (kind == 6) {
