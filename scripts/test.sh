@@ -25,8 +25,8 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   echo "== fuzzing (${fuzz_seconds}s per target, clang libFuzzer + ASan + UBSan)"
   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DCFS_FUZZ=ON -DCFS_SANITIZE=ON -DCFS_TESTS=OFF >/dev/null
-  cmake --build build-fuzz -j"$jobs" --target fuzz_image fuzz_dump fuzz_fuse
-  for t in image dump fuse; do
+  cmake --build build-fuzz -j"$jobs" --target fuzz_image fuzz_dump fuzz_fuse fuzz_splitstream
+  for t in image dump fuse splitstream; do
     corpus=$(mktemp -d)
     cp fuzz/seeds/$t/* "$corpus"/
     if ! ./build-fuzz/fuzz/fuzz_$t -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \

@@ -17,6 +17,7 @@
 #include "base/unique_fd.h"
 #include "repo/image_objects.h"
 #include "repo/layout.h"
+#include "repo/splitstream.h"
 #include "verity/measure.h"
 
 namespace cfs::repo {
@@ -86,7 +87,34 @@ class Checker {
     for (const std::string& name : sorted_entries(fd_, "streams")) {
       if (name == "refs") continue;
       ++r_.streams_checked;
-      if (!top_level_link("streams/" + name, r_.streams_corrupted)) continue;
+      std::string path = "streams/" + name;
+      if (!top_level_link(path, r_.streams_corrupted)) continue;
+      SplitStreamRefs refs;
+      try {
+        UniqueFd fd(::openat(fd_, path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) throw_errno(errno);
+        MappedFile file = MappedFile::open(fd.get());
+        refs = read_splitstream_refs(file.bytes(), repo_.algorithm(), true);
+      } catch (const Error& e) {
+        error("stream-open-failed", path, e.what());
+        ++r_.streams_corrupted;
+        continue;
+      }
+      auto exists = [&](const Digest& d) {
+        struct stat st {};
+        return ::fstatat(fd_, ("objects/" + object_path(d)).c_str(), &st, 0) == 0;
+      };
+      for (const Digest& d : refs.object_refs) {
+        if (exists(d)) continue;
+        error("missing-object-ref", path, to_hex(d));
+        ++r_.missing_objects;
+      }
+      for (const auto& [index, ref_name] : refs.named_refs) {
+        const Digest& d = refs.stream_refs[index];
+        if (exists(d)) continue;
+        error("missing-named-ref", path, "ref " + ref_name + ": " + to_hex(d));
+        ++r_.missing_objects;
+      }
     }
     refs_tree("streams/refs");
   }

@@ -9,12 +9,15 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "base/error.h"
+#include "base/file_io.h"
 #include "base/unique_fd.h"
 #include "repo/image_objects.h"
 #include "repo/layout.h"
+#include "repo/splitstream.h"
 
 namespace cfs::repo {
 namespace {
@@ -64,12 +67,44 @@ class Marker {
     }
   }
 
+  // streams/<name>: the splitstream, the objects and streams it refers to, and, through those
+  // that are streams themselves (known by their streams/ entries), theirs in turn.
+  void mark_stream(const std::string& name) {
+    std::vector<std::string> todo{name};
+    while (!todo.empty()) {
+      std::string s = std::move(todo.back());
+      todo.pop_back();
+      if (!streams_.insert(s).second) continue;
+      std::string object = object_of_link(link_text(fd_, "streams/" + s));
+      live_.insert(object);
+      SplitStreamRefs refs;
+      try {
+        UniqueFd fd(::openat(fd_, ("objects/" + object).c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) throw_errno(errno, "objects/" + object);
+        MappedFile file = MappedFile::open(fd.get());
+        refs = read_splitstream_refs(file.bytes(), repo_.algorithm(), false);
+      } catch (const Error& e) {
+        throw Error(e.code(), "stream " + s + ": " + e.what() + " (nothing removed)");
+      }
+      for (const Digest& d : refs.object_refs) live_.insert(object_path(d));
+      for (const Digest& d : refs.stream_refs) {
+        std::string path = object_path(d);
+        live_.insert(path);  // a stream, or an image a config names
+        if (auto it = stream_names_.find(path); it != stream_names_.end()) todo.push_back(it->second);
+      }
+    }
+  }
+
+  // Which streams/ entry each splitstream object is.
+  void know_stream(const std::string& name, const std::string& object) { stream_names_.emplace(object, name); }
+
   const std::set<std::string>& live() const { return live_; }
 
  private:
   Repository& repo_;
   int fd_;
-  std::set<std::string> images_;
+  std::set<std::string> images_, streams_;
+  std::map<std::string, std::string> stream_names_;  // "xx/rest" -> streams/ name
   std::set<std::string> live_;
 };
 
@@ -90,20 +125,25 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
   int fd = repo.fd();
   std::size_t name_len = 2 * digest_size(repo.algorithm()) - 2;
 
-  // Streams (OCI content from composefs-rs) reference objects through splitstreams, which this
-  // version does not read yet: sweeping beside them would delete what they need.
-  for (const std::string& name : dir_entries(fd, "streams")) {
-    if (name != "refs" || !dir_entries(fd, "streams/refs").empty()) {
-      throw Error(ENOTSUP, "this repository has streams (OCI content), which gc cannot mark yet: nothing removed");
-    }
-  }
-
-  // Mark. Top-level images/ entries must be links; every ref must reach an image.
+  // Mark. Top-level images/ and streams/ entries must be links; every ref must reach one.
   Marker marker(repo);
   for (const std::string& name : dir_entries(fd, "images")) {
     if (name != "refs" && !is_symlink(fd, "images/" + name)) {
       throw Error(EINVAL, "category directory contains non-symlink: images/" + name);
     }
+  }
+  for (const std::string& name : dir_entries(fd, "streams")) {
+    if (name == "refs") continue;
+    if (!is_symlink(fd, "streams/" + name)) throw Error(EINVAL, "category directory contains non-symlink: streams/" + name);
+    marker.know_stream(name, object_of_link(link_text(fd, "streams/" + name)));
+  }
+  std::vector<std::string> stream_refs;
+  refs_below(fd, "streams/refs", stream_refs);
+  for (const std::string& ref : stream_refs) {
+    std::string text = link_text(fd, ref);
+    std::string name = text.substr(text.rfind('/') + 1);
+    if (!is_symlink(fd, "streams/" + name)) throw Error(ENOENT, ref + ": its stream streams/" + name + " is missing");
+    marker.mark_stream(name);
   }
   std::vector<std::string> refs;
   refs_below(fd, "images/refs", refs);
@@ -114,7 +154,9 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
     marker.mark_image(hex);
   }
   for (const std::string& root : roots) {
-    if (root.find('/') == std::string::npos && is_symlink(fd, "images/" + root)) marker.mark_image(root);
+    if (root.find('/') != std::string::npos) continue;
+    if (is_symlink(fd, "images/" + root)) marker.mark_image(root);
+    if (is_symlink(fd, "streams/" + root)) marker.mark_stream(root);
   }
 
   // Sweep: every object that is not live, after checking every name.

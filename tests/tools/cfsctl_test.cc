@@ -11,7 +11,11 @@
 #include <set>
 #include <sstream>
 
+#include <zstd.h>
+
+#include "base/digest.h"
 #include "support/support.h"
+#include "verity/fsverity.h"
 
 namespace cfs {
 namespace {
@@ -55,8 +59,6 @@ void sample_tree(const fs::path& dir, const std::string& salt) {
   test::write_file(dir / "run" / "tmp" / "junk", "not in the image");
   fs::create_hard_link(dir / "usr" / "bin" / "tool", dir / "etc" / "tool-link");
 }
-
-std::string only_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
 std::set<std::string> object_files(const fs::path& repo) {
   std::set<std::string> out;
@@ -255,7 +257,9 @@ TEST(Cfsctl, GcKeepsWhatRefsNeed) {
         EXPECT_EQ(after, live) << "step " << step;
         EXPECT_EQ(r.out.substr(0, r.out.find(" removed")), "Objects: " + std::to_string(before.size() - live.size()));
         for (const auto& e : fs::directory_iterator(repo / "images")) {
-          if (e.path().filename() != "refs") EXPECT_TRUE(fs::exists(e.path())) << "a dangling link is pruned";
+          if (e.path().filename() != "refs") {
+            EXPECT_TRUE(fs::exists(e.path())) << "a dangling link is pruned";
+          }
         }
       }
     }
@@ -378,6 +382,94 @@ TEST(Cfsctl, DumpFiles) {
     EXPECT_EQ(r.out, "") << "nothing printed before a failure";
     EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
   }
+}
+
+// A composefs-rs splitstream (its documented layout): header, info section, the stream and
+// object reference arrays, an empty stream, zstd-compressed named references.
+std::string splitstream(const std::vector<Digest>& streams, const std::vector<Digest>& objects,
+                        const std::string& named) {
+  auto le64 = [](std::uint64_t v) {
+    std::string b(8, '\0');
+    for (int i = 0; i < 8; ++i) b[static_cast<std::size_t>(i)] = static_cast<char>(v >> (8 * i));
+    return b;
+  };
+  std::string refs_s, refs_o;
+  for (const Digest& d : streams) refs_s.append(reinterpret_cast<const char*>(d.data()), d.size());
+  for (const Digest& d : objects) refs_o.append(reinterpret_cast<const char*>(d.data()), d.size());
+  std::string z(ZSTD_compressBound(named.size()), '\0');
+  z.resize(ZSTD_compress(z.data(), z.size(), named.data(), named.size(), 3));
+  std::uint64_t info = 32, s0 = info + 80, o0 = s0 + refs_s.size(), n0 = o0 + refs_o.size(), end = n0 + z.size();
+  std::string out = "SplitStream";
+  out += std::string{'\0', '\0', '\0', '\x02', '\x0c'};
+  out += le64(info) + le64(info + 80);
+  out += le64(s0) + le64(o0) + le64(o0) + le64(n0) + le64(n0) + le64(n0) + le64(n0) + le64(end);
+  out += le64(0x726579616c69636fULL) + le64(0);
+  return out + refs_s + refs_o + z;
+}
+
+// An object in a SHA-512 repository, named by its digest.
+Digest put_object(const fs::path& repo, const std::string& data) {
+  Digest d = verity::digest_of(std::as_bytes(std::span(data)), HashAlgorithm::kSha512);
+  std::string hex = to_hex(d);
+  fs::create_directories(repo / "objects" / hex.substr(0, 2));
+  test::write_file(repo / "objects" / hex.substr(0, 2) / hex.substr(2), data);
+  return d;
+}
+
+// gc and fsck follow OCI content: a tag keeps its config stream, the layer stream the config
+// names, and the objects the layer holds; untagged, all of it goes.
+TEST(Cfsctl, GcAndFsckFollowStreams) {
+  test::TempDir tmp;
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  Digest a = put_object(repo, std::string(5000, 'a')), b = put_object(repo, std::string(6000, 'b'));
+  Digest stray = put_object(repo, "unreferenced");
+  Digest layer = put_object(repo, splitstream({}, {a, b}, ""));
+  Digest config = put_object(repo, splitstream({layer}, {}, std::string("0:sha256:layer\0", 15)));
+  auto link = [&](const std::string& name, const Digest& d) {
+    std::string hex = to_hex(d);
+    fs::create_directories((repo / name).parent_path());
+    fs::create_symlink(name.find("refs/") == std::string::npos ? "../objects/" + hex.substr(0, 2) + "/" + hex.substr(2)
+                                                                : "../../oci-config-sha256:c",
+                       repo / name);
+  };
+  link("streams/oci-layer-sha256:l", layer);
+  link("streams/oci-config-sha256:c", config);
+  link("streams/refs/oci/mytag", config);
+  auto r = cfsctl(repo, {"fsck"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("streams: 2/2 ok"), std::string::npos) << r.out;
+  r = cfsctl(repo, {"gc"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "Objects: 1 removed (12 bytes)\n") << "only the stray object";
+  for (const Digest& d : {a, b, layer, config}) EXPECT_TRUE(fs::exists(repo / "objects" / object_path(d)));
+  EXPECT_FALSE(fs::exists(repo / "objects" / object_path(stray)));
+  // A missing layer object and a missing named stream are reported by name.
+  fs::rename(repo / "objects" / object_path(a), tmp / "a");
+  fs::rename(repo / "objects" / object_path(layer), tmp / "layer");
+  r = cfsctl(repo, {"fsck"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("fsck: missing-named-ref: streams/oci-config-sha256:c: ref sha256:layer: " + to_hex(layer)),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fsck: broken-symlink: streams/oci-layer-sha256:l"), std::string::npos) << r.out;
+  fs::rename(tmp / "layer", repo / "objects" / object_path(layer));
+  r = cfsctl(repo, {"fsck"});
+  EXPECT_NE(r.out.find("fsck: missing-object-ref: streams/oci-layer-sha256:l: " + to_hex(a)), std::string::npos) << r.out;
+  fs::rename(tmp / "a", repo / "objects" / object_path(a));
+  // A corrupt stream a tag reaches stops gc before anything is removed.
+  test::write_file(repo / "objects" / object_path(config), "SplitStream but not really");
+  r = cfsctl(repo, {"gc"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("nothing removed"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(repo / "objects" / object_path(a)));
+  EXPECT_NE(cfsctl(repo, {"fsck"}).out.find("fsck: stream-open-failed: streams/oci-config-sha256:c"), std::string::npos);
+  // Untagged: everything goes, and the stream links with it.
+  fs::remove(repo / "streams" / "refs" / "oci" / "mytag");
+  r = cfsctl(repo, {"gc"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Objects: 4 removed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Pruned symlinks: 0 images, 2 streams"), std::string::npos) << r.out;
+  EXPECT_EQ(cfsctl(repo, {"fsck"}).status, 0);
 }
 
 }  // namespace
