@@ -158,6 +158,19 @@ TEST(Cfsctl, CreateImageStoresObjectsAndListsThem) {
             "┌─────────────┬──────────────┐\n│ NAME        ┆ DIGEST       │\n╞═════════════╪══════════════╡\n"
             "│ nested/name ┆ " + hex.substr(0, 12) + " │\n└─────────────┴──────────────┘\n");
   EXPECT_NE(cfsctl(repo, {"images", "--no-trunc"}).out.find(hex), std::string::npos);
+  // A tree without /usr is refused before anything is stored.
+  fs::create_directories(tmp / "nousr" / "etc");
+  test::write_file(tmp / "nousr" / "etc" / "big", std::string(1000, 'x'));
+  auto before = object_files(repo);
+  r = cfsctl(repo, {"create-image", (tmp / "nousr").string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("has no usr directory"), std::string::npos) << r.err;
+  EXPECT_EQ(object_files(repo), before) << "a refused create-image stored objects";
+  r = cfsctl(repo, {"--erofs-version", "2", "create-image", (tmp / "tree").string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("EROFS format version 2 is not supported"), std::string::npos) << r.err;
+  EXPECT_EQ(object_files(repo), before) << "a refused create-image stored objects";
+  EXPECT_EQ(cfsctl(repo, {"create-image", "--no-propagate-usr-to-root", (tmp / "nousr").string()}).status, 0);
   r = cfsctl(repo, {"image-objects", "nested/name"});  // with a '/', only images/NAME is looked at
   EXPECT_NE(r.err.find("image not found: nested/name"), std::string::npos) << r.err;
   r = cfsctl(repo, {"image-objects", "nonexistent"});

@@ -55,6 +55,13 @@ oci::TransformOptions transform_options(Args& a) {
 // external (copied into `store` when given), then the OCI transform.
 tree::Tree scan(const std::string& path, HashAlgorithm algorithm, store::ObjectStore* store,
                 const oci::TransformOptions& t) {
+  // The transform needs /usr: refused before any object is stored, not after.
+  struct stat usr {};
+  if (t.propagate_usr_to_root && (::fstatat(AT_FDCWD, (path + "/usr").c_str(), &usr, AT_SYMLINK_NOFOLLOW) != 0 ||
+                                  !S_ISDIR(usr.st_mode))) {
+    throw Error(ENOENT, path + " has no usr directory to take the root's metadata from "
+                              "(--no-propagate-usr-to-root builds it as it is)");
+  }
   Progress progress;
   cli::ProgressLine line(progress);
   UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -74,8 +81,12 @@ tree::Tree scan(const std::string& path, HashAlgorithm algorithm, store::ObjectS
   return tree;
 }
 
-std::vector<std::byte> image_of(const tree::Tree& tree, std::uint32_t version) {
+void check_erofs_version(std::uint32_t version) {
   if (version > 1) throw Error(ENOTSUP, "EROFS format version " + std::to_string(version) + " is not supported yet");
+}
+
+std::vector<std::byte> image_of(const tree::Tree& tree, std::uint32_t version) {
+  check_erofs_version(version);
   return writer::write_to_vector(tree, {version, version});
 }
 
@@ -148,6 +159,7 @@ int cmd_create_image(const Global& g, Args& a) {
   std::vector<std::string> pos = a.positionals(1, 2, "<PATH>");
   auto repo = repo::Repository::open(repo_path(g), g.open);
   repo->check_writable();
+  for (std::uint32_t version : repo->erofs_versions()) check_erofs_version(version);  // before storing anything
   tree::Tree tree = scan(pos[0], repo->algorithm(), &repo->objects(), t);
   std::optional<Digest> first;
   for (std::uint32_t version : repo->erofs_versions()) {
