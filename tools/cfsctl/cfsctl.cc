@@ -126,7 +126,6 @@ int cfsctl_main(int argc, char** argv) {
   };
   try {
     Global g;
-    g.program = argc > 0 ? argv[0] : "cfsctl";
     bool help = false, version = false;
     std::size_t at = parse_global(words, g, help, version);
     if (help) return write_all(STDOUT_FILENO, kHelp), 0;

@@ -15,7 +15,6 @@ struct Global {
   std::optional<std::string> repo;
   bool user = false, system = false, no_repo = false;
   repo::OpenOptions open;
-  std::string program;  // argv[0], to start composefs-fuse beside it
 };
 
 // The repository path as cfsctl chooses it: --repo, --user, --system, else by the real uid.

@@ -120,7 +120,7 @@ void list_refs(int repo_fd, const std::string& dir, const std::string& prefix,
 }
 
 // composefs-fuse beside this program, else on PATH.
-std::string composefs_fuse(const Global& g) {
+std::string composefs_fuse() {
   char self[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n > 0) {
@@ -128,7 +128,6 @@ std::string composefs_fuse(const Global& g) {
     dir = dir.substr(0, dir.rfind('/'));
     if (::access((dir + "/composefs-fuse").c_str(), X_OK) == 0) return dir + "/composefs-fuse";
   }
-  (void)g;
   return "composefs-fuse";
 }
 
@@ -313,7 +312,7 @@ int cmd_mount(const Global& g, Args& a) {
     throw Error(EILSEQ, "fs-verity content mismatch");
   }
   int fd = ::dup(img.fd.get());  // inherited: no O_CLOEXEC
-  std::vector<std::string> args = {composefs_fuse(g)};
+  std::vector<std::string> args = {composefs_fuse()};
   if (foreground) args.push_back("-f");
   args.insert(args.end(), {"-o", "source=/proc/self/fd/" + std::to_string(fd) + ",basedir=" + repo->path() + "/objects"});
   args.push_back(real);
