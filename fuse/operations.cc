@@ -471,7 +471,7 @@ class Operations::Impl {
     }
     std::lock_guard lock(inode_files_mutex_);
     // Within the fd budget: one kept is dropped (reopened, and found verified, when needed).
-    if (inode_files_.size() >= backing_fds_to_keep()) inode_files_.erase(inode_files_.begin());
+    if (inode_files_.size() >= fd_budget_) inode_files_.erase(inode_files_.begin());
     return inode_files_.try_emplace(nid, std::move(h)).first->second;
   }
 
@@ -619,6 +619,7 @@ class Operations::Impl {
   std::atomic<bool> passthrough_{false};  // set by INIT, read by every worker
   std::mutex inode_files_mutex_;
   std::unordered_map<std::uint64_t, std::shared_ptr<FileHandle>> inode_files_;  // no_open only
+  const std::size_t fd_budget_ = backing_fds_to_keep();  // for inode_files_
   std::atomic<bool> destroyed_{false};
   store::ObjectVerifier verifier_;
   HandleTable<FileHandle> files_;

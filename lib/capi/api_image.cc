@@ -1,5 +1,4 @@
 // lcfs-writer.h: writing an image of a node tree, loading one back (libcomposefs(3) "Images").
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,16 +63,8 @@ Node* load_fd(int fd, const struct lcfs_read_options_s* opts) {
   if (::fstat(fd, &st) != 0) cfs::throw_errno(errno);
   if (!S_ISREG(st.st_mode)) throw Error(ENODEV, "not a regular file");  // what mmap says
   if (st.st_size == 0) throw Error(EINVAL, "empty image");
-  void* map = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  if (map == MAP_FAILED) cfs::throw_errno(errno);
-  try {
-    Node* root = load({static_cast<const std::byte*>(map), static_cast<std::size_t>(st.st_size)}, opts);
-    ::munmap(map, static_cast<std::size_t>(st.st_size));
-    return root;
-  } catch (...) {
-    ::munmap(map, static_cast<std::size_t>(st.st_size));
-    throw;
-  }
+  cfs::MappedFile file = cfs::MappedFile::open(fd);  // the whole file from offset 0
+  return load(file.bytes(), opts);
 }
 
 }  // namespace

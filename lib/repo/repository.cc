@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
+#include "repo/layout.h"
 #include "verity/measure.h"
 
 namespace cfs::repo {
@@ -131,14 +132,7 @@ void remove_tree_at(int dir_fd, const char* name) {
     }
     throw_errno(errno, name);
   }
-  DIR* d = ::fdopendir(::dup(fd.get()));
-  if (d == nullptr) throw_errno(errno, name);
-  std::vector<std::string> entries;
-  for (dirent* e; (e = ::readdir(d)) != nullptr;) {
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) entries.emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  for (const std::string& e : entries) remove_tree_at(fd.get(), e.c_str());
+  for (const std::string& e : dir_entries(fd.get(), ".")) remove_tree_at(fd.get(), e.c_str());
   if (::unlinkat(dir_fd, name, AT_REMOVEDIR) != 0) throw_errno(errno, name);
 }
 

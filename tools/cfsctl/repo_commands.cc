@@ -50,7 +50,7 @@ int cmd_fsck(const Global& g, Args& a) {
   Progress progress;
   repo::FsckReport report = [&] {
     cli::ProgressLine line(progress, "objects");
-    return repo::fsck(*repo, metadata_only, &progress);
+    return repo::fsck(*repo, metadata_only, line.shown() ? &progress : nullptr);
   }();
   if (json) {
     std::cout << report.json() << std::flush;

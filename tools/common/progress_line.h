@@ -13,6 +13,8 @@ class ProgressLine {
   // `what` names the units ("files", "objects").
   explicit ProgressLine(const Progress& p, const char* what = "files");
   ~ProgressLine();  // clears the line
+  // Whether a line is drawn (stderr is a terminal): counting what it shows is owed only then.
+  bool shown() const { return thread_.joinable(); }
 
  private:
   void run(std::stop_token st);
