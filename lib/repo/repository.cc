@@ -323,6 +323,39 @@ Digest Repository::store_object(std::span<const std::byte> bytes) {
   return d;
 }
 
+UniqueFd Repository::open_object(const Digest& object) const {
+  UniqueFd fd(::openat(fd_.get(), ("objects/" + object_path(object)).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) throw Error(ENOENT, "object " + to_hex(object) + " not found");
+    throw_errno(errno, "opening object " + to_hex(object));
+  }
+  return fd;
+}
+
+void Repository::link_stream(const std::string& name, const Digest& object) {
+  replace_symlink(fd_.get(), "streams/" + name, "objects/" + object_path(object));
+}
+
+std::optional<Digest> Repository::stream_object(const std::string& name) const {
+  char buf[4096];
+  ssize_t n = ::readlinkat(fd_.get(), ("streams/" + name).c_str(), buf, sizeof buf);
+  if (n < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno(errno, "streams/" + name);
+  }
+  std::string target(buf, static_cast<std::size_t>(n));
+  std::size_t objects = target.rfind("objects/");
+  std::string hex;
+  if (objects != std::string::npos) {
+    for (char c : target.substr(objects + 8)) {
+      if (c != '/') hex += c;
+    }
+  }
+  std::optional<Digest> d = parse_hex_digest(hex, meta_.algorithm);
+  if (!d) throw_corrupt("streams/" + name + " does not link to an object: " + target);
+  return d;
+}
+
 void Repository::link_image(const Digest& id) {
   replace_symlink(fd_.get(), "images/" + to_hex(id), "objects/" + object_path(id));
 }

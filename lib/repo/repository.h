@@ -66,6 +66,13 @@ class Repository {
   void link_image(const Digest& id);
   void link_image_ref(const std::string& name, const Digest& id);
 
+  // A stored object, read-only (no symlink followed). Error(ENOENT) "object <hex> not found".
+  UniqueFd open_object(const Digest& object) const;
+  // streams/NAME -> the object (replaced atomically).
+  void link_stream(const std::string& name, const Digest& object);
+  // The object streams/NAME links to; nullopt when there is no such stream.
+  std::optional<Digest> stream_object(const std::string& name) const;
+
   struct OpenedImage {
     UniqueFd fd;
     std::string name;

@@ -99,3 +99,198 @@ SplitStreamRefs read_splitstream_refs(std::span<const std::byte> file, HashAlgor
 }
 
 }  // namespace cfs::repo
+
+namespace cfs::repo {
+namespace {
+
+void put_le64(std::vector<std::byte>& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::byte>(v >> (8 * i)));
+}
+
+std::string key_of(const Digest& d) { return std::string(reinterpret_cast<const char*>(d.data()), d.size()); }
+
+}  // namespace
+
+std::uint64_t content_type_of(std::string_view eight_chars) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < eight_chars.size(); ++i) v |= std::uint64_t{static_cast<std::uint8_t>(eight_chars[i])} << (8 * i);
+  return v;
+}
+
+// --- reading the stream ---
+
+SplitStreamReader::SplitStreamReader(std::span<const std::byte> file, HashAlgorithm algorithm)
+    : refs_(read_splitstream_refs(file, algorithm, true)), ctx_(ZSTD_createDCtx(), ZSTD_freeDCtx) {
+  if (!ctx_) throw Error(ENOMEM, "zstd");
+  std::span<const std::byte> info = section(file, file.first(kHeaderSize), 16, "info");
+  compressed_ = section(file, info, 32, "stream");
+  stream_size_ = le64_at(info, 72);
+  in_ = {compressed_.data(), compressed_.size(), 0};
+}
+
+SplitStreamReader::~SplitStreamReader() = default;
+
+bool SplitStreamReader::fill(std::size_t n) {
+  if (pos_ > 0 && pos_ == buf_.size()) {
+    buf_.clear();
+    pos_ = 0;
+  }
+  std::vector<std::byte> chunk(ZSTD_DStreamOutSize());
+  while (buf_.size() - pos_ < n) {
+    if (in_.pos == in_.size) {
+      if (buf_.size() == pos_) return false;
+      throw_corrupt("splitstream: truncated stream");
+    }
+    ZSTD_outBuffer o{chunk.data(), chunk.size(), 0};
+    std::size_t r = ZSTD_decompressStream(ctx_.get(), &o, &in_);
+    if (ZSTD_isError(r)) throw_corrupt(std::string("splitstream: stream: ") + ZSTD_getErrorName(r));
+    if (pos_ > 0) {  // keep the buffer small: drop what was consumed
+      buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
+      pos_ = 0;
+    }
+    buf_.insert(buf_.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(o.pos));
+    if (o.pos == 0 && in_.pos == in_.size && r != 0) throw_corrupt("splitstream: truncated stream");
+  }
+  return true;
+}
+
+void SplitStreamReader::start_chunk() {
+  if (done_ || inline_left_ > 0 || external_) return;
+  if (!fill(8)) {
+    done_ = true;
+    return;
+  }
+  std::uint64_t v = le64_at(std::span(buf_).subspan(pos_), 0);
+  pos_ += 8;
+  auto value = static_cast<std::int64_t>(v);
+  if (value < 0) {
+    if (value == INT64_MIN) throw_corrupt("splitstream: bad inline chunk length");
+    inline_left_ = static_cast<std::uint64_t>(-value);
+  } else {
+    if (v >= refs_.object_refs.size()) throw_corrupt("splitstream: object reference out of range");
+    external_ = static_cast<std::size_t>(v);
+  }
+}
+
+std::size_t SplitStreamReader::read_inline(std::span<std::byte> out) {
+  start_chunk();
+  if (inline_left_ == 0 || out.empty()) return 0;
+  std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(inline_left_, out.size()));
+  if (buf_.size() == pos_ && !fill(1)) throw_corrupt("splitstream: truncated inline chunk");
+  std::size_t n = std::min(want, buf_.size() - pos_);
+  std::memcpy(out.data(), buf_.data() + pos_, n);
+  pos_ += n;
+  inline_left_ -= n;
+  return n;
+}
+
+bool SplitStreamReader::at_external() {
+  start_chunk();
+  return external_.has_value();
+}
+
+Digest SplitStreamReader::next_external() {
+  if (!at_external()) throw_corrupt("splitstream: inline data where an object was expected");
+  Digest d = refs_.object_refs[*external_];
+  external_.reset();
+  return d;
+}
+
+// --- writing ---
+
+SplitStreamWriter::SplitStreamWriter(HashAlgorithm algorithm, std::uint64_t content_type)
+    : algorithm_(algorithm), content_type_(content_type), ctx_(ZSTD_createCCtx(), ZSTD_freeCCtx) {
+  if (!ctx_) throw Error(ENOMEM, "zstd");
+}
+
+SplitStreamWriter::~SplitStreamWriter() = default;
+
+void SplitStreamWriter::emit(std::span<const std::byte> bytes) {
+  ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+  std::vector<std::byte> out(ZSTD_CStreamOutSize());
+  while (in.pos < in.size) {
+    ZSTD_outBuffer o{out.data(), out.size(), 0};
+    std::size_t r = ZSTD_compressStream2(ctx_.get(), &o, &in, ZSTD_e_continue);
+    if (ZSTD_isError(r)) throw Error(EIO, std::string("zstd: ") + ZSTD_getErrorName(r));
+    compressed_.insert(compressed_.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(o.pos));
+  }
+}
+
+void SplitStreamWriter::flush_inline() {
+  if (pending_.empty()) return;
+  std::vector<std::byte> len;
+  put_le64(len, static_cast<std::uint64_t>(-static_cast<std::int64_t>(pending_.size())));
+  emit(len);
+  emit(pending_);
+  pending_.clear();
+}
+
+void SplitStreamWriter::write_inline(std::span<const std::byte> bytes) {
+  pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+  stream_size_ += bytes.size();
+  if (pending_.size() >= (1U << 20)) flush_inline();
+}
+
+void SplitStreamWriter::write_external(const Digest& object, std::uint64_t size) {
+  flush_inline();
+  auto [it, added] = object_index_.emplace(key_of(object), objects_.size());
+  if (added) objects_.push_back(object);
+  std::vector<std::byte> index;
+  put_le64(index, it->second);
+  emit(index);
+  stream_size_ += size;
+}
+
+void SplitStreamWriter::add_named_ref(const std::string& name, const Digest& stream) {
+  auto [it, added] = stream_index_.emplace(key_of(stream), streams_.size());
+  if (added) streams_.push_back(stream);
+  named_[name] = it->second;
+}
+
+std::vector<std::byte> SplitStreamWriter::finish() {
+  flush_inline();
+  std::vector<std::byte> out(ZSTD_CStreamOutSize());
+  for (;;) {
+    ZSTD_inBuffer in{nullptr, 0, 0};
+    ZSTD_outBuffer o{out.data(), out.size(), 0};
+    std::size_t r = ZSTD_compressStream2(ctx_.get(), &o, &in, ZSTD_e_end);
+    if (ZSTD_isError(r)) throw Error(EIO, std::string("zstd: ") + ZSTD_getErrorName(r));
+    compressed_.insert(compressed_.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(o.pos));
+    if (r == 0) break;
+  }
+  std::string names;
+  for (const auto& [name, index] : named_) names += std::to_string(index) + ":" + name + '\0';
+  std::vector<std::byte> named_z;
+  if (!names.empty()) {
+    named_z.resize(ZSTD_compressBound(names.size()));
+    std::size_t n = ZSTD_compress(named_z.data(), named_z.size(), names.data(), names.size(), 3);
+    if (ZSTD_isError(n)) throw Error(EIO, std::string("zstd: ") + ZSTD_getErrorName(n));
+    named_z.resize(n);
+  }
+  std::size_t size = digest_size(algorithm_);
+  std::uint64_t at = kHeaderSize + kInfoSize;
+  auto range = [&](std::vector<std::byte>& v, std::uint64_t len) {
+    put_le64(v, at);
+    put_le64(v, at + len);
+    at += len;
+  };
+  std::vector<std::byte> file;
+  file.reserve(kHeaderSize + kInfoSize + (objects_.size() + streams_.size()) * size + compressed_.size() + named_z.size());
+  for (char c : kSplitStreamMagic) file.push_back(static_cast<std::byte>(c));
+  file.insert(file.end(), {std::byte{0}, std::byte{0}, std::byte{0}, static_cast<std::byte>(algorithm_), std::byte{12}});
+  put_le64(file, kHeaderSize);
+  put_le64(file, kHeaderSize + kInfoSize);
+  range(file, streams_.size() * size);
+  range(file, objects_.size() * size);
+  range(file, compressed_.size());
+  range(file, named_z.size());
+  put_le64(file, content_type_);
+  put_le64(file, stream_size_);
+  for (const Digest& d : streams_) file.insert(file.end(), reinterpret_cast<const std::byte*>(d.data()), reinterpret_cast<const std::byte*>(d.data()) + size);
+  for (const Digest& d : objects_) file.insert(file.end(), reinterpret_cast<const std::byte*>(d.data()), reinterpret_cast<const std::byte*>(d.data()) + size);
+  file.insert(file.end(), compressed_.begin(), compressed_.end());
+  file.insert(file.end(), named_z.begin(), named_z.end());
+  return file;
+}
+
+}  // namespace cfs::repo

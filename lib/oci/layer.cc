@@ -1,0 +1,171 @@
+#include "oci/layer.h"
+
+#include <unistd.h>
+
+#include <cstring>
+
+#include "base/error.h"
+#include "base/file_io.h"
+#include "repo/splitstream.h"
+#include "verity/sha256.h"
+
+namespace cfs::oci {
+namespace {
+
+const std::uint64_t kLayerContent = repo::content_type_of("ocilayer");
+
+// The uncompressed tar as the import reads it: hashed for the diff_id, recorded in the
+// splitstream, large bodies stored as objects.
+class ImportInput final : public TarInput {
+ public:
+  ImportInput(Decompressor& tar, repo::SplitStreamWriter& stream, store::ObjectStore& store, ImportStats& stats)
+      : tar_(tar), stream_(stream), store_(store), stats_(stats) {}
+
+  std::size_t read_some(std::span<std::byte> buf) override {
+    std::size_t n = tar_.read_some(buf);
+    sha_.update(buf.first(n));
+    stream_.write_inline(buf.first(n));
+    return n;
+  }
+
+  FileBody body(std::uint64_t size) override {
+    FileBody b;
+    if (size <= kInlineMax) {
+      b.bytes.resize(size);
+      read_exact(*this, std::as_writable_bytes(std::span(b.bytes)));
+      stats_.inlined_bytes += size;
+      return b;
+    }
+    std::uint64_t left = size;
+    store::ObjectStore::Ingested in = store_.ingest_stream([&](std::span<std::byte> buf) -> std::size_t {
+      if (left == 0) return 0;
+      std::size_t n = tar_.read_some(buf.first(static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()))));
+      if (n == 0) throw_corrupt("tar layer: truncated file body");
+      sha_.update(buf.first(n));
+      left -= n;
+      return n;
+    });
+    stream_.write_external(in.digest, size);
+    if (in.added) {
+      ++stats_.new_objects;
+      stats_.stored_bytes += size;
+    } else {
+      ++stats_.present_objects;
+    }
+    b.object = in.digest;
+    return b;
+  }
+
+  std::string diff_id() { return sha_.finish(); }
+
+ private:
+  Decompressor& tar_;
+  repo::SplitStreamWriter& stream_;
+  store::ObjectStore& store_;
+  ImportStats& stats_;
+  verity::Sha256 sha_;
+};
+
+// A stored layer's tar: inline bytes from the splitstream, large bodies named by their
+// objects (read and hashed only when the diff_id is checked).
+class StoredInput final : public TarInput {
+ public:
+  StoredInput(repo::SplitStreamReader& stream, const repo::Repository& repo, bool hash)
+      : stream_(stream), repo_(repo), hash_(hash) {}
+
+  std::size_t read_some(std::span<std::byte> buf) override {
+    std::size_t n = stream_.read_inline(buf);
+    if (n == 0 && !buf.empty() && stream_.at_external()) throw_corrupt("layer stream: an object where tar data belongs");
+    if (hash_) sha_.update(buf.first(n));
+    return n;
+  }
+
+  FileBody body(std::uint64_t size) override {
+    FileBody b;
+    if (size <= kInlineMax) {
+      b.bytes.resize(size);
+      read_exact(*this, std::as_writable_bytes(std::span(b.bytes)));
+      return b;
+    }
+    b.object = stream_.next_external();
+    if (hash_) {
+      UniqueFd fd = repo_.open_object(*b.object);
+      std::vector<std::byte> buf(1 << 20);
+      std::uint64_t total = 0;
+      for (ssize_t n; (n = ::read(fd.get(), buf.data(), buf.size())) != 0;) {
+        if (n < 0) throw_errno(errno, "reading object " + to_hex(*b.object));
+        sha_.update(std::span(buf).first(static_cast<std::size_t>(n)));
+        total += static_cast<std::uint64_t>(n);
+      }
+      if (total != size) throw_corrupt("Layer has incorrect checksum: object " + to_hex(*b.object) + " has the wrong size");
+    }
+    return b;
+  }
+
+  std::string diff_id() { return sha_.finish(); }
+
+ private:
+  repo::SplitStreamReader& stream_;
+  const repo::Repository& repo_;
+  bool hash_;
+  verity::Sha256 sha_;
+};
+
+}  // namespace
+
+std::string layer_stream_name(const std::string& diff_id) { return "oci-layer-" + diff_id; }
+
+ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const ReadSome& blob, Progress* progress) {
+  verity::Sha256 blob_sha;
+  std::uint64_t blob_bytes = 0;
+  Decompressor tar(layer.compression, [&](std::span<std::byte> buf) -> std::size_t {
+    std::size_t n = blob(buf);
+    blob_sha.update(buf.first(n));
+    blob_bytes += n;
+    if (layer.size && blob_bytes > *layer.size) throw_corrupt("layer " + layer.digest + ": the blob is larger than its descriptor says");
+    if (progress != nullptr) progress->bytes_done += n;
+    return n;
+  });
+  ImportedLayer out;
+  repo::SplitStreamWriter stream(repo.algorithm(), kLayerContent);
+  ImportInput input(tar, stream, repo.objects(), out.stats);
+  TarReader reader(input);
+  try {
+    while (std::optional<TarEntry> e = reader.next()) out.entries.push_back(std::move(*e));
+  } catch (const Error& e) {
+    throw Error(e.code(), "layer " + layer.digest + ": " + e.what());
+  }
+  for (std::byte rest[4096]; blob(rest) != 0;) {  // the decompressor saw its end; the blob must too
+    throw_corrupt("layer " + layer.digest + ": data after the end of the compressed stream");
+  }
+  std::string blob_digest = blob_sha.finish();
+  if (blob_digest != layer.digest) {
+    throw_corrupt("layer " + layer.digest + ": the blob's digest is " + blob_digest);
+  }
+  if (layer.size && blob_bytes != *layer.size) {
+    throw_corrupt("layer " + layer.digest + ": the blob has " + std::to_string(blob_bytes) + " bytes, not " +
+                  std::to_string(*layer.size));
+  }
+  std::string diff_id = input.diff_id();
+  if (diff_id != layer.diff_id) {
+    throw_corrupt("layer " + layer.digest + ": its uncompressed digest is " + diff_id + ", not the diff_id " + layer.diff_id);
+  }
+  out.stream = repo.store_object(stream.finish());  // flushes the file objects first
+  repo.link_stream(layer_stream_name(layer.diff_id), out.stream);
+  return out;
+}
+
+std::vector<TarEntry> read_layer(const repo::Repository& repo, const Digest& stream, const std::optional<std::string>& diff_id) {
+  UniqueFd fd = repo.open_object(stream);
+  MappedFile file = MappedFile::open(fd.get());
+  repo::SplitStreamReader reader(file.bytes(), repo.algorithm());
+  if (reader.refs().content_type != kLayerContent) throw_corrupt("stream " + to_hex(stream) + " is not a tar layer");
+  StoredInput input(reader, repo, diff_id.has_value());
+  TarReader tar(input);
+  std::vector<TarEntry> entries;
+  while (std::optional<TarEntry> e = tar.next()) entries.push_back(std::move(*e));
+  if (diff_id && input.diff_id() != *diff_id) throw_corrupt("Layer has incorrect checksum: " + *diff_id);
+  return entries;
+}
+
+}  // namespace cfs::oci

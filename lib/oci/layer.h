@@ -1,0 +1,57 @@
+// One OCI layer into the repository, streamed (nothing unpacked): blob bytes → SHA-256 and size
+// checked against the descriptor → decompression → SHA-256 checked against the diff_id → tar
+// entries; every file over 64 bytes goes straight into the object store, and the layer is
+// kept as composefs-rs keeps it, a splitstream (tar headers, small files and padding inline,
+// large bodies as object references) linked as streams/oci-layer-<diff_id>. A mismatch or a
+// hostile tar is an Error and links nothing (objects already stored are unreferenced garbage
+// for gc). Layer: oci.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/progress.h"
+#include "oci/decompress.h"
+#include "oci/tar.h"
+#include "repo/repository.h"
+
+namespace cfs::oci {
+
+struct LayerBlob {
+  std::string digest;                 // the descriptor's "sha256:…" of the blob as served
+  std::optional<std::uint64_t> size;  // the descriptor's size
+  Compression compression = Compression::kAuto;
+  std::string diff_id;                // "sha256:…" of the uncompressed tar
+};
+
+struct ImportStats {
+  std::uint64_t new_objects = 0, present_objects = 0;
+  std::uint64_t stored_bytes = 0, inlined_bytes = 0;
+  void add(const ImportStats& o) {
+    new_objects += o.new_objects;
+    present_objects += o.present_objects;
+    stored_bytes += o.stored_bytes;
+    inlined_bytes += o.inlined_bytes;
+  }
+};
+
+struct ImportedLayer {
+  Digest stream;                 // the layer's splitstream object
+  std::vector<TarEntry> entries;
+  ImportStats stats;
+};
+
+// "oci-layer-<diff_id>": the layer's name under streams/.
+std::string layer_stream_name(const std::string& diff_id);
+
+// Reads the blob through `blob` to its end. `progress` (may be null) counts compressed bytes.
+ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const ReadSome& blob, Progress* progress);
+
+// The entries of a layer kept as a splitstream. With `diff_id`, the tar is reassembled (objects
+// read) and its SHA-256 must be that ("Layer has incorrect checksum").
+std::vector<TarEntry> read_layer(const repo::Repository& repo, const Digest& stream,
+                                 const std::optional<std::string>& diff_id = std::nullopt);
+
+}  // namespace cfs::oci
