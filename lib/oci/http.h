@@ -1,0 +1,47 @@
+// HTTP(S) GETs through libcurl, for registries now and object mirrors next: whole small
+// bodies (manifests, tokens) and streamed large ones (blobs) pulled by the reader, with bounded
+// buffering. Redirects are followed without forwarding Authorization to another host and
+// never from https to http unless plain HTTP is allowed; a stalled transfer times out.
+// Failures worth a retry (connection reset, timeout, 5xx, 429) are TransientError.
+// Layer: oci.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "oci/source.h"
+
+namespace cfs::oci {
+
+struct HttpOptions {
+  bool verify_tls = true;
+  bool allow_http = false;  // plain http:// URLs and redirects to them
+  long stall_seconds = 60;  // no byte for this long: a timeout (CFS_HTTP_STALL_SECONDS overrides)
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::map<std::string, std::string> headers;  // lowercase names, the final response's
+  std::string body;
+};
+
+// The whole response (bodies over `max_body` are an Error). Throws TransientError on network
+// failures, Error otherwise; any status is returned.
+HttpResponse http_get(const std::string& url, const std::vector<std::string>& headers, const HttpOptions& options,
+                      std::size_t max_body = 16 << 20);
+
+// A response whose body is read as it arrives.
+class HttpStream : public BlobReader {
+ public:
+  virtual long status() const = 0;
+  virtual std::string header(const std::string& lowercase_name) const = 0;
+};
+std::unique_ptr<HttpStream> http_stream(const std::string& url, const std::vector<std::string>& headers,
+                                        const HttpOptions& options);
+
+std::string base64_encode(std::string_view s);
+std::string base64_decode(std::string_view s);  // Error on invalid input
+
+}  // namespace cfs::oci

@@ -1,0 +1,279 @@
+#include "oci/local_sources.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "base/file_io.h"
+#include "oci/tar.h"
+#include "verity/sha256.h"
+
+namespace cfs::oci {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::uint64_t kMaxDocument = 16 << 20;  // manifests, indexes, configs
+
+class FileRange final : public BlobReader {
+ public:
+  FileRange(UniqueFd fd, std::uint64_t offset, std::uint64_t size) : fd_(std::move(fd)), at_(offset), left_(size) {}
+  std::size_t read_some(std::span<std::byte> buf) override {
+    if (left_ == 0) return 0;
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left_, buf.size()));
+    ssize_t n;
+    do n = ::pread(fd_.get(), buf.data(), want, static_cast<off_t>(at_));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) throw_errno(errno, "reading a blob");
+    if (n == 0) throw_corrupt("a blob is shorter than its descriptor says");
+    at_ += static_cast<std::uint64_t>(n);
+    left_ -= static_cast<std::uint64_t>(n);
+    return static_cast<std::size_t>(n);
+  }
+
+ private:
+  UniqueFd fd_;
+  std::uint64_t at_, left_;
+};
+
+std::string read_text(int fd, std::uint64_t offset, std::uint64_t size, const std::string& what) {
+  if (size > kMaxDocument) throw_corrupt(what + " is larger than 16 MiB");
+  std::string s(size, '\0');
+  FileRange r(UniqueFd(::dup(fd)), offset, size);
+  for (std::size_t got = 0; got < size;) got += r.read_some(std::as_writable_bytes(std::span(s)).subspan(got));
+  return s;
+}
+
+UniqueFd open_regular(int dir_fd, const std::string& path, const std::string& what) {
+  UniqueFd fd(::openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd) throw Error(errno, what + ": " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) throw Error(EINVAL, what + ": " + path + " is not a regular file");
+  return fd;
+}
+
+std::uint64_t file_size(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw_errno(errno);
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+json parse_json(const std::string& text, const std::string& what) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) throw_corrupt(what + ": invalid JSON");
+  return j;
+}
+
+// --- oci: image layouts ---
+
+class Layout final : public ImageSource {
+ public:
+  Layout(const std::string& dir, std::string tag) : dir_(dir), tag_(std::move(tag)) {
+    fd_.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd_) throw Error(errno, "opening OCI layout " + dir + ": " + std::strerror(errno));
+  }
+  std::string reference() const override { return tag_; }
+
+  std::pair<std::string, std::string> fetch_manifest(const std::string& reference) override {
+    if (verity::is_sha256_digest(reference)) return {blob_text(reference), ""};
+    UniqueFd index = open_regular(fd_.get(), "index.json", "OCI layout " + dir_);
+    json j = parse_json(read_text(index.get(), 0, file_size(index.get()), "index.json"), dir_ + "/index.json");
+    if (!j.is_object() || !j.contains("manifests") || !j["manifests"].is_array()) {
+      throw_corrupt(dir_ + "/index.json: no \"manifests\" array");
+    }
+    const json* chosen = nullptr;
+    for (const json& m : j["manifests"]) {
+      if (!m.is_object()) continue;
+      std::string name;
+      if (auto a = m.find("annotations"); a != m.end() && a->is_object()) {
+        if (auto n = a->find("org.opencontainers.image.ref.name"); n != a->end() && n->is_string()) name = *n;
+      }
+      if (reference.empty() ? j["manifests"].size() == 1 : name == reference) {
+        chosen = &m;
+        break;
+      }
+    }
+    if (chosen == nullptr) {
+      throw Error(ENOENT, reference.empty() ? "OCI layout " + dir_ + " holds more than one image: name one as oci:" + dir_ + ":TAG"
+                                            : "no image tagged " + reference + " in OCI layout " + dir_);
+    }
+    if (!chosen->contains("digest") || !(*chosen)["digest"].is_string()) throw_corrupt(dir_ + "/index.json: an entry without a digest");
+    std::string digest = (*chosen)["digest"];
+    if (!verity::is_sha256_digest(digest)) throw_corrupt(dir_ + "/index.json: unsupported digest " + digest);
+    std::string type = chosen->contains("mediaType") && (*chosen)["mediaType"].is_string() ? (*chosen)["mediaType"].get<std::string>() : "";
+    return {blob_text(digest), type};
+  }
+
+  std::unique_ptr<BlobReader> open_blob(const Descriptor& blob) override {
+    UniqueFd fd = open_regular(fd_.get(), blob_path(blob.digest), "OCI layout " + dir_);
+    std::uint64_t size = file_size(fd.get());
+    return std::make_unique<FileRange>(std::move(fd), 0, size);
+  }
+
+ private:
+  static std::string blob_path(const std::string& digest) { return "blobs/sha256/" + digest.substr(7); }
+  std::string blob_text(const std::string& digest) {
+    UniqueFd fd = open_regular(fd_.get(), blob_path(digest), "OCI layout " + dir_);
+    std::string text = read_text(fd.get(), 0, file_size(fd.get()), digest);
+    if (verity::sha256_digest(text) != digest) throw_corrupt("OCI layout " + dir_ + ": blob " + digest + " does not have that digest");
+    return text;
+  }
+
+  std::string dir_, tag_;
+  UniqueFd fd_;
+};
+
+// --- docker-archive: ---
+
+// Where each member of a tar file is, found by reading its headers only.
+class MemberIndex final : public TarInput {
+ public:
+  explicit MemberIndex(int fd) : fd_(fd) {}
+  std::size_t read_some(std::span<std::byte> buf) override {
+    std::size_t n = cfs::read_some(fd_, buf);
+    at_ += n;
+    return n;
+  }
+  FileBody body(std::uint64_t size) override {
+    last_ = {at_, size};
+    if (::lseek(fd_, static_cast<off_t>(size), SEEK_CUR) < 0) throw_errno(errno, "docker archive");
+    at_ += size;
+    return {};
+  }
+  std::pair<std::uint64_t, std::uint64_t> last_ = {0, 0};
+
+ private:
+  int fd_;
+  std::uint64_t at_ = 0;
+};
+
+class DockerArchive final : public ImageSource {
+ public:
+  DockerArchive(const std::string& file, std::string tag) : file_(file), tag_(std::move(tag)) {
+    fd_.reset(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd_) throw Error(errno, "opening docker archive " + file + ": " + std::strerror(errno));
+    UniqueFd scan(::open(("/proc/self/fd/" + std::to_string(fd_.get())).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!scan) throw_errno(errno, file);
+    MemberIndex index(scan.get());
+    TarReader reader(index);
+    try {
+      while (std::optional<TarEntry> e = reader.next()) {
+        if (e->type == EntryType::kRegular) members_[e->path.substr(1)] = index.last_;
+      }
+    } catch (const Error& e) {
+      throw Error(e.code(), "docker archive " + file + ": " + e.what());
+    }
+    build_manifest();
+  }
+  std::string reference() const override { return tag_; }
+
+  std::pair<std::string, std::string> fetch_manifest(const std::string& reference) override {
+    if (!reference.empty() && reference != tag_ && reference != manifest_digest_) throw Error(ENOENT, "no manifest " + reference);
+    return {manifest_, std::string(kOciManifest)};
+  }
+
+  std::unique_ptr<BlobReader> open_blob(const Descriptor& blob) override {
+    auto it = blobs_.find(blob.digest);
+    if (it == blobs_.end()) throw Error(ENOENT, "docker archive " + file_ + ": no blob " + blob.digest);
+    return file_range_reader(UniqueFd(::dup(fd_.get())), it->second.first, it->second.second);
+  }
+
+ private:
+  std::pair<std::uint64_t, std::uint64_t> member(const std::string& name) {
+    std::string path = normalize_tar_path(name).substr(1);
+    auto it = members_.find(path);
+    if (it == members_.end()) throw_corrupt("docker archive " + file_ + ": no member " + name);
+    return it->second;
+  }
+
+  Descriptor describe(const std::string& name, std::string media_type) {
+    auto [offset, size] = member(name);
+    verity::Sha256 sha;
+    FileRange r(UniqueFd(::dup(fd_.get())), offset, size);
+    std::vector<std::byte> buf(1 << 20);
+    std::byte head[4]{};
+    std::size_t seen = 0;
+    for (std::size_t n; (n = r.read_some(buf)) != 0;) {
+      for (std::size_t i = 0; i < n && seen < 4; ++i) head[seen++] = buf[i];
+      sha.update(std::span(buf).first(n));
+    }
+    Descriptor d{std::move(media_type), sha.finish(), size};
+    if (d.media_type.empty()) {  // a layer: what its first bytes say
+      auto b = [&](int i) { return std::to_integer<unsigned>(head[i]); };
+      d.media_type = b(0) == 0x1f && b(1) == 0x8b ? "application/vnd.oci.image.layer.v1.tar+gzip"
+                     : b(0) == 0x28 && b(1) == 0xb5 && b(2) == 0x2f && b(3) == 0xfd ? "application/vnd.oci.image.layer.v1.tar+zstd"
+                                                                                  : "application/vnd.oci.image.layer.v1.tar";
+    }
+    blobs_[d.digest] = {offset, size};
+    return d;
+  }
+
+  void build_manifest() {
+    auto [offset, size] = member("manifest.json");
+    json list = parse_json(read_text(fd_.get(), offset, size, "manifest.json"), file_ + ": manifest.json");
+    if (!list.is_array() || list.empty()) throw_corrupt(file_ + ": manifest.json is not a list of images");
+    const json* chosen = nullptr;
+    for (const json& img : list) {
+      if (!img.is_object()) throw_corrupt(file_ + ": manifest.json: an entry is not an object");
+      bool match = tag_.empty() ? list.size() == 1 : false;
+      if (auto tags = img.find("RepoTags"); !match && tags != img.end() && tags->is_array()) {
+        for (const json& t : *tags) {
+          if (t.is_string() && (t == tag_ || t.get<std::string>().ends_with("/" + tag_))) match = true;
+        }
+      }
+      if (match) {
+        chosen = &img;
+        break;
+      }
+    }
+    if (chosen == nullptr) {
+      throw Error(ENOENT, tag_.empty() ? "docker archive " + file_ + " holds more than one image: name one as docker-archive:" + file_ + ":TAG"
+                                       : "no image tagged " + tag_ + " in docker archive " + file_);
+    }
+    if (!chosen->contains("Config") || !(*chosen)["Config"].is_string() || !chosen->contains("Layers") ||
+        !(*chosen)["Layers"].is_array()) {
+      throw_corrupt(file_ + ": manifest.json: an entry without Config or Layers");
+    }
+    json m;
+    m["schemaVersion"] = 2;
+    m["mediaType"] = kOciManifest;
+    Descriptor config = describe((*chosen)["Config"].get<std::string>(), std::string(kOciConfig));
+    m["config"] = {{"mediaType", config.media_type}, {"digest", config.digest}, {"size", config.size}};
+    m["layers"] = json::array();
+    for (const json& l : (*chosen)["Layers"]) {
+      if (!l.is_string()) throw_corrupt(file_ + ": manifest.json: a layer path is not a string");
+      Descriptor d = describe(l.get<std::string>(), "");
+      m["layers"].push_back({{"mediaType", d.media_type}, {"digest", d.digest}, {"size", d.size}});
+    }
+    manifest_ = m.dump();
+    manifest_digest_ = verity::sha256_digest(manifest_);
+  }
+
+  std::string file_, tag_;
+  UniqueFd fd_;
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> members_;  // path -> offset, size
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> blobs_;    // digest -> offset, size
+  std::string manifest_, manifest_digest_;
+};
+
+}  // namespace
+
+std::unique_ptr<BlobReader> file_range_reader(UniqueFd fd, std::uint64_t offset, std::uint64_t size) {
+  return std::make_unique<FileRange>(std::move(fd), offset, size);
+}
+
+std::unique_ptr<ImageSource> open_layout(const std::string& dir, const std::string& tag) {
+  return std::make_unique<Layout>(dir, tag);
+}
+
+std::unique_ptr<ImageSource> open_docker_archive(const std::string& file, const std::string& tag) {
+  return std::make_unique<DockerArchive>(file, tag);
+}
+
+}  // namespace cfs::oci

@@ -1,0 +1,147 @@
+#include "oci/pull.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "base/error.h"
+#include "oci/merge.h"
+#include "verity/fsverity.h"
+#include "writer/writer.h"
+
+namespace cfs::oci {
+namespace {
+
+constexpr int kLayerAttempts = 3;
+
+// One layer, retried from the start after a network failure (objects already stored are
+// found again; nothing is linked until the layer is complete).
+void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l, Progress* progress, ImportStats& stats) {
+  for (int attempt = 1;; ++attempt) {
+    std::uint64_t counted = 0;  // this attempt's bytes, taken back from the progress on retry
+    try {
+      std::unique_ptr<BlobReader> blob = source.open_blob(l.blob);
+      auto read = [&](std::span<std::byte> b) {
+        std::size_t n = blob->read_some(b);
+        counted += n;
+        if (progress != nullptr) progress->bytes_done += n;
+        return n;
+      };
+      stats.add(import_layer(repo, l.layer, read, nullptr).stats);
+      return;
+    } catch (const TransientError&) {
+      if (progress != nullptr) progress->bytes_done -= counted;
+      if (attempt == kLayerAttempts) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300 * attempt));
+    }
+  }
+}
+
+// The layers the repository lacks, largest first, `parallel` at a time.
+ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const ResolvedImage& img, const PullOptions& o) {
+  std::vector<const LayerRef*> todo;
+  for (const LayerRef& l : img.layers) {
+    bool queued = std::any_of(todo.begin(), todo.end(), [&](const LayerRef* t) { return t->layer.diff_id == l.layer.diff_id; });
+    if (!queued && !repo.stream_object(layer_stream_name(l.layer.diff_id))) todo.push_back(&l);
+  }
+  std::sort(todo.begin(), todo.end(), [](const LayerRef* a, const LayerRef* b) { return a->blob.size > b->blob.size; });
+  if (o.progress != nullptr) {
+    for (const LayerRef* l : todo) o.progress->bytes_total += l->blob.size;
+  }
+  ImportStats total;
+  std::mutex mutex;
+  std::exception_ptr failure;
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < todo.size();) {
+      ImportStats stats;
+      try {
+        fetch_layer(repo, source, *todo[i], o.progress, stats);
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!failure) failure = std::current_exception();
+        next = todo.size();  // the others stop after their current layer
+        return;
+      }
+      std::lock_guard lock(mutex);
+      total.add(stats);
+    }
+  };
+  unsigned threads = o.parallel != 0 ? o.parallel : std::max(1U, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, todo.size()));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  if (threads > 0) work();
+  for (std::thread& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return total;
+}
+
+}  // namespace
+
+std::vector<std::byte> erofs_image(const tree::Tree& tree, std::uint32_t version) {
+  if (version > 1) throw Error(ENOTSUP, "EROFS format version " + std::to_string(version) + " is not supported yet");
+  return writer::write_to_vector(tree, {version, version});
+}
+
+tree::Tree image_tree(const repo::Repository& repo, const StoredImage& image, const TransformOptions& transform, bool verify) {
+  if (!image.container) throw Error(EINVAL, "image " + image.manifest_digest + " is an artifact, not a container image");
+  Config config = parse_config(image.config);
+  tree::Tree tree;
+  LayerMerger merger(tree);
+  for (const std::string& diff_id : config.diff_ids) {
+    auto it = image.config_refs.find(diff_id);
+    std::optional<Digest> stream = it != image.config_refs.end() ? std::optional(it->second) : repo.stream_object(layer_stream_name(diff_id));
+    if (!stream) throw Error(ENOENT, "layer " + diff_id + " is not in the repository");
+    for (const TarEntry& e : read_layer(repo, *stream, verify ? std::optional(diff_id) : std::nullopt)) merger.apply(e);
+  }
+  merger.finish();
+  transform_for_oci(tree, transform);
+  return tree;
+}
+
+PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& tag, const PullOptions& o) {
+  for (std::uint32_t v : repo.erofs_versions()) {
+    if (v == 0) throw Error(EINVAL, "commit_images did not produce the repository's default EROFS format");
+    if (v > 1) throw Error(ENOTSUP, "EROFS format version " + std::to_string(v) + " is not supported yet");
+  }
+  ResolvedImage img = resolve(source);
+  if (!img.container) throw Error(ENOTSUP, "artifacts (config media type " + img.config_blob.media_type + ") are not supported yet");
+  PullResult r;
+  r.manifest_digest = img.manifest_digest;
+  r.config_digest = img.config_digest;
+  r.stats = fetch_layers(repo, source, img, o);
+
+  std::map<std::string, Digest> layer_refs;
+  for (const LayerRef& l : img.layers) {
+    std::optional<Digest> s = repo.stream_object(layer_stream_name(l.layer.diff_id));
+    if (!s) throw Error(ENOENT, "layer " + l.layer.diff_id + " vanished from the repository");
+    layer_refs[l.layer.diff_id] = *s;
+  }
+  StoredImage stored;
+  stored.manifest_digest = img.manifest_digest;
+  stored.config = img.config;
+  stored.container = true;
+  stored.config_refs = layer_refs;
+  tree::Tree tree = image_tree(repo, stored, TransformOptions{});
+  std::map<std::string, Digest> config_refs = layer_refs;
+  for (std::uint32_t v : repo.erofs_versions()) {
+    Digest id = repo.store_object(erofs_image(tree, v));
+    repo.link_image(id);
+    config_refs[std::string(kImageRefV1)] = id;
+    if (!r.image) r.image = id;
+  }
+  Digest config_stream = write_document_stream(repo, config_content_type(), img.config, config_refs);
+  repo.link_stream(config_stream_name(img.config_digest), config_stream);
+  std::map<std::string, Digest> manifest_refs = layer_refs;
+  manifest_refs["config:" + img.config_digest] = config_stream;
+  r.manifest_stream = write_document_stream(repo, manifest_content_type(), img.manifest, manifest_refs);
+  repo.link_stream(manifest_stream_name(img.manifest_digest), r.manifest_stream);
+  tag_image(repo, tag, img.manifest_digest);
+  return r;
+}
+
+}  // namespace cfs::oci

@@ -1,0 +1,42 @@
+// `cfsctl oci pull`: an image from a source into the repository, and the image tree of a
+// stored OCI image (for pull, oci compute-id and oci dump). Order, so that a crash at any point
+// leaves only unreferenced objects: layers (in parallel, each published as its stream once
+// complete; layers already stored by diff_id are not fetched) → the EROFS image and its
+// images/ link → config stream → manifest stream → tag. Layer: oci.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/progress.h"
+#include "oci/layer.h"
+#include "oci/source.h"
+#include "oci/stored.h"
+#include "oci/transform.h"
+#include "tree/tree.h"
+
+namespace cfs::oci {
+
+struct PullResult {
+  std::string manifest_digest, config_digest;
+  Digest manifest_stream;  // what `verity` prints
+  ImportStats stats;
+  std::optional<Digest> image;
+};
+
+struct PullOptions {
+  unsigned parallel = 0;        // layers at once; 0: one per CPU
+  Progress* progress = nullptr;  // bytes of layer blobs
+};
+
+PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& tag, const PullOptions& options);
+
+// The merged, transformed tree of a stored image's layers (read from their streams). With
+// `verify`, every layer's tar is reassembled and checked against its diff_id.
+tree::Tree image_tree(const repo::Repository& repo, const StoredImage& image, const TransformOptions& transform,
+                      bool verify = false);
+
+// The EROFS bytes of a tree in format `version` (0 or 1; Error for 2).
+std::vector<std::byte> erofs_image(const tree::Tree& tree, std::uint32_t version);
+
+}  // namespace cfs::oci

@@ -1,0 +1,74 @@
+// Where an image comes from: a registry (docker://), an OCI image layout (oci:DIR[:TAG]) or a
+// `docker save` archive (docker-archive:FILE[:TAG]), all reduced to one model: a manifest
+// resolved for this platform, its config, and layer blobs streamed one by one (oci-import.md
+// §2). Every byte from a source is checked against the digest that names it before use.
+// Layer: oci.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/error.h"
+#include "oci/layer.h"
+#include "oci/manifest.h"
+
+namespace cfs::oci {
+
+class BlobReader {
+ public:
+  virtual ~BlobReader() = default;
+  // Up to buf.size() bytes; 0 at the end. Throws Error (TransientError for network failures
+  // worth a retry).
+  virtual std::size_t read_some(std::span<std::byte> buf) = 0;
+};
+
+// A failure that may go away on retry: a reset connection, a timeout, a 5xx or 429.
+class TransientError : public Error {
+ public:
+  using Error::Error;
+};
+
+class ImageSource {
+ public:
+  virtual ~ImageSource() = default;
+  // The tag or digest the source string named ("" for "the only image").
+  virtual std::string reference() const = 0;
+  // The manifest or index that `reference` (a tag, "" or a digest) names: its bytes and the
+  // media type it was served with ("" when the source does not say).
+  virtual std::pair<std::string, std::string> fetch_manifest(const std::string& reference) = 0;
+  virtual std::unique_ptr<BlobReader> open_blob(const Descriptor& blob) = 0;
+};
+
+struct SourceOptions {
+  std::optional<bool> tls_verify;  // --tls-verify; unset: registries.conf decides
+  std::string creds;               // --creds USER:PASSWORD; else the auth files
+};
+
+// The source a cfsctl image reference names. Errors as cfsctl prints them ("Missing ':' in X",
+// "Unknown transport 'p'", "Invalid empty name in X") and for transports we do not read.
+std::unique_ptr<ImageSource> open_source(const std::string& image, const SourceOptions& options);
+
+struct LayerRef {
+  Descriptor blob;
+  LayerBlob layer;  // digest, size, compression, diff_id
+};
+
+struct ResolvedImage {
+  std::string manifest, manifest_digest;
+  Descriptor config_blob;  // media type mapped to OCI
+  std::string config, config_digest;
+  bool container = false;  // an image config (else an artifact)
+  std::vector<LayerRef> layers;
+};
+
+// The manifest for this platform, its config, and its layers paired with their diff_ids.
+ResolvedImage resolve(ImageSource& source);
+
+// A small blob (a config), read whole and checked against its descriptor.
+std::string read_small_blob(ImageSource& source, const Descriptor& blob);
+
+}  // namespace cfs::oci
