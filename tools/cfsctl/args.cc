@@ -50,6 +50,13 @@ std::optional<std::string> Args::value(std::string_view name, char short_name) {
   return all.back();
 }
 
+std::string Args::subcommand() {
+  if (words_.empty() || words_.front().starts_with("-")) return "";
+  std::string sub = words_.front();
+  words_.erase(words_.begin());
+  return sub;
+}
+
 std::vector<std::string> Args::positionals(std::size_t min, std::size_t max, std::string_view what) {
   std::vector<std::string> out;
   bool only_positionals = false;

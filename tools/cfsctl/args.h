@@ -26,6 +26,8 @@ class Args {
   std::optional<std::string> value(std::string_view name, char short_name = 0);
   // All of them, in order (repeatable options).
   std::vector<std::string> values(std::string_view name, char short_name = 0);
+  // Takes the first word out when it is a subcommand name (not an option); "" otherwise.
+  std::string subcommand();
   // What is left: positionals only, between `min` and `max` of them.
   std::vector<std::string> positionals(std::size_t min, std::size_t max, std::string_view what);
 

@@ -32,7 +32,8 @@ constexpr const char* kHelp =
     "  mount           Mount an image\n"
     "  gc              Remove objects no image or stream needs\n"
     "  fsck            Check the repository\n"
-    "  transaction     Hold the repository open (blocks gc) until killed\n\n"
+    "  transaction     Hold the repository open (blocks gc) until killed\n"
+    "  oci             Container images: pull, images, inspect, tag, untag, mount, compute-id, dump, fsck\n\n"
     "Options:\n"
     "      --repo <REPO>               Repository path\n"
     "      --user                      Use $HOME/.var/lib/composefs\n"
@@ -123,6 +124,7 @@ int cfsctl_main(int argc, char** argv) {
       {"gc", cmd_gc},
       {"fsck", cmd_fsck},
       {"transaction", cmd_transaction},
+      {"oci", cmd_oci},
   };
   try {
     Global g;

@@ -2,11 +2,13 @@
 // them out (docs/repository.md, cfsctl(1)). Layer: tools.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "cfsctl/args.h"
 #include "repo/repository.h"
+#include "tree/tree.h"
 
 namespace cfs::cfsctl {
 
@@ -32,6 +34,16 @@ int cmd_mount(const Global& g, Args& a);
 int cmd_gc(const Global& g, Args& a);
 int cmd_fsck(const Global& g, Args& a);
 int cmd_transaction(const Global& g, Args& a);
+
+int cmd_oci(const Global& g, Args& a);
+
+// `mount` with NAME first turned into an image name by `resolve` (oci mount); null: as it is.
+using ImageResolver = std::function<std::string(const repo::Repository&, const std::string&)>;
+int mount_command(const Global& g, Args& a, const ImageResolver& resolve);
+// cfsctl's dumpfile of `node` (at `path`) and everything below it.
+std::string composefs_rs_dump(const tree::Node& node, const std::string& path);
+// The digest's "sha512:<hex>" form.
+std::string id_form(const Digest& d);
 
 int cfsctl_main(int argc, char** argv);
 

@@ -37,7 +37,6 @@ extern char** environ;
 namespace cfs::cfsctl {
 namespace {
 
-std::string id_form(const Digest& d) { return std::string(hash_name(d.algorithm())) + ":" + to_hex(d); }
 
 // --bootable, --no-propagate-usr-to-root, --xattrs: how a directory becomes the image's tree.
 oci::TransformOptions transform_options(Args& a) {
@@ -137,6 +136,34 @@ bool in_initial_user_namespace() {
 }
 
 }  // namespace
+
+std::string id_form(const Digest& d) { return std::string(hash_name(d.algorithm())) + ":" + to_hex(d); }
+
+// The entry and, for a directory, everything below it (sorted, depth first); a leaf's later
+// names in this subtree are links to the first.
+std::string composefs_rs_dump(const tree::Node& node, const std::string& path) {
+  std::string out;
+  std::map<const tree::Node*, std::string> first_name;
+  std::vector<std::pair<const tree::Node*, std::string>> todo{{&node, path}};
+  while (!todo.empty()) {
+    auto [n, p] = todo.back();
+    todo.pop_back();
+    const tree::Node* inode = n->resolve();
+    if (!inode->is_dir()) {
+      auto [it, first] = first_name.emplace(inode, p);
+      if (!first) {
+        dump::append_composefs_rs_link_line(out, p, it->second);
+        continue;
+      }
+    }
+    dump::append_line(out, p, *inode, nullptr);
+    if (!inode->is_dir()) continue;
+    for (auto c = inode->children.rbegin(); c != inode->children.rend(); ++c) {
+      todo.emplace_back(*c, p + (p.ends_with('/') ? "" : "/") + std::string((*c)->name));
+    }
+  }
+  return out;
+}
 
 int cmd_compute_id(const Global& g, Args& a) {
   oci::TransformOptions t = transform_options(a);
@@ -250,33 +277,15 @@ int cmd_dump_files(const Global& g, Args& a) {
       out += path + " " + (external ? std::string(n.payload) : "inline") + "\n";
       continue;
     }
-    // The entry and, for a directory, everything below it (sorted, depth first); a leaf's
-    // later names in this subtree are links to the first.
-    std::map<const tree::Node*, std::string> first_name;
-    std::vector<std::pair<const tree::Node*, std::string>> todo{{node, path}};
-    while (!todo.empty()) {
-      auto [n, p] = todo.back();
-      todo.pop_back();
-      const tree::Node* inode = n->resolve();
-      if (!inode->is_dir()) {
-        auto [it, first] = first_name.emplace(inode, p);
-        if (!first) {
-          dump::append_composefs_rs_link_line(out, p, it->second);
-          continue;
-        }
-      }
-      dump::append_line(out, p, *inode, nullptr);
-      if (!inode->is_dir()) continue;
-      for (auto c = inode->children.rbegin(); c != inode->children.rend(); ++c) {
-        todo.emplace_back(*c, p + (p.ends_with('/') ? "" : "/") + std::string((*c)->name));
-      }
-    }
+    out += composefs_rs_dump(*node, path);
   }
   std::cout << out << std::flush;
   return 0;
 }
 
-int cmd_mount(const Global& g, Args& a) {
+int cmd_mount(const Global& g, Args& a) { return mount_command(g, a, nullptr); }
+
+int mount_command(const Global& g, Args& a, const ImageResolver& resolve) {
   std::string fuse = one_of(a.value("fuse").value_or("auto"), "--fuse <FUSE>", {"auto", "yes", "no"});
   bool foreground = a.flag("foreground");
   std::optional<std::string> upper = a.value("upperdir"), work = a.value("workdir");
@@ -292,7 +301,7 @@ int cmd_mount(const Global& g, Args& a) {
     throw Error(errno, "Canonicalizing mountpoint path\n\nCaused by:\n    " + std::string(std::strerror(errno)));
   }
   auto repo = repo::Repository::open(repo_path(g), g.open);
-  repo::Repository::OpenedImage img = repo->open_image(pos[0]);
+  repo::Repository::OpenedImage img = repo->open_image(resolve ? resolve(*repo, pos[0]) : pos[0]);
   bool kernel = fuse == "no" || (fuse == "auto" && ::getuid() == 0 && in_initial_user_namespace());
   if (kernel) {
     mount::Options o;

@@ -1,0 +1,308 @@
+// cfsctl oci pull, images, inspect, tag, untag, mount, compute-id, dump, fsck: container images
+// in the repository (cfsctl(1), ../shared/spec/cfsctl.md §5).
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "cfsctl/cfsctl.h"
+#include "cfsctl/table.h"
+#include "common/progress_line.h"
+#include "oci/pull.h"
+#include "oci/stored.h"
+#include "repo/fsck.h"
+#include "verity/fsverity.h"
+#include "verity/sha256.h"
+
+namespace cfs::cfsctl {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+// indicatif's HumanBytes: "0 B", "512 B", "1.50 MiB".
+std::string human_bytes(std::uint64_t n) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  if (n < 1024) return std::to_string(n) + " B";
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 5) v /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f %s", v, kUnits[u]);
+  return buf;
+}
+
+std::uint32_t effective_version(const Global& g, const repo::Repository& repo) {
+  return g.open.erofs_version.value_or(repo.erofs_versions().front());
+}
+
+oci::TransformOptions oci_transform(Args& a) {
+  if (a.flag("bootable")) throw Error(ENOTSUP, "--bootable is not supported yet");
+  oci::TransformOptions t;
+  if (auto x = a.value("xattrs")) {
+    one_of(*x, "--xattrs <XATTRS>", {"allowlist-only", "keep-user-xattrs"});
+    t.xattrs = *x == "keep-user-xattrs" ? oci::XattrMode::kKeepUserXattrs : oci::XattrMode::kAllowlistOnly;
+  }
+  return t;
+}
+
+int oci_pull(const Global& g, Args& a) {
+  if (a.flag("bootable")) throw Error(ENOTSUP, "--bootable is not supported yet");
+  if (a.value("expected-digest")) throw UsageError("the argument '--expected-digest <EXPECTED_DIGEST>' requires '--bootable'");
+  oci::SourceOptions so;
+  if (auto v = a.value("tls-verify")) so.tls_verify = one_of(*v, "--tls-verify <BOOL>", {"true", "false"}) == "true";
+  if (auto v = a.value("creds")) so.creds = *v;
+  std::vector<std::string> pos = a.positionals(1, 2, "<IMAGE>");
+  std::string name = pos.size() == 2 ? pos[1] : pos[0];
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  repo->check_writable();
+  std::unique_ptr<oci::ImageSource> source = oci::open_source(pos[0], so);
+  Progress progress;
+  oci::PullResult r = [&] {
+    cli::ProgressLine line(progress, "layers");
+    oci::PullOptions o;
+    o.progress = &progress;
+    return oci::pull(*repo, *source, name, o);
+  }();
+  std::cout << "manifest " << r.manifest_digest << "\n"
+            << "config   " << r.config_digest << "\n"
+            << "verity   " << to_hex(r.manifest_stream) << "\n"
+            << "tagged   " << name << "\n"
+            << "objects  " << r.stats.new_objects << " new + " << r.stats.present_objects << " already present objects; "
+            << human_bytes(r.stats.stored_bytes) << " stored, " << human_bytes(r.stats.inlined_bytes) << " inlined\n";
+  return 0;
+}
+
+int oci_images(const Global& g, Args& a) {
+  bool json = a.flag("json");
+  a.positionals(0, 0, "");
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  ojson list = ojson::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, digest] : oci::list_tags(*repo)) {
+    oci::StoredImage img;
+    oci::Config config;
+    try {
+      img = oci::open_stored_image(*repo, digest);
+      if (img.container) config = oci::parse_config(img.config);
+    } catch (const Error&) {
+      continue;  // images that do not open are skipped
+    }
+    std::string arch = config.architecture.empty() ? "artifact" : config.architecture;
+    rows.push_back({name, digest.substr(7, 12), arch, std::to_string(img.parsed.layers.size()), "0"});
+    list.push_back({{"name", name},
+                    {"manifest_digest", digest},
+                    {"is_container", img.container},
+                    {"architecture", config.architecture},
+                    {"os", config.os},
+                    {"created", config.created ? ojson(*config.created) : ojson(nullptr)},
+                    {"layer_count", img.parsed.layers.size()},
+                    {"referrer_count", 0}});
+  }
+  if (json) {
+    std::cout << ojson{{"images", list}}.dump(2) << "\n";
+  } else if (rows.empty()) {
+    std::cout << "No images found\n";
+  } else {
+    std::cout << table({"NAME", "DIGEST", "ARCH", "LAYERS", "REFS"}, rows);
+  }
+  return 0;
+}
+
+int oci_inspect(const Global& g, Args& a) {
+  bool manifest = a.flag("manifest"), config = a.flag("config");
+  if (manifest && config) throw UsageError("the argument '--manifest' cannot be used with '--config'");
+  std::string name = a.positionals(1, 1, "<IMAGE>")[0];
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  oci::StoredImage img = oci::open_stored_image(*repo, name.starts_with("@") ? name.substr(1) : name);
+  if (manifest || config) {
+    std::cout << (manifest ? img.manifest : img.config) << "\n";
+    return 0;
+  }
+  std::optional<Digest> erofs = img.image(effective_version(g, *repo));
+  ojson j;
+  j["manifest"] = img.manifest;
+  j["config"] = img.config;
+  j["referrers"] = ojson::array();
+  j["composefs_erofs"] = erofs ? ojson(to_hex(*erofs)) : ojson(nullptr);
+  j["composefs_boot_erofs"] = nullptr;
+  std::cout << j.dump(2) << "\n";
+  return 0;
+}
+
+int oci_tag(const Global& g, Args& a) {
+  std::vector<std::string> pos = a.positionals(2, 2, "<MANIFEST_DIGEST> <NAME>");
+  if (!verity::is_sha256_digest(pos[0])) throw Error(EINVAL, "invalid manifest digest " + pos[0]);
+  if (pos[1].starts_with("@")) throw Error(EINVAL, "tag names cannot start with '@'");
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  repo->check_writable();
+  oci::tag_image(*repo, pos[1], pos[0]);
+  std::cout << "Tagged " << pos[0] << " as " << pos[1] << "\n";
+  return 0;
+}
+
+int oci_untag(const Global& g, Args& a) {
+  std::string name = a.positionals(1, 1, "<NAME>")[0];
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  oci::untag_image(*repo, name);
+  std::cout << "Removed tag " << name << "\n";
+  return 0;
+}
+
+int oci_mount(const Global& g, Args& a) {
+  if (a.flag("bootable")) throw Error(ENOTSUP, "--bootable is not supported yet");
+  return mount_command(g, a, [&](const repo::Repository& repo, const std::string& name) {
+    oci::StoredImage img = oci::open_stored_image(repo, name);
+    std::optional<Digest> erofs = img.image(effective_version(g, repo));
+    if (!erofs) throw Error(ENOENT, "No composefs EROFS image linked — try re-pulling the image");
+    return to_hex(*erofs);
+  });
+}
+
+// REF [CONFIG_VERITY] as oci compute-id and oci dump take them: a tag, or @<config digest>.
+tree::Tree stored_tree(const Global& g, Args& a, std::unique_ptr<repo::Repository>& repo) {
+  oci::TransformOptions t = oci_transform(a);
+  std::vector<std::string> pos = a.positionals(1, 2, "<REF>");
+  repo = repo::Repository::open(repo_path(g), g.open);
+  if (!pos[0].starts_with("@")) return oci::image_tree(*repo, oci::open_stored_image(*repo, pos[0]), t);
+  std::string digest = pos[0].substr(1);
+  oci::StoredImage img;
+  img.container = true;
+  std::optional<Digest> stream;
+  if (pos.size() == 2) {
+    stream = parse_hex_digest(pos[1], repo->algorithm());
+    if (!stream) throw Error(EINVAL, "invalid config verity " + pos[1]);
+  } else {
+    stream = repo->stream_object(oci::config_stream_name(digest));
+    if (!stream) throw Error(ENOENT, "config " + digest + " not found in the repository");
+  }
+  oci::DocumentStream config = oci::read_document_stream(*repo, *stream, oci::config_content_type());
+  bool verify = pos.size() == 1;
+  if (verify && verity::sha256_digest(config.bytes) != digest) {
+    throw Error(EILSEQ, "Config integrity check failed: expected " + digest + ", got " + verity::sha256_digest(config.bytes));
+  }
+  img.config = config.bytes;
+  img.config_refs = config.named_refs;
+  return oci::image_tree(*repo, img, t, verify);
+}
+
+int oci_compute_id(const Global& g, Args& a) {
+  std::unique_ptr<repo::Repository> repo;
+  tree::Tree tree = stored_tree(g, a, repo);
+  std::uint32_t version = effective_version(g, *repo);
+  std::cout << to_hex(verity::digest_of(oci::erofs_image(tree, version), repo->algorithm())) << "\n";
+  return 0;
+}
+
+int oci_dump(const Global& g, Args& a) {
+  std::unique_ptr<repo::Repository> repo;
+  tree::Tree tree = stored_tree(g, a, repo);
+  std::cout << composefs_rs_dump(*tree.root(), "/") << std::flush;
+  return 0;
+}
+
+// The OCI checks of one tag (spec §5.9), appended to `errors`; whether it is intact.
+bool check_tag(const repo::Repository& repo, const std::string& name, std::vector<std::string>& errors) {
+  auto fail = [&](const std::string& kind, const std::string& detail) {
+    errors.push_back("fsck: " + kind + ": " + name + ": " + detail);
+    return false;
+  };
+  if (name.starts_with("@")) return fail("invalid-ref-name", "tag names cannot start with '@'");
+  oci::StoredImage img;
+  try {
+    img = oci::open_stored_image(repo, name);
+  } catch (const Error& e) {
+    return fail("ref-resolve-failed", e.what());
+  }
+  std::string actual = verity::sha256_digest(img.manifest);
+  if (actual != img.manifest_digest) return fail("manifest-digest-mismatch", "expected " + img.manifest_digest + ", got " + actual);
+  actual = verity::sha256_digest(img.config);
+  if (actual != img.config_digest) return fail("config-digest-mismatch", "expected " + img.config_digest + ", got " + actual);
+  if (!img.container) return true;
+  oci::Config config;
+  try {
+    config = oci::parse_config(img.config);
+  } catch (const Error& e) {
+    return fail("config-parse-failed", e.what());
+  }
+  bool ok = true;
+  for (const std::string& diff_id : config.diff_ids) {
+    auto it = img.config_refs.find(diff_id);
+    if (it == img.config_refs.end()) {
+      ok = fail("layer-ref-missing", diff_id);
+      continue;
+    }
+    std::optional<Digest> stream = repo.stream_object(oci::layer_stream_name(diff_id));
+    if (!stream) {
+      ok = fail("layer-stream-missing", diff_id);
+      continue;
+    }
+    try {
+      repo.open_object(it->second);
+    } catch (const Error& e) {
+      ok = fail("layer-object-missing", diff_id + ": " + e.what());
+    }
+  }
+  return ok;
+}
+
+int oci_fsck(const Global& g, Args& a) {
+  bool json = a.flag("json");
+  std::vector<std::string> pos = a.positionals(0, 1, "[IMAGE]");
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  Progress progress;
+  repo::FsckReport report = [&] {
+    cli::ProgressLine line(progress, "objects");
+    return repo::fsck(*repo, false, line.shown() ? &progress : nullptr);
+  }();
+  std::vector<std::string> names;
+  if (pos.empty()) {
+    for (const auto& [name, digest] : oci::list_tags(*repo)) names.push_back(name);
+  } else {
+    names.push_back(pos[0]);
+  }
+  std::vector<std::string> errors;
+  std::uint64_t checked = 0, corrupted = 0;
+  for (const std::string& name : names) {
+    ++checked;
+    if (!check_tag(*repo, name, errors)) ++corrupted;
+  }
+  bool ok = report.ok() && errors.empty();
+  if (json) {
+    ojson j;
+    j["ok"] = ok;
+    j["images_checked"] = checked;
+    j["images_corrupted"] = corrupted;
+    j["errors"] = errors;
+    j["repo"] = ojson::parse(report.json());
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << report.text() << "oci images: " << (checked - corrupted) << "/" << checked << " ok\n";
+  if (!errors.empty()) {
+    std::cout << "oci errors: " << errors.size() << "\n";
+    for (const std::string& e : errors) std::cout << "  - " << e << "\n";
+  }
+  if (ok) return 0;
+  std::cerr << "Error: OCI integrity check failed\n";
+  return 1;
+}
+
+}  // namespace
+
+int cmd_oci(const Global& g, Args& a) {
+  static const std::map<std::string, int (*)(const Global&, Args&)> kCommands = {
+      {"pull", oci_pull},         {"images", oci_images},         {"inspect", oci_inspect},
+      {"tag", oci_tag},           {"untag", oci_untag},           {"mount", oci_mount},
+      {"compute-id", oci_compute_id}, {"dump", oci_dump},         {"fsck", oci_fsck},
+  };
+  std::string sub = a.subcommand();
+  if (sub.empty()) throw UsageError("'cfsctl oci' requires a subcommand but one was not provided");
+  auto it = kCommands.find(sub);
+  if (it == kCommands.end()) throw UsageError("unrecognized subcommand '" + sub + "'");
+  return it->second(g, a);
+}
+
+}  // namespace cfs::cfsctl
