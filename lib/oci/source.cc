@@ -40,9 +40,9 @@ std::unique_ptr<ImageSource> open_source(const std::string& image, const SourceO
     auto [path, tag] = path_and_tag(rest);
     return open_layout(path, tag);
   }
-  if (transport == "docker-archive") {
-    auto [path, tag] = path_and_tag(rest);
-    return open_docker_archive(path, tag);
+  if (transport == "docker-archive") {  // as containers/image: the path ends at the first ':'
+    std::size_t c = rest.find(':');
+    return open_docker_archive(rest.substr(0, c), c == std::string::npos ? "" : rest.substr(c + 1));
   }
   throw Error(ENOTSUP, "the " + transport + ": transport is not supported (docker://, oci: and docker-archive: are)");
 }

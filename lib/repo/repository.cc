@@ -302,10 +302,10 @@ void Repository::lock(int operation) const {
 }
 
 store::ObjectStore& Repository::objects() {
-  if (!objects_) {
+  std::call_once(objects_once_, [&] {  // layers are imported on several threads
     objects_ = std::make_unique<store::ObjectStore>(path_ + "/objects", meta_.algorithm);
     objects_->set_verity_required(secure_);
-  }
+  });
   return *objects_;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -91,6 +92,7 @@ class Repository {
   UniqueFd fd_;
   Meta meta_;
   bool secure_ = false;
+  std::once_flag objects_once_;
   std::unique_ptr<store::ObjectStore> objects_;
 };
 

@@ -1,0 +1,358 @@
+// cfsctl oci with local sources (OCI layouts, docker archives made by tests/support/oci_image):
+// composefs-rs's pinned image IDs, outputs and exit codes, tags and gc, hostile layers, and pulls
+// killed at random moments. No root, no network (the registry tests are integration tests).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "support/oci_image.h"
+#include "support/support.h"
+
+extern char** environ;
+
+namespace cfs {
+namespace {
+
+namespace fs = test::fs;
+using test::run;
+using test::tool;
+
+const std::string kV1Sha512 =
+    "d06f1f6a73f62ed48e05ce9442ff045cdf2a9f5ba1ec623795de3d6177a253d91076459795d94f55d8c3d71dab458bb3fc0071255a50c0a4896d86ffdc870b9a";
+
+test::Run cfsctl(const fs::path& repo, std::vector<std::string> args) {
+  args.insert(args.begin(), {tool("cfsctl").string(), "--repo", repo.string()});
+  return run(args);
+}
+
+fs::path init(const fs::path& repo, const std::string& algorithm = "fsverity-sha512-12") {
+  auto r = cfsctl(repo, {"init", "--insecure", "--algorithm", algorithm});
+  EXPECT_EQ(r.status, 0) << r.err;
+  return repo;
+}
+
+// composefs-rs's CLI test layer (oci-import.md §13).
+std::string conformance_layer() {
+  return test::make_tar({test::dir("usr/"), test::file("hello.txt", "hello from test layer\n"),
+                         test::hardlink("hello-link.txt", "hello.txt")});
+}
+
+// The spec's two-layer model vector: an opaque whiteout, files added under a lower directory.
+std::vector<std::string> model_layers() {
+  return {test::make_tar({test::dir("usr/", 1000), test::file("usr/a", std::string(100, 'A'), 1000), test::dir("etc/", 1000),
+                          test::file("etc/x", "x", 1000), test::dir("etc/sub/", 1000), test::file("etc/sub/y", "y", 1000)}),
+          test::make_tar({test::file("usr/b", std::string(100, 'B'), 2000), test::file("etc/.wh..wh..opq", "", 2000),
+                          test::file("etc/z", "z", 2000)})};
+}
+
+std::set<std::string> object_files(const fs::path& repo) {
+  std::set<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(repo / "objects")) {
+    if (e.is_regular_file()) out.insert(fs::relative(e.path(), repo / "objects").string());
+  }
+  return out;
+}
+
+TEST(CfsctlOci, PinnedImageIdsFromALayout) {
+  test::TempDir tmp;
+  test::WrittenImage img = test::write_layout(tmp / "layout", {{conformance_layer()}}, "latest");
+  fs::path repo = init(tmp / "repo");
+  auto r = cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":latest", "test-image"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<std::string> l;
+  for (std::string s; std::getline(lines, s);) l.push_back(s);
+  ASSERT_EQ(l.size(), 5U) << r.out;
+  EXPECT_EQ(l[0], "manifest " + img.manifest_digest);
+  EXPECT_EQ(l[1], "config   " + img.config_digest);
+  EXPECT_EQ(l[2].substr(0, 9), "verity   ");
+  EXPECT_EQ(l[2].size(), 9U + 128U);
+  EXPECT_EQ(l[3], "tagged   test-image");
+  EXPECT_EQ(l[4], "objects  0 new + 0 already present objects; 0 B stored, 22 B inlined");
+  EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "test-image"}).out, kV1Sha512 + "\n");
+  EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "@" + img.config_digest}).out, kV1Sha512 + "\n");
+  // The image is stored and linked under that ID, and named by the config.
+  EXPECT_TRUE(fs::is_symlink(repo / "images" / kV1Sha512));
+  auto inspect = cfsctl(repo, {"oci", "inspect", "test-image"});
+  EXPECT_NE(inspect.out.find("\"composefs_erofs\": \"" + kV1Sha512 + "\""), std::string::npos) << inspect.out;
+  // The tree composefs-rs builds: root from /usr, the hard link kept.
+  auto dump = cfsctl(repo, {"oci", "dump", "test-image"});
+  EXPECT_EQ(dump.out,
+            "/ 0 40755 1 0 0 0 1234567890.0 - - -\n"
+            "/hello-link.txt 22 100644 2 0 0 0 1234567890.0 - hello\\x20from\\x20test\\x20layer\\n -\n"
+            "/hello.txt 0 @120000 - - - - 0.0 /hello-link.txt - -\n"
+            "/usr 0 40755 1 0 0 0 1234567890.0 - - -\n") << dump.out;
+  // SHA-256 repository: the model vector (checked against mkcomposefs 1.0.8 by the spec's author).
+  std::vector<test::Layer> model;
+  for (const std::string& t : model_layers()) model.push_back({t});
+  test::WrittenImage m = test::write_layout(tmp / "model", model, "model");
+  fs::path r256 = init(tmp / "r256", "fsverity-sha256-12");
+  r = cfsctl(r256, {"oci", "pull", "oci:" + (tmp / "model").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("tagged   oci:" + (tmp / "model").string() + "\n"), std::string::npos) << "the tag defaults to IMAGE";
+  EXPECT_NE(r.out.find("objects  2 new + 0 already present objects; 200 B stored, 3 B inlined"), std::string::npos) << r.out;
+  EXPECT_EQ(cfsctl(r256, {"oci", "compute-id", "@" + m.config_digest}).out,
+            "2ff68dbbe821ce1c27042d2e6c3e8d10379043509a223412b4f8bdeafcf2852d\n");
+}
+
+TEST(CfsctlOci, EveryCompressionAndDockerArchivesGiveTheSameImage) {
+  test::TempDir tmp;
+  std::vector<std::string> tars = model_layers();
+  fs::path repo = init(tmp / "repo", "fsverity-sha256-12");
+  std::set<std::string> ids;
+  for (std::string comp : {"gzip", "zstd", "none"}) {
+    fs::path dir = tmp / ("layout-" + comp);
+    test::write_layout(dir, {{tars[0], comp}, {tars[1], comp}}, "t");
+    auto r = cfsctl(repo, {"oci", "pull", "oci:" + dir.string() + ":t", comp});
+    ASSERT_EQ(r.status, 0) << comp << ": " << r.err;
+    ids.insert(cfsctl(repo, {"oci", "compute-id", comp}).out);
+  }
+  test::write_docker_archive(tmp / "archive.tar", tars, "example.com/model:1");
+  auto r = cfsctl(repo, {"oci", "pull", "docker-archive:" + (tmp / "archive.tar").string() + ":example.com/model:1", "archive"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("objects  0 new + 0 already present objects"), std::string::npos) << "layers known by diff_id: " << r.out;
+  ids.insert(cfsctl(repo, {"oci", "compute-id", "archive"}).out);
+  fs::path fresh = init(tmp / "fresh", "fsverity-sha256-12");
+  r = cfsctl(fresh, {"oci", "pull", "docker-archive:" + (tmp / "archive.tar").string(), "archive"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("objects  2 new + 0 already present objects"), std::string::npos) << r.out;
+  ids.insert(cfsctl(fresh, {"oci", "compute-id", "archive"}).out);
+  EXPECT_EQ(ids, std::set<std::string>{"2ff68dbbe821ce1c27042d2e6c3e8d10379043509a223412b4f8bdeafcf2852d\n"});
+}
+
+TEST(CfsctlOci, MultiMemberAndMultiFrameLayers) {
+  test::TempDir tmp;
+  std::vector<std::string> tars = model_layers();
+  fs::path dir = tmp / "layout";
+  fs::create_directories(dir / "blobs" / "sha256");
+  // Hand-written layout: layer 1 as 5 gzip members, layer 2 as zstd frames with skippable frames.
+  std::string gz = test::gzip(tars[0], 5), zs = test::zstd(tars[1], 4, true);
+  auto put = [&](const std::string& b) {
+    std::string d = test::sha256_digest(b);
+    test::write_file(dir / "blobs" / "sha256" / d.substr(7), b);
+    return d;
+  };
+  std::string config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" +
+                       test::sha256_digest(tars[0]) + "\",\"" + test::sha256_digest(tars[1]) + "\"]}}";
+  std::string manifest = "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" +
+                         put(config) + "\",\"size\":" + std::to_string(config.size()) +
+                         "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" + put(gz) +
+                         "\",\"size\":" + std::to_string(gz.size()) +
+                         "},{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\",\"digest\":\"" + put(zs) +
+                         "\",\"size\":" + std::to_string(zs.size()) + "}]}";
+  std::string md = put(manifest);
+  test::write_file(dir / "index.json", "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                                      "\"digest\":\"" + md + "\",\"size\":" + std::to_string(manifest.size()) + "}]}");
+  fs::path repo = init(tmp / "repo", "fsverity-sha256-12");
+  auto r = cfsctl(repo, {"oci", "pull", "oci:" + dir.string(), "multi"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "multi"}).out, "2ff68dbbe821ce1c27042d2e6c3e8d10379043509a223412b4f8bdeafcf2852d\n");
+}
+
+TEST(CfsctlOci, TagsImagesInspectAndGc) {
+  test::TempDir tmp;
+  std::string base = test::make_tar({test::dir("usr/"), test::file("usr/shared", std::string(5000, 's'))});
+  std::string only_a = test::make_tar({test::file("usr/a", std::string(3000, 'a'))});
+  std::string only_b = test::make_tar({test::file("usr/b", std::string(3000, 'b'))});
+  test::WrittenImage a = test::write_layout(tmp / "layout", {{base}, {only_a}}, "a");
+  test::WrittenImage b = test::write_layout(tmp / "layout", {{base}, {only_b}}, "b");
+  fs::path repo = init(tmp / "repo");
+  EXPECT_EQ(cfsctl(repo, {"oci", "images"}).out, "No images found\n");
+  ASSERT_EQ(cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":a", "a"}).status, 0);
+  auto r = cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":b", "b"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("objects  1 new + 0 already present objects; 2.93 KiB stored"), std::string::npos)
+      << "the shared layer is not fetched again: " << r.out;
+  auto images = cfsctl(repo, {"oci", "images"});
+  EXPECT_NE(images.out.find("│ a    ┆ " + a.manifest_digest.substr(7, 12) + " ┆ amd64 ┆ 2      ┆ 0    │"), std::string::npos) << images.out;
+  auto json = cfsctl(repo, {"oci", "images", "--json"});
+  EXPECT_NE(json.out.find("\"manifest_digest\": \"" + b.manifest_digest + "\""), std::string::npos) << json.out;
+  EXPECT_EQ(cfsctl(repo, {"oci", "inspect", "--manifest", "a"}).out,
+            test::read_file(tmp / "layout" / "blobs" / "sha256" / a.manifest_digest.substr(7)) + "\n");
+  EXPECT_EQ(cfsctl(repo, {"oci", "inspect", "--config", "@" + a.manifest_digest}).out,
+            test::read_file(tmp / "layout" / "blobs" / "sha256" / a.config_digest.substr(7)) + "\n");
+  EXPECT_EQ(cfsctl(repo, {"oci", "inspect", "--manifest", "--config", "a"}).status, 2);
+  r = cfsctl(repo, {"oci", "tag", a.manifest_digest, "nested/name%"});
+  EXPECT_EQ(r.out, "Tagged " + a.manifest_digest + " as nested/name%\n");
+  EXPECT_TRUE(fs::is_symlink(repo / "streams" / "refs" / "oci" / "nested%2Fname%25"));
+  EXPECT_EQ(fs::read_symlink(repo / "streams" / "refs" / "oci" / "a"), fs::path("../../oci-manifest-" + a.manifest_digest));
+  EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "nested/name%"}).out, cfsctl(repo, {"oci", "compute-id", "a"}).out);
+  EXPECT_EQ(cfsctl(repo, {"oci", "untag", "nested/name%"}).out, "Removed tag nested/name%\n");
+  r = cfsctl(repo, {"oci", "untag", "nested/name%"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("Failed to remove tag nested/name%"), std::string::npos) << r.err;
+
+  // untag b + gc: what only b used goes, a stays whole.
+  std::set<std::string> before = object_files(repo);
+  std::string a_id = cfsctl(repo, {"oci", "compute-id", "a"}).out;
+  ASSERT_EQ(cfsctl(repo, {"oci", "untag", "b"}).status, 0);
+  r = cfsctl(repo, {"gc"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::set<std::string> after = object_files(repo);
+  EXPECT_LT(after.size(), before.size());
+  // gone: b's file object, b's layer stream, its config and manifest (each object and stream), its image
+  EXPECT_EQ(before.size() - after.size(), 7U) << r.out;
+  EXPECT_FALSE(fs::exists(repo / "streams" / ("oci-layer-" + b.diff_ids[1])));
+  EXPECT_TRUE(fs::exists(repo / "streams" / ("oci-layer-" + a.diff_ids[0])));
+  EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "a"}).out, a_id);
+  r = cfsctl(repo, {"oci", "fsck"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("oci images: 1/1 ok"), std::string::npos) << r.out;
+  EXPECT_EQ(cfsctl(repo, {"fsck"}).status, 0);
+}
+
+TEST(CfsctlOci, FsckFindsBrokenImages) {
+  test::TempDir tmp;
+  test::WrittenImage img = test::write_layout(tmp / "layout", {{conformance_layer()}}, "latest");
+  fs::path repo = init(tmp / "repo");
+  ASSERT_EQ(cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string(), "good"}).status, 0);
+  ASSERT_EQ(cfsctl(repo, {"oci", "tag", "sha256:" + std::string(64, 'a'), "dangling"}).status, 0);
+  auto r = cfsctl(repo, {"oci", "fsck"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("oci images: 1/2 ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fsck: ref-resolve-failed: dangling: "), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("Error: OCI integrity check failed"), std::string::npos);
+  auto j = cfsctl(repo, {"oci", "fsck", "--json"});
+  EXPECT_EQ(j.status, 0);
+  EXPECT_NE(j.out.find("\"images_corrupted\": 1"), std::string::npos) << j.out;
+  ASSERT_EQ(cfsctl(repo, {"oci", "untag", "dangling"}).status, 0);
+  EXPECT_EQ(cfsctl(repo, {"oci", "fsck", "good"}).status, 0);
+  // The config object's bytes changed: the digest check names it.
+  for (const auto& e : fs::recursive_directory_iterator(repo / "objects")) {
+    if (e.is_regular_file() && test::read_file(e.path()) == test::read_file(tmp / "layout" / "blobs" / "sha256" / img.config_digest.substr(7))) {
+      fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
+      std::ofstream(e.path(), std::ios::app) << " ";
+    }
+  }
+  r = cfsctl(repo, {"oci", "fsck"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("fsck: config-digest-mismatch: good: expected " + img.config_digest), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("object-digest-mismatch"), std::string::npos) << r.out;
+}
+
+// A pull that fails leaves nothing tagged and a repository that passes fsck.
+void expect_refused(const fs::path& repo, const std::string& source, const std::string& message) {
+  auto r = cfsctl(repo, {"oci", "pull", source, "hostile"});
+  EXPECT_EQ(r.status, 1) << source << ": " << r.out;
+  EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  if (r.err.find("Caused by") == std::string::npos) {  // cfsctl's own two-part errors aside
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  }
+  EXPECT_FALSE(fs::exists(repo / "streams" / "refs" / "oci" / "hostile"));
+  EXPECT_EQ(cfsctl(repo, {"fsck"}).status, 0);
+}
+
+TEST(CfsctlOci, HostileImagesAreRefused) {
+  test::TempDir tmp;
+  fs::path repo = init(tmp / "repo");
+  int n = 0;
+  auto layout = [&](const std::vector<test::TarMember>& members) {
+    fs::path dir = tmp / ("l" + std::to_string(n++));
+    test::write_layout(dir, {{test::make_tar(members)}}, "t");
+    return "oci:" + dir.string();
+  };
+  expect_refused(repo, layout({test::dir("usr/"), test::file("../../etc/passwd", "x")}), "a path leaves the layer ('..')");
+  expect_refused(repo, layout({test::dir("usr/"), test::file("missing/x", "x")}), "/missing/x: its parent directory does not exist");
+  expect_refused(repo, layout({test::dir("usr/"), test::hardlink("l", "nowhere")}), "/l: hard link to /nowhere, which does not exist");
+  expect_refused(repo, layout({test::file("x", "no usr")}), "no /usr directory");
+  expect_refused(repo, layout({test::dir("usr/"), test::file("usr/" + std::string(300, 'n'), "x")}), "a name longer than 255 bytes");
+  // A blob that is not what its digest says; a diff_id that does not match; a truncated layer.
+  std::string tar = test::make_tar({test::dir("usr/"), test::file("usr/big", std::string(100000, 'b'))});
+  test::WrittenImage img = test::write_layout(tmp / "corrupt", {{tar}}, "t");
+  fs::path blob = tmp / "corrupt" / "blobs" / "sha256" / img.blob_digests[0].substr(7);
+  std::string good = test::read_file(blob);
+  std::string bad = good;
+  bad[9] ^= 1;  // gzip's OS byte: decompresses the same, but the blob's digest differs
+  test::write_file(blob, bad);
+  expect_refused(repo, "oci:" + (tmp / "corrupt").string(), "the blob's digest is");
+  bad = good;
+  bad[bad.size() / 2] ^= 0x40;  // inside the deflate data
+  test::write_file(blob, bad);
+  expect_refused(repo, "oci:" + (tmp / "corrupt").string(), "layer sha256:");
+  test::write_file(blob, good.substr(0, good.size() / 2));
+  expect_refused(repo, "oci:" + (tmp / "corrupt").string(), "truncated");
+  std::vector<test::Layer> wrong = {{tar}};
+  test::WrittenImage w = test::write_layout(tmp / "wrongdiff", wrong, "t");
+  std::string config_path = (tmp / "wrongdiff" / "blobs" / "sha256" / w.config_digest.substr(7)).string();
+  std::string config = test::read_file(config_path);
+  config.replace(config.find(w.diff_ids[0]), 71, "sha256:" + std::string(64, '0'));
+  std::string new_digest = test::sha256_digest(config);
+  test::write_file((tmp / "wrongdiff" / "blobs" / "sha256" / new_digest.substr(7)).string(), config);
+  std::string manifest_path = (tmp / "wrongdiff" / "blobs" / "sha256" / w.manifest_digest.substr(7)).string();
+  std::string manifest = test::read_file(manifest_path);
+  manifest.replace(manifest.find(w.config_digest), 71, new_digest);
+  std::string new_manifest = test::sha256_digest(manifest);
+  test::write_file((tmp / "wrongdiff" / "blobs" / "sha256" / new_manifest.substr(7)).string(), manifest);
+  std::string index = test::read_file(tmp / "wrongdiff" / "index.json");
+  index.replace(index.find(w.manifest_digest), 71, new_manifest);
+  index.replace(index.find(std::to_string(test::read_file(manifest_path).size())), std::to_string(manifest.size()).size(),
+                std::to_string(manifest.size()));
+  test::write_file(tmp / "wrongdiff" / "index.json", index);
+  expect_refused(repo, "oci:" + (tmp / "wrongdiff").string(), "not the diff_id");
+  // Invalid JSON and odd references.
+  test::write_file(tmp / "wrongdiff" / "index.json", "{\"manifests\": [");
+  expect_refused(repo, "oci:" + (tmp / "wrongdiff").string(), "invalid JSON");
+  expect_refused(repo, "nothing", "Missing ':' in nothing");
+  expect_refused(repo, "ftp:x", "Unknown transport 'ftp'");
+  expect_refused(repo, "docker:x", "Missing // in docker:// in docker:x");
+  expect_refused(repo, "oci:", "Invalid empty name in oci:");
+  expect_refused(repo, "docker://Bad_Name", "invalid repository name");
+}
+
+// SIGKILL at random moments of pulls; afterwards fsck passes and a new pull completes, reusing
+// what was stored.
+TEST(CfsctlOci, KilledPullsLeaveAConsistentRepository) {
+  test::TempDir tmp;
+  std::vector<test::TarMember> files{test::dir("usr/")};
+  std::mt19937 random(7);
+  for (int i = 0; i < 3000; ++i) files.push_back(test::file("usr/f" + std::to_string(i), std::string(200 + random() % 20000, 'a' + i % 26)));
+  std::vector<test::Layer> layers;
+  for (int l = 0; l < 3; ++l) {
+    std::vector<test::TarMember> part{files[0]};
+    for (std::size_t i = 1 + static_cast<std::size_t>(l); i < files.size(); i += 3) part.push_back(files[i]);
+    layers.push_back({test::make_tar(part)});
+  }
+  test::write_layout(tmp / "layout", layers, "t");
+  fs::path repo = init(tmp / "repo");
+  std::string source = "oci:" + (tmp / "layout").string();
+  auto full = run({tool("cfsctl").string(), "--repo", (tmp / "ref").string(), "init", "--insecure"});
+  ASSERT_EQ(full.status, 0);
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(cfsctl(tmp / "ref", {"oci", "pull", source, "t"}).status, 0);
+  auto duration = std::chrono::steady_clock::now() - t0;
+  std::string id = cfsctl(tmp / "ref", {"oci", "compute-id", "t"}).out;
+  for (int round = 0; round < 6; ++round) {
+    std::vector<std::string> args = {tool("cfsctl").string(), "--repo", repo.string(), "oci", "pull", source, "t"};
+    std::vector<char*> argv;
+    for (std::string& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    pid_t pid;
+    posix_spawn_file_actions_t quiet;
+    posix_spawn_file_actions_init(&quiet);
+    posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    ASSERT_EQ(::posix_spawn(&pid, argv[0], &quiet, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&quiet);
+    std::this_thread::sleep_for(duration * (static_cast<double>(random() % 100) / 100.0));
+    ::kill(pid, SIGKILL);
+    int status;
+    ::waitpid(pid, &status, 0);
+    auto f = cfsctl(repo, {"fsck"});
+    EXPECT_EQ(f.status, 0) << "round " << round << ": " << f.out;
+  }
+  auto r = cfsctl(repo, {"oci", "pull", source, "t"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "t"}).out, id);
+  EXPECT_EQ(cfsctl(repo, {"oci", "fsck"}).status, 0);
+}
+
+}  // namespace
+}  // namespace cfs
