@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""A registry written for the tests: serves an OCI image layout over the distribution API on
+127.0.0.1, with one fault injected (--fault): reset (blob connections cut mid-body), wrong
+(blob bytes altered), error500 (every blob GET fails), flaky (the first blob GET of each blob
+fails with 503, then it works), hang (blob bodies stop and never finish), token (Bearer token
+auth through /token, which requires Basic credentials tester:s3cret), redirect (Basic auth
+required; blobs answered with a 307 to the same server named "localhost", which refuses any
+Authorization header, as a CDN must never see the registry's credentials). Prints the port on stdout, then serves until killed."""
+import argparse, base64, http.server, json, os, re, socketserver, sys, threading, time
+
+TOKEN = "tok-123"
+CREDS = "Basic " + base64.b64encode(b"tester:s3cret").decode()
+seen = set()
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, body=b"", headers=None):
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def blob_path(self, digest):
+        return os.path.join(args.layout, "blobs", "sha256", digest.split(":", 1)[1])
+
+    def do_GET(self):
+        host = self.headers.get("Host", "")
+        if args.fault == "token" and self.path.startswith("/token"):
+            if self.headers.get("Authorization") != CREDS:
+                return self.send(401)
+            return self.send(200, json.dumps({"access_token": TOKEN, "expires_in": 300}).encode())
+        if args.fault == "token" and self.headers.get("Authorization") != "Bearer " + TOKEN:
+            realm = "http://%s/token" % host
+            return self.send(401, b"{}", {"WWW-Authenticate":
+                'Bearer realm="%s",service="fake",scope="repository:test/img:pull"' % realm})
+        if args.fault == "redirect":
+            if host.startswith("localhost"):
+                if self.headers.get("Authorization"):
+                    return self.send(400, b"credentials were forwarded to another host")
+            elif self.headers.get("Authorization") != CREDS:
+                return self.send(401, b"{}", {"WWW-Authenticate": 'Basic realm="fake"'})
+        m = re.match(r"^/v2/(.+)/(manifests|blobs)/([^/]+)$", self.path)
+        parts = ["", "v2", m.group(1), m.group(2), m.group(3)] if m else []
+        if self.path == "/v2/":
+            return self.send(200, b"{}")
+        if len(parts) == 5 and parts[3] == "manifests":
+            index = json.load(open(os.path.join(args.layout, "index.json")))
+            digest = parts[4]
+            if not digest.startswith("sha256:"):
+                digest = next(m["digest"] for m in index["manifests"]
+                              if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == parts[4])
+            body = open(self.blob_path(digest), "rb").read()
+            return self.send(200, body, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+        if len(parts) == 5 and parts[3] == "blobs":
+            digest = parts[4]
+            body = open(self.blob_path(digest), "rb").read()
+            is_config = len(body) < 2000 and body.startswith(b"{")
+            if is_config:
+                return self.send(200, body)
+            if args.fault == "redirect" and not host.startswith("localhost"):
+                return self.send(307, b"", {"Location": "http://localhost:%d%s" % (port, self.path)})
+            if args.fault == "error500":
+                return self.send(500, b"broken")
+            if args.fault == "flaky" and digest not in seen:
+                seen.add(digest)
+                return self.send(503, b"try again")
+            if args.fault == "wrong":
+                body = body[:-40] + bytes(b ^ 0xff for b in body[-40:])
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if args.fault == "reset":
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.connection.shutdown(2)
+                return
+            if args.fault == "hang":
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                time.sleep(3600)
+                return
+            self.wfile.write(body)
+            return
+        self.send(404, b"not found")
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--layout", required=True)
+parser.add_argument("--fault", default="none")
+args = parser.parse_args()
+server = Server(("127.0.0.1", 0), Handler)
+port = server.server_address[1]
+print(port, flush=True)
+server.serve_forever()

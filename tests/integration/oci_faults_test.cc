@@ -1,0 +1,132 @@
+// cfsctl oci pull against a registry that misbehaves (tests/integration/fake_registry.py):
+// resets, wrong bytes, 5xx, a hang, Bearer tokens, a redirect to another host. Every failure is
+// one clear error, nothing is tagged, the repository passes fsck; transient failures are retried.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "support/oci_image.h"
+#include "support/support.h"
+
+extern char** environ;
+
+namespace cfs {
+namespace {
+
+namespace fs = test::fs;
+using test::run;
+using test::tool;
+
+class FakeRegistry {
+ public:
+  FakeRegistry(const fs::path& layout, const std::string& fault) {
+    int out[2];
+    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    std::vector<std::string> args = {"python3", (fs::path(CFS_SOURCE_DIR) / "tests" / "integration" / "fake_registry.py").string(),
+                                     "--layout", layout.string(), "--fault", fault};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    ::posix_spawnp(&pid_, "python3", &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(out[1]);
+    char buf[32] = {};
+    ssize_t n = ::read(out[0], buf, sizeof buf - 1);
+    ::close(out[0]);
+    port_ = n > 0 ? std::atoi(buf) : 0;
+  }
+  ~FakeRegistry() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+struct Fixture {
+  test::TempDir tmp;
+  fs::path layout = tmp / "layout";
+  fs::path repo = tmp / "repo";
+  Fixture() {
+    test::write_layout(layout, {{test::make_tar({test::dir("usr/"), test::file("usr/big", std::string(300000, 'b')),
+                                                 test::file("usr/small", "small")})}},
+                       "t");
+    test::write_file(tmp / "registries.conf", "");
+    EXPECT_EQ(run({tool("cfsctl").string(), "--repo", repo.string(), "init", "--insecure"}).status, 0);
+  }
+  test::Run pull(const FakeRegistry& r, std::vector<std::string> extra = {}) {
+    test::write_file(tmp / "registries.conf", "[[registry]]\nlocation = \"" + r.host() + "\"\ninsecure = true\n");
+    std::vector<std::string> args = {tool("cfsctl").string(), "--repo", repo.string(), "oci", "pull"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("docker://" + r.host() + "/test/img:t");
+    args.push_back("img");
+    return run(args, "", {"CONTAINERS_REGISTRIES_CONF=" + (tmp / "registries.conf").string(), "CFS_HTTP_STALL_SECONDS=2",
+                          "REGISTRY_AUTH_FILE=/nonexistent", "HOME=" + tmp.path().string()});
+  }
+  void expect_failed_cleanly(const test::Run& r, const std::string& message) {
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(repo / "streams" / "refs" / "oci" / "img"));
+    EXPECT_EQ(run({tool("cfsctl").string(), "--repo", repo.string(), "fsck"}).status, 0);
+  }
+};
+
+#define CFS_REQUIRE_PYTHON() CFS_REQUIRE(run({"python3", "-c", "pass"}).status == 0, "python3 is not installed")
+
+TEST(OciFaults, BrokenTransfersFailCleanly) {
+  CFS_REQUIRE_PYTHON();
+  for (const auto& [fault, message] : std::vector<std::pair<std::string, std::string>>{
+           {"reset", "GET http://"}, {"wrong", "layer sha256:"}, {"error500", "HTTP 500"}, {"hang", "GET http://"}}) {
+    Fixture f;
+    FakeRegistry r(f.layout, fault);
+    ASSERT_NE(r.port(), 0);
+    auto start = std::chrono::steady_clock::now();
+    f.expect_failed_cleanly(f.pull(r), message);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60)) << fault << " did not time out";
+  }
+}
+
+TEST(OciFaults, TransientFailuresAreRetried) {
+  CFS_REQUIRE_PYTHON();
+  Fixture f;
+  FakeRegistry r(f.layout, "flaky");
+  auto p = f.pull(r);
+  EXPECT_EQ(p.status, 0) << p.err;
+  EXPECT_TRUE(fs::exists(f.repo / "streams" / "refs" / "oci" / "img"));
+}
+
+TEST(OciFaults, BearerTokensAndRedirectsWithoutCredentials) {
+  CFS_REQUIRE_PYTHON();
+  {
+    Fixture f;
+    FakeRegistry r(f.layout, "token");
+    f.expect_failed_cleanly(f.pull(r), "token from http://");  // anonymous: the token service refuses
+    auto p = f.pull(r, {"--creds", "tester:s3cret"});
+    EXPECT_EQ(p.status, 0) << p.err;
+  }
+  {
+    Fixture f;
+    FakeRegistry r(f.layout, "redirect");
+    auto p = f.pull(r, {"--creds", "tester:s3cret"});
+    EXPECT_EQ(p.status, 0) << "the blob host got the registry's credentials? " << p.err;
+  }
+}
+
+}  // namespace
+}  // namespace cfs
