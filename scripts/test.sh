@@ -2,12 +2,12 @@
 # Sets everything up and runs every test: the normal build, the same tests under
 # AddressSanitizer + UndefinedBehaviorSanitizer, the Debian package (installed, used, purged),
 # and a short libFuzzer run of each parser. Nothing is left installed or mounted.
-#   CFS_FUZZ_SECONDS=N   seconds per fuzz target (default 60; 0 skips fuzzing)
+#   CFS_FUZZ_SECONDS=N   seconds per fuzz target (default 45; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 jobs=$(nproc)
-fuzz_seconds=${CFS_FUZZ_SECONDS:-60}
+fuzz_seconds=${CFS_FUZZ_SECONDS:-45}
 
 echo "== tests (RelWithDebInfo)"
 (cd build && ctest -j"$jobs" --output-on-failure)
@@ -25,8 +25,8 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   echo "== fuzzing (${fuzz_seconds}s per target, clang libFuzzer + ASan + UBSan)"
   cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DCFS_FUZZ=ON -DCFS_SANITIZE=ON -DCFS_TESTS=OFF >/dev/null
-  cmake --build build-fuzz -j"$jobs" --target fuzz_image fuzz_dump fuzz_fuse fuzz_splitstream
-  for t in image dump fuse splitstream; do
+  cmake --build build-fuzz -j"$jobs" --target fuzz_image fuzz_dump fuzz_fuse fuzz_splitstream fuzz_tar fuzz_oci_json
+  for t in image dump fuse splitstream tar oci_json; do
     corpus=$(mktemp -d)
     cp fuzz/seeds/$t/* "$corpus"/
     if ! ./build-fuzz/fuzz/fuzz_$t -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \

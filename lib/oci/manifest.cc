@@ -58,7 +58,7 @@ DocumentKind document_kind(std::string_view bytes, std::string_view media_type) 
   json j = parse(bytes, "manifest");
   std::string own = optional_string(j, "mediaType");
   auto it = j.find("schemaVersion");
-  if (it != j.end() && it->is_number() && it->get<int>() == 1) throw_corrupt("Docker schema 1 manifests are not supported");
+  if (it != j.end() && it->is_number_unsigned() && it->get<std::uint64_t>() == 1) throw_corrupt("Docker schema 1 manifests are not supported");
   std::string_view type = media_type.empty() ? std::string_view(own) : media_type;
   if (!media_type.empty() && !own.empty() && own != media_type) {
     throw_corrupt("manifest: its mediaType " + own + " is not the " + std::string(media_type) + " it was served as");
