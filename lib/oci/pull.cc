@@ -48,7 +48,8 @@ ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const Reso
     if (!queued && !repo.stream_object(layer_stream_name(l.layer.diff_id))) todo.push_back(&l);
   }
   std::sort(todo.begin(), todo.end(), [](const LayerRef* a, const LayerRef* b) { return a->blob.size > b->blob.size; });
-  if (o.progress != nullptr) {
+  if (o.progress != nullptr) {  // the line shows layers done of all, bytes, speed and ETA
+    o.progress->files_total += todo.size();
     for (const LayerRef* l : todo) o.progress->bytes_total += l->blob.size;
   }
   ImportStats total;
@@ -68,6 +69,7 @@ ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const Reso
       }
       std::lock_guard lock(mutex);
       total.add(stats);
+      if (o.progress != nullptr) ++o.progress->files_done;
     }
   };
   unsigned threads = o.parallel != 0 ? o.parallel : std::max(1U, std::thread::hardware_concurrency());

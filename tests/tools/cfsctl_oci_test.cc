@@ -298,6 +298,12 @@ TEST(CfsctlOci, HostileImagesAreRefused) {
                 std::to_string(manifest.size()));
   test::write_file(tmp / "wrongdiff" / "index.json", index);
   expect_refused(repo, "oci:" + (tmp / "wrongdiff").string(), "not the diff_id");
+  // A manifest whose bytes are not what the index names it by.
+  test::WrittenImage named = test::write_layout(tmp / "renamed", {{tar}}, "t");
+  std::string mpath = (tmp / "renamed" / "blobs" / "sha256" / named.manifest_digest.substr(7)).string();
+  std::string mbytes = test::read_file(mpath);
+  test::write_file(mpath, mbytes.substr(0, mbytes.size() - 1) + " }");
+  expect_refused(repo, "oci:" + (tmp / "renamed").string(), "does not have that digest");
   // Invalid JSON and odd references.
   test::write_file(tmp / "wrongdiff" / "index.json", "{\"manifests\": [");
   expect_refused(repo, "oci:" + (tmp / "wrongdiff").string(), "invalid JSON");

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): pulling a container image of ~1 GB of real files (default
+# /usr/share, as usr/share of the image) from a local registry (Debian's docker-registry on
+# 127.0.0.1), side by side in one run:
+#   - cfsctl oci pull into an empty repository (fetch + verify + decompress + store + image)
+#   - skopeo copy docker://... oci:DIR (fetching alone, what any pull costs)
+#   - the pipeline a user would otherwise run: skopeo copy + umoci unpack + mkcomposefs
+#     --digest-store (UPSTREAM_BIN's mkcomposefs when given, else ours)
+# Cold caches before every run; wall time and peak RSS, median of RUNS (default 3).
+#   bench/pull.sh [TREE]     LAYERS=N (default 1): the tree split into N layers
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+tree=${1:-/usr/share}
+work=$(mktemp -d /var/tmp/cfs-bench-pull.XXXXXX)
+registry_pid=
+cleanup() {
+  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+bytes=$(du -sb --apparent-size "$tree" 2>/dev/null | cut -f1)
+echo "tree $tree: $(find "$tree" -xdev | wc -l) entries, $((bytes >> 20)) MiB"
+
+echo "== making the image (umoci, gzip layers)"
+umoci init --layout "$work/layout"
+umoci new --image "$work/layout:bench"
+layers=${LAYERS:-1}
+mapfile -t parts < <(find "$tree" -mindepth 1 -maxdepth 1 | sort)
+for ((l = 0; l < layers; l++)); do
+  rm -rf "$work/bundle"
+  umoci unpack --image "$work/layout:bench" "$work/bundle" >/dev/null
+  mkdir -p "$work/bundle/rootfs/usr/$(basename "$tree")"
+  for ((i = l; i < ${#parts[@]}; i += layers)); do cp -a "${parts[$i]}" "$work/bundle/rootfs/usr/$(basename "$tree")/"; done
+  umoci repack --image "$work/layout:bench" "$work/bundle"
+done
+rm -rf "$work/bundle"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+host=127.0.0.1:$port
+mkdir -p "$work/registry"
+printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: "%s"}\n' \
+  "$work/registry/data" "$host" > "$work/registry/config.yml"
+docker-registry serve "$work/registry/config.yml" >"$work/registry/log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout:bench" "docker://$host/bench/files:1"
+rm -rf "$work/layout"
+printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$host" > "$work/registries.conf"
+export CONTAINERS_REGISTRIES_CONF=$work/registries.conf
+image=docker://$host/bench/files:1
+mk=$B/mkcomposefs
+has_upstream mkcomposefs && mk=$U/mkcomposefs
+
+# measure LABEL PREPARE CMD: wall (s) and peak RSS (MiB) per run.
+measure() {
+  local label=$1 prep=$2; shift 2
+  local walls=() rss=() w m
+  for _ in $(seq "$RUNS"); do
+    eval "$prep"
+    drop_caches
+    /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
+    read -r w m < "$work/t"
+    walls+=("$w"); rss+=("$(echo "$m / 1024" | bc -l)")
+  done
+  result pull "$label" wall s "${walls[@]}"
+  result pull "$label" "peak RSS" MiB "${rss[@]}"
+  median_wall=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}')
+}
+
+measure "cfsctl oci pull" "rm -rf $work/repo; $B/cfsctl --repo $work/repo init --insecure >/dev/null" \
+  "$B/cfsctl" --repo "$work/repo" oci pull "$image" bench
+ours=$median_wall
+measure "skopeo copy (fetch only)" "rm -rf $work/oci" \
+  skopeo copy --quiet --src-tls-verify=false "$image" "oci:$work/oci:bench"
+skopeo_s=$median_wall
+cat > "$work/pipeline.sh" <<SH
+set -e
+skopeo copy --quiet --src-tls-verify=false "$image" "oci:$work/oci:bench"
+umoci unpack --image "$work/oci:bench" "$work/unpacked" >/dev/null
+"$mk" --digest-store="$work/store" "$work/unpacked/rootfs" "$work/image.cfs"
+SH
+measure "skopeo + umoci unpack + mkcomposefs" "rm -rf $work/oci $work/unpacked $work/store $work/image.cfs" bash "$work/pipeline.sh"
+pipeline=$median_wall
+result pull "cfsctl pull / skopeo copy" ratio x "$(echo "$ours / $skopeo_s" | bc -l)"
+result pull "cfsctl pull / pipeline" ratio x "$(echo "$ours / $pipeline" | bc -l)"
