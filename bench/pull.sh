@@ -51,14 +51,17 @@ image=docker://$host/bench/files:1
 mk=$B/mkcomposefs
 has_upstream mkcomposefs && mk=$U/mkcomposefs
 
-# measure LABEL PREPARE CMD: wall (s) and peak RSS (MiB) per run.
+# measure LABEL CMD: wall (s) and peak RSS (MiB) per run. CMD (eval'ed) writes below $d, a
+# fresh directory per run; nothing is deleted until the end, because ext4 skips inodes freed in
+# the last minutes when allocating (a run right after rm -rf of the last one pays for it).
 measure() {
-  local label=$1 prep=$2; shift 2
+  local label=$1 cmd=$2
   local walls=() rss=() w m
-  for _ in $(seq "$RUNS"); do
-    eval "$prep"
+  for i in $(seq "$RUNS"); do
+    d=$work/runs/${label// /_}.$i
+    mkdir -p "$d"
     drop_caches
-    /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
+    /usr/bin/time -f "%e %M" -o "$work/t" bash -c "set -e; d=$d; $cmd" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
     read -r w m < "$work/t"
     walls+=("$w"); rss+=("$(echo "$m / 1024" | bc -l)")
   done
@@ -67,19 +70,13 @@ measure() {
   median_wall=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}')
 }
 
-measure "cfsctl oci pull" "rm -rf $work/repo; $B/cfsctl --repo $work/repo init --insecure >/dev/null" \
-  "$B/cfsctl" --repo "$work/repo" oci pull "$image" bench
+measure "cfsctl oci pull" "$B/cfsctl --repo \$d/repo init --insecure >/dev/null; $B/cfsctl --repo \$d/repo oci pull $image bench"
 ours=$median_wall
-measure "skopeo copy (fetch only)" "rm -rf $work/oci" \
-  skopeo copy --quiet --src-tls-verify=false "$image" "oci:$work/oci:bench"
+measure "skopeo copy (fetch only)" "skopeo copy --quiet --src-tls-verify=false $image oci:\$d/oci:bench"
 skopeo_s=$median_wall
-cat > "$work/pipeline.sh" <<SH
-set -e
-skopeo copy --quiet --src-tls-verify=false "$image" "oci:$work/oci:bench"
-umoci unpack --image "$work/oci:bench" "$work/unpacked" >/dev/null
-"$mk" --digest-store="$work/store" "$work/unpacked/rootfs" "$work/image.cfs"
-SH
-measure "skopeo + umoci unpack + mkcomposefs" "rm -rf $work/oci $work/unpacked $work/store $work/image.cfs" bash "$work/pipeline.sh"
+measure "skopeo + umoci unpack + mkcomposefs" "skopeo copy --quiet --src-tls-verify=false $image oci:\$d/oci:bench;
+  umoci unpack --image \$d/oci:bench \$d/unpacked >/dev/null;
+  $mk --digest-store=\$d/store \$d/unpacked/rootfs \$d/image.cfs"
 pipeline=$median_wall
 result pull "cfsctl pull / skopeo copy" ratio x "$(echo "$ours / $skopeo_s" | bc -l)"
 result pull "cfsctl pull / pipeline" ratio x "$(echo "$ours / $pipeline" | bc -l)"

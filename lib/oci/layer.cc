@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
+#include "oci/ingest_queue.h"
 #include "repo/splitstream.h"
 #include "verity/sha256.h"
 
@@ -15,16 +16,22 @@ namespace {
 const std::uint64_t kLayerContent = repo::content_type_of("ocilayer");
 
 // The uncompressed tar as the import reads it: hashed for the diff_id, recorded in the
-// splitstream, large bodies stored as objects.
+// splitstream, large bodies stored as objects (on worker threads, retired in stream order).
 class ImportInput final : public TarInput {
  public:
   ImportInput(Decompressor& tar, repo::SplitStreamWriter& stream, store::ObjectStore& store, ImportStats& stats)
-      : tar_(tar), stream_(stream), store_(store), stats_(stats) {}
+      : tar_(tar),
+        stream_(stream),
+        store_(store),
+        stats_(stats),
+        queue_(
+            store, [this](std::span<const std::byte> b) { stream_.write_inline(b); },
+            [this](const store::ObjectStore::Ingested& in, std::uint64_t size) { record(in, size); }) {}
 
   std::size_t read_some(std::span<std::byte> buf) override {
     std::size_t n = tar_.read_some(buf);
     sha_.update(buf.first(n));
-    stream_.write_inline(buf.first(n));
+    queue_.add_inline(buf.first(n));
     return n;
   }
 
@@ -36,6 +43,18 @@ class ImportInput final : public TarInput {
       stats_.inlined_bytes += size;
       return b;
     }
+    if (size <= IngestQueue::kMaxBuffered) {
+      std::vector<std::byte> data(size);
+      for (std::size_t got = 0; got < size;) {
+        std::size_t n = tar_.read_some(std::span(data).subspan(got));
+        if (n == 0) throw_corrupt("tar layer: truncated file body");
+        got += n;
+      }
+      sha_.update(data);
+      queue_.add_body(std::move(data));
+      return b;
+    }
+    queue_.drain();  // a huge body: streamed in place, after everything before it
     std::uint64_t left = size;
     store::ObjectStore::Ingested in = store_.ingest_stream([&](std::span<std::byte> buf) -> std::size_t {
       if (left == 0) return 0;
@@ -45,6 +64,18 @@ class ImportInput final : public TarInput {
       left -= n;
       return n;
     });
+    record(in, size);
+    return b;
+  }
+
+  // Everything stored and recorded; the diff_id of what was read.
+  std::string finish() {
+    queue_.drain();
+    return sha_.finish();
+  }
+
+ private:
+  void record(const store::ObjectStore::Ingested& in, std::uint64_t size) {
     stream_.write_external(in.digest, size);
     if (in.added) {
       ++stats_.new_objects;
@@ -52,18 +83,14 @@ class ImportInput final : public TarInput {
     } else {
       ++stats_.present_objects;
     }
-    b.object = in.digest;
-    return b;
   }
 
-  std::string diff_id() { return sha_.finish(); }
-
- private:
   Decompressor& tar_;
   repo::SplitStreamWriter& stream_;
   store::ObjectStore& store_;
   ImportStats& stats_;
   verity::Sha256 sha_;
+  IngestQueue queue_;
 };
 
 // A stored layer's tar: inline bytes from the splitstream, large bodies named by their
@@ -131,7 +158,8 @@ ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const
   ImportInput input(tar, stream, repo.objects(), out.stats);
   TarReader reader(input);
   try {
-    while (std::optional<TarEntry> e = reader.next()) out.entries.push_back(std::move(*e));
+    while (reader.next()) {
+    }
   } catch (const Error& e) {
     throw Error(e.code(), "layer " + layer.digest + ": " + e.what());
   }
@@ -146,7 +174,7 @@ ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const
     throw_corrupt("layer " + layer.digest + ": the blob has " + std::to_string(blob_bytes) + " bytes, not " +
                   std::to_string(*layer.size));
   }
-  std::string diff_id = input.diff_id();
+  std::string diff_id = input.finish();
   if (diff_id != layer.diff_id) {
     throw_corrupt("layer " + layer.digest + ": its uncompressed digest is " + diff_id + ", not the diff_id " + layer.diff_id);
   }
@@ -155,17 +183,16 @@ ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const
   return out;
 }
 
-std::vector<TarEntry> read_layer(const repo::Repository& repo, const Digest& stream, const std::optional<std::string>& diff_id) {
+void read_layer(const repo::Repository& repo, const Digest& stream, const std::function<void(const TarEntry&)>& visit,
+                const std::optional<std::string>& diff_id) {
   UniqueFd fd = repo.open_object(stream);
   MappedFile file = MappedFile::open(fd.get());
   repo::SplitStreamReader reader(file.bytes(), repo.algorithm());
   if (reader.refs().content_type != kLayerContent) throw_corrupt("stream " + to_hex(stream) + " is not a tar layer");
   StoredInput input(reader, repo, diff_id.has_value());
   TarReader tar(input);
-  std::vector<TarEntry> entries;
-  while (std::optional<TarEntry> e = tar.next()) entries.push_back(std::move(*e));
+  while (std::optional<TarEntry> e = tar.next()) visit(*e);
   if (diff_id && input.diff_id() != *diff_id) throw_corrupt("Layer has incorrect checksum: " + *diff_id);
-  return entries;
 }
 
 }  // namespace cfs::oci

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,8 +39,7 @@ struct ImportStats {
 };
 
 struct ImportedLayer {
-  Digest stream;                 // the layer's splitstream object
-  std::vector<TarEntry> entries;
+  Digest stream;  // the layer's splitstream object (its entries: read_layer)
   ImportStats stats;
 };
 
@@ -49,9 +49,10 @@ std::string layer_stream_name(const std::string& diff_id);
 // Reads the blob through `blob` to its end. `progress` (may be null) counts compressed bytes.
 ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const ReadSome& blob, Progress* progress);
 
-// The entries of a layer kept as a splitstream. With `diff_id`, the tar is reassembled (objects
-// read) and its SHA-256 must be that ("Layer has incorrect checksum").
-std::vector<TarEntry> read_layer(const repo::Repository& repo, const Digest& stream,
-                                 const std::optional<std::string>& diff_id = std::nullopt);
+// Visits the entries of a layer kept as a splitstream, in tar order (one at a time: a layer's
+// entries are never all in memory). With `diff_id`, the tar is reassembled (objects read) and
+// its SHA-256 must be that ("Layer has incorrect checksum").
+void read_layer(const repo::Repository& repo, const Digest& stream, const std::function<void(const TarEntry&)>& visit,
+                const std::optional<std::string>& diff_id = std::nullopt);
 
 }  // namespace cfs::oci

@@ -7,7 +7,11 @@
 #include <mutex>
 #include <thread>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "base/error.h"
+#include "base/file_io.h"
 #include "oci/merge.h"
 #include "verity/fsverity.h"
 #include "writer/writer.h"
@@ -84,9 +88,30 @@ ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const Reso
 
 }  // namespace
 
-std::vector<std::byte> erofs_image(const tree::Tree& tree, std::uint32_t version) {
+void check_version(std::uint32_t version) {
   if (version > 1) throw Error(ENOTSUP, "EROFS format version " + std::to_string(version) + " is not supported yet");
-  return writer::write_to_vector(tree, {version, version});
+}
+
+Digest erofs_image_id(const tree::Tree& tree, std::uint32_t version, HashAlgorithm algorithm) {
+  check_version(version);
+  verity::Hasher hasher(algorithm);
+  writer::write(tree, {version, version}, [&](std::span<const std::byte> chunk) { hasher.update(chunk); });
+  return hasher.finish();
+}
+
+Digest store_erofs_image(repo::Repository& repo, const tree::Tree& tree, std::uint32_t version) {
+  check_version(version);
+  UniqueFd tmp(::openat(repo.fd(), "objects", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!tmp) throw_errno(errno, repo.path() + "/objects: a temporary file for the image");
+  std::uint64_t size = 0;
+  writer::write(tree, {version, version}, [&](std::span<const std::byte> chunk) {
+    write_all(tmp.get(), chunk);
+    size += chunk.size();
+  });
+  if (::lseek(tmp.get(), 0, SEEK_SET) != 0) throw_errno(errno);
+  Digest id = repo.objects().ingest(tmp.get(), size).digest;
+  repo.objects().flush();
+  return id;
 }
 
 tree::Tree image_tree(const repo::Repository& repo, const StoredImage& image, const TransformOptions& transform, bool verify) {
@@ -98,7 +123,7 @@ tree::Tree image_tree(const repo::Repository& repo, const StoredImage& image, co
     auto it = image.config_refs.find(diff_id);
     std::optional<Digest> stream = it != image.config_refs.end() ? std::optional(it->second) : repo.stream_object(layer_stream_name(diff_id));
     if (!stream) throw Error(ENOENT, "layer " + diff_id + " is not in the repository");
-    for (const TarEntry& e : read_layer(repo, *stream, verify ? std::optional(diff_id) : std::nullopt)) merger.apply(e);
+    read_layer(repo, *stream, [&](const TarEntry& e) { merger.apply(e); }, verify ? std::optional(diff_id) : std::nullopt);
   }
   merger.finish();
   transform_for_oci(tree, transform);
@@ -131,7 +156,7 @@ PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& 
   tree::Tree tree = image_tree(repo, stored, TransformOptions{});
   std::map<std::string, Digest> config_refs = layer_refs;
   for (std::uint32_t v : repo.erofs_versions()) {
-    Digest id = repo.store_object(erofs_image(tree, v));
+    Digest id = store_erofs_image(repo, tree, v);
     repo.link_image(id);
     config_refs[std::string(kImageRefV1)] = id;
     if (!r.image) r.image = id;

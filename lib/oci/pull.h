@@ -36,7 +36,10 @@ PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& 
 tree::Tree image_tree(const repo::Repository& repo, const StoredImage& image, const TransformOptions& transform,
                       bool verify = false);
 
-// The EROFS bytes of a tree in format `version` (0 or 1; Error for 2).
-std::vector<std::byte> erofs_image(const tree::Tree& tree, std::uint32_t version);
+// The image ID of a tree in EROFS format `version` (0 or 1; Error for 2): the image is hashed
+// as it is written, never held in memory.
+Digest erofs_image_id(const tree::Tree& tree, std::uint32_t version, HashAlgorithm algorithm);
+// The image stored as an object (written to an unnamed file, then ingested); its ID.
+Digest store_erofs_image(repo::Repository& repo, const tree::Tree& tree, std::uint32_t version);
 
 }  // namespace cfs::oci

@@ -135,7 +135,8 @@ bool SplitStreamReader::fill(std::size_t n) {
     buf_.clear();
     pos_ = 0;
   }
-  std::vector<std::byte> chunk(ZSTD_DStreamOutSize());
+  std::vector<std::byte>& chunk = chunk_;
+  chunk.resize(ZSTD_DStreamOutSize());
   while (buf_.size() - pos_ < n) {
     if (in_.pos == in_.size) {
       if (buf_.size() == pos_) return false;
@@ -207,7 +208,8 @@ SplitStreamWriter::~SplitStreamWriter() = default;
 
 void SplitStreamWriter::emit(std::span<const std::byte> bytes) {
   ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
-  std::vector<std::byte> out(ZSTD_CStreamOutSize());
+  std::vector<std::byte>& out = out_;
+  out.resize(ZSTD_CStreamOutSize());  // once: emit runs twice per object
   while (in.pos < in.size) {
     ZSTD_outBuffer o{out.data(), out.size(), 0};
     std::size_t r = ZSTD_compressStream2(ctx_.get(), &o, &in, ZSTD_e_continue);

@@ -60,7 +60,7 @@ class SplitStreamReader {
   std::span<const std::byte> compressed_;
   std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> ctx_;
   ZSTD_inBuffer in_{};
-  std::vector<std::byte> buf_;
+  std::vector<std::byte> buf_, chunk_;
   std::size_t pos_ = 0;
   std::uint64_t inline_left_ = 0;        // of the current inline chunk
   std::optional<std::size_t> external_;  // the chunk that is next is this object
@@ -87,6 +87,7 @@ class SplitStreamWriter {
   std::uint64_t content_type_;
   std::unique_ptr<ZSTD_CCtx, std::size_t (*)(ZSTD_CCtx*)> ctx_;
   std::vector<std::byte> compressed_;
+  std::vector<std::byte> out_;  // zstd's output buffer
   std::vector<std::byte> pending_;
   std::vector<Digest> objects_, streams_;
   std::map<std::string, std::size_t> object_index_, stream_index_;

@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -186,6 +188,8 @@ ObjectStore::Ingested ObjectStore::publish(UniqueFd tmp, const Digest& d) {
   if (contains(d)) return {d, false};
   if (::fchmod(tmp.get(), 0644) != 0) throw_errno(errno);
   std::lock_guard lock(mutex_);
+  // The same bytes stored twice before a flush (two threads, one layer): one copy is kept.
+  if (std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.digest == d; })) return {d, false};
   pending_.push_back({d, std::move(tmp)});
   if (pending_.size() >= kBatch) flush_locked();
   return {d, true};

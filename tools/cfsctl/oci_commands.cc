@@ -192,7 +192,7 @@ int oci_compute_id(const Global& g, Args& a) {
   std::unique_ptr<repo::Repository> repo;
   tree::Tree tree = stored_tree(g, a, repo);
   std::uint32_t version = effective_version(g, *repo);
-  std::cout << to_hex(verity::digest_of(oci::erofs_image(tree, version), repo->algorithm())) << "\n";
+  std::cout << to_hex(oci::erofs_image_id(tree, version, repo->algorithm())) << "\n";
   return 0;
 }
 
