@@ -14,7 +14,7 @@ tree=${1:-/usr/share}
 work=$(mktemp -d /var/tmp/cfs-bench-pull.XXXXXX)
 registry_pid=
 cleanup() {
-  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -54,11 +54,12 @@ has_upstream mkcomposefs && mk=$U/mkcomposefs
 # measure LABEL CMD: wall (s) and peak RSS (MiB) per run. CMD (eval'ed) writes below $d, a
 # fresh directory per run; nothing is deleted until the end, because ext4 skips inodes freed in
 # the last minutes when allocating (a run right after rm -rf of the last one pays for it).
+run_number=0
 measure() {
   local label=$1 cmd=$2
   local walls=() rss=() w m
   for i in $(seq "$RUNS"); do
-    d=$work/runs/${label// /_}.$i
+    d=$work/runs/$((++run_number))
     mkdir -p "$d"
     drop_caches
     /usr/bin/time -f "%e %M" -o "$work/t" bash -c "set -e; d=$d; $cmd" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev libgtest-dev libssl-dev
           zlib1g-dev erofs-utils fsverity python3 kmod util-linux fuse3 bc go-md2man man-db dpkg-dev
           file time nlohmann-json3-dev libzstd-dev libcurl4-openssl-dev
-          docker-registry skopeo umoci apache2-utils zstd)
+          docker-registry skopeo umoci apache2-utils)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -175,6 +175,16 @@ TEST(OciRegistry, PullMountsWhatUmociUnpacksAndSharesLayers) {
   EXPECT_EQ(test::compare_trees(tmp / "ref" / "rootfs", tmp / "mnt", true), compared);
   ::umount2((tmp / "mnt").c_str(), MNT_DETACH);
 
+  // Docker schema 2 (skopeo converts on push): Docker media types, the same image ID.
+  must(run({"skopeo", "copy", "--quiet", "--format", "v2s2", "--dest-tls-verify=false", "--dest-creds", "tester:s3cret",
+            "oci:" + img.layout.string() + ":base", "docker://" + registry.host() + "/test/docker:base"}),
+       "skopeo copy v2s2");
+  r = cfsctl({"oci", "pull", "docker://" + registry.host() + "/test/docker:base", "docker"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(cfsctl({"oci", "inspect", "--manifest", "docker"}).out.find("application/vnd.docker.distribution.manifest.v2+json"),
+            std::string::npos);
+  EXPECT_EQ(cfsctl({"oci", "compute-id", "docker"}).out, cfsctl({"oci", "compute-id", "base"}).out);
+
   // The same image from a docker archive and from the layout: the same image ID.
   must(run({"skopeo", "copy", "--quiet", "oci:" + img.layout.string() + ":base", "docker-archive:" + (tmp / "a.tar").string() + ":test/img:base"}),
        "skopeo docker-archive");

@@ -158,6 +158,44 @@ TEST(CfsctlOci, MultiMemberAndMultiFrameLayers) {
   EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "multi"}).out, "2ff68dbbe821ce1c27042d2e6c3e8d10379043509a223412b4f8bdeafcf2852d\n");
 }
 
+// A multi-platform image: index.json names an index whose entries are per platform (one an
+// attestation); the pull takes this machine's (amd64 here; the test picks the host's name).
+TEST(CfsctlOci, ManifestListsResolveToThisPlatform) {
+  test::TempDir tmp;
+  fs::path dir = tmp / "layout";
+  test::WrittenImage ours = test::write_layout(dir, {{conformance_layer()}}, "ours");
+  test::WrittenImage other = test::write_layout(dir, {{model_layers()[0]}}, "other");
+  std::string arch = run({"uname", "-m"}).out == "aarch64\n" ? "arm64" : "amd64";
+  std::string wrong = arch == "amd64" ? "arm64" : "amd64";
+  auto entry = [&](const std::string& digest, const std::string& os, const std::string& a) {
+    std::string m = test::read_file(dir / "blobs" / "sha256" / digest.substr(7));
+    return "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" + digest + "\",\"size\":" +
+           std::to_string(m.size()) + ",\"platform\":{\"os\":\"" + os + "\",\"architecture\":\"" + a + "\"}}";
+  };
+  std::string index = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[" +
+                      entry(other.manifest_digest, "unknown", "unknown") + "," + entry(other.manifest_digest, "linux", wrong) + "," +
+                      entry(ours.manifest_digest, "linux", arch) + "]}";
+  std::string index_digest = test::sha256_digest(index);
+  test::write_file(dir / "blobs" / "sha256" / index_digest.substr(7), index);
+  test::write_file(dir / "index.json", "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                                      "\"digest\":\"" + index_digest + "\",\"size\":" + std::to_string(index.size()) +
+                                      ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"multi\"}}]}");
+  fs::path repo = init(tmp / "repo");
+  auto r = cfsctl(repo, {"oci", "pull", "oci:" + dir.string() + ":multi", "multi"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("manifest " + ours.manifest_digest), std::string::npos) << r.out;
+  EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "multi"}).out, kV1Sha512 + "\n");
+  // No entry for this platform: a clear error.
+  std::string none = "{\"schemaVersion\":2,\"manifests\":[" + entry(other.manifest_digest, "linux", wrong) + "]}";
+  std::string none_digest = test::sha256_digest(none);
+  test::write_file(dir / "blobs" / "sha256" / none_digest.substr(7), none);
+  test::write_file(dir / "index.json", "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                                      "\"digest\":\"" + none_digest + "\",\"size\":" + std::to_string(none.size()) + "}]}");
+  r = cfsctl(repo, {"oci", "pull", "oci:" + dir.string(), "none"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("no image for linux/" + arch + " in the index"), std::string::npos) << r.err;
+}
+
 TEST(CfsctlOci, TagsImagesInspectAndGc) {
   test::TempDir tmp;
   std::string base = test::make_tar({test::dir("usr/"), test::file("usr/shared", std::string(5000, 's'))});
