@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace cfs::verity {
@@ -88,6 +92,111 @@ TEST(Fsverity, UpdateZerosEqualsUpdate) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace cfs::verity
+
+namespace cfs::verity {
+namespace {
+
+// Every hashing engine this machine runs (verity/batch.h) gives fsverity-utils' digests for the
+// sizes around block and level boundaries, in both algorithms, however the data is fed.
+TEST(FsverityEngines, EveryEngineGivesFsverityUtilsDigests) {
+  std::vector<HashEngine> engines = available_engines();
+#if defined(__x86_64__)
+  if (std::getenv("CI") != nullptr && std::string(std::getenv("CI")) == "true") {
+    EXPECT_GE(engines.size(), 3U) << "libipsec-mb missing from the build: only OpenSSL runs";
+  }
+#endif
+  char dir[] = "/tmp/cfs-engines-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{4095}, std::size_t{4096}, std::size_t{4097},
+                           std::size_t{1} << 20, (std::size_t{33} << 20) + 1}) {
+    std::string data = pattern(size);
+    std::string path = std::string(dir) + "/f";
+    FILE* f = std::fopen(path.c_str(), "wb");
+    std::fwrite(data.data(), 1, data.size(), f);
+    std::fclose(f);
+    for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha512}) {
+      std::string cmd = std::string("fsverity digest --compact --hash-alg=") + (a == HashAlgorithm::kSha512 ? "sha512 " : "sha256 ") + path;
+      std::string expected;
+      if (FILE* p = ::popen(cmd.c_str(), "r")) {
+        char line[256] = {};
+        if (std::fgets(line, sizeof line, p) != nullptr) expected = line;
+        ::pclose(p);
+      }
+      while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+      if (expected.empty()) GTEST_SKIP() << "fsverity-utils (fsverity digest) is not installed";
+      if (size == 0) expected = hex_of("", a);  // the kernel's empty-file rule (fsverity-utils agrees or not)
+      for (HashEngine e : engines) {
+        Hasher whole(a, e);
+        whole.update(std::as_bytes(std::span(data)));
+        EXPECT_EQ(to_hex(whole.finish()), expected) << engine_name(e) << " size " << size;
+        Hasher parts(a, e);
+        for (std::size_t off = 0; off < data.size(); off += 70001) {
+          parts.update(std::as_bytes(std::span(data).subspan(off, std::min<std::size_t>(70001, data.size() - off))));
+        }
+        EXPECT_EQ(to_hex(parts.finish()), expected) << engine_name(e) << " size " << size << " in parts";
+      }
+    }
+  }
+  std::remove((std::string(dir) + "/f").c_str());
+  ::rmdir(dir);
+}
+
+TEST(FsverityEngines, BatchesEqualSingleHashes) {
+  std::string data = pattern(kBatchWidth * 4096 + 100);
+  std::vector<const std::byte*> messages;
+  for (std::size_t i = 0; i < kBatchWidth; ++i) messages.push_back(reinterpret_cast<const std::byte*>(data.data()) + i * 4096 + i);
+  for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha512}) {
+    std::size_t size = digest_size(a);
+    std::vector<std::uint8_t> want(kBatchWidth * size), got(kBatchWidth * size);
+    hash_many(a, HashEngine::kOpenSsl, messages, 4096, want.data());
+    for (HashEngine e : available_engines()) {
+      for (std::size_t n : {std::size_t{2}, std::size_t{7}, kBatchWidth}) {
+        std::fill(got.begin(), got.end(), 0);
+        hash_many(a, e, std::span(messages).first(n), 4096, got.data());
+        EXPECT_TRUE(std::equal(got.begin(), got.begin() + static_cast<std::ptrdiff_t>(n * size), want.begin()))
+            << engine_name(e) << " x" << n;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cfs::verity
+
+#include "verity/measure.h"
+
+namespace cfs::verity {
+namespace {
+
+// A file large enough to be hashed on every core (pieces of level-1 hashes joined), with holes
+// (hashed as zeros without being read): fsverity-utils' digest, in both algorithms.
+TEST(FsverityEngines, LargeFilesHashedInParallel) {
+  char path[] = "/tmp/cfs-parallel-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string chunk = pattern(5 << 20);
+  for (std::uint64_t at : {std::uint64_t{0}, std::uint64_t{70} << 20, (std::uint64_t{150} << 20) + 12345}) {
+    ASSERT_EQ(::pwrite(fd, chunk.data(), chunk.size(), static_cast<off_t>(at)), static_cast<ssize_t>(chunk.size()));
+  }
+  ASSERT_EQ(::ftruncate(fd, (std::int64_t{200} << 20) + 777), 0);
+  for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha512}) {
+    std::string cmd = std::string("fsverity digest --compact --hash-alg=") + (a == HashAlgorithm::kSha512 ? "sha512 " : "sha256 ") + path;
+    std::string expected;
+    if (FILE* p = ::popen(cmd.c_str(), "r")) {
+      char line[256] = {};
+      if (std::fgets(line, sizeof line, p) != nullptr) expected = line;
+      ::pclose(p);
+    }
+    while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+    if (expected.empty()) GTEST_SKIP() << "fsverity-utils (fsverity digest) is not installed";
+    EXPECT_EQ(to_hex(compute_from_fd(fd, a)), expected);
+  }
+  ::close(fd);
+  ::unlink(path);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <memory>
 #include <cstring>
+#include <exception>
+#include <thread>
 
 #include "base/error.h"
 #include "verity/fsverity.h"
@@ -45,6 +47,7 @@ namespace {
 constexpr std::size_t kReadSize = 1 << 20;
 // Below this size a file is read whole: looking for holes costs more than reading them.
 constexpr std::uint64_t kSparseMin = 1 << 20;
+constexpr std::uint64_t kParallelMin = 128 << 20;  // below: one thread is as fast (start-up)
 
 // Per thread, reused: a hasher and a read buffer cost more to set up than a small file.
 struct ThreadState {
@@ -110,6 +113,61 @@ Digest hash_stream(int fd, ThreadState& t) {
 
 }  // namespace
 
+namespace {
+
+// Hashes [from, to) into t.hasher: data ranges mapped (or read), holes hashed as zeros without
+// being read, so a sparse 50 GiB file stays cheap.
+void hash_range(int fd, std::uint64_t from_offset, std::uint64_t end, ThreadState& t) {
+  for (std::uint64_t offset = from_offset; offset < end;) {
+    off_t data = ::lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
+    if (data < 0 && errno == ENXIO) {  // a hole up to the end
+      t.hasher->update_zeros(end - offset);
+      break;
+    }
+    std::uint64_t from = data < 0 ? offset : std::min<std::uint64_t>(static_cast<std::uint64_t>(data), end);
+    off_t hole = data < 0 ? -1 : ::lseek(fd, data, SEEK_HOLE);  // data < 0: no SEEK_DATA here
+    std::uint64_t to = hole < 0 ? end : std::min<std::uint64_t>(static_cast<std::uint64_t>(hole), end);
+    if (from > offset) t.hasher->update_zeros(from - offset);
+    if (!hash_mapped(fd, from, to, *t.hasher)) hash_read(fd, from, to, t);
+    offset = to;
+  }
+}
+
+// A large file on every core: each thread hashes the blocks of its piece into level-1 hashes,
+// which one hasher then builds the tree from. Rounds of one piece per thread bound memory.
+Digest hash_parallel(int fd, std::uint64_t size, HashAlgorithm algorithm, unsigned threads) {
+  constexpr std::uint64_t kPiece = 64 << 20;
+  Hasher tree(algorithm);
+  std::vector<std::vector<std::uint8_t>> hashes(threads);
+  std::vector<std::exception_ptr> failures(threads);
+  for (std::uint64_t round = 0; round < size; round += kPiece * threads) {
+    auto work = [&](unsigned i) {
+      std::uint64_t from = round + kPiece * i, to = std::min(size, from + kPiece);
+      if (from >= to) return;
+      try {
+        ThreadState& t = thread_state(algorithm);
+        t.hasher->start_block_hashes();
+        hash_range(fd, from, to, t);
+        hashes[i] = t.hasher->finish_block_hashes();
+      } catch (...) {
+        failures[i] = std::current_exception();
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work, i);
+    work(0);
+    for (std::thread& t : pool) t.join();
+    for (unsigned i = 0; i < threads; ++i) {
+      if (failures[i]) std::rethrow_exception(failures[i]);
+      std::uint64_t from = round + kPiece * i, to = std::min(size, from + kPiece);
+      if (from < to) tree.append_block_hashes(hashes[i], to - from);
+    }
+  }
+  return tree.finish();
+}
+
+}  // namespace
+
 Digest compute_from_file(int fd, std::uint64_t size, HashAlgorithm algorithm) {
   ThreadState& t = thread_state(algorithm);
   if (size < kSparseMin) {
@@ -120,21 +178,9 @@ Digest compute_from_file(int fd, std::uint64_t size, HashAlgorithm algorithm) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw_errno(errno);
   if (static_cast<std::uint64_t>(st.st_size) < size) throw Error(ENODATA, "file shrank while being read");
-  // Data ranges mapped (or read) and hashed; holes hashed as zeros without being read, so a
-  // sparse 50 GiB file stays cheap.
-  for (std::uint64_t offset = 0; offset < size;) {
-    off_t data = ::lseek(fd, static_cast<off_t>(offset), SEEK_DATA);
-    if (data < 0 && errno == ENXIO) {  // a hole up to the end
-      t.hasher->update_zeros(size - offset);
-      break;
-    }
-    std::uint64_t from = data < 0 ? offset : std::min<std::uint64_t>(static_cast<std::uint64_t>(data), size);
-    off_t hole = data < 0 ? -1 : ::lseek(fd, data, SEEK_HOLE);  // data < 0: no SEEK_DATA here
-    std::uint64_t to = hole < 0 ? size : std::min<std::uint64_t>(static_cast<std::uint64_t>(hole), size);
-    if (from > offset) t.hasher->update_zeros(from - offset);
-    if (!hash_mapped(fd, from, to, *t.hasher)) hash_read(fd, from, to, t);
-    offset = to;
-  }
+  unsigned threads = std::thread::hardware_concurrency();
+  if (size >= kParallelMin && threads > 1) return hash_parallel(fd, size, algorithm, threads);
+  hash_range(fd, 0, size, t);
   return t.hasher->finish();
 }
 
