@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t at = 0;
   cfs::oci::Decompressor d(cfs::oci::Compression::kAuto, [&](std::span<std::byte> buf) {
     std::size_t n = std::min(buf.size(), size - at);
-    std::memcpy(buf.data(), data + at, n);
+    if (n > 0) std::memcpy(buf.data(), data + at, n);  // data is null for an empty input
     at += n;
     return n;
   });
