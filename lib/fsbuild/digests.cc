@@ -67,6 +67,50 @@ void FileHasher::process(tree::Node& n) {
 }
 
 
+// Small files, read whole: their digests computed together, objects stored from the very
+// bytes hashed.
+void FileHasher::process_small(const std::vector<tree::Node*>& nodes) {
+  std::vector<std::vector<std::byte>> data(nodes.size());
+  std::vector<std::span<const std::byte>> spans;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    tree::Node& n = *nodes[i];
+    std::string path = n.path();
+    try {
+      UniqueFd fd = store::open_scanned_file_beneath(root_fd_, std::string_view(path).substr(1));
+      if (!fd) throw_errno(ENOENT);
+      data[i].resize(n.size + 1);  // one byte more: a file that grew is seen
+      std::size_t got = 0;
+      for (ssize_t r; got < data[i].size(); got += static_cast<std::size_t>(r)) {
+        r = ::pread(fd.get(), data[i].data() + got, data[i].size() - got, static_cast<off_t>(got));
+        if (r < 0 && errno == EINTR) r = 0;
+        else if (r < 0) throw_errno(errno);
+        else if (r == 0) break;
+      }
+      if (got != n.size) throw Error(ENODATA, "the file changed size during the build");
+      data[i].resize(n.size);
+    } catch (const Error& e) {
+      throw BuildError(BuildError::Step::kFile, e.code(), path, e.what());
+    }
+    spans.emplace_back(data[i]);
+  }
+  std::vector<Digest> digests(nodes.size());
+  verity::digest_many(spans, algorithm_, digests.data());
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    tree::Node& n = *nodes[i];
+    if (n.size <= kInlineMax) {
+      n.content = tree_.keep({reinterpret_cast<const char*>(data[i].data()), data[i].size()});
+    } else if (store_ != nullptr) {
+      try {
+        ++(store_->ingest_hashed(data[i], digests[i]).added ? missed_ : found_);
+      } catch (const Error& e) {
+        throw BuildError(BuildError::Step::kFile, e.code(), n.path(), e.what());
+      }
+    }
+    n.digest = tree_.keep(digests[i]);
+    n.payload = tree_.keep(object_path(digests[i]));
+  }
+}
+
 FileHasher::FileHasher(tree::Tree& tree, int root_fd, unsigned threads, store::ObjectStore* store,
                        Progress* progress, HashAlgorithm algorithm)
     : tree_(tree), root_fd_(root_fd), store_(store), progress_(progress),
@@ -111,7 +155,7 @@ void FileHasher::stop() {
 }
 
 void FileHasher::work() {
-  std::vector<tree::Node*> batch;
+  std::vector<tree::Node*> batch, small;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -121,8 +165,13 @@ void FileHasher::work() {
       batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
     }
+    small.clear();
     for (tree::Node* n : batch) {
       if (failed_) break;
+      if (n->size <= verity::kSmallFileMax) {
+        small.push_back(n);
+        continue;
+      }
       try {
         process(*n);
         if (progress_ != nullptr) {
@@ -133,6 +182,17 @@ void FileHasher::work() {
         std::lock_guard lock(mutex_);
         if (!failed_.exchange(true)) first_error_ = std::current_exception();
       }
+    }
+    if (small.empty() || failed_) continue;
+    try {
+      process_small(small);
+      if (progress_ != nullptr) {
+        progress_->files_done += small.size();
+        for (tree::Node* n : small) progress_->bytes_done += n->size;
+      }
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      if (!failed_.exchange(true)) first_error_ = std::current_exception();
     }
   }
 }

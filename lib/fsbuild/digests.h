@@ -1,8 +1,9 @@
 // Fills in what a scanned tree's regular files need for the image: the fs-verity digest and
 // object path of every non-empty file, and the inline content of files of at most 64 bytes.
 // Optionally copies each external file into an object store. Files are handed over one by
-// one while the scan still runs, and worked on by a pool of threads; the result does not
-// depend on their number. Layer: fsbuild.
+// one while the scan still runs, and worked on by a pool of threads in batches; the small
+// files of a batch are hashed together (verity::digest_many). The result does not depend on
+// the number of threads. Layer: fsbuild.
 #pragma once
 
 #include <atomic>
@@ -53,6 +54,7 @@ class FileHasher {
  private:
   void work();
   void process(tree::Node& n);
+  void process_small(const std::vector<tree::Node*>& nodes);
   Digest digest_and_store(tree::Node& n, int fd);
   void stop();
 

@@ -184,6 +184,14 @@ ObjectStore::Ingested ObjectStore::ingest_stream(const ReadSome& read) {
   return publish(std::move(tmp), hasher.finish());
 }
 
+ObjectStore::Ingested ObjectStore::ingest_hashed(std::span<const std::byte> bytes, const Digest& digest) {
+  if (contains(digest)) return {digest, false};
+  UniqueFd tmp = unnamed_file();
+  write_keeping_holes(tmp.get(), bytes, 0);
+  if (::ftruncate(tmp.get(), static_cast<off_t>(bytes.size())) != 0) throw_errno(errno, path_);
+  return publish(std::move(tmp), digest);
+}
+
 ObjectStore::Ingested ObjectStore::publish(UniqueFd tmp, const Digest& d) {
   if (contains(d)) return {d, false};
   if (::fchmod(tmp.get(), 0644) != 0) throw_errno(errno);

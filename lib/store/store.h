@@ -50,6 +50,10 @@ class ObjectStore final : public ObjectSource {
   // Stores a stream's bytes (a pipe, a decompressor, a tar member), however long, as one
   // object; runs of zero blocks become holes. Otherwise as ingest().
   Ingested ingest_stream(const ReadSome& read);
+  // Stores `bytes`, whose digest the caller has just computed from this very buffer (a batch of
+  // small files hashed together, verity::digest_many): the object holds exactly the bytes that
+  // were hashed. Otherwise as ingest().
+  Ingested ingest_hashed(std::span<const std::byte> bytes, const Digest& digest);
   // The object `ref` names (its path beneath the store, as a redirect spells it).
   OpenedObject open(const ObjectRef& ref) const override;
   // Makes every pending object durable with one syncfs(2), then gives each its name: one

@@ -215,6 +215,63 @@ void Hasher::reset() {
   s_->size = 0;
 }
 
+void digest_many(std::span<const std::span<const std::byte>> files, HashAlgorithm algorithm, Digest* out) {
+  HashEngine engine = default_engine(algorithm);
+  std::size_t hs = digest_size(algorithm);
+  // Level 0: every block of every file (a last partial block zero-padded in `pads`).
+  std::vector<const std::byte*> blocks;
+  std::vector<std::size_t> first(files.size() + 1);
+  std::vector<std::array<std::byte, kBlock>> pads;
+  pads.reserve(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::span<const std::byte> f = files[i];
+    if (f.size() > kSmallFileMax) throw Error(EINVAL, "digest_many: a file over its limit");
+    first[i] = blocks.size();
+    for (std::size_t at = 0; at < f.size(); at += kBlock) {
+      if (f.size() - at >= kBlock) {
+        blocks.push_back(f.data() + at);
+        continue;
+      }
+      std::array<std::byte, kBlock>& pad = pads.emplace_back();
+      std::memcpy(pad.data(), f.data() + at, f.size() - at);
+      std::memset(pad.data() + (f.size() - at), 0, kBlock - (f.size() - at));
+      blocks.push_back(pad.data());
+    }
+  }
+  first[files.size()] = blocks.size();
+  std::vector<std::uint8_t> level1(blocks.size() * hs);
+  hash_many(algorithm, engine, blocks, kBlock, level1.data());
+  // Roots: a one-block file's is its block's hash; else the hash of its level-1 block.
+  std::vector<Descriptor> desc(files.size());
+  std::vector<std::array<std::byte, kBlock>> tops;
+  std::vector<const std::byte*> top_ptrs;
+  std::vector<std::size_t> top_of;
+  tops.reserve(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    desc[i].hash_algorithm = static_cast<std::uint8_t>(algorithm);
+    desc[i].data_size = files[i].size();
+    std::size_t n = first[i + 1] - first[i];
+    if (n == 1) std::memcpy(desc[i].root_hash.data(), &level1[first[i] * hs], hs);
+    if (n <= 1) continue;  // empty data: an all-zero root
+    std::array<std::byte, kBlock>& top = tops.emplace_back();
+    std::memcpy(top.data(), &level1[first[i] * hs], n * hs);
+    std::memset(top.data() + n * hs, 0, kBlock - n * hs);
+    top_ptrs.push_back(top.data());
+    top_of.push_back(i);
+  }
+  std::vector<std::uint8_t> roots(top_ptrs.size() * hs);
+  hash_many(algorithm, engine, top_ptrs, kBlock, roots.data());
+  for (std::size_t t = 0; t < top_of.size(); ++t) std::memcpy(desc[top_of[t]].root_hash.data(), &roots[t * hs], hs);
+  std::vector<const std::byte*> desc_ptrs;
+  for (const Descriptor& d : desc) desc_ptrs.push_back(reinterpret_cast<const std::byte*>(&d));
+  std::vector<std::uint8_t> digests(files.size() * hs);
+  hash_many(algorithm, engine, desc_ptrs, sizeof(Descriptor), digests.data());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    out[i] = Digest(algorithm);
+    std::memcpy(out[i].data(), &digests[i * hs], hs);
+  }
+}
+
 Digest digest_of(std::span<const std::byte> data, HashAlgorithm algorithm) {
   Hasher h(algorithm);
   h.update(data);

@@ -47,4 +47,10 @@ class Hasher {
 
 Digest digest_of(std::span<const std::byte> data, HashAlgorithm algorithm = HashAlgorithm::kSha256);
 
+// The largest data digest_many() takes: a tree of two levels at most, in both algorithms.
+inline constexpr std::size_t kSmallFileMax = 64 * 4096;
+// The digests of many small files at once (each at most kSmallFileMax bytes): their blocks,
+// their root blocks and their descriptors each hashed together, across files (verity/batch.h).
+void digest_many(std::span<const std::span<const std::byte>> files, HashAlgorithm algorithm, Digest* out);
+
 }  // namespace cfs::verity

@@ -201,3 +201,29 @@ TEST(FsverityEngines, LargeFilesHashedInParallel) {
 
 }  // namespace
 }  // namespace cfs::verity
+
+namespace cfs::verity {
+namespace {
+
+// Many small files hashed together give each file's own digest.
+TEST(FsverityEngines, DigestManyEqualsOneByOne) {
+  std::vector<std::string> files;
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{64}, std::size_t{65}, std::size_t{4095}, std::size_t{4096},
+                           std::size_t{4097}, std::size_t{8192}, std::size_t{100000}, kSmallFileMax - 1, kSmallFileMax}) {
+    files.push_back(pattern(size + 3).substr(3));
+  }
+  std::vector<std::span<const std::byte>> spans;
+  for (const std::string& f : files) spans.push_back(std::as_bytes(std::span(f)));
+  for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha512}) {
+    std::vector<Digest> out(files.size());
+    digest_many(spans, a, out.data());
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      Hasher one(a, HashEngine::kOpenSsl);
+      one.update(spans[i]);
+      EXPECT_EQ(to_hex(out[i]), to_hex(one.finish())) << "size " << files[i].size();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cfs::verity
