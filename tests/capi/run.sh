@@ -42,7 +42,7 @@ if [ "$mode" = unit ]; then
   [ "$(pkg-config --modversion composefs)" = 1.0.8 ] || fail "composefs.pc version"
   [ -L "$libdir/libcomposefs.so.1" ] && [ -L "$libdir/libcomposefs.so" ] && [ -f "$libdir/libcomposefs.so.1.4.0" ] ||
     fail "library files: $(ls "$libdir")"
-  objdump -p "$libdir/libcomposefs.so.1.4.0" | grep -q 'SONAME *libcomposefs.so.1$' || fail SONAME
+  objdump -p "$libdir/libcomposefs.so.1.4.0" | grep 'SONAME *libcomposefs.so.1$' >/dev/null || fail SONAME  # no -q: SIGPIPE under pipefail
   diff <(nm -D --defined-only "$libdir/libcomposefs.so.1.4.0" | awk '{print $3}' | sort) \
        "$here/exported_symbols.txt" || fail "exported symbols differ from upstream's 62"
   [ "$(nm -D --defined-only "$libdir/libcomposefs.so.1.4.0" | grep -vc ' T ')" = 0 ] || fail "exported data"
