@@ -86,6 +86,9 @@ struct Easy {
   }
   [[noreturn]] void fail(CURLcode rc, const std::string& url) const {
     std::string why = error[0] != '\0' ? error : curl_easy_strerror(rc);
+    if (rc == CURLE_SSL_CONNECT_ERROR && url.starts_with("https://")) {
+      why += " (a plain-HTTP server? a registry must then be marked insecure in registries.conf, or use --tls-verify=false)";
+    }
     if (transient(rc)) throw TransientError(EIO, "GET " + url + ": " + why);
     throw Error(EIO, "GET " + url + ": " + why);
   }
