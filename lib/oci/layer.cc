@@ -36,13 +36,11 @@ class ImportInput final : public TarInput {
   }
 
   FileBody body(std::uint64_t size) override {
-    FileBody b;
     if (size <= kInlineMax) {
-      b.bytes.resize(size);
-      read_exact(*this, std::as_writable_bytes(std::span(b.bytes)));
       stats_.inlined_bytes += size;
-      return b;
+      return read_inline_body(*this, size);
     }
+    FileBody b;
     if (size <= IngestQueue::kMaxBuffered) {
       std::vector<std::byte> data(size);
       for (std::size_t got = 0; got < size;) {
@@ -108,12 +106,8 @@ class StoredInput final : public TarInput {
   }
 
   FileBody body(std::uint64_t size) override {
+    if (size <= kInlineMax) return read_inline_body(*this, size);
     FileBody b;
-    if (size <= kInlineMax) {
-      b.bytes.resize(size);
-      read_exact(*this, std::as_writable_bytes(std::span(b.bytes)));
-      return b;
-    }
     b.object = stream_.next_external();
     if (hash_) {
       UniqueFd fd = repo_.open_object(*b.object);

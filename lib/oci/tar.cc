@@ -164,6 +164,13 @@ void read_exact(TarInput& in, std::span<std::byte> buf) {
   }
 }
 
+FileBody read_inline_body(TarInput& in, std::uint64_t size) {
+  FileBody b;
+  b.bytes.resize(size);
+  read_exact(in, std::as_writable_bytes(std::span(b.bytes)));
+  return b;
+}
+
 std::string normalize_tar_path(std::string_view path) {
   std::string out;
   while (!path.empty()) {

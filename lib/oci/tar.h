@@ -57,6 +57,9 @@ class TarInput {
 
 // Exactly buf.size() bytes, else Error(EUCLEAN) "truncated".
 void read_exact(TarInput& in, std::span<std::byte> buf);
+// A small body (≤ kInlineMax) read as bytes through read_some (so it is recorded and hashed
+// as the headers are).
+FileBody read_inline_body(TarInput& in, std::uint64_t size);
 
 class TarReader {
  public:

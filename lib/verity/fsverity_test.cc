@@ -100,6 +100,19 @@ TEST(Fsverity, UpdateZerosEqualsUpdate) {
 namespace cfs::verity {
 namespace {
 
+// fsverity-utils' digest of a file ("" when the tool is missing).
+std::string fsverity_utils_digest(const std::string& path, HashAlgorithm a) {
+  std::string cmd = std::string("fsverity digest --compact --hash-alg=") + (a == HashAlgorithm::kSha512 ? "sha512 " : "sha256 ") + path;
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char line[256] = {};
+    if (std::fgets(line, sizeof line, p) != nullptr) out = line;
+    ::pclose(p);
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
 // Every hashing engine this machine runs (verity/batch.h) gives fsverity-utils' digests for the
 // sizes around block and level boundaries, in both algorithms, however the data is fed.
 TEST(FsverityEngines, EveryEngineGivesFsverityUtilsDigests) {
@@ -119,14 +132,7 @@ TEST(FsverityEngines, EveryEngineGivesFsverityUtilsDigests) {
     std::fwrite(data.data(), 1, data.size(), f);
     std::fclose(f);
     for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha512}) {
-      std::string cmd = std::string("fsverity digest --compact --hash-alg=") + (a == HashAlgorithm::kSha512 ? "sha512 " : "sha256 ") + path;
-      std::string expected;
-      if (FILE* p = ::popen(cmd.c_str(), "r")) {
-        char line[256] = {};
-        if (std::fgets(line, sizeof line, p) != nullptr) expected = line;
-        ::pclose(p);
-      }
-      while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+      std::string expected = fsverity_utils_digest(path, a);
       if (expected.empty()) GTEST_SKIP() << "fsverity-utils (fsverity digest) is not installed";
       if (size == 0) expected = hex_of("", a);  // the kernel's empty-file rule (fsverity-utils agrees or not)
       for (HashEngine e : engines) {
@@ -184,14 +190,7 @@ TEST(FsverityEngines, LargeFilesHashedInParallel) {
   }
   ASSERT_EQ(::ftruncate(fd, (std::int64_t{200} << 20) + 777), 0);
   for (HashAlgorithm a : {HashAlgorithm::kSha256, HashAlgorithm::kSha512}) {
-    std::string cmd = std::string("fsverity digest --compact --hash-alg=") + (a == HashAlgorithm::kSha512 ? "sha512 " : "sha256 ") + path;
-    std::string expected;
-    if (FILE* p = ::popen(cmd.c_str(), "r")) {
-      char line[256] = {};
-      if (std::fgets(line, sizeof line, p) != nullptr) expected = line;
-      ::pclose(p);
-    }
-    while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+    std::string expected = fsverity_utils_digest(path, a);
     if (expected.empty()) GTEST_SKIP() << "fsverity-utils (fsverity digest) is not installed";
     EXPECT_EQ(to_hex(compute_from_fd(fd, a)), expected);
   }
