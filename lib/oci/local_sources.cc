@@ -131,18 +131,21 @@ class Layout final : public ImageSource {
 
 // --- docker-archive: ---
 
-// Where each member of a tar file is, found by reading its headers only.
+// Where each member of a tar file is, found by reading its headers only (at its own offset:
+// the fd's is left alone).
 class MemberIndex final : public TarInput {
  public:
   explicit MemberIndex(int fd) : fd_(fd) {}
   std::size_t read_some(std::span<std::byte> buf) override {
-    std::size_t n = cfs::read_some(fd_, buf);
-    at_ += n;
-    return n;
+    ssize_t n;
+    do n = ::pread(fd_, buf.data(), buf.size(), static_cast<off_t>(at_));
+    while (n < 0 && errno == EINTR);
+    if (n < 0) throw_errno(errno, "docker archive");
+    at_ += static_cast<std::uint64_t>(n);
+    return static_cast<std::size_t>(n);
   }
   FileBody body(std::uint64_t size) override {
     last_ = {at_, size};
-    if (::lseek(fd_, static_cast<off_t>(size), SEEK_CUR) < 0) throw_errno(errno, "docker archive");
     at_ += size;
     return {};
   }
@@ -158,9 +161,7 @@ class DockerArchive final : public ImageSource {
   DockerArchive(const std::string& file, std::string tag) : file_(file), tag_(std::move(tag)) {
     fd_.reset(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd_) throw Error(errno, "opening docker archive " + file + ": " + std::strerror(errno));
-    UniqueFd scan(::open(("/proc/self/fd/" + std::to_string(fd_.get())).c_str(), O_RDONLY | O_CLOEXEC));
-    if (!scan) throw_errno(errno, file);
-    MemberIndex index(scan.get());
+    MemberIndex index(fd_.get());
     TarReader reader(index);
     try {
       while (std::optional<TarEntry> e = reader.next()) {

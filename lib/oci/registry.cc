@@ -268,7 +268,7 @@ bool registry_insecure(const std::string& host) {
   std::string location;
   bool insecure = false;
   auto block_matches = [&] { return insecure && location == host; };
-  for (bool found = false; std::getline(in, line);) {
+  while (std::getline(in, line)) {
     line = trim(line.substr(0, line.find('#')));
     if (line.empty()) continue;
     if (line.starts_with("[")) {
@@ -285,8 +285,9 @@ bool registry_insecure(const std::string& host) {
       if (key == "location") location = toml_strings(value).empty() ? "" : toml_strings(value)[0];
       if (key == "insecure") insecure = value == "true";
     } else if (section == "[registries.insecure]" && key == "registries") {  // the v1 format
-      for (const std::string& r : toml_strings(value)) found = found || r == host;
-      if (found) return true;
+      for (const std::string& r : toml_strings(value)) {
+        if (r == host) return true;
+      }
     }
   }
   return block_matches();

@@ -29,7 +29,7 @@ std::vector<std::string> cfsctl_args(const fs::path& repo, std::vector<std::stri
   return args;
 }
 
-test::Run cfsctl(const fs::path& repo, std::vector<std::string> args) { return run(cfsctl_args(repo, std::move(args))); }
+using test::cfsctl;
 
 pid_t spawn(const std::vector<std::string>& args) {
   std::vector<char*> argv;

@@ -227,6 +227,12 @@ Run run(const std::vector<std::string>& argv, const std::string& input,
   return r;
 }
 
+Run cfsctl(const fs::path& repo, std::vector<std::string> args, const std::string& input,
+           const std::vector<std::string>& env) {
+  args.insert(args.begin(), {tool("cfsctl").string(), "--repo", repo.string()});
+  return run(args, input, env);
+}
+
 TempDir::TempDir() {
   std::string tmpl = (fs::temp_directory_path() / "cfs-test-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) abort();

@@ -61,6 +61,10 @@ struct Run {
 Run run(const std::vector<std::string>& argv, const std::string& input = {},
         const std::vector<std::string>& env = {});
 
+// `cfsctl --repo REPO ARGS...`, as run() runs it.
+Run cfsctl(const fs::path& repo, std::vector<std::string> args, const std::string& input = {},
+           const std::vector<std::string>& env = {});
+
 // A fresh temporary directory removed at scope exit.
 class TempDir {
  public:

@@ -29,10 +29,7 @@ using test::tool;
 const std::string kV1Sha512 =
     "d06f1f6a73f62ed48e05ce9442ff045cdf2a9f5ba1ec623795de3d6177a253d91076459795d94f55d8c3d71dab458bb3fc0071255a50c0a4896d86ffdc870b9a";
 
-test::Run cfsctl(const fs::path& repo, std::vector<std::string> args) {
-  args.insert(args.begin(), {tool("cfsctl").string(), "--repo", repo.string()});
-  return run(args);
-}
+using test::cfsctl;
 
 fs::path init(const fs::path& repo, const std::string& algorithm = "fsverity-sha512-12") {
   auto r = cfsctl(repo, {"init", "--insecure", "--algorithm", algorithm});

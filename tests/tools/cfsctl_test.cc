@@ -24,10 +24,7 @@ namespace fs = test::fs;
 using test::run;
 using test::tool;
 
-test::Run cfsctl(const fs::path& repo, std::vector<std::string> args, const std::string& input = {}) {
-  args.insert(args.begin(), {tool("cfsctl").string(), "--repo", repo.string()});
-  return run(args, input);
-}
+using test::cfsctl;
 
 void set_mtime(const fs::path& p, long sec) {
   struct timespec t[2] = {{sec, 0}, {sec, 0}};
