@@ -65,9 +65,11 @@ class Operations::Impl {
     acl_ = options.acl && (image.header_flags() & format::kComposefsFlagHasAcl);
     verifier_.set_slow_for_test(options.verify_delay_for_test_ms);
     later_.start(kLaterReplyThreads);
+    fetches_.start(options.fetch_threads);
   }
 
   ~Impl() {
+    fetches_.stop();
     later_.stop();
     backing_ids_.close_all();
   }
@@ -106,7 +108,7 @@ class Operations::Impl {
     std::lock_guard lock(names_mutex_);
     return names_.size();
   }
-  std::size_t waiting_replies() const { return later_.waiting(); }
+  std::size_t waiting_replies() const { return later_.waiting() + fetches_.waiting(); }
 
  private:
   // --- replies -------------------------------------------------------------------------
@@ -313,7 +315,7 @@ class Operations::Impl {
   // would turn interrupts off for good).
   int op_interrupt(const fuse_in_header&, ArgReader& args) {
     std::uint64_t unique = args.take<fuse_interrupt_in>().unique;
-    if (later_.interrupt(unique)) reply(unique, EINTR);
+    if (later_.interrupt(unique) || fetches_.interrupt(unique)) reply(unique, EINTR);
     return kNoReply;
   }
 
@@ -333,11 +335,9 @@ class Operations::Impl {
   }
 
   // --- files -----------------------------------------------------------------------------
-  // Opens the backing object of an external file into `h`; `digest` is set to what it must
-  // still be checked against (none with verity=off, where the image records none, or where
-  // the source verified it). 0, or EIO with one log line when the redirect is refused, the
-  // object is missing or has the wrong size.
-  int open_backing(FileHandle& h, std::optional<Digest>& digest) {
+  // The backing object an external file names: its store path and the digest the image
+  // records. 0, or EIO with one log line when the redirect or the digest is refused.
+  int locate_backing(FileHandle& h, std::string& object_path, std::optional<Digest>& digest) {
     const reader::Inode& in = h.inode;
     std::optional<std::string> redirect, metacopy;
     image_.for_each_xattr(in, [&](std::string_view n, std::string_view v) {
@@ -355,9 +355,20 @@ class Operations::Impl {
       return refuse(h, e.what());
     }
     if (!digest && options_.verity == VerityMode::kRequire) return refuse(h, "no digest recorded (verity=require)");
+    object_path = *object;
+    return 0;
+  }
+
+  // Opens the backing object of an external file into `h`; `digest` is set to what it must
+  // still be checked against (none with verity=off, where the image records none, or where
+  // the source verified it). 0, or EIO with one log line when the redirect is refused, the
+  // object is missing (no mirror has it) or has the wrong size.
+  int open_backing(FileHandle& h, std::optional<Digest>& digest) {
+    std::string object;
+    if (int err = locate_backing(h, object, digest); err != 0) return err;
     store::OpenedObject opened;
     try {
-      opened = objects_.open({*object, digest, in.size});
+      opened = objects_.open({object, digest, h.inode.size});
     } catch (const Error& e) {
       return refuse(h, e.what());
     }
@@ -400,6 +411,7 @@ class Operations::Impl {
           return kReplied;
         }
       }
+      if (int err = fetch_first(in.unique, h); err != kNoReply) return err;
       std::optional<Digest> digest;
       if (int err = open_backing(*h, digest); err != 0) return err;
       h->verified_against = digest;
@@ -411,6 +423,24 @@ class Operations::Impl {
     }
     finish_open(in.unique, std::move(h));
     return kReplied;
+  }
+
+  // An object that is not local yet: the fetch threads get it from a mirror (which checks
+  // it), open it and answer. kNoReply: it is local, the caller goes on.
+  int fetch_first(std::uint64_t unique, const std::shared_ptr<FileHandle>& h) {
+    std::string object;
+    std::optional<Digest> digest;
+    if (int err = locate_backing(*h, object, digest); err != 0) return err;
+    if (!objects_.may_wait({object, digest, h->inode.size})) return kNoReply;
+    bool queued = fetches_.add(unique, [this, unique, h]() -> std::function<void()> {
+      std::optional<Digest> digest;
+      int err = open_backing(*h, digest);
+      if (err == 0 && digest) err = verify(*h, *digest);
+      if (err != 0) return [this, unique, err] { reply(unique, err); };
+      h->verified_against = digest;
+      return [this, unique, h] { finish_open(unique, h); };
+    });
+    return queued ? kReplied : EINTR;
   }
 
   // The object must be read to be verified: other threads do it and answer.
@@ -631,7 +661,8 @@ class Operations::Impl {
     std::uint64_t lookups;
   };
   std::unordered_map<std::uint64_t, Name> names_;
-  LaterReplies later_;  // last: its threads use the members above until it stops
+  LaterReplies later_;    // last: their threads use the members above until they stop
+  LaterReplies fetches_;  // opens waiting for a mirror
 };
 
 Operations::Operations(const reader::Image& image, const store::ObjectSource& objects,

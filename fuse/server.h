@@ -24,6 +24,9 @@ struct ServerOptions {
   // does; no passthrough, so the cache is not shared with other mounts of the same objects.
   bool no_open = false;
   unsigned threads = 4;
+  // Opens whose object must first come from a mirror (ObjectSource::may_wait) wait on threads
+  // of their own, this many: local opens and verifications never queue behind the network.
+  unsigned fetch_threads = 16;
   bool debug = false;                   // log every request
   bool syslog = false;                  // log lines go to syslog, not stderr (a daemon's case)
   // allow_root: the mount lets everyone in (allow_other), and requests from users other

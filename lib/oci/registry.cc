@@ -10,10 +10,18 @@
 #include <thread>
 
 #include "base/error.h"
-#include "oci/http.h"
+#include "net/http.h"
 #include "verity/sha256.h"
 
 namespace cfs::oci {
+using net::base64_decode;
+using net::base64_encode;
+using net::http_get;
+using net::http_stream;
+using net::HttpOptions;
+using net::HttpResponse;
+using net::HttpStream;
+
 namespace {
 
 using json = nlohmann::json;

@@ -13,24 +13,14 @@
 #include <vector>
 
 #include "base/error.h"
+#include "net/http.h"
 #include "oci/layer.h"
 #include "oci/manifest.h"
 
 namespace cfs::oci {
 
-class BlobReader {
- public:
-  virtual ~BlobReader() = default;
-  // Up to buf.size() bytes; 0 at the end. Throws Error (TransientError for network failures
-  // worth a retry).
-  virtual std::size_t read_some(std::span<std::byte> buf) = 0;
-};
-
-// A failure that may go away on retry: a reset connection, a timeout, a 5xx or 429.
-class TransientError : public Error {
- public:
-  using Error::Error;
-};
+using net::BlobReader;
+using net::TransientError;
 
 class ImageSource {
  public:

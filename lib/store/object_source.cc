@@ -37,4 +37,15 @@ OpenedObject DirectorySource::open(const ObjectRef& ref) const {
   throw Error(ENOENT, "No such file or directory");
 }
 
+bool DirectorySource::has(const ObjectRef& ref) const {
+  try {
+    for (const UniqueFd& dir : dirs_) {
+      if (open_object_beneath(dir.get(), ref)) return true;
+    }
+    return false;
+  } catch (const Error&) {
+    return true;
+  }
+}
+
 }  // namespace cfs::store

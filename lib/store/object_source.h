@@ -33,6 +33,9 @@ class ObjectSource {
   // The object `ref` names. Throws Error: ENOENT when no source has it, else a one-line
   // reason (refused path, not a regular file, wrong size, I/O error).
   virtual OpenedObject open(const ObjectRef& ref) const = 0;
+  // True when open(ref) would wait for the network (the object is not local yet): callers
+  // that must not block call it from a thread of its own.
+  virtual bool may_wait(const ObjectRef& /*ref*/) const { return false; }
 };
 
 // Object directories searched in order (mount.composefs basedir=A:B). An object is resolved
@@ -42,6 +45,8 @@ class DirectorySource final : public ObjectSource {
  public:
   explicit DirectorySource(const std::vector<std::string>& dirs);  // throws Error
   OpenedObject open(const ObjectRef& ref) const override;
+  // Whether some directory has it (a refused or wrong-sized entry counts: open() says why).
+  bool has(const ObjectRef& ref) const;
 
  private:
   std::vector<UniqueFd> dirs_;

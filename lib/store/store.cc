@@ -161,7 +161,7 @@ ObjectStore::Ingested ObjectStore::ingest(int src_fd, std::uint64_t size) {
   return publish(std::move(tmp), *d);
 }
 
-ObjectStore::Ingested ObjectStore::ingest_stream(const ReadSome& read) {
+ObjectStore::Ingested ObjectStore::ingest_stream(const ReadSome& read, const std::optional<Digest>& expected) {
   UniqueFd tmp = unnamed_file();
   verity::Hasher& hasher = thread_hasher(algorithm_);
   thread_local std::vector<std::byte> buf(1 << 20);
@@ -181,7 +181,11 @@ ObjectStore::Ingested ObjectStore::ingest_stream(const ReadSome& read) {
     if (got < buf.size()) break;
   }
   if (::ftruncate(tmp.get(), static_cast<off_t>(size)) != 0) throw_errno(errno, path_);
-  return publish(std::move(tmp), hasher.finish());
+  Digest d = hasher.finish();
+  if (expected && d != *expected) {
+    throw Error(EBADMSG, "fs-verity digest " + to_hex(d) + " differs from the expected " + to_hex(*expected));
+  }
+  return publish(std::move(tmp), d);
 }
 
 ObjectStore::Ingested ObjectStore::ingest_hashed(std::span<const std::byte> bytes, const Digest& digest) {

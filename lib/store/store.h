@@ -13,6 +13,7 @@
 #include <functional>
 #include <span>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,8 +49,10 @@ class ObjectStore final : public ObjectSource {
   // Throws Error on failure (then nothing is stored).
   using ReadSome = std::function<std::size_t(std::span<std::byte>)>;
   // Stores a stream's bytes (a pipe, a decompressor, a tar member), however long, as one
-  // object; runs of zero blocks become holes. Otherwise as ingest().
-  Ingested ingest_stream(const ReadSome& read);
+  // object; runs of zero blocks become holes. Otherwise as ingest(). With `expected` (bytes
+  // from an untrusted mirror), bytes of another digest are dropped unnamed and Error(EBADMSG)
+  // names both digests: nothing wrong is ever stored.
+  Ingested ingest_stream(const ReadSome& read, const std::optional<Digest>& expected = std::nullopt);
   // Stores `bytes`, whose digest the caller has just computed from this very buffer (a batch of
   // small files hashed together, verity::digest_many): the object holds exactly the bytes that
   // were hashed. Otherwise as ingest().

@@ -1,5 +1,6 @@
-// composefs-fuse -o source=IMAGE,basedir=DIR[:DIR] MOUNTPOINT: a verifying FUSE mount of an
-// image, rootless through fusermount3, with kernel passthrough of file data where allowed.
+// composefs-fuse -o source=IMAGE,basedir=DIR[:DIR][,remote=URL] MOUNTPOINT: a verifying FUSE
+// mount of an image, rootless through fusermount3, with kernel passthrough of file data where
+// allowed, and objects fetched on first open from HTTP mirrors.
 #include "composefs-fuse/composefs_fuse.h"
 
 #include <fcntl.h>
@@ -17,10 +18,14 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/file_io.h"
 #include "common/cli.h"
 #include "common/image_file.h"
 #include "fuse/mount_fuse.h"
 #include "fuse/server.h"
+#include "mirror/mirror_source.h"
+#include "mirror/prefetch.h"
+#include "mirror/recorder.h"
 
 namespace cfs::tools {
 namespace {
@@ -31,6 +36,12 @@ void usage(const char* argv0, int fd) {
   write_all(fd, std::string("usage: ") + argv0 + " [options] [IMAGE] <mountpoint>\n"
                 "  -o source=IMAGE        the composefs image (required)\n"
                 "  -o basedir=DIR[:DIR]   object stores, searched in order (required)\n"
+                "  -o remote=URL          a mirror (a repository served over HTTP/HTTPS) for\n"
+                "                         objects the basedirs lack, fetched on first open and\n"
+                "                         checked, into the first basedir (the cache); repeat\n"
+                "                         the option for more mirrors, tried in order\n"
+                "  -o record=FILE         write the objects in the order first opened\n"
+                "  -o prefetch=FILE|all   fetch those objects (or all) in the background\n"
                 "  -o verity=on|require|off  check objects against the image's digests\n"
                 "                         (on: where recorded; require: refuse files without)\n"
                 "  -o noacl               hide POSIX ACLs\n"
@@ -52,6 +63,8 @@ void usage(const char* argv0, int fd) {
 struct Args {
   std::string source, mountpoint;
   std::vector<std::string> basedirs;
+  std::vector<std::string> remotes;
+  std::string record, prefetch;
   fuse::ServerOptions server;
   fuse::MountOptions mount;
   bool foreground = false;
@@ -75,7 +88,8 @@ bool is_generic_noop(const std::string& key) {
 std::string parse_options(const std::string& list, Args& a) {
   for (const auto& [key, value_or] : cli::split_mount_options(list)) {
     bool valued = key == "source" || key == "basedir" || key == "verity" || key == "threads" ||
-                  key == "max_threads" || key == "fsname";
+                  key == "max_threads" || key == "fsname" || key == "remote" || key == "record" ||
+                  key == "prefetch";
     if (valued && !value_or) return "No value specified for " + key + " option";
     const std::string value = value_or.value_or("");
     if (key == "source") {
@@ -84,6 +98,12 @@ std::string parse_options(const std::string& list, Args& a) {
       auto dirs = cli::split_basedirs(value);
       if (!dirs) return "Value for basedir option has incorrect format";
       a.basedirs = std::move(*dirs);
+    } else if (key == "remote") {
+      a.remotes.push_back(value);
+    } else if (key == "record") {
+      a.record = value;
+    } else if (key == "prefetch") {
+      a.prefetch = value;
     } else if (key == "verity") {
       if (value == "on") a.server.verity = fuse::VerityMode::kOn;
       else if (value == "require") a.server.verity = fuse::VerityMode::kRequire;
@@ -117,6 +137,57 @@ std::string parse_options(const std::string& list, Args& a) {
     }
   }
   return "";
+}
+
+void log_line(const std::string& line, bool to_syslog) {
+  if (to_syslog) {
+    ::syslog(LOG_INFO, "%s", line.c_str());
+  } else {
+    cli::error(kProg, line);
+  }
+}
+
+// Where objects come from: the basedirs, then the mirrors (into the first basedir); the
+// record file writes down what is asked for.
+struct Objects {
+  std::unique_ptr<store::DirectorySource> local;
+  std::unique_ptr<mirror::Mirrors> mirrors;
+  std::unique_ptr<mirror::MirrorSource> mirrored;
+  std::unique_ptr<mirror::RecordingSource> recording;
+  const store::ObjectSource* source = nullptr;
+  std::vector<mirror::WantedObject> prefetch;
+};
+
+Objects open_objects(const Args& a, const reader::Image& image) {
+  Objects o;
+  if (a.remotes.empty()) {
+    try {
+      o.local = std::make_unique<store::DirectorySource>(a.basedirs);
+    } catch (const Error& e) {
+      throw Error(e.code(), std::string("Failed to open basedir ") + e.what());
+    }
+    o.source = o.local.get();
+  } else {
+    o.mirrors = std::make_unique<mirror::Mirrors>(a.remotes, mirror::MirrorOptions{.parallel = a.server.fetch_threads / 2});
+    o.mirrored = std::make_unique<mirror::MirrorSource>(a.basedirs, *o.mirrors);
+    o.source = o.mirrored.get();
+  }
+  if (!a.record.empty()) {
+    o.recording = std::make_unique<mirror::RecordingSource>(*o.source, a.record);
+    o.source = o.recording.get();
+  }
+  if (!a.prefetch.empty()) {
+    std::vector<mirror::WantedObject> all = mirror::image_objects(image);
+    if (a.prefetch == "all") {
+      o.prefetch = std::move(all);
+    } else {
+      UniqueFd fd(::open(a.prefetch.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd) throw_errno(errno, a.prefetch);
+      std::vector<std::byte> text = read_all(fd.get());
+      o.prefetch = mirror::recorded_objects(all, {reinterpret_cast<const char*>(text.data()), text.size()});
+    }
+  }
+  return o;
 }
 
 }  // namespace
@@ -175,6 +246,15 @@ int composefs_fuse_main(int argc, char** argv) {
     return 1;
   }
 
+  if (a.remotes.empty() && !a.prefetch.empty()) {
+    cli::error(kProg, "prefetch needs a mirror (-o remote=URL)");
+    return 1;
+  }
+  if (!a.remotes.empty() && a.server.no_open) {
+    cli::error(kProg, "noopen cannot be combined with remote (a read would wait for the network)");
+    return 1;
+  }
+
   std::optional<cli::ImageFile> image;
   try {
     image.emplace(cli::open_image(a.source));
@@ -182,11 +262,11 @@ int composefs_fuse_main(int argc, char** argv) {
     cli::error(kProg, e.what());
     return 1;
   }
-  std::optional<store::DirectorySource> objects;
+  Objects objects;
   try {
-    objects.emplace(a.basedirs);
+    objects = open_objects(a, image->image);
   } catch (const Error& e) {
-    cli::error(kProg, std::string("Failed to open basedir ") + e.what());
+    cli::error(kProg, e.what());
     return 1;
   }
   fuse::MountedFuse mounted;
@@ -221,6 +301,7 @@ int composefs_fuse_main(int argc, char** argv) {
     a.server.syslog = true;
   }
 
+  bool to_syslog = a.server.syslog;
   // SIGINT/SIGTERM/SIGHUP unmount; the server then sees ENODEV and returns.
   sigset_t sigs;
   sigemptyset(&sigs);
@@ -228,7 +309,6 @@ int composefs_fuse_main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   // If the unmount fails (fusermount3 does without /etc/mtab) the server must not live on
   // with nobody to stop it: it says why and exits, and closing /dev/fuse ends the session.
-  bool to_syslog = a.server.syslog;
   std::thread([sigs, mnt = a.mountpoint, to_syslog]() mutable {
     int sig;
     if (sigwait(&sigs, &sig) != 0) return;
@@ -242,8 +322,14 @@ int composefs_fuse_main(int argc, char** argv) {
     }
   }).detach();
 
+  // Threads start here, in the process that serves (after the fork).
+  std::optional<mirror::Prefetcher> prefetcher;
+  if (objects.mirrored && !objects.prefetch.empty()) {
+    prefetcher.emplace(*objects.mirrored, std::move(objects.prefetch), a.server.fetch_threads / 2,
+                       [to_syslog](const std::string& line) { log_line(line, to_syslog); });
+  }
   fuse::ServerStats stats;
-  fuse::serve(mounted.fuse.get(), image->image, *objects, a.server, stats);
+  fuse::serve(mounted.fuse.get(), image->image, *objects.source, a.server, stats);
   return 0;
 }
 

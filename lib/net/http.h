@@ -3,7 +3,7 @@
 // buffering. Redirects are followed without forwarding Authorization to another host and
 // never from https to http unless plain HTTP is allowed; a stalled transfer times out.
 // Failures worth a retry (connection reset, timeout, 5xx, 429) are TransientError.
-// Layer: oci.
+// Layer: net (below oci and mirror).
 #pragma once
 
 #include <map>
@@ -11,9 +11,27 @@
 #include <string>
 #include <vector>
 
-#include "oci/source.h"
+#include <span>
 
-namespace cfs::oci {
+#include "base/error.h"
+
+namespace cfs::net {
+
+// Bytes read as they come: a blob, a response body.
+class BlobReader {
+ public:
+  virtual ~BlobReader() = default;
+  // Up to buf.size() bytes; 0 at the end. Throws Error (TransientError for network failures
+  // worth a retry).
+  virtual std::size_t read_some(std::span<std::byte> buf) = 0;
+};
+
+// A failure that may go away on retry: a reset connection, a timeout, a 5xx or 429.
+class TransientError : public Error {
+ public:
+  using Error::Error;
+};
+
 
 struct HttpOptions {
   bool verify_tls = true;
@@ -44,4 +62,4 @@ std::unique_ptr<HttpStream> http_stream(const std::string& url, const std::vecto
 std::string base64_encode(std::string_view s);
 std::string base64_decode(std::string_view s);  // Error on invalid input
 
-}  // namespace cfs::oci
+}  // namespace cfs::net

@@ -1,4 +1,4 @@
-#include "oci/http.h"
+#include "net/http.h"
 
 #include <curl/curl.h>
 
@@ -12,7 +12,7 @@
 
 #include "base/error.h"
 
-namespace cfs::oci {
+namespace cfs::net {
 namespace {
 
 constexpr std::size_t kStreamBuffer = 8 << 20;  // bytes a stream holds ahead of its reader
@@ -260,4 +260,4 @@ std::string base64_decode(std::string_view s) {
   return out;
 }
 
-}  // namespace cfs::oci
+}  // namespace cfs::net

@@ -1,0 +1,92 @@
+#include "mirror/mirror_source.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "base/error.h"
+
+namespace cfs::mirror {
+
+Digest digest_to_check(const store::ObjectRef& ref) {
+  std::string hex(ref.path);
+  hex.erase(std::remove(hex.begin(), hex.end(), '/'), hex.end());
+  std::optional<Digest> named = ref.path.size() > 3 && ref.path[2] == '/' ? parse_hex_digest(hex) : std::nullopt;
+  if (ref.digest && named && *ref.digest != *named) {
+    throw Error(EIO, "the image's digest differs from the one its object path names");
+  }
+  if (ref.digest) {
+    if (object_path(*ref.digest) != ref.path) throw Error(EIO, "the object path is not its digest's: no mirror serves it");
+    return *ref.digest;
+  }
+  if (!named) throw Error(EIO, "no digest to check a mirror's copy against");
+  return *named;
+}
+
+MirrorSource::MirrorSource(const std::vector<std::string>& basedirs, Mirrors& mirrors) : mirrors_(mirrors) {
+  if (basedirs.empty()) throw Error(EINVAL, "no cache directory");
+  cache_path_ = basedirs.front();
+  if (::mkdir(cache_path_.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(errno, cache_path_);
+  local_ = std::make_unique<store::DirectorySource>(basedirs);
+}
+
+store::ObjectStore& MirrorSource::cache(HashAlgorithm algorithm) const {
+  std::lock_guard lock(mutex_);
+  auto& store = caches_[algorithm];
+  if (!store) store = std::make_unique<store::ObjectStore>(cache_path_, algorithm);
+  return *store;
+}
+
+bool MirrorSource::may_wait(const store::ObjectRef& ref) const { return !local_->has(ref); }
+
+store::OpenedObject MirrorSource::open(const store::ObjectRef& ref) const {
+  bool checked = fetch(ref);
+  store::OpenedObject opened = local_->open(ref);
+  opened.verified = checked;
+  return opened;
+}
+
+bool MirrorSource::fetch(const store::ObjectRef& ref) const {
+  if (local_->has(ref)) return false;
+  Digest digest = digest_to_check(ref);
+  std::shared_ptr<Download> d;
+  bool mine = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto [it, added] = downloads_.try_emplace(std::string(ref.path));
+    if (added) it->second = std::make_shared<Download>();
+    d = it->second;
+    mine = added;
+  }
+  if (mine) {
+    std::exception_ptr error;
+    try {
+      download(ref, digest);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard lock(mutex_);
+      downloads_.erase(std::string(ref.path));
+    }
+    std::lock_guard lock(d->mutex);
+    d->done = true;
+    d->error = error;
+    d->done_changed.notify_all();
+  } else {
+    std::unique_lock lock(d->mutex);
+    d->done_changed.wait(lock, [&] { return d->done; });
+  }
+  if (d->error) std::rethrow_exception(d->error);
+  return true;
+}
+
+void MirrorSource::download(const store::ObjectRef& ref, const Digest& digest) const {
+  if (local_->has(ref)) return;  // another process or an earlier download got it meanwhile
+  store::ObjectStore& store = cache(digest.algorithm());
+  mirrors_.fetch("objects/" + std::string(ref.path), digest, ref.size, store);
+  store.flush();
+}
+
+}  // namespace cfs::mirror

@@ -1,0 +1,56 @@
+// MirrorSource: objects from local directories, and those they lack from HTTP mirrors on first
+// use. A missing object is fetched (mirror/mirrors.h), checked against its fs-verity digest as
+// it is written, stored in the cache (the first directory) and named before it is opened:
+// nothing unchecked is ever served or cached. Concurrent requests for one object share one
+// download. Layer: mirror. Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "mirror/mirrors.h"
+#include "store/object_source.h"
+#include "store/store.h"
+
+namespace cfs::mirror {
+
+class MirrorSource final : public store::ObjectSource {
+ public:
+  // `basedirs`: searched in order; the first is the cache (created if missing). Borrows
+  // `mirrors`. Throws Error.
+  MirrorSource(const std::vector<std::string>& basedirs, Mirrors& mirrors);
+
+  store::OpenedObject open(const store::ObjectRef& ref) const override;
+  bool may_wait(const store::ObjectRef& ref) const override;
+  // Makes `ref` local: what open() does, without opening it. True when it was fetched (and
+  // checked) now, by this call or one it waited for. Throws Error.
+  bool fetch(const store::ObjectRef& ref) const;
+
+ private:
+  struct Download {
+    std::mutex mutex;
+    std::condition_variable done_changed;
+    bool done = false;
+    std::exception_ptr error;
+  };
+  store::ObjectStore& cache(HashAlgorithm algorithm) const;
+  void download(const store::ObjectRef& ref, const Digest& digest) const;
+
+  std::string cache_path_;
+  std::unique_ptr<store::DirectorySource> local_;
+  Mirrors& mirrors_;
+  mutable std::mutex mutex_;
+  mutable std::map<HashAlgorithm, std::unique_ptr<store::ObjectStore>> caches_;
+  mutable std::map<std::string, std::shared_ptr<Download>, std::less<>> downloads_;  // by path
+};
+
+// The digest an object must have: the image's, else the one its store path spells; Error when
+// neither exists or they disagree (a mirror's copy could not be checked or found).
+Digest digest_to_check(const store::ObjectRef& ref);
+
+}  // namespace cfs::mirror

@@ -1,0 +1,31 @@
+// RecordingSource: an ObjectSource that writes down, one line each, the store path of every
+// object in the order it is first asked for ("xx/<rest>"): the start-up set of a container or a
+// boot, which a later mount prefetches (mirror/prefetch.h). Each line is written as it happens,
+// so a mount killed mid-run leaves a valid record. Layer: mirror. Thread-safe.
+#pragma once
+
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "base/unique_fd.h"
+#include "store/object_source.h"
+
+namespace cfs::mirror {
+
+class RecordingSource final : public store::ObjectSource {
+ public:
+  // Creates or truncates `file`. Borrows `inner`. Throws Error.
+  RecordingSource(const store::ObjectSource& inner, const std::string& file);
+
+  store::OpenedObject open(const store::ObjectRef& ref) const override;
+  bool may_wait(const store::ObjectRef& ref) const override { return inner_.may_wait(ref); }
+
+ private:
+  const store::ObjectSource& inner_;
+  UniqueFd file_;
+  mutable std::mutex mutex_;
+  mutable std::set<std::string, std::less<>> seen_;
+};
+
+}  // namespace cfs::mirror
