@@ -124,6 +124,7 @@ int cfsctl_main(int argc, char** argv) {
       {"gc", cmd_gc},
       {"fsck", cmd_fsck},
       {"transaction", cmd_transaction},
+      {"fetch", cmd_fetch},
       {"oci", cmd_oci},
   };
   try {

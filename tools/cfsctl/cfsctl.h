@@ -34,6 +34,7 @@ int cmd_mount(const Global& g, Args& a);
 int cmd_gc(const Global& g, Args& a);
 int cmd_fsck(const Global& g, Args& a);
 int cmd_transaction(const Global& g, Args& a);
+int cmd_fetch(const Global& g, Args& a);
 
 int cmd_oci(const Global& g, Args& a);
 

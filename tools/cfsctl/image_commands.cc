@@ -25,6 +25,7 @@
 #include "fsbuild/build.h"
 #include "reader/image.h"
 #include "reader/to_tree.h"
+#include "cfsctl/remote_commands.h"
 #include "mount/mount.h"
 #include "oci/transform.h"
 #include "repo/image_objects.h"
@@ -295,14 +296,23 @@ int mount_command(const Global& g, Args& a, const ImageResolver& resolve) {
                      (upper ? "--workdir <WORKDIR>" : "--upperdir <UPPERDIR>"));
   }
   if (read_write && !upper) throw UsageError("the following required arguments were not provided: --upperdir <UPPERDIR>");
+  std::vector<std::string> remotes = a.values("remote");
+  if (!remotes.empty() && fuse == "no") throw UsageError("--remote needs a FUSE mount (--fuse no was given)");
   std::vector<std::string> pos = a.positionals(2, 2, "<NAME> <MOUNTPOINT>");
   char real[PATH_MAX];
   if (::realpath(pos[1].c_str(), real) == nullptr) {
     throw Error(errno, "Canonicalizing mountpoint path\n\nCaused by:\n    " + std::string(std::strerror(errno)));
   }
   auto repo = repo::Repository::open(repo_path(g), g.open);
-  repo::Repository::OpenedImage img = repo->open_image(resolve ? resolve(*repo, pos[0]) : pos[0]);
-  bool kernel = fuse == "no" || (fuse == "auto" && ::getuid() == 0 && in_initial_user_namespace());
+  std::string name = resolve ? resolve(*repo, pos[0]) : pos[0];
+  std::optional<mirror::Mirrors> mirrors;
+  if (!remotes.empty()) {
+    // Objects come on first open, through composefs-fuse; the image first, checked here.
+    mirrors.emplace(remotes, mirror_options());
+    repo->link_image(fetch_image(*repo, name, *mirrors, false));
+  }
+  repo::Repository::OpenedImage img = repo->open_image(name);
+  bool kernel = remotes.empty() && (fuse == "no" || (fuse == "auto" && ::getuid() == 0 && in_initial_user_namespace()));
   if (kernel) {
     mount::Options o;
     o.basedirs = {repo->path() + "/objects"};
@@ -324,6 +334,7 @@ int mount_command(const Global& g, Args& a, const ImageResolver& resolve) {
   std::vector<std::string> args = {composefs_fuse()};
   if (foreground) args.push_back("-f");
   args.insert(args.end(), {"-o", "source=/proc/self/fd/" + std::to_string(fd) + ",basedir=" + repo->path() + "/objects"});
+  for (const std::string& url : remotes) args.insert(args.end(), {"-o", "remote=" + url});
   args.push_back(real);
   std::vector<char*> argv;
   for (std::string& s : args) argv.push_back(s.data());

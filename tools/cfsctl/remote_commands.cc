@@ -1,0 +1,105 @@
+// cfsctl fetch, and the image half of mount --remote: images and their objects from HTTP
+// mirrors of a repository (lib/mirror), checked against their digests. Layer: tools.
+#include "cfsctl/remote_commands.h"
+
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "base/error.h"
+#include "base/file_io.h"
+#include "cfsctl/cfsctl.h"
+#include "mirror/prefetch.h"
+#include "reader/image.h"
+#include "repo/layout.h"
+
+namespace cfs::cfsctl {
+namespace {
+
+constexpr std::uint64_t kMaxImage = 1ull << 30;  // an image from a mirror: at most 1 GiB
+constexpr unsigned kParallel = 16;               // objects downloading at once
+
+// The digest a local image name stands for: its hex, or the target of images/refs/NAME.
+std::optional<Digest> local_image_digest(const repo::Repository& repo, const std::string& name) {
+  if (auto d = parse_hex_digest(name, repo.algorithm())) return d;
+  try {
+    std::string target = repo::link_text(repo.fd(), "images/refs/" + name);
+    return parse_hex_digest(target.substr(target.rfind('/') + 1), repo.algorithm());
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+mirror::MirrorOptions mirror_options() { return {.parallel = kParallel}; }
+
+Digest fetch_image(repo::Repository& repo, const std::string& name, mirror::Mirrors& mirrors, bool by_mirror_name) {
+  std::optional<Digest> digest = local_image_digest(repo, name);
+  if (!digest && !by_mirror_name) {
+    throw Error(ENOENT, "image not found: " + name + " (an image not in the repository is named by its digest)");
+  }
+  if (digest && repo.objects().contains(*digest)) return *digest;
+  std::string path = digest ? "images/" + to_hex(*digest) : "images/refs/" + name;
+  store::ObjectStore::Ingested got = mirrors.fetch(path, digest, kMaxImage, repo.objects());
+  repo.objects().flush();
+  return got.digest;
+}
+
+FetchedObjects fetch_image_objects(repo::Repository& repo, const Digest& image, mirror::Mirrors& mirrors) {
+  UniqueFd fd = repo.open_object(image);
+  MappedFile file = MappedFile::open(fd.get());
+  reader::Image img = reader::Image::open(file.bytes());
+  std::vector<mirror::WantedObject> wanted = mirror::image_objects(img);
+  store::ObjectStore& store = repo.objects();
+  FetchedObjects result;
+  result.total = wanted.size();
+  std::mutex mutex;
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < wanted.size();) {
+      const mirror::WantedObject& w = wanted[i];
+      try {
+        Digest d = mirror::digest_to_check(w.ref());
+        if (store.contains(d)) continue;
+        mirrors.fetch("objects/" + w.path, d, w.size, store);
+        std::lock_guard lock(mutex);
+        ++result.fetched;
+      } catch (const Error& e) {
+        std::lock_guard lock(mutex);
+        if (result.failed++ == 0) result.first_error = w.path + ": " + e.what();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < kParallel; ++i) threads.emplace_back(work);
+  for (std::thread& t : threads) t.join();
+  store.flush();
+  result.bytes = mirrors.stats().bytes;
+  return result;
+}
+
+int cmd_fetch(const Global& g, Args& a) {
+  std::vector<std::string> pos = a.positionals(2, 2, "<URL> <NAME>");
+  mirror::Mirrors mirrors({pos[0]}, mirror_options());
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  repo->check_writable();
+  const std::string& name = pos[1];
+  Digest image = fetch_image(*repo, name, mirrors, true);
+  FetchedObjects objects = fetch_image_objects(*repo, image, mirrors);
+  if (objects.failed > 0) {
+    throw Error(EIO, std::to_string(objects.failed) + " of " + std::to_string(objects.total) +
+                         " objects could not be fetched (the image is not linked; run fetch again to resume): " +
+                         objects.first_error);
+  }
+  // Only a complete image gets names, so gc and mounts never see one with objects missing.
+  repo->link_image(image);
+  if (!parse_hex_digest(name, repo->algorithm())) repo->link_image_ref(name, image);
+  std::cout << "verity " << to_hex(image) << "\n"
+            << "objects " << objects.total << " (" << objects.fetched << " fetched, " << objects.bytes
+            << " bytes downloaded)\n"
+            << std::flush;
+  return 0;
+}
+
+}  // namespace cfs::cfsctl
