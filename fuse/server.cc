@@ -76,6 +76,7 @@ void serve(int fuse_fd, const reader::Image& image, const store::ObjectSource& o
   for (unsigned i = 1; i < std::max(1U, options.threads); ++i) workers.emplace_back(worker);
   worker();
   for (auto& w : workers) w.join();
+  objects.cancel_waits();  // the opens still waiting for a mirror end before Operations goes
 }
 
 }  // namespace cfs::fuse

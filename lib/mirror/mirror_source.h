@@ -27,6 +27,7 @@ class MirrorSource final : public store::ObjectSource {
 
   store::OpenedObject open(const store::ObjectRef& ref) const override;
   bool may_wait(const store::ObjectRef& ref) const override;
+  void cancel_waits() const override { mirrors_.cancel(); }
   // Makes `ref` local: what open() does, without opening it. True when it was fetched (and
   // checked) now, by this call or one it waited for. Throws Error.
   bool fetch(const store::ObjectRef& ref) const;

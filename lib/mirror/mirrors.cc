@@ -17,6 +17,7 @@ std::chrono::seconds backoff(unsigned failures) {
 
 Mirrors::Mirrors(const std::vector<std::string>& urls, MirrorOptions options)
     : options_(options), slots_(std::clamp<std::ptrdiff_t>(options.parallel, 1, 1024)) {
+  options_.http.cancel = &cancelled_;
   if (urls.empty()) throw Error(EINVAL, "no mirror given");
   for (std::string url : urls) {
     if (!url.starts_with("http://") && !url.starts_with("https://")) {
@@ -52,10 +53,11 @@ void Mirrors::succeeded(std::size_t i) {
   mirrors_[i].backed_off_until = {};
 }
 
-store::ObjectStore::Ingested Mirrors::fetch(const std::string& path, const Digest& digest,
+store::ObjectStore::Ingested Mirrors::fetch(const std::string& path, const std::optional<Digest>& digest,
                                             std::optional<std::uint64_t> max_size, store::ObjectStore& store) {
   std::string errors;
   for (std::size_t i : order()) {
+    if (cancelled_) throw Error(ECANCELED, "cancelled: the mount is going away");
     std::string url;
     {
       std::lock_guard lock(mutex_);
@@ -73,13 +75,16 @@ store::ObjectStore::Ingested Mirrors::fetch(const std::string& path, const Diges
       return got;
     } catch (const Error& e) {
       failed(i);
-      errors += (errors.empty() ? "" : "; ") + url + ": " + e.what();
+      std::string why = e.what();
+      std::string get = "GET " + url + "/" + path + ": ";  // the URL is said once
+      if (why.starts_with(get)) why.erase(0, get.size());
+      errors += (errors.empty() ? "" : "; ") + url + ": " + why;
     }
   }
   throw Error(EIO, "no mirror has a valid copy (" + errors + ")");
 }
 
-store::ObjectStore::Ingested Mirrors::fetch_from(const std::string& url, const Digest& digest,
+store::ObjectStore::Ingested Mirrors::fetch_from(const std::string& url, const std::optional<Digest>& digest,
                                                  std::optional<std::uint64_t> max_size, store::ObjectStore& store) {
   std::unique_ptr<net::HttpStream> body = net::http_stream(url, {}, options_.http);
   if (body->status() != 200) throw Error(EIO, "HTTP " + std::to_string(body->status()));

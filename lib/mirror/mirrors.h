@@ -38,13 +38,16 @@ class Mirrors {
   explicit Mirrors(const std::vector<std::string>& urls, MirrorOptions options = {});
 
   // Fetches `path` beneath the repository ("objects/xx/<rest>", "images/<hex>") into `store`:
-  // checked against `digest`, refused beyond `max_size` bytes. Not flushed (the caller names
+  // checked against `digest` (none: the mirror is trusted, for an image asked for by name
+  // only), refused beyond `max_size` bytes. Not flushed (the caller names
   // it with store.flush()). Throws Error(EIO) naming each mirror's failure when none has a
   // valid copy.
-  store::ObjectStore::Ingested fetch(const std::string& path, const Digest& digest,
+  store::ObjectStore::Ingested fetch(const std::string& path, const std::optional<Digest>& digest,
                                      std::optional<std::uint64_t> max_size, store::ObjectStore& store);
 
   const MirrorStats& stats() const { return stats_; }
+  // Transfers under way end now with an Error, and later fetches fail at once.
+  void cancel() { cancelled_ = true; }
 
  private:
   struct Mirror {
@@ -55,7 +58,7 @@ class Mirrors {
   std::vector<std::size_t> order();  // healthy mirrors first, in the given order
   void failed(std::size_t i);
   void succeeded(std::size_t i);
-  store::ObjectStore::Ingested fetch_from(const std::string& url, const Digest& digest,
+  store::ObjectStore::Ingested fetch_from(const std::string& url, const std::optional<Digest>& digest,
                                           std::optional<std::uint64_t> max_size, store::ObjectStore& store);
 
   MirrorOptions options_;
@@ -63,6 +66,7 @@ class Mirrors {
   std::vector<Mirror> mirrors_;
   std::counting_semaphore<1024> slots_;
   MirrorStats stats_;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace cfs::mirror

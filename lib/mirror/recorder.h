@@ -20,6 +20,7 @@ class RecordingSource final : public store::ObjectSource {
 
   store::OpenedObject open(const store::ObjectRef& ref) const override;
   bool may_wait(const store::ObjectRef& ref) const override { return inner_.may_wait(ref); }
+  void cancel_waits() const override { inner_.cancel_waits(); }
 
  private:
   const store::ObjectSource& inner_;

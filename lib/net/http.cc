@@ -63,12 +63,20 @@ struct Easy {
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall_seconds(o));
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "composefs-cpp");
+    if (o.cancel != nullptr) {  // checked about once a second, and on every block
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &Easy::on_progress);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, o.cancel);
+    }
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Easy::on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, this);
   }
   ~Easy() {
     curl_slist_free_all(headers);
     curl_easy_cleanup(h);
+  }
+  static int on_progress(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;
   }
   static std::size_t on_header(char* data, std::size_t size, std::size_t n, void* self) {
     auto* e = static_cast<Easy*>(self);

@@ -6,6 +6,7 @@
 // Layer: net (below oci and mirror).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,6 +38,7 @@ struct HttpOptions {
   bool verify_tls = true;
   bool allow_http = false;  // plain http:// URLs and redirects to them
   long stall_seconds = 60;  // no byte for this long: a timeout (CFS_HTTP_STALL_SECONDS overrides)
+  const std::atomic<bool>* cancel = nullptr;  // set: transfers end now, with an Error
 };
 
 struct HttpResponse {

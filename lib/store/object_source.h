@@ -36,6 +36,8 @@ class ObjectSource {
   // True when open(ref) would wait for the network (the object is not local yet): callers
   // that must not block call it from a thread of its own.
   virtual bool may_wait(const ObjectRef& /*ref*/) const { return false; }
+  // The session is over: opens waiting for the network fail now, and later ones at once.
+  virtual void cancel_waits() const {}
 };
 
 // Object directories searched in order (mount.composefs basedir=A:B). An object is resolved

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "support/fs_compare.h"
+#include "support/fuse_mount.h"
 #include "support/support.h"
 
 namespace cfs {
@@ -34,64 +35,7 @@ namespace fs = test::fs;
 using test::run;
 using test::tool;
 
-// A foreground composefs-fuse, unmounted and reaped by the destructor.
-class FuseMount {
- public:
-  // `wrapper`: a command that execs the server (its pid stays the server's), e.g. prlimit.
-  FuseMount(const fs::path& image, const std::string& basedir, const fs::path& mnt,
-            const std::vector<std::string>& extra = {}, const std::string& as_user = "",
-            const std::vector<std::string>& wrapper = {})
-      : mnt_(mnt), user_(as_user) {
-    std::vector<std::string> args = wrapper;
-    if (!as_user.empty()) args.insert(args.end(), {"setpriv", "--reuid=" + as_user, "--regid=" + as_user, "--clear-groups"});
-    args.insert(args.end(), {tool("composefs-fuse").string(), "-f", "-o",
-                             "source=" + image.string() + ",basedir=" + basedir});
-    for (const auto& e : extra) args.insert(args.end(), {"-o", e});
-    args.push_back(mnt.string());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawnp(&pid_, argv[0], nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    for (int i = 0; i < 500 && pid_ > 0 && !test::is_mounted(mnt); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  ~FuseMount() { stop(); }
-  bool ok() const { return pid_ > 0 && test::is_mounted(mnt_); }
-  pid_t pid() const { return pid_; }
-  // Unmounts; returns the server's exit status.
-  int stop() {
-    if (pid_ <= 0) return status_;
-    if (test::is_mounted(mnt_)) {
-      if (user_.empty()) {
-        ::umount2(mnt_.c_str(), MNT_DETACH);
-      } else {
-        run({"setpriv", "--reuid=" + user_, "--regid=" + user_, "--clear-groups", "fusermount3", "-u", mnt_.string()});
-      }
-    }
-    // Bounded: a server that does not end after its unmount is killed (and fails the test).
-    int st = 0;
-    bool ended = false;
-    for (int i = 0; i < 1000 && !ended; ++i) {
-      ended = ::waitpid(pid_, &st, WNOHANG) == pid_;
-      if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!ended) {
-      ADD_FAILURE() << "composefs-fuse did not exit within 10 s of its unmount";
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &st, 0);
-    }
-    pid_ = -1;
-    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return status_;
-  }
-
- private:
-  fs::path mnt_;
-  std::string user_;
-  pid_t pid_ = -1;
-  int status_ = -1;
-};
+using test::FuseMount;
 
 #define REQUIRE_FUSE()                                                              \
   CFS_REQUIRE(fs::exists("/dev/fuse"), "no /dev/fuse");                             \

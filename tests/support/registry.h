@@ -4,10 +4,10 @@
 // clients trust it as plain HTTP: a registries.conf declaring it insecure, and an auth file.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
 #include <string>
+
+#include "support/server_process.h"
 
 namespace cfs::test {
 
@@ -30,9 +30,7 @@ class LocalRegistry {
  private:
   std::filesystem::path dir_, conf_;
   std::string host_;
-  pid_t pid_ = -1;
+  ServerProcess process_;
 };
-
-int free_port();
 
 }  // namespace cfs::test
