@@ -28,7 +28,7 @@ echo "== storing $tree in a repository (cfsctl create-image)"
 $B/cfsctl --repo "$work/origin" init --insecure >/dev/null
 id=$($B/cfsctl --repo "$work/origin" create-image --no-propagate-usr-to-root "$tree" usr | sed 's/^sha512://')
 image=$work/origin/images/$id
-total=$(find "$work/origin/objects" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+total=$(find "$work/origin/objects" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }')
 echo "image $id: $(find "$work/origin/objects" -type f | wc -l) objects, $((total >> 20)) MiB"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -58,6 +58,7 @@ echo "== recording the start-up set of python3 -c pass"
 fuse_mount "basedir=$work/cache0,remote=$url,record=$work/record"
 chroot "$work/root" /usr/bin/python3 -c pass
 unmount
+echo "recorded $(wc -l < "$work/record") objects"
 # Each recorded object's first file, in record order (from the image's dump).
 $B/composefs-info dump "$image" > "$work/dump"
 python3 - "$work/dump" "$work/record" "$work/root/usr" > "$work/set" <<'EOF'

@@ -39,6 +39,7 @@ struct FileHandle {
   UniqueFd backing;          // an external file's object, verified, when not passed through
   std::optional<Digest> verified_against;  // the image's digest of it, where checked
   bool passthrough = false;  // shares the inode's backing id with the kernel
+  std::shared_ptr<store::PartialObject> partial;  // a large object served while it arrives
   std::string shown_object;  // the redirect, as log lines show it
 };
 
@@ -432,7 +433,14 @@ class Operations::Impl {
     std::optional<Digest> digest;
     if (int err = locate_backing(*h, object, digest); err != 0) return err;
     if (!objects_.may_wait({object, digest, h->inode.size})) return kNoReply;
-    bool queued = fetches_.add(unique, [this, unique, h]() -> std::function<void()> {
+    bool queued = fetches_.add(unique, [this, unique, h, object, digest]() -> std::function<void()> {
+      try {
+        h->partial = objects_.open_partial({object, digest, h->inode.size});
+      } catch (const Error& e) {
+        int err = refuse(*h, e.what());
+        return [this, unique, err] { reply(unique, err); };
+      }
+      if (h->partial) return [this, unique, h] { finish_open(unique, h); };
       std::optional<Digest> digest;
       int err = open_backing(*h, digest);
       if (err == 0 && digest) err = verify(*h, *digest);
@@ -516,6 +524,7 @@ class Operations::Impl {
     }
     if (!h) return err;
     if (h->passthrough) return EIO;  // the kernel reads those itself
+    if (h->partial) return read_partial(in.unique, h, r);
     std::vector<std::byte> data(std::min<std::uint32_t>(r.size, kMaxWrite));
     std::size_t got = 0;
     if (h->backing) {
@@ -531,6 +540,26 @@ class Operations::Impl {
     }
     reply(in.unique, 0, data.data(), got);
     return kReplied;
+  }
+
+  // A read of an object still arriving: at once when its blocks are here, else on a fetch
+  // thread once they arrived and were checked.
+  int read_partial(std::uint64_t unique, const std::shared_ptr<FileHandle>& h, const fuse_read_in& r) {
+    auto answer = [this, unique, h, offset = r.offset, size = std::min<std::uint32_t>(r.size, kMaxWrite)]() -> std::function<void()> {
+      auto data = std::make_shared<std::vector<std::byte>>(size);
+      try {
+        data->resize(h->partial->read(offset, *data));
+      } catch (const Error& e) {
+        int err = refuse(*h, e.what());
+        return [this, unique, err] { reply(unique, err); };
+      }
+      return [this, unique, data] { reply(unique, 0, data->data(), data->size()); };
+    };
+    if (h->partial->ready(r.offset, std::min<std::uint32_t>(r.size, kMaxWrite))) {
+      answer()();
+      return kReplied;
+    }
+    return fetches_.add(unique, answer) ? kReplied : EINTR;
   }
 
   int op_release(const fuse_in_header& in, ArgReader& args) {

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "base/error.h"
+#include "verity/fsverity.h"
 
 namespace cfs::mirror {
 
@@ -80,6 +81,38 @@ bool MirrorSource::fetch(const store::ObjectRef& ref) const {
   }
   if (d->error) std::rethrow_exception(d->error);
   return true;
+}
+
+std::shared_ptr<store::PartialObject> MirrorSource::open_partial(const store::ObjectRef& ref) const {
+  if (ref.size < kStreamFrom || local_->has(ref)) return nullptr;
+  Digest digest = digest_to_check(ref);
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(streaming_, [](const auto& s) { return s.second->complete(); });  // local now
+    if (auto it = streaming_.find(ref.path); it != streaming_.end()) return it->second;
+  }
+  // The hash of every block, checked against the digest (a wrong tree: the next mirror's).
+  std::size_t blocks = (ref.size + StreamingObject::kBlock - 1) / StreamingObject::kBlock;
+  std::string hashes;
+  try {
+    hashes = mirrors_.fetch_small("merkle/" + std::string(ref.path), blocks * digest_size(digest.algorithm()),
+                                  [&](const std::string& tree) {
+                                    verity::Hasher h(digest.algorithm());
+                                    h.append_block_hashes({reinterpret_cast<const std::uint8_t*>(tree.data()), tree.size()}, ref.size);
+                                    if (h.finish() != digest) throw Error(EBADMSG, "the Merkle tree is not the object's");
+                                  });
+  } catch (const Error&) {
+    return nullptr;  // no mirror has a tree for it: fetched whole
+  }
+  auto s = std::make_shared<StreamingObject>(cache(digest.algorithm()), mirrors_, "objects/" + std::string(ref.path),
+                                             digest, ref.size, std::vector<std::uint8_t>(hashes.begin(), hashes.end()));
+  {
+    std::lock_guard lock(mutex_);
+    auto [it, added] = streaming_.try_emplace(std::string(ref.path), s);
+    if (!added) return it->second;  // another open got there first: ours never started
+  }
+  s->start();
+  return s;
 }
 
 void MirrorSource::download(const store::ObjectRef& ref, const Digest& digest) const {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mirror/mirrors.h"
+#include "mirror/streaming.h"
 #include "store/object_source.h"
 #include "store/store.h"
 
@@ -27,7 +28,11 @@ class MirrorSource final : public store::ObjectSource {
 
   store::OpenedObject open(const store::ObjectRef& ref) const override;
   bool may_wait(const store::ObjectRef& ref) const override;
+  std::shared_ptr<store::PartialObject> open_partial(const store::ObjectRef& ref) const override;
   void cancel_waits() const override { mirrors_.cancel(); }
+
+  // Objects from this size on are streamed where a mirror has their Merkle tree.
+  static constexpr std::uint64_t kStreamFrom = 8 << 20;
   // Makes `ref` local: what open() does, without opening it. True when it was fetched (and
   // checked) now, by this call or one it waited for. Throws Error.
   bool fetch(const store::ObjectRef& ref) const;
@@ -48,6 +53,7 @@ class MirrorSource final : public store::ObjectSource {
   mutable std::mutex mutex_;
   mutable std::map<HashAlgorithm, std::unique_ptr<store::ObjectStore>> caches_;
   mutable std::map<std::string, std::shared_ptr<Download>, std::less<>> downloads_;  // by path
+  mutable std::map<std::string, std::shared_ptr<StreamingObject>, std::less<>> streaming_;  // by path
 };
 
 // The digest an object must have: the image's, else the one its store path spells; Error when

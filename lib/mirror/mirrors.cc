@@ -53,9 +53,9 @@ void Mirrors::succeeded(std::size_t i) {
   mirrors_[i].backed_off_until = {};
 }
 
-store::ObjectStore::Ingested Mirrors::fetch(const std::string& path, const std::optional<Digest>& digest,
-                                            std::optional<std::uint64_t> max_size, store::ObjectStore& store) {
+void Mirrors::get(const std::string& path, std::optional<ByteRange> range, const Consume& consume) {
   std::string errors;
+  bool all_absent = true;
   for (std::size_t i : order()) {
     if (cancelled_) throw Error(ECANCELED, "cancelled: the mount is going away");
     std::string url;
@@ -69,11 +69,20 @@ store::ObjectStore::Ingested Mirrors::fetch(const std::string& path, const std::
         std::counting_semaphore<1024>& s;
         ~Release() { s.release(); }
       } release{slots_};
-      store::ObjectStore::Ingested got = fetch_from(url + "/" + path, digest, max_size, store);
+      std::vector<std::string> headers;
+      if (range) headers.push_back("Range: bytes=" + std::to_string(range->offset) + "-" + std::to_string(range->offset + range->length - 1));
+      std::unique_ptr<net::HttpStream> body = net::http_stream(url + "/" + path, headers, options_.http);
+      long want = range ? 206 : 200;
+      if (body->status() == 404) {
+        errors += (errors.empty() ? "" : "; ") + url + ": HTTP 404";
+        continue;  // a mirror may hold part of a repository: not a failure
+      }
+      if (body->status() != want) throw Error(EIO, "HTTP " + std::to_string(body->status()));
+      consume(*body);
       succeeded(i);
-      ++stats_.objects;
-      return got;
+      return;
     } catch (const Error& e) {
+      all_absent = false;
       failed(i);
       std::string why = e.what();
       std::string get = "GET " + url + "/" + path + ": ";  // the URL is said once
@@ -81,25 +90,66 @@ store::ObjectStore::Ingested Mirrors::fetch(const std::string& path, const std::
       errors += (errors.empty() ? "" : "; ") + url + ": " + why;
     }
   }
-  throw Error(EIO, "no mirror has a valid copy (" + errors + ")");
+  throw Error(all_absent ? ENOENT : EIO, "no mirror has a valid copy (" + errors + ")");
 }
 
-store::ObjectStore::Ingested Mirrors::fetch_from(const std::string& url, const std::optional<Digest>& digest,
-                                                 std::optional<std::uint64_t> max_size, store::ObjectStore& store) {
-  std::unique_ptr<net::HttpStream> body = net::http_stream(url, {}, options_.http);
-  if (body->status() != 200) throw Error(EIO, "HTTP " + std::to_string(body->status()));
-  std::uint64_t got = 0;
-  return store.ingest_stream(
-      [&](std::span<std::byte> buf) {
-        std::size_t n = body->read_some(buf);
-        got += n;
-        stats_.bytes += n;
-        if (max_size && got > *max_size) {
-          throw Error(EFBIG, "more than the object's " + std::to_string(*max_size) + " bytes");
-        }
-        return n;
-      },
-      digest);
+std::size_t Mirrors::count_bytes(net::HttpStream& body, std::span<std::byte> buf) {
+  std::size_t n = body.read_some(buf);
+  stats_.bytes += n;
+  return n;
+}
+
+store::ObjectStore::Ingested Mirrors::fetch(const std::string& path, const std::optional<Digest>& digest,
+                                            std::optional<std::uint64_t> max_size, store::ObjectStore& store) {
+  store::ObjectStore::Ingested got;
+  get(path, std::nullopt, [&](net::HttpStream& body) {
+    std::uint64_t total = 0;
+    got = store.ingest_stream(
+        [&](std::span<std::byte> buf) {
+          std::size_t n = count_bytes(body, buf);
+          total += n;
+          if (max_size && total > *max_size) {
+            throw Error(EFBIG, "more than the object's " + std::to_string(*max_size) + " bytes");
+          }
+          return n;
+        },
+        digest);
+  });
+  ++stats_.objects;
+  return got;
+}
+
+std::string Mirrors::fetch_small(const std::string& path, std::size_t size,
+                                 const std::function<void(const std::string&)>& check) {
+  std::string out;
+  get(path, std::nullopt, [&](net::HttpStream& body) {
+    out.assign(size, '\0');
+    std::size_t got = 0;
+    for (std::size_t n; (n = count_bytes(body, std::as_writable_bytes(std::span(out)).subspan(got))) > 0;) {
+      got += n;
+      if (got == size) {
+        std::byte extra;
+        if (count_bytes(body, std::span(&extra, 1)) != 0) break;
+        check(out);
+        return;
+      }
+    }
+    throw Error(EIO, "not " + std::to_string(size) + " bytes long");
+  });
+  return out;
+}
+
+void Mirrors::fetch_range(const std::string& path, ByteRange range, const std::function<void(std::span<const std::byte>)>& check) {
+  get(path, range, [&](net::HttpStream& body) {
+    std::vector<std::byte> data(range.length);
+    std::size_t got = 0;
+    for (std::size_t n; got < data.size() && (n = count_bytes(body, std::span(data).subspan(got))) > 0;) got += n;
+    std::byte extra;
+    if (got != data.size() || count_bytes(body, std::span(&extra, 1)) != 0) {
+      throw Error(EIO, "the range is not " + std::to_string(range.length) + " bytes long");
+    }
+    check(data);
+  });
 }
 
 }  // namespace cfs::mirror

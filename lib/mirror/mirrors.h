@@ -10,6 +10,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,6 +47,19 @@ class Mirrors {
   store::ObjectStore::Ingested fetch(const std::string& path, const std::optional<Digest>& digest,
                                      std::optional<std::uint64_t> max_size, store::ObjectStore& store);
 
+  // A small file (a Merkle tree) of exactly `size` bytes that `check` accepts (it throws Error
+  // otherwise: the next mirror is tried). Error(ENOENT) when every mirror answers 404, else
+  // Error(EIO) naming each mirror's failure.
+  std::string fetch_small(const std::string& path, std::size_t size, const std::function<void(const std::string&)>& check);
+
+  struct ByteRange {
+    std::uint64_t offset, length;
+  };
+  // Bytes [offset, offset + length) of `path`, handed to `check`, which throws Error when they
+  // are wrong: then the next mirror is tried. Error when no mirror has them right.
+  void fetch_range(const std::string& path, ByteRange range,
+                   const std::function<void(std::span<const std::byte>)>& check);
+
   const MirrorStats& stats() const { return stats_; }
   // Transfers under way end now with an Error, and later fetches fail at once.
   void cancel() { cancelled_ = true; }
@@ -58,8 +73,12 @@ class Mirrors {
   std::vector<std::size_t> order();  // healthy mirrors first, in the given order
   void failed(std::size_t i);
   void succeeded(std::size_t i);
-  store::ObjectStore::Ingested fetch_from(const std::string& url, const std::optional<Digest>& digest,
-                                          std::optional<std::uint64_t> max_size, store::ObjectStore& store);
+  // GETs `path` (or a range of it) from the mirrors in order until `consume` takes a response
+  // without throwing. A 404 is not held against a mirror (it may hold part of a repository);
+  // Error(ENOENT) when all answer 404.
+  using Consume = std::function<void(net::HttpStream&)>;
+  void get(const std::string& path, std::optional<ByteRange> range, const Consume& consume);
+  std::size_t count_bytes(net::HttpStream& body, std::span<std::byte> buf);
 
   MirrorOptions options_;
   std::mutex mutex_;  // mirrors_' health

@@ -14,15 +14,21 @@ RecordingSource::RecordingSource(const store::ObjectSource& inner, const std::st
   if (!file_) throw_errno(errno, file);
 }
 
+void RecordingSource::record(std::string_view path) const {
+  std::lock_guard lock(mutex_);
+  if (seen_.find(path) != seen_.end()) return;
+  seen_.emplace(path);
+  write_all(file_.get(), std::string(path) + "\n");
+}
+
 store::OpenedObject RecordingSource::open(const store::ObjectRef& ref) const {
-  {
-    std::lock_guard lock(mutex_);
-    if (seen_.find(ref.path) == seen_.end()) {
-      seen_.emplace(ref.path);
-      write_all(file_.get(), std::string(ref.path) + "\n");
-    }
-  }
+  record(ref.path);
   return inner_.open(ref);
+}
+
+std::shared_ptr<store::PartialObject> RecordingSource::open_partial(const store::ObjectRef& ref) const {
+  record(ref.path);
+  return inner_.open_partial(ref);
 }
 
 }  // namespace cfs::mirror

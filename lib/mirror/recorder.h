@@ -19,10 +19,13 @@ class RecordingSource final : public store::ObjectSource {
   RecordingSource(const store::ObjectSource& inner, const std::string& file);
 
   store::OpenedObject open(const store::ObjectRef& ref) const override;
+  std::shared_ptr<store::PartialObject> open_partial(const store::ObjectRef& ref) const override;
   bool may_wait(const store::ObjectRef& ref) const override { return inner_.may_wait(ref); }
   void cancel_waits() const override { inner_.cancel_waits(); }
 
  private:
+  void record(std::string_view path) const;
+
   const store::ObjectSource& inner_;
   UniqueFd file_;
   mutable std::mutex mutex_;

@@ -197,6 +197,17 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
     ++r.objects_removed;
     r.bytes_removed += d.size;
   }
+  // A mirror's Merkle trees (cfsctl merkle) go with their objects.
+  if (!dry_run) {
+    for (const std::string& sub : dir_entries(fd, "merkle")) {
+      for (const std::string& name : dir_entries(fd, "merkle/" + sub)) {
+        struct stat st {};
+        std::string object = sub + "/" + name;
+        if (::fstatat(fd, ("objects/" + object).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) continue;
+        if (::unlinkat(fd, ("merkle/" + object).c_str(), 0) != 0 && errno != ENOENT) throw_errno(errno, "merkle/" + object);
+      }
+    }
+  }
 
   // Prune links left dangling (in a dry run, only those dangling already).
   auto prune = [&](const std::string& category, std::uint64_t& count) {

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,18 @@ struct OpenedObject {
                           // false: the caller checks it (store::ObjectVerifier)
 };
 
+// A large object served while it arrives: a read waits only for the blocks it needs, each
+// checked against the Merkle tree of the object's fs-verity digest before it is served.
+class PartialObject {
+ public:
+  virtual ~PartialObject() = default;
+  // Whether [offset, offset + size) can be read without waiting.
+  virtual bool ready(std::uint64_t offset, std::size_t size) const = 0;
+  // Up to buf.size() bytes at `offset` (fewer at the end), after they arrived and were checked.
+  // Throws Error(EIO) when no mirror has them right.
+  virtual std::size_t read(std::uint64_t offset, std::span<std::byte> buf) = 0;
+};
+
 class ObjectSource {
  public:
   virtual ~ObjectSource() = default;
@@ -36,6 +50,9 @@ class ObjectSource {
   // True when open(ref) would wait for the network (the object is not local yet): callers
   // that must not block call it from a thread of its own.
   virtual bool may_wait(const ObjectRef& /*ref*/) const { return false; }
+  // `ref`, when it is large and not local, as a PartialObject (concurrent callers share one);
+  // null when it is local, small, or cannot be streamed (the caller open()s it whole).
+  virtual std::shared_ptr<PartialObject> open_partial(const ObjectRef& /*ref*/) const { return nullptr; }
   // The session is over: opens waiting for the network fail now, and later ones at once.
   virtual void cancel_waits() const {}
 };

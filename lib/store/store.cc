@@ -207,6 +207,12 @@ ObjectStore::Ingested ObjectStore::publish(UniqueFd tmp, const Digest& d) {
   return {d, true};
 }
 
+ObjectStore::Ingested ObjectStore::adopt(UniqueFd tmp, const Digest& digest) {
+  Ingested got = publish(std::move(tmp), digest);
+  flush();
+  return got;
+}
+
 OpenedObject ObjectStore::open(const ObjectRef& ref) const {
   UniqueFd fd = open_object_beneath(dir_fd_.get(), ref);
   if (!fd) throw Error(ENOENT, "No such file or directory");

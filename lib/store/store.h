@@ -57,6 +57,11 @@ class ObjectStore final : public ObjectSource {
   // small files hashed together, verity::digest_many): the object holds exactly the bytes that
   // were hashed. Otherwise as ingest().
   Ingested ingest_hashed(std::span<const std::byte> bytes, const Digest& digest);
+  // An unnamed file in the store, for an object that arrives in pieces (mirror/streaming.h).
+  UniqueFd unnamed_file();
+  // Names `tmp` (from unnamed_file()) at once as the object `digest`: the caller has checked
+  // every block of it against the Merkle tree whose root `digest` is.
+  Ingested adopt(UniqueFd tmp, const Digest& digest);
   // The object `ref` names (its path beneath the store, as a redirect spells it).
   OpenedObject open(const ObjectRef& ref) const override;
   // Makes every pending object durable with one syncfs(2), then gives each its name: one
@@ -70,7 +75,6 @@ class ObjectStore final : public ObjectSource {
     Digest digest;
     UniqueFd fd;
   };
-  UniqueFd unnamed_file();
   Ingested publish(UniqueFd tmp, const Digest& d);
   void flush_locked();
   int subdir(std::uint8_t first_byte, bool create) const;  // -1: absent

@@ -2,10 +2,11 @@
 """A mirror written for the tests: serves a repository directory over HTTP on 127.0.0.1:PORT
 with one fault injected into every object it serves (GET /objects/...): corrupt (one byte of
 the body altered), error500 (HTTP 500), reset (half the body, then the connection reset),
-hang (half the body, then nothing until killed), slow (the whole body at 64 KiB/s). Anything
-else is served as it is. Each request's path is logged on stdout (flushed), which the tests
+hang (half the body, then nothing until killed), slow (bodies at 2 MiB/s). Byte ranges
+(Range: bytes=A-B) are served as 206; a corrupt object is corrupt in every range that holds
+its middle byte. Anything else is served as it is. Each request's path is logged on stdout (flushed), which the tests
 read to see whom we asked."""
-import argparse, http.server, os, socket, socketserver, struct, sys, time
+import argparse, http.server, os, re, socket, socketserver, struct, sys, time
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -31,7 +32,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault == "corrupt":
             mid = len(body) // 2
             body = body[:mid] + bytes([body[mid] ^ 0xFF]) + body[mid + 1:]
-        self.send_response(200)
+        m = re.match(r"bytes=(\d+)-(\d+)$", self.headers.get("Range", ""))
+        if m:
+            first, last = int(m.group(1)), min(int(m.group(2)), len(body) - 1)
+            self.send_response(206)
+            self.send_header("Content-Range", "bytes %d-%d/%d" % (first, last, len(body)))
+            body = body[first : last + 1]
+        else:
+            self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if fault in ("reset", "hang"):
@@ -44,10 +52,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.connection.close()
             return
         if fault == "slow":
-            for i in range(0, len(body), 8192):
-                self.wfile.write(body[i : i + 8192])
+            for i in range(0, len(body), 65536):
+                self.wfile.write(body[i : i + 65536])
                 self.wfile.flush()
-                time.sleep(0.125)
+                time.sleep(1 / 32)
             return
         self.wfile.write(body)
 

@@ -363,6 +363,61 @@ TEST(Mirror, CfsctlMountRemote) {
   EXPECT_NE(m.err.find("named by its digest"), std::string::npos) << m.err;
 }
 
+// Objects of 8 MiB and more, where the mirror has their Merkle tree (cfsctl merkle), are read
+// while they arrive: ranges fetched on demand, each block checked, the whole named at the end.
+TEST(Mirror, LargeObjectsAreServedWhileTheyArrive) {
+  REQUIRE_MIRRORS();
+  Site s;  // its repo/ becomes a cfsctl repository with one 10 MiB file
+  fs::remove_all(s.repo);
+  std::string big = test::patterned(10 << 20);
+  test::write_file(s.src / "huge", big);
+  ASSERT_EQ(test::cfsctl(s.repo, {"init", "--insecure"}).status, 0);
+  auto c = test::cfsctl(s.repo, {"create-image", "--no-propagate-usr-to-root", s.src.string(), "img"});
+  ASSERT_EQ(c.status, 0) << c.err;
+  fs::path image = s.repo / "images" / c.out.substr(c.out.find(':') + 1, 128);
+  auto m = test::cfsctl(s.repo, {"merkle", "--min-size", "1048576"});
+  ASSERT_EQ(m.status, 0) << m.err;
+  EXPECT_EQ(m.out, "merkle 1 written, 0 present\n");
+  EXPECT_EQ(test::cfsctl(s.repo, {"merkle"}).out, "merkle 0 written, 1 present\n");
+  EXPECT_EQ(test::cfsctl(s.repo, {"fsck"}).status, 0) << "merkle/ upsets fsck";
+  std::string object = object_of(s.src / "huge", HashAlgorithm::kSha512);
+  EXPECT_EQ(fs::file_size(s.repo / "merkle" / object), (10u << 20) / 4096 * 64);
+  {
+    FakeMirror slow(s, "slow");  // 2 MiB/s: the whole object takes 5 s
+    FuseMount mount(image, s.cache.string(), s.mnt, {"remote=" + slow.url()});
+    ASSERT_TRUE(mount.ok());
+    UniqueFd fd(::open((s.mnt / "huge").c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd);
+    std::string tail(4096, '\0'), head(65536, '\0');
+    EXPECT_EQ(::pread(fd.get(), tail.data(), tail.size(), 9 << 20), 4096);
+    EXPECT_EQ(::pread(fd.get(), head.data(), head.size(), 0), 65536);
+    EXPECT_EQ(objects_in(s.cache), std::set<std::string>{}) << "the whole object arrived before the first read";
+    EXPECT_EQ(tail, big.substr(9 << 20, 4096));
+    EXPECT_EQ(head, big.substr(0, 65536));
+    EXPECT_NE(slow.requests().find("/merkle/" + object), std::string::npos);
+    EXPECT_EQ(slurp(s.mnt / "huge"), big);
+    EXPECT_TRUE(eventually([&] { return objects_in(s.cache) == std::set<std::string>{object}; }));
+    EXPECT_EQ(slurp(s.cache / object), big);
+  }
+  {
+    // A mirror serving a wrong block: the other's blocks are served, and cached.
+    fs::path cache = s.tmp / "cache2";
+    FakeMirror bad(s, "corrupt");
+    test::Nginx good(s.tmp / "nginx", s.repo);
+    FuseMount mount(image, cache.string(), s.mnt, {"remote=" + bad.url(), "remote=" + good.url()});
+    ASSERT_TRUE(mount.ok());
+    EXPECT_EQ(slurp(s.mnt / "huge"), big);
+    EXPECT_NE(bad.requests().find("/objects/" + object), std::string::npos);
+    EXPECT_TRUE(eventually([&] { return objects_in(cache).size() == 1; }));
+    EXPECT_EQ(slurp(cache / object), big);
+  }
+  // gc takes a tree with its object.
+  ASSERT_EQ(test::cfsctl(s.repo, {"image-objects", "img"}).status, 0);
+  fs::remove(s.repo / "images" / "refs" / "img");
+  EXPECT_EQ(test::cfsctl(s.repo, {"gc"}).status, 0);
+  EXPECT_FALSE(fs::exists(s.repo / "merkle" / object));
+}
+
 TEST(Mirror, BadOptionsAreRefused) {
   test::TempDir tmp;
   fs::create_directories(tmp / "src");

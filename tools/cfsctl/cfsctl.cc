@@ -125,6 +125,7 @@ int cfsctl_main(int argc, char** argv) {
       {"fsck", cmd_fsck},
       {"transaction", cmd_transaction},
       {"fetch", cmd_fetch},
+      {"merkle", cmd_merkle},
       {"oci", cmd_oci},
   };
   try {

@@ -35,6 +35,7 @@ int cmd_gc(const Global& g, Args& a);
 int cmd_fsck(const Global& g, Args& a);
 int cmd_transaction(const Global& g, Args& a);
 int cmd_fetch(const Global& g, Args& a);
+int cmd_merkle(const Global& g, Args& a);
 
 int cmd_oci(const Global& g, Args& a);
 

@@ -2,15 +2,21 @@
 // mirrors of a repository (lib/mirror), checked against their digests. Layer: tools.
 #include "cfsctl/remote_commands.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <iostream>
 #include <mutex>
 #include <thread>
 
 #include "base/error.h"
 #include "base/file_io.h"
+#include "base/output_file.h"
 #include "cfsctl/cfsctl.h"
 #include "mirror/prefetch.h"
 #include "reader/image.h"
+#include "verity/fsverity.h"
 #include "repo/layout.h"
 
 namespace cfs::cfsctl {
@@ -99,6 +105,55 @@ int cmd_fetch(const Global& g, Args& a) {
             << "objects " << objects.total << " (" << objects.fetched << " fetched, " << objects.bytes
             << " bytes downloaded)\n"
             << std::flush;
+  return 0;
+}
+
+// merkle/xx/<rest>: the hash of every 4096-byte block of the object (fs-verity's level 0), so
+// that a client can check each block of a range as it arrives. Written beside objects/ for
+// every object of `min_size` bytes or more that has none; checked against the object's name.
+int cmd_merkle(const Global& g, Args& a) {
+  std::uint64_t min_size = std::stoull(a.value("min-size").value_or(std::to_string(8 << 20)));
+  a.positionals(0, 0, "");
+  auto repo = repo::Repository::open(repo_path(g), g.open);
+  repo->check_writable();
+  std::size_t written = 0, present = 0;
+  for (const std::string& sub : repo::dir_entries(repo->fd(), "objects")) {
+    for (const std::string& rest : repo::dir_entries(repo->fd(), "objects/" + sub)) {
+      std::string object = sub + "/" + rest;
+      std::optional<Digest> name = parse_hex_digest(sub + rest, repo->algorithm());
+      if (!name) continue;
+      UniqueFd fd(::openat(repo->fd(), ("objects/" + object).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      struct stat st {};
+      if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (static_cast<std::uint64_t>(st.st_size) < min_size) continue;
+      std::size_t want = (static_cast<std::uint64_t>(st.st_size) + 4095) / 4096 * digest_size(repo->algorithm());
+      struct stat there {};
+      if (::fstatat(repo->fd(), ("merkle/" + object).c_str(), &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+          static_cast<std::size_t>(there.st_size) == want) {
+        ++present;
+        continue;
+      }
+      verity::Hasher hasher(repo->algorithm());
+      hasher.start_block_hashes();
+      std::vector<std::byte> buf(1 << 20);
+      for (ssize_t n; (n = ::read(fd.get(), buf.data(), buf.size())) != 0;) {
+        if (n < 0) throw_errno(errno, "objects/" + object);
+        hasher.update(std::span(buf).first(static_cast<std::size_t>(n)));
+      }
+      std::vector<std::uint8_t> hashes = hasher.finish_block_hashes();
+      verity::Hasher check(repo->algorithm());
+      check.append_block_hashes(hashes, static_cast<std::uint64_t>(st.st_size));
+      if (check.finish() != *name) throw Error(EIO, "objects/" + object + ": its fs-verity digest is not its name (run fsck)");
+      for (const std::string& dir : {std::string("merkle"), "merkle/" + sub}) {
+        if (::mkdirat(repo->fd(), dir.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(errno, dir);
+      }
+      OutputFile out(repo->path() + "/merkle/" + object);  // whole or not at all
+      out.write(std::as_bytes(std::span(hashes)));
+      out.commit();
+      ++written;
+    }
+  }
+  std::cout << "merkle " << written << " written, " << present << " present\n" << std::flush;
   return 0;
 }
 
