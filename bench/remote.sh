@@ -59,20 +59,24 @@ fuse_mount "basedir=$work/cache0,remote=$url,record=$work/record"
 chroot "$work/root" /usr/bin/python3 -c pass
 unmount
 echo "recorded $(wc -l < "$work/record") objects"
-# Each recorded object's first file, in record order (from the image's dump).
+# Each recorded object's first file, in record order (from the image's dump), and their bytes.
 $B/composefs-info dump "$image" > "$work/dump"
-python3 - "$work/dump" "$work/record" "$work/root/usr" > "$work/set" <<'EOF'
+set_bytes=$(python3 - "$work/dump" "$work/record" "$work/root/usr" "$work/set" <<'EOF'
 import sys
 first = {}
 for line in open(sys.argv[1], encoding="utf-8", errors="surrogateescape"):
     f = line.split(" ")
     if len(f) > 8 and f[8] != "-" and f[8] not in first:
-        first[f[8]] = f[0].encode("latin-1", "surrogateescape").decode("unicode_escape")
-for o in open(sys.argv[2]).read().split():
-    if o in first:
-        print(sys.argv[3] + first[o])
+        first[f[8]] = (f[0].encode("latin-1", "surrogateescape").decode("unicode_escape"), int(f[1]))
+total = 0
+with open(sys.argv[4], "w") as out:
+    for o in open(sys.argv[2]).read().split():
+        if o in first:
+            print(sys.argv[3] + first[o][0], file=out)
+            total += first[o][1]
+print(total)
 EOF
-set_bytes=$(tr '\n' '\0' < "$work/set" | du -cb --apparent-size --files0-from=- 2>/dev/null | tail -1 | cut -f1)
+)
 echo "set: $(wc -l < "$work/set") files, $((set_bytes >> 10)) KiB ($(awk -v a="$set_bytes" -v b="$total" 'BEGIN { printf "%.3f", 100 * a / b }')% of the image)"
 
 # read_set: seconds to the first and to the last byte of the set, read in record order.
