@@ -62,8 +62,9 @@ bool MirrorSource::fetch(const store::ObjectRef& ref) const {
   }
   if (mine) {
     std::exception_ptr error;
+    bool stored = false;
     try {
-      download(ref, digest);
+      stored = download(ref, digest);
     } catch (...) {
       error = std::current_exception();
     }
@@ -73,6 +74,7 @@ bool MirrorSource::fetch(const store::ObjectRef& ref) const {
     }
     std::lock_guard lock(d->mutex);
     d->done = true;
+    d->stored = stored;
     d->error = error;
     d->done_changed.notify_all();
   } else {
@@ -80,7 +82,7 @@ bool MirrorSource::fetch(const store::ObjectRef& ref) const {
     d->done_changed.wait(lock, [&] { return d->done; });
   }
   if (d->error) std::rethrow_exception(d->error);
-  return true;
+  return d->stored;
 }
 
 std::shared_ptr<store::PartialObject> MirrorSource::open_partial(const store::ObjectRef& ref) const {
@@ -115,11 +117,12 @@ std::shared_ptr<store::PartialObject> MirrorSource::open_partial(const store::Ob
   return s;
 }
 
-void MirrorSource::download(const store::ObjectRef& ref, const Digest& digest) const {
-  if (local_->has(ref)) return;  // another process or an earlier download got it meanwhile
+bool MirrorSource::download(const store::ObjectRef& ref, const Digest& digest) const {
+  if (local_->has(ref)) return false;  // an earlier download got it meanwhile
   store::ObjectStore& store = cache(digest.algorithm());
-  mirrors_.fetch("objects/" + std::string(ref.path), digest, ref.size, store);
+  bool added = mirrors_.fetch("objects/" + std::string(ref.path), digest, ref.size, store).added;
   store.flush();
+  return added;  // false: another process named its copy first, which is not ours to vouch for
 }
 
 }  // namespace cfs::mirror

@@ -33,19 +33,19 @@ class MirrorSource final : public store::ObjectSource {
 
   // Objects from this size on are streamed where a mirror has their Merkle tree.
   static constexpr std::uint64_t kStreamFrom = 8 << 20;
-  // Makes `ref` local: what open() does, without opening it. True when it was fetched (and
-  // checked) now, by this call or one it waited for. Throws Error.
+  // Makes `ref` local: what open() does, without opening it. True when the object named now
+  // is the copy this call (or one it waited for) fetched and checked. Throws Error.
   bool fetch(const store::ObjectRef& ref) const;
 
  private:
   struct Download {
     std::mutex mutex;
     std::condition_variable done_changed;
-    bool done = false;
+    bool done = false, stored = false;
     std::exception_ptr error;
   };
   store::ObjectStore& cache(HashAlgorithm algorithm) const;
-  void download(const store::ObjectRef& ref, const Digest& digest) const;
+  bool download(const store::ObjectRef& ref, const Digest& digest) const;
 
   std::string cache_path_;
   std::unique_ptr<store::DirectorySource> local_;

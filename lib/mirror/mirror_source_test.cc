@@ -34,15 +34,9 @@ struct Served {
   Served() { fs::create_directories(repo / "objects"); }
   store::ObjectRef add(const std::string& bytes, bool with_tree, std::string& path_out) {
     store::ObjectStore store((repo / "objects").string());
-    std::size_t at = 0;
-    Digest d = store
-                   .ingest_stream([&](std::span<std::byte> buf) {
-                     std::size_t n = std::min(buf.size(), bytes.size() - at);
-                     std::memcpy(buf.data(), bytes.data() + at, n);
-                     at += n;
-                     return n;
-                   })
-                   .digest;
+    test::write_file(tmp / "bytes", bytes);
+    UniqueFd fd(::open((tmp / "bytes").c_str(), O_RDONLY | O_CLOEXEC));
+    Digest d = store.ingest(fd.get(), bytes.size()).digest;
     store.flush();
     path_out = object_path(d);
     if (with_tree) {

@@ -59,7 +59,11 @@ void Prefetcher::run() {
   for (std::size_t i; !stop_ && (i = next_++) < objects_.size();) {
     try {
       if (source_.fetch(objects_[i].ref())) ++fetched_;
-    } catch (const Error&) {
+    } catch (const Error& e) {
+      if (e.code() == ECANCELED) {  // the mount is going away
+        stop_ = true;
+        break;
+      }
       ++failed_;
     }
   }
