@@ -1,9 +1,11 @@
 #include "mirror/mirror_source.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 
 #include "base/error.h"
 #include "verity/fsverity.h"
@@ -32,6 +34,49 @@ MirrorSource::MirrorSource(const std::vector<std::string>& basedirs, Mirrors& mi
   local_ = std::make_unique<store::DirectorySource>(basedirs);
 }
 
+MirrorSource::~MirrorSource() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  unnamed_changed_.notify_all();
+  if (namer_.joinable()) namer_.join();
+  streaming_.clear();  // their threads end before the stores go
+}
+
+void MirrorSource::flush_caches() const {
+  std::vector<store::ObjectStore*> stores;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [algorithm, store] : caches_) stores.push_back(store.get());
+  }
+  for (store::ObjectStore* s : stores) s->flush();
+}
+
+// Names fetched objects a moment after they arrive, many per syncfs; entries leave unnamed_
+// only once named (a failed flush leaves them served from their unnamed files).
+void MirrorSource::name_unnamed() const {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    unnamed_changed_.wait(lock, [&] { return stopping_ || !unnamed_.empty(); });
+    if (!stopping_) unnamed_changed_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; });
+    std::vector<std::string> batch;
+    for (const auto& [path, fd] : unnamed_) batch.push_back(path);
+    lock.unlock();
+    bool named = true;
+    try {
+      flush_caches();
+    } catch (const Error&) {
+      named = false;
+    }
+    lock.lock();
+    if (named) {
+      for (const std::string& p : batch) unnamed_.erase(p);
+    }
+    if (stopping_) return;
+  }
+}
+
 store::ObjectStore& MirrorSource::cache(HashAlgorithm algorithm) const {
   std::lock_guard lock(mutex_);
   auto& store = caches_[algorithm];
@@ -39,17 +84,33 @@ store::ObjectStore& MirrorSource::cache(HashAlgorithm algorithm) const {
   return *store;
 }
 
-bool MirrorSource::may_wait(const store::ObjectRef& ref) const { return !local_->has(ref); }
+bool MirrorSource::may_wait(const store::ObjectRef& ref) const {
+  {
+    std::lock_guard lock(mutex_);
+    if (unnamed_.contains(ref.path)) return false;
+  }
+  return !local_->has(ref);
+}
 
 store::OpenedObject MirrorSource::open(const store::ObjectRef& ref) const {
   bool checked = fetch(ref);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = unnamed_.find(ref.path); it != unnamed_.end()) {
+      // A file description of its own (a dup would share the file offset).
+      std::string proc = "/proc/self/fd/" + std::to_string(it->second->get());
+      UniqueFd fd(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd) throw_errno(errno);
+      return {std::move(fd), true};
+    }
+  }
   store::OpenedObject opened = local_->open(ref);
   opened.verified = checked;
   return opened;
 }
 
 bool MirrorSource::fetch(const store::ObjectRef& ref) const {
-  if (local_->has(ref)) return false;
+  if (!may_wait(ref)) return false;
   Digest digest = digest_to_check(ref);
   std::shared_ptr<Download> d;
   bool mine = false;
@@ -121,8 +182,16 @@ bool MirrorSource::download(const store::ObjectRef& ref, const Digest& digest) c
   if (local_->has(ref)) return false;  // an earlier download got it meanwhile
   store::ObjectStore& store = cache(digest.algorithm());
   bool added = mirrors_.fetch("objects/" + std::string(ref.path), digest, ref.size, store).added;
-  store.flush();
-  return added;  // false: another process named its copy first, which is not ours to vouch for
+  UniqueFd fd = store.open_pending(digest);
+  if (!fd) {  // named already
+    if (added) return true;
+    return false;  // another process named its copy first, which is not ours to vouch for
+  }
+  std::lock_guard lock(mutex_);
+  unnamed_.emplace(std::string(ref.path), std::make_shared<UniqueFd>(std::move(fd)));
+  if (!namer_.joinable()) namer_ = std::thread([this] { name_unnamed(); });
+  unnamed_changed_.notify_all();
+  return true;
 }
 
 }  // namespace cfs::mirror

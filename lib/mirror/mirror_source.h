@@ -1,8 +1,9 @@
 // MirrorSource: objects from local directories, and those they lack from HTTP mirrors on first
-// use. A missing object is fetched (mirror/mirrors.h), checked against its fs-verity digest as
-// it is written, stored in the cache (the first directory) and named before it is opened:
-// nothing unchecked is ever served or cached. Concurrent requests for one object share one
-// download. Layer: mirror. Thread-safe.
+// use. A missing object is fetched (mirror/mirrors.h) into an unnamed file in the cache (the
+// first directory), checked against its fs-verity digest as it is written, and served from
+// that file at once; a namer thread makes such files durable and names them in batches (one
+// syncfs for many, off the open's path). Nothing unchecked is ever served or named.
+// Concurrent requests for one object share one download. Layer: mirror. Thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -11,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mirror/mirrors.h"
@@ -25,6 +27,7 @@ class MirrorSource final : public store::ObjectSource {
   // `basedirs`: searched in order; the first is the cache (created if missing). Borrows
   // `mirrors`. Throws Error.
   MirrorSource(const std::vector<std::string>& basedirs, Mirrors& mirrors);
+  ~MirrorSource() override;  // names what is still unnamed
 
   store::OpenedObject open(const store::ObjectRef& ref) const override;
   bool may_wait(const store::ObjectRef& ref) const override;
@@ -54,6 +57,13 @@ class MirrorSource final : public store::ObjectSource {
   mutable std::map<HashAlgorithm, std::unique_ptr<store::ObjectStore>> caches_;
   mutable std::map<std::string, std::shared_ptr<Download>, std::less<>> downloads_;  // by path
   mutable std::map<std::string, std::shared_ptr<StreamingObject>, std::less<>> streaming_;  // by path
+  // Fetched and checked, not named yet: read-only descriptors, by path.
+  mutable std::map<std::string, std::shared_ptr<UniqueFd>, std::less<>> unnamed_;
+  void name_unnamed() const;  // the namer thread
+  void flush_caches() const;
+  mutable std::condition_variable unnamed_changed_;
+  mutable bool stopping_ = false;
+  mutable std::thread namer_;
 };
 
 // The digest an object must have: the image's, else the one its store path spells; Error when

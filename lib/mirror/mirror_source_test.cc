@@ -88,8 +88,11 @@ TEST(MirrorSource, FetchesChecksAndCachesSharingDownloads) {
   EXPECT_EQ(right, 8);
   EXPECT_FALSE(source.may_wait(ref));
   EXPECT_EQ(mirrors.stats().objects, 1u) << "concurrent opens of one object share one download";
-  EXPECT_EQ(test::read_file(s.tmp / "cache" / path), bytes);
   EXPECT_EQ(source.open_partial(ref), nullptr) << "small and local";
+  for (int i = 0; i < 100 && !fs::exists(s.tmp / "cache" / path); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // named a moment later
+  }
+  EXPECT_EQ(test::read_file(s.tmp / "cache" / path), bytes);
 }
 
 TEST(MirrorSource, WrongBytesAreNeitherServedNorCached) {

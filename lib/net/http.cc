@@ -106,6 +106,7 @@ class Stream final : public HttpStream {
  public:
   Stream(const std::string& url, const std::vector<std::string>& headers, const HttpOptions& o)
       : url_(url), easy_(url, headers, o) {
+    curl_easy_setopt(easy_.h, CURLOPT_BUFFERSIZE, 256L << 10);  // fewer, larger chunks
     curl_easy_setopt(easy_.h, CURLOPT_WRITEFUNCTION, &Stream::on_body);
     curl_easy_setopt(easy_.h, CURLOPT_WRITEDATA, this);
     worker_ = std::thread([this] {
@@ -144,8 +145,8 @@ class Stream final : public HttpStream {
   }
   std::size_t read_some(std::span<std::byte> buf) override {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return !queue_.empty() || finished_; });
-    if (queue_.empty()) {
+    changed_.wait(lock, [&] { return !chunks_.empty() || finished_; });
+    if (chunks_.empty()) {
       if (rc_ != CURLE_OK) {
         CURLcode rc = rc_;
         lock.unlock();
@@ -153,9 +154,20 @@ class Stream final : public HttpStream {
       }
       return 0;
     }
-    std::size_t n = std::min(buf.size(), queue_.size());
-    std::copy_n(queue_.begin(), n, buf.begin());
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    std::size_t n = 0;  // as much as is queued and fits, across chunks
+    while (n < buf.size() && !chunks_.empty()) {
+      std::vector<std::byte>& front = chunks_.front();
+      std::size_t take = std::min(buf.size() - n, front.size() - front_used_);
+      std::memcpy(buf.data() + n, front.data() + front_used_, take);
+      n += take;
+      front_used_ += take;
+      if (front_used_ == front.size()) {
+        spare_.push_back(std::move(front));  // reused: no fresh (zeroed) pages per chunk
+        chunks_.pop_front();
+        front_used_ = 0;
+      }
+    }
+    queued_ -= n;
     changed_.notify_all();
     return n;
   }
@@ -170,10 +182,17 @@ class Stream final : public HttpStream {
       s->started_ = true;
       s->changed_.notify_all();
     }
-    s->changed_.wait(lock, [&] { return s->cancelled_ || s->queue_.size() < kStreamBuffer; });
+    s->changed_.wait(lock, [&] { return s->cancelled_ || s->queued_ < kStreamBuffer; });
     if (s->cancelled_) return 0;  // aborts the transfer
     auto* b = reinterpret_cast<std::byte*>(data);
-    s->queue_.insert(s->queue_.end(), b, b + size * n);
+    if (s->spare_.empty()) {
+      s->chunks_.emplace_back(b, b + size * n);
+    } else {
+      s->chunks_.push_back(std::move(s->spare_.back()));
+      s->spare_.pop_back();
+      s->chunks_.back().assign(b, b + size * n);
+    }
+    s->queued_ += size * n;
     s->changed_.notify_all();
     return size * n;
   }
@@ -182,7 +201,10 @@ class Stream final : public HttpStream {
   Easy easy_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<std::byte> queue_;
+  std::deque<std::vector<std::byte>> chunks_;  // as curl delivered them
+  std::vector<std::vector<std::byte>> spare_;  // read chunks, for the next ones
+  std::size_t front_used_ = 0;                 // bytes of chunks_.front() read already
+  std::size_t queued_ = 0;                     // bytes in chunks_, unread
   long status_ = 0;
   std::map<std::string, std::string> headers_;
   bool started_ = false, finished_ = false, cancelled_ = false;

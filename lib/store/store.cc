@@ -219,6 +219,18 @@ OpenedObject ObjectStore::open(const ObjectRef& ref) const {
   return {std::move(fd), false};
 }
 
+UniqueFd ObjectStore::open_pending(const Digest& d) {
+  std::lock_guard lock(mutex_);
+  for (const Pending& p : pending_) {
+    if (p.digest != d) continue;
+    std::string proc = "/proc/self/fd/" + std::to_string(p.fd.get());
+    UniqueFd ro(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ro) throw_errno(errno);
+    return ro;
+  }
+  return UniqueFd();
+}
+
 void ObjectStore::flush() {
   std::lock_guard lock(mutex_);
   flush_locked();

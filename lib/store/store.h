@@ -64,6 +64,9 @@ class ObjectStore final : public ObjectSource {
   Ingested adopt(UniqueFd tmp, const Digest& digest);
   // The object `ref` names (its path beneath the store, as a redirect spells it).
   OpenedObject open(const ObjectRef& ref) const override;
+  // A read-only descriptor of the object `d` while it waits for flush() to name it (invalid
+  // when it is not pending): to serve a just-stored object before it is durable.
+  UniqueFd open_pending(const Digest& d);
   // Makes every pending object durable with one syncfs(2), then gives each its name: one
   // flush per batch instead of an fsync per object, and still no named partial object.
   void flush();
