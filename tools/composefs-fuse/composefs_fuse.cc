@@ -325,7 +325,8 @@ int composefs_fuse_main(int argc, char** argv) {
   // Threads start here, in the process that serves (after the fork).
   std::optional<mirror::Prefetcher> prefetcher;
   if (objects.mirrored && !objects.prefetch.empty()) {
-    prefetcher.emplace(*objects.mirrored, std::move(objects.prefetch), a.server.fetch_threads / 2,
+    // Half the download slots at most: an open never waits behind the prefetch.
+    prefetcher.emplace(*objects.mirrored, std::move(objects.prefetch), a.server.fetch_threads / 4,
                        [to_syslog](const std::string& line) { log_line(line, to_syslog); });
   }
   fuse::ServerStats stats;
