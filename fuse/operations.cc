@@ -367,6 +367,11 @@ class Operations::Impl {
   int open_backing(FileHandle& h, std::optional<Digest>& digest) {
     std::string object;
     if (int err = locate_backing(h, object, digest); err != 0) return err;
+    return open_located(h, object, digest);
+  }
+
+  // open_backing() of an object located already.
+  int open_located(FileHandle& h, const std::string& object, std::optional<Digest>& digest) {
     store::OpenedObject opened;
     try {
       opened = objects_.open({object, digest, h.inode.size});
@@ -412,9 +417,11 @@ class Operations::Impl {
           return kReplied;
         }
       }
-      if (int err = fetch_first(in.unique, h); err != kNoReply) return err;
+      std::string object;
       std::optional<Digest> digest;
-      if (int err = open_backing(*h, digest); err != 0) return err;
+      if (int err = locate_backing(*h, object, digest); err != 0) return err;
+      if (objects_.may_wait({object, digest, h->inode.size})) return open_remote(in.unique, h, object, digest);
+      if (int err = open_located(*h, object, digest); err != 0) return err;
       h->verified_against = digest;
       if (digest) {
         std::optional<bool> known = verifier_.cached(h->backing.get(), *digest);
@@ -427,22 +434,19 @@ class Operations::Impl {
   }
 
   // An object that is not local yet: the fetch threads get it from a mirror (which checks
-  // it), open it and answer. kNoReply: it is local, the caller goes on.
-  int fetch_first(std::uint64_t unique, const std::shared_ptr<FileHandle>& h) {
-    std::string object;
-    std::optional<Digest> digest;
-    if (int err = locate_backing(*h, object, digest); err != 0) return err;
-    if (!objects_.may_wait({object, digest, h->inode.size})) return kNoReply;
-    bool queued = fetches_.add(unique, [this, unique, h, object, digest]() -> std::function<void()> {
+  // it), or start streaming it, and answer.
+  int open_remote(std::uint64_t unique, const std::shared_ptr<FileHandle>& h, const std::string& object,
+                  const std::optional<Digest>& recorded) {
+    bool queued = fetches_.add(unique, [this, unique, h, object, recorded]() -> std::function<void()> {
+      std::optional<Digest> digest = recorded;
       try {
-        h->partial = objects_.open_partial({object, digest, h->inode.size});
+        h->partial = objects_.open_partial({object, recorded, h->inode.size});
       } catch (const Error& e) {
         int err = refuse(*h, e.what());
         return [this, unique, err] { reply(unique, err); };
       }
       if (h->partial) return [this, unique, h] { finish_open(unique, h); };
-      std::optional<Digest> digest;
-      int err = open_backing(*h, digest);
+      int err = open_located(*h, object, digest);
       if (err == 0 && digest) err = verify(*h, *digest);
       if (err != 0) return [this, unique, err] { reply(unique, err); };
       h->verified_against = digest;

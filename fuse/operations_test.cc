@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/error.h"
 #include "dump/parse.h"
 #include "fuse/protocol.h"
 #include "reader/image.h"
@@ -109,7 +110,9 @@ class OperationsTest : public ::testing::Test {
     objects_.emplace(std::vector<std::string>{(tmp_ / "objects").string()});
   }
 
-  void start() { ops_.emplace(*image_, *objects_, options_, stats_, channel_); }
+  void start(const store::ObjectSource* source = nullptr) {
+    ops_.emplace(*image_, source ? *source : *objects_, options_, stats_, channel_);
+  }
 
   // Sends one request; returns its unique.
   std::uint64_t send(std::uint32_t opcode, std::uint64_t node, const std::string& args = {}) {
@@ -465,6 +468,79 @@ TEST_F(OperationsTest, InterruptArrivingBeforeItsOpenStillWins) {
   std::uint64_t slow = send(FUSE_OPEN, ext.nodeid, bytes_of(o));
   ASSERT_EQ(slow, intr.unique);
   EXPECT_EQ(channel_.wait(slow).error, EINTR);
+}
+
+// A mirror-like source: objects are "not local" and each open waits until the test lets the
+// download finish (or fail).
+class GatedSource final : public store::ObjectSource {
+ public:
+  explicit GatedSource(const store::ObjectSource& inner) : inner_(inner) {}
+  store::OpenedObject open(const store::ObjectRef& ref) const override {
+    std::unique_lock lock(mutex_);
+    ++opens_;
+    changed_.wait(lock, [&] { return released_; });
+    if (fail_) throw Error(EIO, "no mirror has a valid copy (test)");
+    store::OpenedObject o = inner_.open(ref);
+    o.verified = true;
+    return o;
+  }
+  bool may_wait(const store::ObjectRef&) const override { return true; }
+  void release(bool fail) {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    fail_ = fail;
+    changed_.notify_all();
+  }
+  int opens() const {
+    std::lock_guard lock(mutex_);
+    return opens_;
+  }
+
+ private:
+  const store::ObjectSource& inner_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  mutable int opens_ = 0;
+  bool released_ = false, fail_ = false;
+};
+
+TEST_F(OperationsTest, OpensWaitingForAMirrorHoldUpNothingElse) {
+  GatedSource gated(*objects_);
+  start(&gated);
+  fuse_entry_out ext = lookup(FUSE_ROOT_ID, "ext");
+  fuse_entry_out dir = lookup(FUSE_ROOT_ID, "dir");
+  fuse_open_in o{};
+  std::uint64_t first = send(FUSE_OPEN, ext.nodeid, bytes_of(o));
+  std::uint64_t second = send(FUSE_OPEN, ext.nodeid, bytes_of(o));
+  std::uint64_t interrupted = send(FUSE_OPEN, ext.nodeid, bytes_of(o));
+  for (int i = 0; i < 100 && gated.opens() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(gated.opens(), 3) << "each waits on a fetch thread of its own";
+  // Everything else is answered meanwhile, an interrupted open at once.
+  EXPECT_EQ(call(FUSE_GETATTR, ext.nodeid, std::string(16, '\0')).error, 0);
+  fuse_entry_out inl = lookup(dir.nodeid, "inline");
+  Reply opened = open(inl.nodeid);
+  EXPECT_EQ(opened.error, 0);
+  EXPECT_EQ(read(inl.nodeid, struct_of<OpenOut>(opened.data).fh).data, "hello\n");
+  fuse_interrupt_in intr{interrupted};
+  send(FUSE_INTERRUPT, 0, bytes_of(intr));
+  EXPECT_EQ(channel_.wait(interrupted).error, EINTR);
+  EXPECT_TRUE(channel_.replies(first).empty());
+  gated.release(false);
+  Reply a = channel_.wait(first), b = channel_.wait(second);
+  EXPECT_EQ(a.error, 0);
+  EXPECT_EQ(b.error, 0);
+  EXPECT_EQ(read(ext.nodeid, struct_of<OpenOut>(a.data).fh, 100).data, std::string(kContent).substr(0, 100));
+  for (int i = 0; i < 100 && ops_->waiting_replies() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(channel_.replies(interrupted).size(), 1u) << "the interrupted open's late answer is dropped";
+}
+
+TEST_F(OperationsTest, AnOpenNoMirrorCanServeFailsWithEio) {
+  GatedSource gated(*objects_);
+  gated.release(true);
+  start(&gated);
+  fuse_entry_out ext = lookup(FUSE_ROOT_ID, "ext");
+  EXPECT_EQ(open(ext.nodeid).error, EIO);
+  EXPECT_EQ(stats_.verify_failures, 1u);
 }
 
 }  // namespace
