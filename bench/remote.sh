@@ -107,8 +107,8 @@ for i in $(seq "$RUNS"); do
   fuse_mount "basedir=$work/cache$i,remote=$url"
   read -r f l < <(read_set)
   first+=("$f"); last+=("$l")
+  unmount  # fetched objects are named a moment after they are served, and at the latest here
   fetched+=("$(find "$work/cache$i" -type f -printf '%s\n' | awk '{ s += $1 } END { print s / 1048576 }')")
-  unmount
   rm -rf "$work/cache$i"
   drop_caches
   fuse_mount "basedir=$work/cache$i,remote=$url"
