@@ -264,6 +264,24 @@ TEST(Mirror, AKilledOpenerLeavesTheMountWorking) {
   EXPECT_EQ(m.stop(), 0);
 }
 
+// HTTPS is verified: a mirror whose certificate nobody vouches for serves nothing.
+TEST(Mirror, AnHttpsMirrorWithAnUntrustedCertificateIsRefused) {
+  REQUIRE_MIRRORS();
+  CFS_REQUIRE(run({"openssl", "version"}).status == 0, "openssl is not installed");
+  Site s;
+  test::Nginx tls(s.tmp / "nginx", s.repo, true);
+  fs::path log = s.tmp / "fuse.log";
+  FuseMount m(s.image, s.cache.string(), s.mnt, {"remote=" + tls.url()}, "", {}, log);
+  ASSERT_TRUE(m.ok());
+  int error = 0;
+  slurp(s.mnt / "big", &error);
+  EXPECT_EQ(error, EIO);
+  EXPECT_EQ(settled(s.cache), std::set<std::string>{});
+  m.stop();
+  EXPECT_NE(test::read_file(log).find("certificate"), std::string::npos) << test::read_file(log);
+  EXPECT_EQ(tls.access_log().find("/objects/"), std::string::npos) << "a request went through";
+}
+
 TEST(Mirror, RecordThenPrefetch) {
   REQUIRE_MIRRORS();
   Site s;

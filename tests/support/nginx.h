@@ -12,9 +12,10 @@ namespace cfs::test {
 
 class Nginx {
  public:
-  // Throws std::runtime_error when nginx does not listen within 20 s.
-  Nginx(const std::filesystem::path& scratch, const std::filesystem::path& root);
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  // Throws std::runtime_error when nginx does not listen within 20 s. `tls`: HTTPS with a
+  // self-signed certificate made for the run (which no client trusts).
+  Nginx(const std::filesystem::path& scratch, const std::filesystem::path& root, bool tls = false);
+  std::string url() const { return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_) + "/"; }
   std::string access_log() const;
   void stop() { process_.stop(); }
 
@@ -23,6 +24,7 @@ class Nginx {
  private:
   std::filesystem::path scratch_;
   int port_ = 0;
+  bool tls_ = false;
   ServerProcess process_;
 };
 
