@@ -54,6 +54,13 @@ UniqueFd open_read(const std::string& path) {
   return UniqueFd(fd);
 }
 
+UniqueFd reopen_read_only(int fd) {
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  UniqueFd ro(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ro) throw_errno(errno);
+  return ro;
+}
+
 MappedFile MappedFile::open(int fd) {
   MappedFile m;
   struct stat st {};

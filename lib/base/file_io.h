@@ -24,6 +24,11 @@ std::vector<std::byte> read_all(int fd);
 // Opens `path` read-only; throws Error("<context>: strerror") on failure.
 UniqueFd open_read(const std::string& path);
 
+// A new read-only open file description of the file `fd` refers to, through /proc/self/fd
+// (so an unnamed O_TMPFILE file too): its own offset, and no write access, which fs-verity
+// requires of every open. Throws Error.
+UniqueFd reopen_read_only(int fd);
+
 // A read-only view of a whole file: mmap for regular files, a heap copy for anything else
 // (pipes, empty files). Move-only; spans handed out must not outlive it.
 class MappedFile {

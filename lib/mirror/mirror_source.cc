@@ -1,6 +1,5 @@
 #include "mirror/mirror_source.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <chrono>
 
 #include "base/error.h"
+#include "base/file_io.h"
 #include "verity/fsverity.h"
 
 namespace cfs::mirror {
@@ -98,10 +98,7 @@ store::OpenedObject MirrorSource::open(const store::ObjectRef& ref) const {
     std::lock_guard lock(mutex_);
     if (auto it = unnamed_.find(ref.path); it != unnamed_.end()) {
       // A file description of its own (a dup would share the file offset).
-      std::string proc = "/proc/self/fd/" + std::to_string(it->second->get());
-      UniqueFd fd(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!fd) throw_errno(errno);
-      return {std::move(fd), true};
+      return {reopen_read_only(it->second->get()), true};
     }
   }
   store::OpenedObject opened = local_->open(ref);

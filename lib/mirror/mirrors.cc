@@ -58,11 +58,7 @@ void Mirrors::get(const std::string& path, std::optional<ByteRange> range, const
   bool all_absent = true;
   for (std::size_t i : order()) {
     if (cancelled_) throw Error(ECANCELED, "cancelled: the mount is going away");
-    std::string url;
-    {
-      std::lock_guard lock(mutex_);
-      url = mirrors_[i].url;
-    }
+    const std::string& url = mirrors_[i].url;  // set once by the constructor
     try {
       slots_.acquire();
       struct Release {
@@ -119,22 +115,22 @@ store::ObjectStore::Ingested Mirrors::fetch(const std::string& path, const std::
   return got;
 }
 
+void Mirrors::read_exactly(net::HttpStream& body, std::span<std::byte> buf, const std::string& what) {
+  std::size_t got = 0;
+  for (std::size_t n; got < buf.size() && (n = count_bytes(body, buf.subspan(got))) > 0;) got += n;
+  std::byte extra;
+  if (got != buf.size() || count_bytes(body, std::span(&extra, 1)) != 0) {
+    throw Error(EIO, what + " is not " + std::to_string(buf.size()) + " bytes long");
+  }
+}
+
 std::string Mirrors::fetch_small(const std::string& path, std::size_t size,
                                  const std::function<void(const std::string&)>& check) {
   std::string out;
   get(path, std::nullopt, [&](net::HttpStream& body) {
     out.assign(size, '\0');
-    std::size_t got = 0;
-    for (std::size_t n; (n = count_bytes(body, std::as_writable_bytes(std::span(out)).subspan(got))) > 0;) {
-      got += n;
-      if (got == size) {
-        std::byte extra;
-        if (count_bytes(body, std::span(&extra, 1)) != 0) break;
-        check(out);
-        return;
-      }
-    }
-    throw Error(EIO, "not " + std::to_string(size) + " bytes long");
+    read_exactly(body, std::as_writable_bytes(std::span(out)), "the file");
+    check(out);
   });
   return out;
 }
@@ -142,12 +138,7 @@ std::string Mirrors::fetch_small(const std::string& path, std::size_t size,
 void Mirrors::fetch_range(const std::string& path, ByteRange range, const std::function<void(std::span<const std::byte>)>& check) {
   get(path, range, [&](net::HttpStream& body) {
     std::vector<std::byte> data(range.length);
-    std::size_t got = 0;
-    for (std::size_t n; got < data.size() && (n = count_bytes(body, std::span(data).subspan(got))) > 0;) got += n;
-    std::byte extra;
-    if (got != data.size() || count_bytes(body, std::span(&extra, 1)) != 0) {
-      throw Error(EIO, "the range is not " + std::to_string(range.length) + " bytes long");
-    }
+    read_exactly(body, data, "the range");
     check(data);
   });
 }

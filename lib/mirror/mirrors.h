@@ -79,9 +79,11 @@ class Mirrors {
   using Consume = std::function<void(net::HttpStream&)>;
   void get(const std::string& path, std::optional<ByteRange> range, const Consume& consume);
   std::size_t count_bytes(net::HttpStream& body, std::span<std::byte> buf);
+  // Fills `buf` from `body`, which must end there; Error naming `what` otherwise.
+  void read_exactly(net::HttpStream& body, std::span<std::byte> buf, const std::string& what);
 
   MirrorOptions options_;
-  std::mutex mutex_;  // mirrors_' health
+  std::mutex mutex_;  // mirrors_' health (their URLs never change)
   std::vector<Mirror> mirrors_;
   std::counting_semaphore<1024> slots_;
   MirrorStats stats_;

@@ -222,11 +222,7 @@ OpenedObject ObjectStore::open(const ObjectRef& ref) const {
 UniqueFd ObjectStore::open_pending(const Digest& d) {
   std::lock_guard lock(mutex_);
   for (const Pending& p : pending_) {
-    if (p.digest != d) continue;
-    std::string proc = "/proc/self/fd/" + std::to_string(p.fd.get());
-    UniqueFd ro(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ro) throw_errno(errno);
-    return ro;
+    if (p.digest == d) return reopen_read_only(p.fd.get());
   }
   return UniqueFd();
 }
@@ -243,9 +239,7 @@ void ObjectStore::flush_locked() {
   pending_.clear();
   for (Pending& p : batch) {
       // Reopen read-only and drop the writable fd: fs-verity refuses files open for writing.
-      std::string proc = "/proc/self/fd/" + std::to_string(p.fd.get());
-      UniqueFd ro(::open(proc.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!ro) throw_errno(errno);
+      UniqueFd ro = reopen_read_only(p.fd.get());
       p.fd.reset();
       std::string name = object_path(p.digest);
       if (verity::enable_verity(ro.get(), algorithm_)) {  // best effort, as upstream; then the kernel's word
