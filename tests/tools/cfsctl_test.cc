@@ -218,6 +218,9 @@ TEST(Cfsctl, UsageErrorsAndMissingRepositories) {
   EXPECT_EQ(run({tool("cfsctl").string(), "--version"}).out, "cfsctl 0.9.0\n");
   r = cfsctl(tmp / "repo", {"--no-repo", "images"});
   EXPECT_EQ(r.status, 1);
+  r = cfsctl(tmp / "repo", {"merkle", "--min-size", "8M"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("invalid value '8M' for '--min-size <BYTES>'"), std::string::npos) << r.err;
 }
 
 // gc keeps exactly what the refs need: random create / tag / untag / gc sequences against a

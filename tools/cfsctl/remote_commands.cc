@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -112,7 +113,13 @@ int cmd_fetch(const Global& g, Args& a) {
 // that a client can check each block of a range as it arrives. Written beside objects/ for
 // every object of `min_size` bytes or more that has none; checked against the object's name.
 int cmd_merkle(const Global& g, Args& a) {
-  std::uint64_t min_size = std::stoull(a.value("min-size").value_or(std::to_string(8 << 20)));
+  std::uint64_t min_size = 8 << 20;
+  if (std::optional<std::string> v = a.value("min-size")) {
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), min_size);
+    if (ec != std::errc() || end != v->data() + v->size()) {
+      throw UsageError("invalid value '" + *v + "' for '--min-size <BYTES>': a number of bytes");
+    }
+  }
   a.positionals(0, 0, "");
   auto repo = repo::Repository::open(repo_path(g), g.open);
   repo->check_writable();
