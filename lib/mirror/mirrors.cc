@@ -78,12 +78,11 @@ void Mirrors::get(const std::string& path, std::optional<ByteRange> range, const
       succeeded(i);
       return;
     } catch (const Error& e) {
+      // This machine's failure (a full cache disk) or the caller's: no mirror is to blame.
+      if (e.kind() == ErrorKind::kLocalIo || e.kind() == ErrorKind::kCancelled) throw;
       all_absent = false;
       failed(i);
-      std::string why = e.what();
-      std::string get = "GET " + url + "/" + path + ": ";  // the URL is said once
-      if (why.starts_with(get)) why.erase(0, get.size());
-      errors += (errors.empty() ? "" : "; ") + url + ": " + why;
+      errors += (errors.empty() ? "" : "; ") + url + ": " + e.cause();  // the URL is said once
     }
   }
   throw Error(all_absent ? ENOENT : EIO, "no mirror has a valid copy (" + errors + ")");

@@ -97,8 +97,7 @@ struct Easy {
     if (rc == CURLE_SSL_CONNECT_ERROR && url.starts_with("https://")) {
       why += " (a plain-HTTP server? a registry must then be marked insecure in registries.conf, or use --tls-verify=false)";
     }
-    if (transient(rc)) throw TransientError(EIO, "GET " + url + ": " + why);
-    throw Error(EIO, "GET " + url + ": " + why);
+    throw Error(transient(rc) ? ErrorKind::kTransient : ErrorKind::kFailed, EIO, why).wrap("GET " + url);
   }
 };
 

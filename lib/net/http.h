@@ -2,7 +2,7 @@
 // bodies (manifests, tokens) and streamed large ones (blobs) pulled by the reader, with bounded
 // buffering. Redirects are followed without forwarding Authorization to another host and
 // never from https to http unless plain HTTP is allowed; a stalled transfer times out.
-// Failures worth a retry (connection reset, timeout, 5xx, 429) are TransientError.
+// Failures worth a retry (connection reset, timeout) are of ErrorKind::kTransient.
 // Layer: net (below oci and mirror).
 #pragma once
 
@@ -22,15 +22,9 @@ namespace cfs::net {
 class BlobReader {
  public:
   virtual ~BlobReader() = default;
-  // Up to buf.size() bytes; 0 at the end. Throws Error (TransientError for network failures
-  // worth a retry).
+  // Up to buf.size() bytes; 0 at the end. Throws Error (of kind kTransient for network
+  // failures worth a retry).
   virtual std::size_t read_some(std::span<std::byte> buf) = 0;
-};
-
-// A failure that may go away on retry: a reset connection, a timeout, a 5xx or 429.
-class TransientError : public Error {
- public:
-  using Error::Error;
 };
 
 
@@ -47,7 +41,7 @@ struct HttpResponse {
   std::string body;
 };
 
-// The whole response (bodies over `max_body` are an Error). Throws TransientError on network
+// The whole response (bodies over `max_body` are an Error). Throws a kTransient Error on network
 // failures, Error otherwise; any status is returned.
 HttpResponse http_get(const std::string& url, const std::vector<std::string>& headers, const HttpOptions& options,
                       std::size_t max_body = 16 << 20);

@@ -155,7 +155,7 @@ ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const
     while (reader.next()) {
     }
   } catch (const Error& e) {
-    throw Error(e.code(), "layer " + layer.digest + ": " + e.what());
+    throw e.wrap("layer " + layer.digest);
   }
   for (std::byte rest[4096]; blob(rest) != 0;) {  // the decompressor saw its end; the blob must too
     throw_corrupt("layer " + layer.digest + ": data after the end of the compressed stream");

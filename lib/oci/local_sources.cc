@@ -168,7 +168,7 @@ class DockerArchive final : public ImageSource {
         if (e->type == EntryType::kRegular) members_[e->path.substr(1)] = index.last_;
       }
     } catch (const Error& e) {
-      throw Error(e.code(), "docker archive " + file + ": " + e.what());
+      throw e.wrap("docker archive " + file);
     }
     build_manifest();
   }

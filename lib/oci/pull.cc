@@ -36,7 +36,8 @@ void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l,
       };
       stats.add(import_layer(repo, l.layer, read, nullptr).stats);
       return;
-    } catch (const TransientError&) {
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kTransient) throw;
       if (progress != nullptr) progress->bytes_done -= counted;
       if (attempt == kLayerAttempts) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(300 * attempt));

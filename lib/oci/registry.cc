@@ -115,8 +115,8 @@ auto with_retries(F&& f) {
   for (int attempt = 1;; ++attempt) {
     try {
       return f();
-    } catch (const TransientError&) {
-      if (attempt == kAttempts) throw;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kTransient || attempt == kAttempts) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt * attempt));
     }
   }
@@ -192,7 +192,7 @@ class Registry final : public ImageSource {
     if (status >= 200 && status < 300) return;
     std::string what = "GET " + url + ": HTTP " + std::to_string(status);
     if (status == 401 || status == 403) throw Error(EACCES, what + " (authentication failed or not allowed)");
-    if (status >= 500 || status == 429) throw TransientError(EIO, what);
+    if (status >= 500 || status == 429) throw Error(ErrorKind::kTransient, EIO, what);
     throw Error(EIO, what);
   }
 

@@ -24,17 +24,17 @@ std::pair<std::string, std::string> path_and_tag(const std::string& s) {
 
 std::unique_ptr<ImageSource> open_source(const std::string& image, const SourceOptions& options) {
   std::size_t colon = image.find(':');
-  if (colon == std::string::npos) throw Error(EINVAL, "Parsing image reference transport\n\nCaused by:\n    Missing ':' in " + image);
+  if (colon == std::string::npos) throw Error(EINVAL, "Missing ':' in " + image).wrap("Parsing image reference transport");
   std::string transport = image.substr(0, colon), rest = image.substr(colon + 1);
   static const char* kKnown[] = {"docker", "registry", "oci", "oci-archive", "docker-archive", "containers-storage", "dir", "docker-daemon"};
   if (std::find(std::begin(kKnown), std::end(kKnown), transport) == std::end(kKnown)) {
-    throw Error(EINVAL, "Parsing image reference transport\n\nCaused by:\n    Unknown transport '" + transport + "'");
+    throw Error(EINVAL, "Unknown transport '" + transport + "'").wrap("Parsing image reference transport");
   }
   if (transport == "docker") {
-    if (!rest.starts_with("//")) throw Error(EINVAL, "Parsing image reference transport\n\nCaused by:\n    Missing // in docker:// in " + image);
+    if (!rest.starts_with("//")) throw Error(EINVAL, "Missing // in docker:// in " + image).wrap("Parsing image reference transport");
     rest = rest.substr(2);
   }
-  if (rest.empty()) throw Error(EINVAL, "Parsing image reference transport\n\nCaused by:\n    Invalid empty name in " + image);
+  if (rest.empty()) throw Error(EINVAL, "Invalid empty name in " + image).wrap("Parsing image reference transport");
   if (transport == "docker") return open_registry(rest, options);
   if (transport == "oci") {
     auto [path, tag] = path_and_tag(rest);

@@ -20,7 +20,6 @@
 namespace cfs::oci {
 
 using net::BlobReader;
-using net::TransientError;
 
 class ImageSource {
  public:

@@ -53,8 +53,7 @@ void tag_image(repo::Repository& repo, const std::string& name, const std::strin
 void untag_image(repo::Repository& repo, const std::string& name) {
   if (::unlinkat(repo.fd(), (std::string(kTagDir) + "/" + encode_tag(name)).c_str(), 0) != 0) {
     int err = errno;
-    throw Error(err, "Failed to remove tag " + name + "\n\nCaused by:\n    " + std::strerror(err) + " (os error " +
-                         std::to_string(err) + ")");
+    throw os_error(err).wrap("Failed to remove tag " + name);
   }
 }
 

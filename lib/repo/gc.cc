@@ -63,7 +63,7 @@ class Marker {
     try {
       for (const std::string& p : image_object_paths(image.get())) live_.insert(p);
     } catch (const Error& e) {
-      throw Error(e.code(), "image " + hex + ": " + e.what() + " (nothing removed)");
+      throw e.wrap("image " + hex + " (nothing removed)");
     }
   }
 
@@ -84,7 +84,7 @@ class Marker {
         MappedFile file = MappedFile::open(fd.get());
         refs = read_splitstream_refs(file.bytes(), repo_.algorithm(), false);
       } catch (const Error& e) {
-        throw Error(e.code(), "stream " + s + ": " + e.what() + " (nothing removed)");
+        throw e.wrap("stream " + s + " (nothing removed)");
       }
       for (const Digest& d : refs.object_refs) live_.insert(object_path(d));
       for (const Digest& d : refs.stream_refs) {

@@ -22,14 +22,13 @@ constexpr const char* kMeta = "meta.json";
 
 // An error with its cause under it, as cfsctl prints them ("Caused by:").
 [[noreturn]] void fail_caused(const std::string& context, int err, const std::string& cause) {
-  throw Error(err, context + "\n\nCaused by:\n    " + cause);
+  throw Error(err, cause).wrap(context);
 }
-
-std::string errno_text(int err) { return std::string(std::strerror(err)) + " (os error " + std::to_string(err) + ")"; }
+[[noreturn]] void fail_os(const std::string& context, int err) { throw os_error(err).wrap(context); }
 
 UniqueFd open_dir(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) fail_caused("opening repository " + path, errno, errno_text(errno));
+  if (!fd) fail_os("opening repository " + path, errno);
   return fd;
 }
 
@@ -48,7 +47,7 @@ std::optional<std::string> read_meta(int dir_fd) {
 std::optional<std::pair<HashAlgorithm, bool>> infer_from_objects(int dir_fd, std::string& why) {
   UniqueFd objects(::openat(dir_fd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!objects) {
-    why = "opening objects/: " + errno_text(errno);
+    why = "opening objects/: " + os_error(errno).cause();
     return std::nullopt;
   }
   for (int i = 0; i < 256; ++i) {
@@ -107,7 +106,7 @@ bool write_meta(int dir_fd, const Meta& meta, bool insecure) {
   tmp.reset();  // fs-verity refuses a file open for writing
   if (!insecure) {
     int err = verity::try_enable_verity(ro.get(), meta.algorithm);
-    if (err != 0 && err != EEXIST) fail_caused("enabling verity on meta.json", err, errno_text(err));
+    if (err != 0 && err != EEXIST) fail_os("enabling verity on meta.json", err);
   }
   std::string ro_proc = "/proc/self/fd/" + std::to_string(ro.get());
   if (::linkat(AT_FDCWD, ro_proc.c_str(), dir_fd, kMeta, AT_SYMLINK_FOLLOW) != 0) {
@@ -291,7 +290,7 @@ void Repository::check_writable() const {
     throw Error(EROFS, "Repository is not writable: read-only file system");
   }
   if (::faccessat(fd_.get(), ".", W_OK, AT_EACCESS) != 0) {
-    fail_caused("Repository is not writable", errno, errno_text(errno));
+    fail_os("Repository is not writable", errno);
   }
 }
 
@@ -375,7 +374,7 @@ Repository::OpenedImage Repository::open_image(const std::string& name) const {
   }
   if (!img.fd) {
     if (errno == ENOENT) throw Error(ENOENT, "image not found: " + name);
-    fail_caused("Opening image '" + name + "'", errno, errno_text(errno));
+    fail_os("Opening image '" + name + "'", errno);
   }
   img.require_object_verity = true;
   if (by_ref) {

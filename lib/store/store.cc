@@ -121,7 +121,7 @@ int ObjectStore::subdir(std::uint8_t first_byte, bool create) const {
   try {
     fd = open_dir_beneath(dir_fd_.get(), name);
   } catch (const Error& e) {
-    throw Error(e.code(), path_ + ": " + e.what());
+    throw e.wrap(path_);
   }
   return fd ? fd.get() : -1;
 }

@@ -46,6 +46,16 @@ constexpr const char* kHelp =
     "  -h, --help                      Print help\n"
     "  -V, --version                   Print version\n";
 
+// An error and its causes as composefs-rs's cfsctl prints them (anyhow's format).
+std::string with_causes(const Error& e) {
+  const std::vector<std::string>& chain = e.chain();
+  std::string out = chain.front();
+  if (chain.size() == 2) return out + "\n\nCaused by:\n    " + chain[1];
+  if (chain.size() > 2) out += "\n\nCaused by:";
+  for (std::size_t i = 1; i < chain.size(); ++i) out += "\n    " + std::to_string(i - 1) + ": " + chain[i];
+  return out;
+}
+
 int usage_error(const std::string& message) {
   std::cerr << "error: " << message << "\n\n" << kUsage << "\n\nFor more information, try '--help'.\n";
   return 2;
@@ -145,7 +155,7 @@ int cfsctl_main(int argc, char** argv) {
   } catch (const UsageError& e) {
     return usage_error(e.what());
   } catch (const Error& e) {
-    std::cerr << "Error: " << e.what() << "\n";
+    std::cerr << "Error: " << with_causes(e) << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "Error: " << e.what() << "\n";

@@ -65,7 +65,7 @@ tree::Tree scan(const std::string& path, HashAlgorithm algorithm, store::ObjectS
   Progress progress;
   cli::ProgressLine line(progress);
   UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) throw Error(errno, "opening directory " + path + "\n\nCaused by:\n    " + std::strerror(errno));
+  if (!dir) throw Error(errno, std::strerror(errno)).wrap("opening directory " + path);
   fsbuild::BuildOptions o;
   o.scan.hardlinks = true;
   o.store = store;
@@ -301,7 +301,7 @@ int mount_command(const Global& g, Args& a, const ImageResolver& resolve) {
   std::vector<std::string> pos = a.positionals(2, 2, "<NAME> <MOUNTPOINT>");
   char real[PATH_MAX];
   if (::realpath(pos[1].c_str(), real) == nullptr) {
-    throw Error(errno, "Canonicalizing mountpoint path\n\nCaused by:\n    " + std::string(std::strerror(errno)));
+    throw Error(errno, std::strerror(errno)).wrap("Canonicalizing mountpoint path");
   }
   auto repo = repo::Repository::open(repo_path(g), g.open);
   std::string name = resolve ? resolve(*repo, pos[0]) : pos[0];
