@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "support/fs_compare.h"
+#include "support/oci_image.h"
 #include "support/support.h"
 
 namespace cfs {
@@ -195,6 +197,90 @@ TEST(CfsctlRepo, KilledCommandsLeaveAConsistentRepository) {
     EXPECT_GT(bytes, 300000u) << name;
     EXPECT_EQ(::umount2(mnt.c_str(), 0), 0);
   }
+}
+
+// What `id -u` prints when the user nobody runs `program` (its effective uid).
+std::string euid_as_nobody(const fs::path& program) {
+  auto r = run({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", program.string(), "-u"});
+  return r.status == 0 ? r.out : "failed: " + r.err;
+}
+
+void unmount(const fs::path& mnt) {
+  EXPECT_EQ(::umount2(mnt.c_str(), 0), 0);
+  for (int i = 0; i < 100 && test::is_mounted(mnt); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+// A pulled container image's set-uid root binary gives a local user nothing, and its devices
+// cannot be opened, unless --suid/--dev ask for a root filesystem's mount (kernel only).
+TEST(CfsctlRepo, ContainerImagesMountNosuidNodev) {
+  CFS_REQUIRE_MOUNTS();
+  CFS_REQUIRE(fs::exists("/usr/bin/setpriv"), "no setpriv (util-linux)");
+  test::TempDir tmp;
+  fs::permissions(tmp.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);  // nobody passes
+  test::TarMember id = test::file("usr/bin/id", test::read_file("/usr/bin/id"));
+  id.mode = 04755;
+  test::write_layout(tmp / "layout", {{test::make_tar({test::dir("usr"), test::dir("usr/bin"), id})}}, "latest");
+  auto repo = tmp / "repo", mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  auto r = cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":latest", "app"});
+  ASSERT_EQ(r.status, 0) << r.err;
+
+  ASSERT_EQ((r = cfsctl(repo, {"oci", "mount", "app", mnt.string()})).status, 0) << r.err;
+  struct statvfs st {};
+  ASSERT_EQ(::statvfs(mnt.c_str(), &st), 0);
+  EXPECT_TRUE(st.f_flag & ST_NOSUID);
+  EXPECT_TRUE(st.f_flag & ST_NODEV);
+  EXPECT_EQ(fs::status(mnt / "usr/bin/id").permissions() & fs::perms::set_uid, fs::perms::set_uid) << "the image keeps its modes";
+  EXPECT_EQ(euid_as_nobody(mnt / "usr/bin/id"), "65534\n");
+  unmount(mnt);
+
+  ASSERT_EQ((r = cfsctl(repo, {"oci", "mount", "--suid", "--dev", "app", mnt.string()})).status, 0) << r.err;
+  ASSERT_EQ(::statvfs(mnt.c_str(), &st), 0);
+  EXPECT_FALSE(st.f_flag & ST_NOSUID);
+  EXPECT_FALSE(st.f_flag & ST_NODEV);
+  EXPECT_EQ(euid_as_nobody(mnt / "usr/bin/id"), "0\n") << "--suid: a root filesystem's set-uid works";
+  unmount(mnt);
+
+  // FUSE mounts are always nosuid,nodev, and read-only: asking otherwise is a usage error.
+  ASSERT_EQ((r = cfsctl(repo, {"oci", "mount", "--fuse", "yes", "app", mnt.string()})).status, 0) << r.err;
+  ASSERT_EQ(::statvfs(mnt.c_str(), &st), 0);
+  EXPECT_TRUE((st.f_flag & ST_NOSUID) && (st.f_flag & ST_NODEV));
+  EXPECT_EQ(euid_as_nobody(mnt / "usr/bin/id"), "65534\n");
+  unmount(mnt);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"oci", "mount", "--fuse", "yes", "--suid", "app", mnt.string()},
+        {"oci", "mount", "--fuse", "yes", "--upperdir", (tmp / "u").string(), "--workdir", (tmp / "w").string(), "--read-write", "app", mnt.string()},
+        {"mount", "--fuse", "yes", "--upperdir", (tmp / "u").string(), "--workdir", (tmp / "w").string(), "refs/oci/app", mnt.string()}}) {
+    r = cfsctl(repo, args);
+    EXPECT_EQ(r.status, 2) << args[3] << ": " << r.err;
+    EXPECT_NE(r.err.find("needs a kernel mount"), std::string::npos) << r.err;
+    EXPECT_FALSE(test::is_mounted(mnt));
+  }
+}
+
+// Paths and URLs that cfsctl hands to composefs-fuse cannot add options: a repository whose
+// path has a comma and a colon mounts, a mirror URL carrying ",fsname=…" stays one URL.
+TEST(CfsctlRepo, FuseMountOptionsCannotBeInjected) {
+  CFS_REQUIRE(fs::exists("/dev/fuse"), "no /dev/fuse");
+  test::TempDir tmp;
+  auto repo = tmp / "re,po:x", mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  sample_tree(tmp / "src", "i");
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  auto r = cfsctl(repo, {"create-image", (tmp / "src").string(), "os"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string hex = r.out.substr(r.out.find(':') + 1);
+  hex.pop_back();
+  ASSERT_EQ((r = cfsctl(repo, {"mount", "--fuse", "yes", "os", mnt.string()})).status, 0) << r.err;
+  expect_image_content(mnt, tmp / "src");
+  unmount(mnt);
+  // The objects are local, so the mirror is never asked; the URL must not name the mount.
+  ASSERT_EQ((r = cfsctl(repo, {"mount", "--remote=http://127.0.0.1:9/x,fsname=injected", hex, mnt.string()})).status, 0) << r.err;
+  expect_image_content(mnt, tmp / "src");
+  std::string mounts = test::read_file("/proc/self/mountinfo");
+  EXPECT_EQ(mounts.find("injected"), std::string::npos) << mounts;
+  unmount(mnt);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "base/unique_fd.h"
 #include "cfsctl/cfsctl.h"
 #include "cfsctl/table.h"
+#include "common/cli.h"
 #include "common/progress_line.h"
 #include "dump/print.h"
 #include "fsbuild/build.h"
@@ -296,8 +297,18 @@ int mount_command(const Global& g, Args& a, const ImageResolver& resolve) {
                      (upper ? "--workdir <WORKDIR>" : "--upperdir <UPPERDIR>"));
   }
   if (read_write && !upper) throw UsageError("the following required arguments were not provided: --upperdir <UPPERDIR>");
+  // A container image's set-uid files and devices are not trusted unless asked for (a root
+  // filesystem needs them).
+  bool suid = a.flag("suid"), dev = a.flag("dev");
   std::vector<std::string> remotes = a.values("remote");
   if (!remotes.empty() && fuse == "no") throw UsageError("--remote needs a FUSE mount (--fuse no was given)");
+  bool kernel = remotes.empty() && (fuse == "no" || (fuse == "auto" && ::getuid() == 0 && in_initial_user_namespace()));
+  if (!kernel && upper) {
+    throw UsageError("--upperdir needs a kernel mount (root, no --fuse yes, no --remote): composefs-fuse mounts are read-only");
+  }
+  if (!kernel && (suid || dev)) {
+    throw UsageError(std::string(suid ? "--suid" : "--dev") + " needs a kernel mount (root, no --fuse yes, no --remote): composefs-fuse mounts are always nosuid,nodev");
+  }
   std::vector<std::string> pos = a.positionals(2, 2, "<NAME> <MOUNTPOINT>");
   char real[PATH_MAX];
   if (::realpath(pos[1].c_str(), real) == nullptr) {
@@ -312,7 +323,6 @@ int mount_command(const Global& g, Args& a, const ImageResolver& resolve) {
     repo->link_image(fetch_image(*repo, name, *mirrors, false));
   }
   repo::Repository::OpenedImage img = repo->open_image(name);
-  bool kernel = remotes.empty() && (fuse == "no" || (fuse == "auto" && ::getuid() == 0 && in_initial_user_namespace()));
   if (kernel) {
     mount::Options o;
     o.basedirs = {repo->path() + "/objects"};
@@ -323,6 +333,8 @@ int mount_command(const Global& g, Args& a, const ImageResolver& resolve) {
       o.workdir = *work;
     }
     o.read_only = !read_write;
+    o.nosuid = !suid;
+    o.nodev = !dev;
     mount::mount_image(img.fd.get(), real, o);
     return 0;
   }
@@ -330,11 +342,16 @@ int mount_command(const Global& g, Args& a, const ImageResolver& resolve) {
   if (img.id && verity::compute_from_fd(img.fd.get(), img.id->algorithm()) != *img.id) {
     throw Error(EILSEQ, "fs-verity content mismatch");
   }
-  int fd = ::dup(img.fd.get());  // inherited: no O_CLOEXEC
+  // Image and objects are inherited as fds: no path (with its commas or colons) goes into an
+  // option list, and a URL is escaped, so neither can add options of its own.
+  UniqueFd image(::dup(img.fd.get()));  // inherited: no O_CLOEXEC
+  UniqueFd objects(::open((repo->path() + "/objects").c_str(), O_RDONLY | O_DIRECTORY));
+  if (!image || !objects) throw_errno(errno, repo->path() + "/objects");
   std::vector<std::string> args = {composefs_fuse()};
   if (foreground) args.push_back("-f");
-  args.insert(args.end(), {"-o", "source=/proc/self/fd/" + std::to_string(fd) + ",basedir=" + repo->path() + "/objects"});
-  for (const std::string& url : remotes) args.insert(args.end(), {"-o", "remote=" + url});
+  args.insert(args.end(), {"-o", "source=/proc/self/fd/" + std::to_string(image.get()) +
+                                     ",basedir=/proc/self/fd/" + std::to_string(objects.get())});
+  for (const std::string& url : remotes) args.insert(args.end(), {"-o", "remote=" + cli::escape_mount_option(url)});
   args.push_back(real);
   std::vector<char*> argv;
   for (std::string& s : args) argv.push_back(s.data());
@@ -344,7 +361,6 @@ int mount_command(const Global& g, Args& a, const ImageResolver& resolve) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  ::close(fd);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw Error(EIO, "composefs-fuse could not mount " + pos[0]);
   return 0;
 }

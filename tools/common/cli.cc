@@ -62,6 +62,15 @@ std::vector<MountOption> split_mount_options(std::string_view list) {
   return out;
 }
 
+std::string escape_mount_option(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == ',' || c == '\\' || c == '=') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 std::optional<std::vector<std::string>> split_basedirs(const std::string& value) {
   std::vector<std::string> dirs;
   for (std::size_t start = 0;;) {

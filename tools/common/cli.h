@@ -29,6 +29,9 @@ struct MountOption {
 // Splits a -o list "a=b,c\,d" into items, a backslash making the next character literal
 // (mount.composefs's and composefs-fuse's one parser).
 std::vector<MountOption> split_mount_options(std::string_view list);
+// `value` written so that split_mount_options() reads it back whole: commas, '=' and
+// backslashes escaped (a URL or a path must not add options of its own).
+std::string escape_mount_option(std::string_view value);
 
 // "A:B:C" -> {A, B, C}; nullopt if any component is empty (upstream's "incorrect format").
 std::optional<std::vector<std::string>> split_basedirs(const std::string& value);
