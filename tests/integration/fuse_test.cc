@@ -338,7 +338,7 @@ TEST(Fuse, RootlessAllowOtherReachesFusermount) {
   };
   std::string mnt = (tmp / "mnt").string();
   auto mount_cmd = [&](const std::string& extra) {
-    return join(as_uid("65534", {tool("composefs-fuse").string(), "-o",
+    return join(as_uid("65534", {test::tool_for_anyone("composefs-fuse").string(), "-o",
                                  "source=" + (tmp / "img").string() + ",basedir=" + (tmp / "store").string() + extra,
                                  mnt}));
   };
@@ -610,7 +610,7 @@ TEST(Fuse, ServerExitsWhenItCannotUnmount) {
   ASSERT_EQ(::chown(mnt.c_str(), 65534, 65534), 0);
   test::Run server;
   std::thread t([&] {
-    server = run(as_uid("65534", {"env", "PATH=" + (tmp / "bin").string() + ":/usr/bin:/bin", tool("composefs-fuse").string(),
+    server = run(as_uid("65534", {"env", "PATH=" + (tmp / "bin").string() + ":/usr/bin:/bin", test::tool_for_anyone("composefs-fuse").string(),
                                   "-f", "-o", "fsname=cannot-unmount,source=" + (tmp / "img").string() + ",basedir=" + (tmp / "store").string(),
                                   mnt.string()}));
   });

@@ -22,7 +22,8 @@ FuseMount::FuseMount(const std::filesystem::path& image, const std::string& base
     : mnt_(mnt), user_(as_user) {
   std::vector<std::string> args = wrapper;
   if (!as_user.empty()) args.insert(args.end(), {"setpriv", "--reuid=" + as_user, "--regid=" + as_user, "--clear-groups"});
-  args.insert(args.end(), {tool("composefs-fuse").string(), "-f", "-o", "source=" + image.string() + ",basedir=" + basedir});
+  fs::path server = as_user.empty() ? tool("composefs-fuse") : tool_for_anyone("composefs-fuse");
+  args.insert(args.end(), {server.string(), "-f", "-o", "source=" + image.string() + ",basedir=" + basedir});
   for (const auto& e : extra) args.insert(args.end(), {"-o", e});
   args.push_back(mnt.string());
   std::vector<char*> argv;

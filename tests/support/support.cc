@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -12,6 +13,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 extern char** environ;
@@ -65,6 +67,54 @@ std::string extract_tree(const std::string& seed, const fs::path& dir) {
 }
 
 fs::path tool(const std::string& name) { return fs::path(CFS_TOOLS_DIR) / name; }
+
+namespace {
+
+bool others_can_run(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0 || (st.st_mode & S_IXOTH) == 0) return false;
+  for (fs::path dir = file.parent_path(); ; dir = dir.parent_path()) {
+    if (::stat(dir.c_str(), &st) != 0 || (st.st_mode & S_IXOTH) == 0) return false;
+    if (dir == dir.root_path()) return true;
+  }
+}
+
+// Copies of tools for unprivileged users, gone with the test process.
+class ToolCopies {
+ public:
+  ~ToolCopies() {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+  fs::path copy(const fs::path& binary) {
+    std::lock_guard lock(mutex_);
+    if (dir_.empty()) {
+      std::string tmpl = (fs::temp_directory_path() / "cfs-tools-XXXXXX").string();
+      if (mkdtemp(tmpl.data()) == nullptr) abort();
+      dir_ = tmpl;
+      fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    }
+    fs::path out = dir_ / binary.filename();
+    if (!fs::exists(out)) {
+      fs::copy_file(binary, out);
+      fs::permissions(out, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  fs::path dir_;
+};
+
+}  // namespace
+
+fs::path tool_for_anyone(const std::string& name) {
+  static ToolCopies copies;
+  fs::path built = tool(name);
+  return others_can_run(built) ? built : copies.copy(built);
+}
 
 bool in_ci() {
   const char* ci = std::getenv("CI");

@@ -35,6 +35,10 @@ std::string generated_dump(const std::string& seed);  // the dump text of a gene
 // hard links (needs root). Returns "" or what failed.
 std::string extract_tree(const std::string& seed, const fs::path& dir);
 fs::path tool(const std::string& name);  // built binary of a tool
+// The tool as a user without privileges can run it: the built binary where every directory
+// above it lets others through, else a copy in a temporary directory that is removed when the
+// test process exits (a checkout in /root is out of reach of the user "nobody").
+fs::path tool_for_anyone(const std::string& name);
 bool in_ci();                            // CI=true: a missing environment is a failure
 
 std::string read_file(const fs::path& p);  // .gz files are decompressed
