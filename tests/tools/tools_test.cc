@@ -80,17 +80,39 @@ TEST(Mkcomposefs, ArgumentErrors) {
 }
 
 // A failed build leaves no output file behind (upstream leaves an empty one).
+// Malformed dumps of our own (upstream's should-fail assets join them where present).
+std::vector<std::pair<std::string, std::string>> malformed_dumps() {
+  const std::string root = "/ 4096 40755 2 0 0 0 0.0 - - -\n";
+  return {{"dot name", root + "/. 0 100644 1 0 0 0 0.0 - - -\n"},
+          {"dotdot name", root + "/.. 0 100644 1 0 0 0 0.0 - - -\n"},
+          {"symlink without target", root + "/nolink 0 120777 1 0 0 0 0.0 - - -\n"},
+          {"empty xattr key", root + "/x 0 100644 1 0 0 0 0.0 - - - =v\n"},
+          {"long xattr key", root + "/x 0 100644 1 0 0 0 0.0 - - - user." + std::string(300, 'k') + "=v\n"},
+          {"bad mode", root + "/x 0 10z644 1 0 0 0 0.0 - - -\n"},
+          {"directory hard link", root + "/d 4096 40755 2 0 0 0 0.0 - - -\n/h 0 @40755 2 0 0 0 0.0 /d - -\n"},
+          {"self hard link", root + "/self 0 @100644 1 0 0 0 0.0 /self - -\n"},
+          {"truncated line", "/ 4096 40755 2 0 0\n"}};
+}
+
 TEST(Mkcomposefs, FailureLeavesNoFile) {
-  CFS_REQUIRE_UPSTREAM_VECTORS(dir);
   test::TempDir tmp;
-  for (const auto& f : test::should_fail_assets(dir)) {
+  std::vector<std::pair<std::string, test::fs::path>> inputs;
+  test::TempDir dumps;
+  for (const auto& [name, text] : malformed_dumps()) {
+    inputs.emplace_back(name, dumps / (std::to_string(inputs.size()) + ".dump"));
+    test::write_file(inputs.back().second, text);
+  }
+  if (auto upstream = test::upstream_vectors_dir()) {
+    for (const auto& f : test::should_fail_assets(*upstream)) inputs.emplace_back(f.filename().string(), f);
+  }
+  for (const auto& [name, f] : inputs) {
     auto out = tmp / "out.cfs";
     auto r = run({tool("mkcomposefs"), "--from-file", f.string(), out.string()});
-    EXPECT_EQ(r.status, 1) << f;
+    EXPECT_EQ(r.status, 1) << name;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_EQ(r.err.rfind("mkcomposefs: ", 0), 0u) << r.err;
-    EXPECT_FALSE(test::fs::exists(out)) << f;
-    EXPECT_TRUE(test::fs::is_empty(tmp.path())) << "temporary file left by " << f;
+    EXPECT_FALSE(test::fs::exists(out)) << name;
+    EXPECT_TRUE(test::fs::is_empty(tmp.path())) << "temporary file left by " << name;
   }
   auto missing = run({tool("mkcomposefs"), "--from-file", "/nonexistent", (tmp / "o").string()});
   EXPECT_EQ(missing.err, "mkcomposefs: open `/nonexistent`: No such file or directory\n");
