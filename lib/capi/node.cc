@@ -69,14 +69,37 @@ void unref(Node* node) noexcept {
   }
 }
 
+namespace {
+
+// Would `child` under `parent` make a directory hold itself, i.e. is `child` `parent` or one
+// of its ancestors? Walks up from `parent` and down through `child`'s subtree one step each in
+// turn and stops with the first walk to end, so the cost is the smaller of the two: chains
+// hundreds of thousands deep, built top-down or bottom-up, stay linear.
+bool would_hold_itself(const Node* parent, const Node* child) {
+  struct Cursor {
+    const Node* dir;
+    std::size_t next;
+  };
+  std::vector<Cursor> below{{child, 0}};
+  for (const Node* up = parent; up != nullptr; up = up->parent) {
+    if (up == child) return true;
+    while (!below.empty() && below.back().next == below.back().dir->children.size()) below.pop_back();
+    if (below.empty()) return false;  // the whole subtree seen: `parent` is not in it
+    const Node* down = below.back().dir->children[below.back().next++];
+    if (down == parent) return true;
+    if (!down->children.empty()) below.push_back({down, 0});
+  }
+  return false;  // the root reached: `child` is not above `parent`
+}
+
+}  // namespace
+
 void add_child(Node* parent, Node* child, std::string_view name) {
   if ((parent->mode & S_IFMT) != S_IFDIR) throw Error(ENOTDIR, "not a directory");
   if (name.empty()) throw Error(EINVAL, "empty name");
   if (name.size() > format::kMaxNameLen) throw Error(ENAMETOOLONG, "name too long");
   if (child->name) throw Error(EMLINK, "already in a directory");
-  for (const Node* p = parent; p != nullptr; p = p->parent) {
-    if (p == child) throw Error(ELOOP, "a directory cannot hold itself");  // upstream accepts it
-  }
+  if (would_hold_itself(parent, child)) throw Error(ELOOP, "a directory cannot hold itself");  // upstream accepts it
   auto pos = name_position(parent, name);
   if (pos != parent->children.end() && *(*pos)->name == name) throw Error(EEXIST, "name exists");
   parent->children.insert(pos, child);

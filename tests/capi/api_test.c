@@ -107,6 +107,31 @@ static void test_tree(void)
 	lcfs_node_unref(NULL); /* harmless */
 }
 
+/* Chains 300,000 directories deep, built top-down and bottom-up, each add checked for a loop:
+ * the check costs the shorter of the two walks (it walked every ancestor, minutes at this
+ * depth), and a loop closed at the bottom of the chain is still refused. */
+static void test_deep_chains(void)
+{
+	enum { depth = 300000 };
+	struct lcfs_node_s *top = node(S_IFDIR), *bottom = top, *chain;
+	int i;
+
+	for (i = 0; i < depth; i++) { /* top-down: each new directory under the last */
+		struct lcfs_node_s *d = node(S_IFDIR);
+		CHECK(lcfs_node_add_child(bottom, d, "d") == 0);
+		bottom = d;
+	}
+	FAILS_WITH(lcfs_node_add_child(bottom, top, "loop"), ELOOP);
+	chain = node(S_IFDIR);
+	for (i = 0; i < depth; i++) { /* bottom-up: the chain so far under a new directory */
+		struct lcfs_node_s *d = node(S_IFDIR);
+		CHECK(lcfs_node_add_child(d, chain, "d") == 0);
+		chain = d;
+	}
+	CHECK(lcfs_node_add_child(bottom, chain, "both") == 0);
+	lcfs_node_unref(top);
+}
+
 static void test_attributes(void)
 {
 	struct lcfs_node_s *n = lcfs_node_new();
@@ -777,6 +802,7 @@ static void test_mount_options(void)
 int main(void)
 {
 	test_tree();
+	test_deep_chains();
 	test_attributes();
 	test_xattrs();
 	test_links_and_clones();
