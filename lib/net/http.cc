@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -22,9 +23,17 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-long stall_seconds(const HttpOptions& o) {
-  if (const char* s = std::getenv("CFS_HTTP_STALL_SECONDS")) return std::max(1L, std::atol(s));
-  return o.stall_seconds;
+// $name as a number of at least `min`, else `fallback`.
+long from_environment(const char* name, long fallback, long min) {
+  const char* s = std::getenv(name);
+  if (s == nullptr) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  long v = std::strtol(s, &end, 10);
+  if (end == s || *end != '\0' || errno != 0 || v < min) {
+    throw Error(EINVAL, std::string("$") + name + " is '" + s + "', not a number of at least " + std::to_string(min));
+  }
+  return v;
 }
 
 bool transient(CURLcode rc) {
@@ -44,6 +53,8 @@ struct Easy {
   char error[CURL_ERROR_SIZE] = {};
   std::map<std::string, std::string> response_headers;
   Easy(const std::string& url, const std::vector<std::string>& hs, const HttpOptions& o) {
+    long min_rate = from_environment("CFS_HTTP_MIN_BYTES_PER_SECOND", o.min_bytes_per_second, 0);
+    long stall = from_environment("CFS_HTTP_STALL_SECONDS", o.stall_seconds, 1);
     global_init();
     h = curl_easy_init();
     if (h == nullptr) throw Error(ENOMEM, "libcurl");
@@ -59,8 +70,8 @@ struct Easy {
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall_seconds(o));
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, std::max(1L, min_rate));  // 0: at least a byte
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "composefs-cpp");
     if (o.cancel != nullptr) {  // checked about once a second, and on every block

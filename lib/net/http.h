@@ -1,8 +1,8 @@
 // HTTP(S) GETs through libcurl, for registries now and object mirrors next: whole small
 // bodies (manifests, tokens) and streamed large ones (blobs) pulled by the reader, with bounded
 // buffering. Redirects are followed without forwarding Authorization to another host and
-// never from https to http unless plain HTTP is allowed; a stalled transfer times out.
-// Failures worth a retry (connection reset, timeout) are of ErrorKind::kTransient.
+// never from https to http unless plain HTTP is allowed; a stalled or dripping transfer is cut
+// off. Failures worth a retry (connection reset, timeout, too slow) are of ErrorKind::kTransient.
 // Layer: net (below oci and mirror).
 #pragma once
 
@@ -31,7 +31,13 @@ class BlobReader {
 struct HttpOptions {
   bool verify_tls = true;
   bool allow_http = false;  // plain http:// URLs and redirects to them
-  long stall_seconds = 60;  // no byte for this long: a timeout (CFS_HTTP_STALL_SECONDS overrides)
+  // A transfer slower than min_bytes_per_second on average over stall_seconds (libcurl's low
+  // speed limit) is cut off with a kTransient Error, so that a server dripping a few bytes a
+  // second cannot hold it forever; with min_bytes_per_second 0, only one with no byte at all
+  // for stall_seconds is. $CFS_HTTP_STALL_SECONDS and $CFS_HTTP_MIN_BYTES_PER_SECOND override
+  // these (an Error when they are not numbers).
+  long stall_seconds = 60;
+  long min_bytes_per_second = 1024;
   const std::atomic<bool>* cancel = nullptr;  // set: transfers end now, with an Error
 };
 
