@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 
 #include "support/oci_image.h"
 #include "support/support.h"
@@ -39,10 +40,11 @@ class FakeRegistry {
     ::posix_spawnp(&pid_, "python3", &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     ::close(out[1]);
-    char buf[32] = {};
-    ssize_t n = ::read(out[0], buf, sizeof buf - 1);
+    std::string line;  // up to the newline: unbuffered (PYTHONUNBUFFERED=1), it comes in a later write
+    char c;
+    while (line.size() < 16 && ::read(out[0], &c, 1) == 1 && c != '\n') line += c;
     ::close(out[0]);
-    port_ = n > 0 ? std::atoi(buf) : 0;
+    port_ = std::atoi(line.c_str());
   }
   ~FakeRegistry() {
     if (pid_ > 0) {
@@ -57,6 +59,17 @@ class FakeRegistry {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// Whether `err` is one error as cfsctl prints it ("Error: what", then maybe "Caused by:" and
+// the causes, indented) and nothing else.
+bool one_error(const std::string& err) {
+  if (!err.starts_with("Error: ") || !err.ends_with("\n")) return false;
+  std::istringstream lines(err.substr(err.find('\n') + 1));
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line != "Caused by:" && !line.starts_with("    ")) return false;
+  }
+  return true;
+}
 
 struct Fixture {
   test::TempDir tmp;
@@ -81,7 +94,7 @@ struct Fixture {
   void expect_failed_cleanly(const test::Run& r, const std::string& message) {
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(one_error(r.err)) << r.err;
     EXPECT_FALSE(fs::exists(repo / "streams" / "refs" / "oci" / "img"));
     EXPECT_EQ(run({tool("cfsctl").string(), "--repo", repo.string(), "fsck"}).status, 0);
   }
