@@ -298,6 +298,9 @@ class Operations::Impl {
     if (options_.no_open) want |= FUSE_NO_OPEN_SUPPORT;
     std::uint64_t flags = offered & want;
     passthrough_ = flags & kInitPassthrough;
+    if ((want & kInitPassthrough) && !passthrough_) {
+      log("the kernel has no FUSE passthrough (Linux 6.9 has it): file data is served from user space");
+    }
     out.flags = static_cast<std::uint32_t>(flags);
     out.flags2 = static_cast<std::uint32_t>(flags >> 32);
     out.max_background = 64;

@@ -1,14 +1,15 @@
 #include "mount/mount.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "base/digest.h"
@@ -18,6 +19,8 @@
 #include "format/erofs.h"
 #include "mount/loop.h"
 #include "mount/syscalls.h"
+#include "reader/image.h"
+#include "reader/objects.h"
 #include "verity/measure.h"
 
 namespace cfs::mount {
@@ -41,34 +44,53 @@ Digest expected_digest(const std::string& hex) {
   return *d;
 }
 
-// Some object of a store, opened for reading (invalid if the store holds none yet).
-UniqueFd some_object(const std::string& basedir) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 0; i < 256; ++i) {
-    const std::string sub = basedir + "/" + kHex[i >> 4] + kHex[i & 15];
-    DIR* d = ::opendir(sub.c_str());
-    if (d == nullptr) continue;
-    UniqueFd found;
-    for (dirent* e; !found && (e = ::readdir(d)) != nullptr;) {
-      if (e->d_type == DT_REG) found.reset(::openat(::dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    }
-    ::closedir(d);
-    if (found) return found;
+// libcomposefs's ENOVERITY (lcfs-mount.h): what upstream's library fails with when fs-verity
+// is required and missing; ostree maps it to its own message.
+constexpr int kNoVerity = ENOTTY;
+// How many of the image's objects are checked for fs-verity before a verity mount.
+constexpr std::size_t kVerityChecks = 16;
+
+// The first store that holds `object`, opened for reading (invalid if none does).
+UniqueFd open_object(const std::vector<std::string>& basedirs, const std::string& object) {
+  for (const std::string& b : basedirs) {
+    UniqueFd fd(::open((b + "/" + object).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    if (fd) return fd;
   }
   return UniqueFd();
 }
 
-// verity (overlayfs verity=require) on a store without fs-verity mounts, and then every read
-// fails with EIO. Say so at mount time instead.
-void check_objects_have_verity(const std::vector<std::string>& basedirs) {
-  for (const std::string& b : basedirs) {
-    UniqueFd object = some_object(b);
-    if (object && !verity::kernel_measure_any(object.get())) {
-      fail(EOPNOTSUPP, "verity: the objects in " + b +
-                           " have no fs-verity, so no file would open (use tryverity or noverity, or "
-                           "composefs-fuse, which verifies without it)");
+// verity (overlayfs verity=require) where the image's objects have no fs-verity mounts, and
+// then every read fails with EIO. Say so at mount time instead, from objects the image names
+// (a store may hold other files without fs-verity, as ostree's .commitmeta); the kernel
+// still checks every object on open.
+void check_objects_have_verity(int image_fd, const std::vector<std::string>& basedirs) {
+  MappedFile file = MappedFile::open(image_fd);
+  std::size_t checked = 0;
+  for (const std::string& object : reader::object_paths(reader::Image::open(file.bytes()))) {
+    if (checked++ == kVerityChecks) break;
+    UniqueFd fd = open_object(basedirs, object);
+    if (fd && !verity::kernel_measure_any(fd.get())) {
+      fail(kNoVerity, "verity: object " + object + " has no fs-verity, so it would not open (use tryverity or "
+                      "noverity, or composefs-fuse, which verifies without it)");
     }
   }
+}
+
+// Linux before 6.6 has no overlayfs verity=: the kernel only says EINVAL.
+[[noreturn]] void no_overlay_verity() {
+  utsname u{};
+  ::uname(&u);
+  fail(EOPNOTSUPP, std::string("verity: this kernel's overlayfs (Linux ") + u.release +
+                       ") cannot require fs-verity; that needs Linux 6.6 (use tryverity or noverity, or "
+                       "composefs-fuse -o verity=require, which verifies without it)");
+}
+
+bool kernel_before(int major, int minor) {
+  utsname u{};
+  ::uname(&u);
+  int have_major = 0, have_minor = 0;
+  std::sscanf(u.release, "%d.%d", &have_major, &have_minor);
+  return std::pair(have_major, have_minor) < std::pair(major, minor);
 }
 
 // A sealed in-memory copy of the image: no one can modify it after we measure it.
@@ -163,9 +185,7 @@ bool mount_overlay_new_api(const std::string& lower, const std::string& target, 
     return sys::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value, 0) == 0;
   };
   if (!set("source", "composefs") || !set("metacopy", "on") || !set("redirect_dir", "on")) fail(errno);
-  if (want_verity && !set("verity", "require") && o.require_verity) {
-    fail(errno, "Kernel does not support overlayfs verity");
-  }
+  if (want_verity && !set("verity", "require") && o.require_verity) no_overlay_verity();
   if (!set("lowerdir+", lower.c_str())) {
     if (errno == EINVAL) return false;
     fail(errno);
@@ -222,6 +242,7 @@ void mount_overlay_legacy(const std::string& lower, const std::string& target, c
   // Kernels without data-only layers: the basedirs become ordinary lower layers, hidden
   // under the opaque root and its 00..ff whiteouts.
   if (::mount("composefs", target.c_str(), "overlay", flags, (opts + plain + tail).c_str()) != 0) {
+    if (errno == EINVAL && o.require_verity && kernel_before(6, 6)) no_overlay_verity();
     fail(errno);
   }
 }
@@ -261,8 +282,6 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
     if (*actual != *expected) fail(EILSEQ, "Image has wrong fs-verity");
   }
 
-  bool want_verity = opts.require_verity || opts.try_verity;
-  if (o.require_verity) check_objects_have_verity(o.basedirs);
 
   // 2. It must be a composefs image.
   format::ComposefsHeader header;
@@ -271,6 +290,8 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
     fail(EINVAL, "Not a composefs image");
   }
   bool acl = header.flags & format::kComposefsFlagHasAcl;
+  bool want_verity = opts.require_verity || opts.try_verity;
+  if (opts.require_verity) check_objects_have_verity(source_fd, o.basedirs);
   if (o.dry_run) return;
 
   // 3. EROFS on a private directory; from the file itself, else through a loop device.
