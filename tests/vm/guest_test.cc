@@ -366,6 +366,32 @@ TEST(OldKernel, VerityIsAClearErrorBeforeMounting) {
   EXPECT_GT(test::compare_trees(b.src, mnt), 0);
 }
 
+// cfsctl: an insecure repository mounts; a secure one requires verity, which 6.1 cannot give.
+TEST(OldKernel, CfsctlMountsAsFarAsTheKernelAllows) {
+  REQUIRE_OLD_KERNEL();
+  test::TempDir tmp;
+  Built b = build(tmp);
+  auto mnt = tmp / "mnt";
+  fs::create_directory(mnt);
+  for (bool secure : {false, true}) {
+    SCOPED_TRACE(secure ? "secure" : "insecure");
+    auto repo = tmp / (secure ? "secure" : "insecure");
+    ASSERT_EQ(test::cfsctl(repo, secure ? std::vector<std::string>{"init"} : std::vector<std::string>{"init", "--insecure"}).status, 0);
+    auto r = test::cfsctl(repo, {"create-image", b.src.string(), "os"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    r = test::cfsctl(repo, {"mount", "os", mnt.string()});
+    if (!secure) {
+      ASSERT_EQ(r.status, 0) << r.err;
+      Unmount u(mnt);
+      EXPECT_GT(test::compare_trees(b.src, mnt, true), 0);
+    } else {
+      EXPECT_EQ(r.status, 1);
+      EXPECT_NE(r.err.find("Linux 6.6"), std::string::npos) << r.err;
+      EXPECT_FALSE(test::is_mounted(mnt));
+    }
+  }
+}
+
 TEST(OldKernel, FuseServesReadsItselfWithoutPassthrough) {
   REQUIRE_VM();
   if (kernel_at_least(6, 9)) GTEST_SKIP() << "FUSE passthrough exists from 6.9";

@@ -8,7 +8,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=$1 kernel=$2
 out=$cache/linux-$kernel
-[ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ] && exit 0
+# What the files are made from: a change to this script or the init makes them anew.
+recipe=$(cat "$0" "$here/init.sh" | sha256sum | cut -c1-16)
+[ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ] && [ "$(cat "$out/recipe" 2>/dev/null)" = "$recipe" ] && exit 0
 
 case $kernel in
   6.1) suite=bookworm ;;
@@ -40,7 +42,8 @@ dpkg-deb -x "$work"/*.deb "$work/pkg"
 kver=$(ls "$work/pkg/lib/modules")
 
 # The initramfs: static busybox, our init, and the modules in dependency order (decompressed:
-# busybox insmod reads plain .ko files).
+# busybox insmod reads plain .ko files). Nothing loads modules on demand in the guest, so
+# SHA-512 (a module on 6.1) is loaded for SHA-512 fs-verity.
 root=$work/initramfs
 mkdir -p "$root/bin" "$root/lib/modules" "$root/proc" "$root/sys" "$root/dev" "$root/host"
 cp /bin/busybox "$root/bin/busybox"
@@ -48,7 +51,7 @@ cp "$here/init.sh" "$root/init"
 chmod 755 "$root/init"
 depmod -b "$work/pkg" "$kver"
 modprobe -d "$work/pkg" -S "$kver" -a --show-depends \
-  virtio_pci 9pnet_virtio 9p virtio_blk ext4 erofs overlay loop fuse |
+  virtio_pci 9pnet_virtio 9p virtio_blk ext4 erofs overlay loop fuse sha512_generic |
   awk '$1 == "insmod" && !seen[$2]++ { print $2 }' >"$work/modules"
 while read -r ko; do
   name=$(basename "$ko")
@@ -63,6 +66,7 @@ mkdir -p "$out.new"
 (cd "$root" && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$out.new/initrd.img"
 cp "$work/pkg/boot/vmlinuz-$kver" "$out.new/vmlinuz"
 echo "$package $kver" >"$out.new/package"
+echo "$recipe" >"$out.new/recipe"
 rm -rf "$out"
 mv "$out.new" "$out"
 echo "kernel.sh: $package ready in $out" >&2
