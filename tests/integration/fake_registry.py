@@ -2,7 +2,8 @@
 """A registry written for the tests: serves an OCI image layout over the distribution API on
 127.0.0.1, with one fault injected (--fault): reset (blob connections cut mid-body), wrong
 (blob bytes altered), error500 (every blob GET fails), flaky (the first blob GET of each blob
-fails with 503, then it works), hang (blob bodies stop and never finish), token (Bearer token
+fails with 503, then it works), hang (blob bodies stop and never finish), drip (blob bodies
+at 2 bytes a second), token (Bearer token
 auth through /token, which requires Basic credentials tester:s3cret), redirect (Basic auth
 required; blobs answered with a 307 to the same server named "localhost", which refuses any
 Authorization header, as a CDN must never see the registry's credentials). Prints the port on stdout, then serves until killed."""
@@ -79,6 +80,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 self.connection.shutdown(2)
+                return
+            if args.fault == "drip":
+                try:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(0.5)
+                except OSError:  # the client gave up
+                    pass
                 return
             if args.fault == "hang":
                 self.wfile.write(body[: len(body) // 2])

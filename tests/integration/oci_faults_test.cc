@@ -1,6 +1,7 @@
 // cfsctl oci pull against a registry that misbehaves (tests/integration/fake_registry.py):
-// resets, wrong bytes, 5xx, a hang, Bearer tokens, a redirect to another host. Every failure is
-// one clear error, nothing is tagged, the repository passes fsck; transient failures are retried.
+// resets, wrong bytes, 5xx, a hang, a drip of 2 B/s, Bearer tokens, a redirect to another host.
+// Every failure is one clear error, nothing is tagged, the repository passes fsck; transient
+// failures are retried.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -84,7 +85,8 @@ struct Fixture {
   }
   test::Run pull(const FakeRegistry& r, std::vector<std::string> extra = {}) {
     test::write_file(tmp / "registries.conf", "[[registry]]\nlocation = \"" + r.host() + "\"\ninsecure = true\n");
-    std::vector<std::string> args = {tool("cfsctl").string(), "--repo", repo.string(), "oci", "pull"};
+    // A pull that never ends fails the test (status 124) instead of holding it.
+    std::vector<std::string> args = {"timeout", "120", tool("cfsctl").string(), "--repo", repo.string(), "oci", "pull"};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back("docker://" + r.host() + "/test/img:t");
     args.push_back("img");
@@ -105,7 +107,8 @@ struct Fixture {
 TEST(OciFaults, BrokenTransfersFailCleanly) {
   CFS_REQUIRE_PYTHON();
   for (const auto& [fault, message] : std::vector<std::pair<std::string, std::string>>{
-           {"reset", "GET http://"}, {"wrong", "layer sha256:"}, {"error500", "HTTP 500"}, {"hang", "GET http://"}}) {
+           {"reset", "GET http://"}, {"wrong", "layer sha256:"}, {"error500", "HTTP 500"}, {"hang", "GET http://"},
+           {"drip", "Less than 1024 bytes/sec transferred the last 2 seconds"}}) {
     Fixture f;
     FakeRegistry r(f.layout, fault);
     ASSERT_NE(r.port(), 0);
