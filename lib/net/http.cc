@@ -103,6 +103,11 @@ struct Easy {
     }
     return size * n;
   }
+  std::string effective_url() const {
+    char* u = nullptr;
+    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &u);
+    return u != nullptr ? u : "";
+  }
   [[noreturn]] void fail(CURLcode rc, const std::string& url) const {
     std::string why = error[0] != '\0' ? error : curl_easy_strerror(rc);
     if (rc == CURLE_SSL_CONNECT_ERROR && url.starts_with("https://")) {
@@ -124,6 +129,7 @@ class Stream final : public HttpStream {
       std::lock_guard lock(mutex_);
       rc_ = rc;
       if (status_ == 0) curl_easy_getinfo(easy_.h, CURLINFO_RESPONSE_CODE, &status_);
+      if (!started_) effective_url_ = easy_.effective_url();
       headers_ = easy_.response_headers;
       finished_ = true;
       changed_.notify_all();
@@ -147,6 +153,10 @@ class Stream final : public HttpStream {
   long status() const override {
     std::lock_guard lock(mutex_);
     return status_;
+  }
+  std::string url() const override {
+    std::lock_guard lock(mutex_);
+    return effective_url_;
   }
   std::string header(const std::string& name) const override {
     std::lock_guard lock(mutex_);
@@ -188,6 +198,7 @@ class Stream final : public HttpStream {
     std::unique_lock lock(s->mutex_);
     if (!s->started_) {
       curl_easy_getinfo(s->easy_.h, CURLINFO_RESPONSE_CODE, &s->status_);
+      s->effective_url_ = s->easy_.effective_url();
       s->headers_ = s->easy_.response_headers;
       s->started_ = true;
       s->changed_.notify_all();
@@ -216,6 +227,7 @@ class Stream final : public HttpStream {
   std::size_t front_used_ = 0;                 // bytes of chunks_.front() read already
   std::size_t queued_ = 0;                     // bytes in chunks_, unread
   long status_ = 0;
+  std::string effective_url_;
   std::map<std::string, std::string> headers_;
   bool started_ = false, finished_ = false, cancelled_ = false;
   CURLcode rc_ = CURLE_OK;
@@ -247,6 +259,7 @@ HttpResponse http_get(const std::string& url, const std::vector<std::string>& he
   if (sink.over) throw Error(EFBIG, "GET " + url + ": the response is larger than " + std::to_string(max_body) + " bytes");
   if (rc != CURLE_OK) e.fail(rc, url);
   curl_easy_getinfo(e.h, CURLINFO_RESPONSE_CODE, &r.status);
+  r.url = e.effective_url();
   r.headers = e.response_headers;
   return r;
 }
@@ -254,6 +267,14 @@ HttpResponse http_get(const std::string& url, const std::vector<std::string>& he
 std::unique_ptr<HttpStream> http_stream(const std::string& url, const std::vector<std::string>& headers,
                                         const HttpOptions& options) {
   return std::make_unique<Stream>(url, headers, options);
+}
+
+std::string origin(const std::string& url) {
+  std::size_t scheme = url.find("://");
+  std::size_t end = scheme == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme + 3);
+  std::string o = url.substr(0, end);
+  std::transform(o.begin(), o.end(), o.begin(), [](unsigned char c) { return std::tolower(c); });
+  return o;
 }
 
 std::string base64_encode(std::string_view s) {

@@ -43,6 +43,7 @@ struct HttpOptions {
 
 struct HttpResponse {
   long status = 0;
+  std::string url;                              // the final response's: after any redirect
   std::map<std::string, std::string> headers;  // lowercase names, the final response's
   std::string body;
 };
@@ -56,10 +57,14 @@ HttpResponse http_get(const std::string& url, const std::vector<std::string>& he
 class HttpStream : public BlobReader {
  public:
   virtual long status() const = 0;
+  virtual std::string url() const = 0;  // the URL that answered: after any redirect
   virtual std::string header(const std::string& lowercase_name) const = 0;
 };
 std::unique_ptr<HttpStream> http_stream(const std::string& url, const std::vector<std::string>& headers,
                                         const HttpOptions& options);
+
+// "scheme://host[:port]" of an absolute URL, lowercase: whom a response came from.
+std::string origin(const std::string& url);
 
 std::string base64_encode(std::string_view s);
 std::string base64_decode(std::string_view s);  // Error on invalid input

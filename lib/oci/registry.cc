@@ -162,7 +162,7 @@ class Registry final : public ImageSource {
         std::unique_ptr<HttpStream> s = http_stream(url, auth_headers({}), http_);
         long status = s->status();
         if (status == 401 && auth_round == 0) {
-          authenticate(s->header("www-authenticate"), url);
+          authenticate(s->header("www-authenticate"), url, s->url());
           continue;
         }
         if (status == 404) throw Error(ENOENT, "blob " + blob.digest + " not found on " + ref_.host);
@@ -182,7 +182,7 @@ class Registry final : public ImageSource {
   HttpResponse get(const std::string& url, const std::vector<std::string>& headers) {
     HttpResponse r = http_get(url, auth_headers(headers), http_);
     if (r.status == 401) {
-      authenticate(r.headers["www-authenticate"], url);
+      authenticate(r.headers["www-authenticate"], url, r.url);
       r = http_get(url, auth_headers(headers), http_);
     }
     return r;
@@ -196,7 +196,15 @@ class Registry final : public ImageSource {
     throw Error(EIO, what);
   }
 
-  void authenticate(const std::string& challenge, const std::string& url) {
+  // Takes up `challenge`, the 401 that `answered_by` gave to a GET of `url`. Only the registry
+  // itself is believed: a host it redirects to (a CDN) gets no credentials, and the token its
+  // realm would hand out is not ours to use (containers/image too takes challenges only from
+  // the registry).
+  void authenticate(const std::string& challenge, const std::string& url, const std::string& answered_by) {
+    if (net::origin(answered_by) != net::origin(base_)) {
+      throw Error(EACCES, "GET " + url + ": HTTP 401 from " + net::origin(answered_by) +
+                              ", where the registry redirected (credentials go only to the registry)");
+    }
     auto [scheme, params] = parse_challenge(challenge);
     if (scheme == "basic") {
       if (credentials_.empty()) throw Error(EACCES, "GET " + url + ": the registry wants credentials (--creds or an auth file)");

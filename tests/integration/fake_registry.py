@@ -6,7 +6,10 @@ fails with 503, then it works), hang (blob bodies stop and never finish), drip (
 at 2 bytes a second), token (Bearer token
 auth through /token, which requires Basic credentials tester:s3cret), redirect (Basic auth
 required; blobs answered with a 307 to the same server named "localhost", which refuses any
-Authorization header, as a CDN must never see the registry's credentials). Prints the port on stdout, then serves until killed."""
+Authorization header, as a CDN must never see the registry's credentials), redirect401 (Basic
+auth required; blobs answered with a 307 to a second, foreign server, which answers 401 with a
+Bearer realm on itself and appends every Authorization header it gets to --record). Prints the
+port on stdout, then serves until killed."""
 import argparse, base64, http.server, json, os, re, socketserver, sys, threading, time
 
 TOKEN = "tok-123"
@@ -40,7 +43,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             realm = "http://%s/token" % host
             return self.send(401, b"{}", {"WWW-Authenticate":
                 'Bearer realm="%s",service="fake",scope="repository:test/img:pull"' % realm})
-        if args.fault == "redirect":
+        if args.fault in ("redirect", "redirect401"):
             if host.startswith("localhost"):
                 if self.headers.get("Authorization"):
                     return self.send(400, b"credentials were forwarded to another host")
@@ -64,6 +67,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             is_config = len(body) < 2000 and body.startswith(b"{")
             if is_config:
                 return self.send(200, body)
+            if args.fault == "redirect401":
+                return self.send(307, b"", {"Location": "http://127.0.0.1:%d%s" % (foreign_port, self.path)})
             if args.fault == "redirect" and not host.startswith("localhost"):
                 return self.send(307, b"", {"Location": "http://localhost:%d%s" % (port, self.path)})
             if args.fault == "error500":
@@ -103,10 +108,28 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+class Foreign(Handler):
+    """The host redirect401 sends blobs to: it wants a token from its own realm."""
+
+    def do_GET(self):
+        if self.headers.get("Authorization"):
+            with open(args.record, "a") as f:
+                f.write(self.headers["Authorization"] + "\n")
+        if self.path.startswith("/token"):
+            return self.send(200, json.dumps({"token": "foreign-token"}).encode())
+        realm = "http://127.0.0.1:%d/token" % foreign_port
+        self.send(401, b"{}", {"WWW-Authenticate": 'Bearer realm="%s",service="foreign"' % realm})
+
 parser = argparse.ArgumentParser()
 parser.add_argument("--layout", required=True)
 parser.add_argument("--fault", default="none")
+parser.add_argument("--record")
 args = parser.parse_args()
+if args.fault == "redirect401":
+    open(args.record, "w").close()
+    foreign = Server(("127.0.0.1", 0), Foreign)
+    foreign_port = foreign.server_address[1]
+    threading.Thread(target=foreign.serve_forever, daemon=True).start()
 server = Server(("127.0.0.1", 0), Handler)
 port = server.server_address[1]
 print(port, flush=True)

@@ -27,11 +27,12 @@ using test::tool;
 
 class FakeRegistry {
  public:
-  FakeRegistry(const fs::path& layout, const std::string& fault) {
+  FakeRegistry(const fs::path& layout, const std::string& fault, const std::vector<std::string>& extra = {}) {
     int out[2];
     EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
     std::vector<std::string> args = {"python3", (fs::path(CFS_SOURCE_DIR) / "tests" / "integration" / "fake_registry.py").string(),
                                      "--layout", layout.string(), "--fault", fault};
+    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -142,6 +143,18 @@ TEST(OciFaults, BearerTokensAndRedirectsWithoutCredentials) {
     auto p = f.pull(r, {"--creds", "tester:s3cret"});
     EXPECT_EQ(p.status, 0) << "the blob host got the registry's credentials? " << p.err;
   }
+}
+
+// A host the registry redirects a blob to gets no credentials, even when it asks for them
+// with a Bearer challenge naming itself as the realm: its 401 ends the pull.
+TEST(OciFaults, NoCredentialsForAHostTheRegistryRedirectsTo) {
+  CFS_REQUIRE_PYTHON();
+  Fixture f;
+  fs::path record = f.tmp / "foreign-authorization";
+  FakeRegistry r(f.layout, "redirect401", {"--record", record.string()});
+  ASSERT_NE(r.port(), 0);
+  f.expect_failed_cleanly(f.pull(r, {"--creds", "tester:s3cret"}), "HTTP 401 from http://127.0.0.1:");
+  EXPECT_EQ(test::read_file(record), "") << "what the host the registry redirected to received";
 }
 
 }  // namespace
