@@ -1,16 +1,15 @@
 #include "oci/registry.h"
 
-#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
-#include <thread>
 
 #include "base/error.h"
 #include "net/http.h"
+#include "net/retry.h"
 #include "verity/sha256.h"
 
 namespace cfs::oci {
@@ -21,12 +20,11 @@ using net::http_stream;
 using net::HttpOptions;
 using net::HttpResponse;
 using net::HttpStream;
+using net::with_retries;
 
 namespace {
 
 using json = nlohmann::json;
-
-constexpr int kAttempts = 3;
 
 std::string trim(std::string s) {
   s.erase(0, s.find_first_not_of(" \t\r"));
@@ -108,18 +106,6 @@ std::string url_escape(const std::string& s) {
     }
   }
   return out;
-}
-
-template <class F>
-auto with_retries(F&& f) {
-  for (int attempt = 1;; ++attempt) {
-    try {
-      return f();
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::kTransient || attempt == kAttempts) throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt * attempt));
-    }
-  }
 }
 
 class Registry final : public ImageSource {

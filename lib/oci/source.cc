@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "net/retry.h"
 #include "oci/local_sources.h"
 #include "oci/registry.h"
 #include "verity/sha256.h"
@@ -49,12 +50,14 @@ std::unique_ptr<ImageSource> open_source(const std::string& image, const SourceO
 
 std::string read_small_blob(ImageSource& source, const Descriptor& blob) {
   if (blob.size > kMaxConfig) throw_corrupt("blob " + blob.digest + " is larger than 16 MiB");
-  std::unique_ptr<BlobReader> r = source.open_blob(blob);
   std::string out(blob.size, '\0');
-  std::size_t got = 0;
-  for (std::size_t n; got < out.size() && (n = r->read_some(std::as_writable_bytes(std::span(out)).subspan(got))) != 0;) got += n;
-  std::byte extra[1];
-  if (got != blob.size || r->read_some(extra) != 0) throw_corrupt("blob " + blob.digest + " does not have the size its descriptor says");
+  net::with_retries([&] {  // a transfer cut mid-body is read again, as layers are
+    std::unique_ptr<BlobReader> r = source.open_blob(blob);
+    std::size_t got = 0;
+    for (std::size_t n; got < out.size() && (n = r->read_some(std::as_writable_bytes(std::span(out)).subspan(got))) != 0;) got += n;
+    std::byte extra[1];
+    if (got != blob.size || r->read_some(extra) != 0) throw_corrupt("blob " + blob.digest + " does not have the size its descriptor says");
+  });
   if (verity::sha256_digest(out) != blob.digest) throw_corrupt("blob " + blob.digest + " does not have that digest");
   return out;
 }

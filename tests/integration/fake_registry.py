@@ -2,7 +2,8 @@
 """A registry written for the tests: serves an OCI image layout over the distribution API on
 127.0.0.1, with one fault injected (--fault): reset (blob connections cut mid-body), wrong
 (blob bytes altered), error500 (every blob GET fails), flaky (the first blob GET of each blob
-fails with 503, then it works), hang (blob bodies stop and never finish), drip (blob bodies
+fails with 503, then it works), config-reset (the first GET of the config is cut mid-body,
+then it works), hang (blob bodies stop and never finish), drip (blob bodies
 at 2 bytes a second), token (Bearer token
 auth through /token, which requires Basic credentials tester:s3cret), redirect (Basic auth
 required; blobs answered with a 307 to the same server named "localhost", which refuses any
@@ -29,6 +30,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def send_half(self, body):
+        """A 200 for all of body, then half of it, a pause (the client has begun to read), a reset."""
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        time.sleep(0.2)
+        self.connection.shutdown(2)
 
     def blob_path(self, digest):
         return os.path.join(args.layout, "blobs", "sha256", digest.split(":", 1)[1])
@@ -65,6 +76,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             digest = parts[4]
             body = open(self.blob_path(digest), "rb").read()
             is_config = len(body) < 2000 and body.startswith(b"{")
+            if is_config and args.fault == "config-reset" and digest not in seen:
+                seen.add(digest)
+                return self.send_half(body)
             if is_config:
                 return self.send(200, body)
             if args.fault == "redirect401":
@@ -78,14 +92,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send(503, b"try again")
             if args.fault == "wrong":
                 body = body[:-40] + bytes(b ^ 0xff for b in body[-40:])
+            if args.fault == "reset":
+                return self.send_half(body)
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if args.fault == "reset":
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.connection.shutdown(2)
-                return
             if args.fault == "drip":
                 try:
                     for i in range(len(body)):

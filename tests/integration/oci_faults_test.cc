@@ -121,11 +121,13 @@ TEST(OciFaults, BrokenTransfersFailCleanly) {
 
 TEST(OciFaults, TransientFailuresAreRetried) {
   CFS_REQUIRE_PYTHON();
-  Fixture f;
-  FakeRegistry r(f.layout, "flaky");
-  auto p = f.pull(r);
-  EXPECT_EQ(p.status, 0) << p.err;
-  EXPECT_TRUE(fs::exists(f.repo / "streams" / "refs" / "oci" / "img"));
+  for (const std::string fault : {"flaky", "config-reset"}) {  // a 503 once; a config cut once
+    Fixture f;
+    FakeRegistry r(f.layout, fault);
+    auto p = f.pull(r);
+    EXPECT_EQ(p.status, 0) << fault << ": " << p.err;
+    EXPECT_TRUE(fs::exists(f.repo / "streams" / "refs" / "oci" / "img")) << fault;
+  }
 }
 
 TEST(OciFaults, BearerTokensAndRedirectsWithoutCredentials) {
