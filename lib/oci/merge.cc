@@ -133,7 +133,6 @@ void LayerMerger::apply(const TarEntry& e) {
   if (parent == nullptr) refuse(e.path, "its parent directory does not exist");
   if (!parent->is_dir()) refuse(e.path, "its parent is not a directory");
   if (name.size() > kMaxName) refuse(e.path, "a name longer than 255 bytes");
-  if (name.find('\0') != std::string_view::npos) refuse(e.path, "a name with a NUL byte");
   if (name.starts_with(".wh.")) {
     std::string_view target = name.substr(4);
     if (target == ".wh..opq") {

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "dump/escape.h"
 
 namespace cfs::oci {
 namespace {
@@ -14,6 +15,15 @@ namespace {
 constexpr std::size_t kBlock = 512;
 constexpr std::size_t kMaxExtensionBytes = 1 << 20;  // per entry
 constexpr int kMaxExtensionHeaders = 16;
+
+// The largest value each numeric field may have. Nothing is truncated to fit: a uid of 2^32
+// must not become 0 (root), a major of 4096 must not become 0 (a whiteout).
+constexpr std::uint64_t kMaxMode = 0177777;          // the file type (dropped) + 12 permission bits
+constexpr std::uint64_t kMaxId = UINT32_MAX;         // uid, gid
+constexpr std::uint64_t kMaxSize = INT64_MAX;        // size (an off_t)
+constexpr std::uint64_t kMaxSeconds = INT64_MAX;     // mtime (negative times are refused)
+constexpr std::uint64_t kMaxMajor = (1U << 12) - 1;  // the 32-bit dev_t an EROFS inode stores
+constexpr std::uint64_t kMaxMinor = (1U << 20) - 1;
 
 using Block = std::array<std::byte, kBlock>;
 
@@ -87,10 +97,24 @@ void skip_padding(TarInput& in, std::uint64_t size) {
   read_exact(in, std::span(scratch).first(pad));
 }
 
+// Bytes from the layer as one line of a message: control bytes, NULs and backslashes escaped.
+std::string escaped(std::string_view bytes) {
+  std::string out;
+  dump::append_escaped(out, bytes, dump::EscapeMode::kSpaceRaw);
+  return out;
+}
+
 std::uint64_t parse_decimal(std::string_view s, const std::string& what) {
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) bad("invalid PAX " + what + " value '" + std::string(s) + "'");
+  if (ec == std::errc::result_out_of_range) bad("PAX " + what + " value '" + std::string(s) + "' out of range");
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) bad("invalid PAX " + what + " value '" + escaped(s) + "'");
+  return v;
+}
+
+// `v`, which must be at most `max`.
+std::uint64_t in_range(std::uint64_t v, std::uint64_t max, const std::string& path, const char* what) {
+  if (v > max) bad(path + ": " + what + " " + std::to_string(v) + " out of range (at most " + std::to_string(max) + ")");
   return v;
 }
 
@@ -98,17 +122,16 @@ std::uint64_t parse_decimal(std::string_view s, const std::string& what) {
 struct Extensions {
   std::optional<std::string> path, linkpath, gnu_name, gnu_link;
   std::optional<std::uint64_t> size, uid, gid;
-  std::optional<std::pair<std::int64_t, std::uint32_t>> mtime;
+  std::optional<std::pair<std::uint64_t, std::uint32_t>> mtime;
   std::vector<tree::Xattr> xattrs;
   std::size_t bytes = 0;
   int headers = 0;
 };
 
-std::pair<std::int64_t, std::uint32_t> parse_pax_time(std::string_view s) {
-  if (s.starts_with('-')) bad("negative PAX mtime '" + std::string(s) + "'");
+std::pair<std::uint64_t, std::uint32_t> parse_pax_time(std::string_view s) {
+  if (s.starts_with('-')) bad("negative PAX mtime '" + escaped(s) + "'");
   std::size_t dot = s.find('.');
-  std::int64_t sec = static_cast<std::int64_t>(parse_decimal(s.substr(0, dot), "mtime"));
-  if (sec < 0) bad("PAX mtime out of range");
+  std::uint64_t sec = parse_decimal(s.substr(0, dot), "mtime");
   std::uint32_t nsec = 0;
   if (dot != std::string_view::npos) {
     std::string_view frac = s.substr(dot + 1);
@@ -226,6 +249,8 @@ std::optional<TarEntry> TarReader::next() {
     }
     if (name.empty()) bad("an entry with an empty path");
     e.path = normalize_tar_path(name);
+    const std::string where = escaped(e.path);  // the path as messages show it
+    if (e.path.find('\0') != std::string::npos) bad(where + ": a path with a NUL byte");
     std::string link = ext.linkpath ? *ext.linkpath : ext.gnu_link ? *ext.gnu_link : std::string(field(b, 157, 100));
     switch (type) {
       case '0': case '\0': case '7': e.type = EntryType::kRegular; break;
@@ -235,30 +260,27 @@ std::optional<TarEntry> TarReader::next() {
       case '4': e.type = EntryType::kBlockDevice; break;
       case '5': e.type = EntryType::kDirectory; break;
       case '6': e.type = EntryType::kFifo; break;
-      case 'S': bad(e.path + ": sparse files are not supported");
-      default: bad(e.path + ": unsupported entry type '" + std::string(1, type) + "'");
+      case 'S': bad(where + ": sparse files are not supported");
+      default: bad(where + ": unsupported entry type '" + escaped(std::string(1, type)) + "'");
     }
-    e.mode = static_cast<std::uint32_t>(number(b, 100, 8, "mode") & 07777);
-    e.uid = static_cast<std::uint32_t>(ext.uid.value_or(number(b, 108, 8, "uid")));
-    e.gid = static_cast<std::uint32_t>(ext.gid.value_or(number(b, 116, 8, "gid")));
-    if (ext.mtime) {
-      std::tie(e.mtime_sec, e.mtime_nsec) = *ext.mtime;
-    } else {
-      std::uint64_t t = number(b, 136, 12, "mtime");
-      if (t > INT64_MAX) bad(e.path + ": mtime out of range");
-      e.mtime_sec = static_cast<std::int64_t>(t);
-    }
+    e.mode = static_cast<std::uint32_t>(in_range(number(b, 100, 8, "mode"), kMaxMode, where, "mode") & 07777);
+    e.uid = static_cast<std::uint32_t>(in_range(ext.uid ? *ext.uid : number(b, 108, 8, "uid"), kMaxId, where, "uid"));
+    e.gid = static_cast<std::uint32_t>(in_range(ext.gid ? *ext.gid : number(b, 116, 8, "gid"), kMaxId, where, "gid"));
+    auto [sec, nsec] = ext.mtime ? *ext.mtime : std::pair{number(b, 136, 12, "mtime"), 0U};
+    e.mtime_sec = static_cast<std::int64_t>(in_range(sec, kMaxSeconds, where, "mtime"));
+    e.mtime_nsec = nsec;
     e.xattrs = std::move(ext.xattrs);
-    size = ext.size.value_or(size);
-    if (e.type != EntryType::kRegular && size != 0) bad(e.path + ": a non-regular entry with data");
+    size = in_range(ext.size ? *ext.size : size, kMaxSize, where, "size");
+    if (e.type != EntryType::kRegular && size != 0) bad(where + ": a non-regular entry with data");
     if (e.type == EntryType::kHardLink || e.type == EntryType::kSymlink) {
-      if (link.empty()) bad(e.path + ": a link without a target");
+      if (link.empty()) bad(where + ": a link without a target");
+      if (link.find('\0') != std::string::npos) bad(where + ": a link target with a NUL byte: '" + escaped(link) + "'");
       e.link = e.type == EntryType::kHardLink ? normalize_tar_path(link) : link;
     }
     if (e.type == EntryType::kCharDevice || e.type == EntryType::kBlockDevice) {
-      std::uint64_t major = number(b, 329, 8, "devmajor"), minor = number(b, 337, 8, "devminor");
-      if (major > 0xFFFFFFFF || minor > 0xFFFFFFFF) bad(e.path + ": device number out of range");
-      e.rdev = ((major & 0xFFFFF000ULL) << 32) | ((major & 0xFFFULL) << 8) | ((minor & 0xFFFFFF00ULL) << 12) | (minor & 0xFFULL);
+      std::uint64_t major = in_range(number(b, 329, 8, "devmajor"), kMaxMajor, where, "device major");
+      std::uint64_t minor = in_range(number(b, 337, 8, "devminor"), kMaxMinor, where, "device minor");
+      e.rdev = ((minor & 0xFFF00) << 12) | (major << 8) | (minor & 0xFF);  // Linux makedev
     }
     if (e.type == EntryType::kRegular) {
       e.size = size;

@@ -1,9 +1,10 @@
 // A streaming reader of OCI layer tars (V7, ustar, GNU and PAX), with the rules composefs-rs
 // 0.9 applies (../shared/spec/oci-import.md §3): checksums checked, PAX > GNU > ustar for
 // names, SCHILY.xattr.* kept, global headers skipped, sparse files and odd types refused,
-// paths normalised ("/a/b", never ".."). A layer is hostile input: every field is checked,
-// extension data is bounded (1 MiB per entry, 16 extension headers), and a violation is an
-// Error naming the entry. Bodies are not read here: TarInput::body() decides what becomes of
+// paths normalised ("/a/b", never ".."). A layer is hostile input: every field is checked
+// (a number too large for what holds it is refused, never truncated, where composefs-rs keeps
+// a uid's low 32 bits; a NUL in a path or link target is refused), extension data is bounded
+// (1 MiB per entry, 16 extension headers), and a violation is an Error naming the entry. Bodies are not read here: TarInput::body() decides what becomes of
 // them (an import stores them, a stored layer names them). Layer: oci.
 #pragma once
 

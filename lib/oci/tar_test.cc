@@ -44,6 +44,30 @@ std::vector<TarEntry> read_all_entries(const std::string& tar) {
   return out;
 }
 
+// A header with its checksum made right again after an edit.
+std::string with_checksum(std::string h) {
+  std::memset(h.data() + 148, ' ', 8);
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  std::snprintf(h.data() + 148, 8, "%06o", sum);
+  return h;
+}
+
+// A header with the numeric field [at, at + len) set to `v` in base-256 (GNU: 0x80, then
+// big-endian bytes).
+std::string with_base256(std::string h, std::size_t at, std::size_t len, std::uint64_t v) {
+  std::memset(h.data() + at, 0, len);
+  h[at] = static_cast<char>(0x80);
+  for (std::size_t i = len; i-- > 1 && v != 0; v >>= 8) h[at + i] = static_cast<char>(v & 0xFF);
+  return with_checksum(h);
+}
+
+// A header with the field [at, at + text.size()) replaced by `text`.
+std::string with_text(std::string h, std::size_t at, const std::string& text) {
+  h.replace(at, text.size(), text);
+  return with_checksum(h);
+}
+
 std::string error_of(const std::string& tar) {
   try {
     read_all_entries(tar);
@@ -78,14 +102,14 @@ TEST(Tar, EntriesOfEveryKind) {
 TEST(Tar, PaxOverridesAndXattrs) {
   std::string longname = "usr/" + std::string(150, 'n');
   TarMember m = test::file(longname, "x");
-  m.pax = {{"mtime", "1700000000.5"}, {"uid", "4294967297"}, {"SCHILY.xattr.security.capability", std::string("\x01\x00\x02", 3)},
+  m.pax = {{"mtime", "1700000000.5"}, {"uid", "4294967295"}, {"SCHILY.xattr.security.capability", std::string("\x01\x00\x02", 3)},
            {"SCHILY.xattr.user.a", "b"}, {"atime", "1"}, {"LIBARCHIVE.xattr.user.z", "eg=="}};
   std::vector<TarEntry> e = read_all_entries(test::make_tar({m}));
   ASSERT_EQ(e.size(), 1U);
   EXPECT_EQ(e[0].path, "/" + longname);
   EXPECT_EQ(e[0].mtime_sec, 1700000000);
   EXPECT_EQ(e[0].mtime_nsec, 500000000U);
-  EXPECT_EQ(e[0].uid, 1U);  // truncated to 32 bits
+  EXPECT_EQ(e[0].uid, 4294967295U);
   ASSERT_EQ(e[0].xattrs.size(), 2U);
   EXPECT_EQ(e[0].xattrs[0].name, "security.capability");
   EXPECT_EQ(e[0].xattrs[0].value, std::string("\x01\x00\x02", 3));
@@ -96,15 +120,7 @@ TEST(Tar, GnuLongNamesAndBase256) {
   TarMember longname{.name = "././@LongLink", .type = 'L', .mode = 0};
   std::string data = name + '\0';
   std::string tar = test::tar_header(longname, data.size()) + data + std::string(512 - data.size() % 512, '\0');
-  std::string h = test::tar_header(test::file("short", ""), 0);
-  h[108] = static_cast<char>(0x80);  // base-256 uid 0x0102
-  std::memset(h.data() + 109, 0, 7);
-  h[114] = 1;
-  h[115] = 2;
-  std::memset(h.data() + 148, ' ', 8);
-  unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
-  std::snprintf(h.data() + 148, 8, "%06o", sum);
+  std::string h = with_base256(test::tar_header(test::file("short", ""), 0), 108, 8, 0x0102);
   tar += h + std::string(1024, '\0');
   std::vector<TarEntry> e = read_all_entries(tar);
   ASSERT_EQ(e.size(), 1U);
@@ -151,6 +167,77 @@ TEST(Tar, HostileStreamsAreRefused) {
   EXPECT_NE(error_of(test::make_tar({badpax})).find("invalid PAX size"), std::string::npos);
   TarMember empty = test::file("", "");
   EXPECT_NE(error_of(test::make_tar({empty})).find("empty path"), std::string::npos);
+}
+
+// No file system holds a NUL in a name or a symlink target: refused where the tar says so, with
+// the whole name in the message (escaped, not cut at the NUL).
+TEST(Tar, NulBytesInNamesAndTargetsAreRefused) {
+  TarMember path = test::file("x", "");
+  path.pax = {{"path", std::string("usr/a\0b\nc", 9)}};
+  EXPECT_EQ(error_of(test::make_tar({path})), "corrupt image: tar layer: /usr/a\\x00b\\nc: a path with a NUL byte");
+  TarMember sym = test::symlink("usr/l", "x");
+  sym.pax = {{"linkpath", std::string("/etc/\0shadow", 12)}};
+  EXPECT_EQ(error_of(test::make_tar({sym})), "corrupt image: tar layer: /usr/l: a link target with a NUL byte: '/etc/\\x00shadow'");
+  TarMember hard = test::hardlink("usr/h", "x");
+  hard.pax = {{"linkpath", std::string("usr/\0a", 6)}};
+  EXPECT_NE(error_of(test::make_tar({hard})).find("/usr/h: a link target with a NUL byte: 'usr/\\x00a'"), std::string::npos);
+  std::string gnu_link = std::string("a\0b", 3) + '\0';  // GNU 'K': the trailing NUL is stripped, not the inner one
+  std::string tar = test::tar_header({.name = "././@LongLink", .type = 'K'}, gnu_link.size()) + gnu_link +
+                    std::string(512 - gnu_link.size(), '\0') + test::make_tar({test::symlink("s", "x")});
+  EXPECT_NE(error_of(tar).find("/s: a link target with a NUL byte: 'a\\x00b'"), std::string::npos);
+}
+
+// Every numeric field, in each encoding it may come in, at its largest value and one past it:
+// nothing is truncated (a uid of 2^32 became 0, root).
+TEST(Tar, NumericFieldsOutOfRangeAreRefused) {
+  auto header = [](char type) { return test::tar_header({.name = "e", .type = type}, 0); };
+  auto one = [](const std::string& h) { return h + std::string(1024, '\0'); };
+  auto pax = [](const std::string& key, const std::string& value) {
+    TarMember m = test::file("e", "");
+    m.pax = {{key, value}};
+    return test::make_tar({m});
+  };
+  struct Case {
+    std::string name, tar;
+    std::string error;  // empty: accepted
+  };
+  const std::uint64_t k2to32 = 1ULL << 32, k2to63 = 1ULL << 63;
+  std::vector<Case> cases = {
+      {"pax uid max", pax("uid", "4294967295"), ""},
+      {"pax uid 2^32", pax("uid", "4294967296"), "/e: uid 4294967296 out of range"},
+      {"pax gid 2^32+1", pax("gid", "4294967297"), "/e: gid 4294967297 out of range"},
+      {"pax uid 2^64", pax("uid", "18446744073709551616"), "PAX uid value '18446744073709551616' out of range"},
+      {"pax size 2^63", pax("size", "9223372036854775808"), "/e: size 9223372036854775808 out of range"},
+      {"pax mtime max", pax("mtime", "9223372036854775807.5"), ""},
+      {"pax mtime 2^63", pax("mtime", "9223372036854775808"), "/e: mtime 9223372036854775808 out of range"},
+      {"base-256 uid max", one(with_base256(header('0'), 108, 8, k2to32 - 1)), ""},
+      {"base-256 uid 2^32", one(with_base256(header('0'), 108, 8, k2to32)), "/e: uid 4294967296 out of range"},
+      {"base-256 gid 2^40", one(with_base256(header('0'), 116, 8, 1ULL << 40)), "/e: gid 1099511627776 out of range"},
+      {"base-256 size 2^63", one(with_base256(header('0'), 124, 12, k2to63)), "/e: size 9223372036854775808 out of range"},
+      {"base-256 mtime 2^63", one(with_base256(header('0'), 136, 12, k2to63)), "/e: mtime 9223372036854775808 out of range"},
+      {"base-256 mode 2^16", one(with_base256(header('0'), 100, 8, 1U << 16)), "/e: mode 65536 out of range"},
+      {"base-256 major 4096", one(with_base256(header('3'), 329, 8, 4096)), "/e: device major 4096 out of range"},
+      {"base-256 minor 2^20", one(with_base256(header('4'), 337, 8, 1U << 20)), "/e: device minor 1048576 out of range"},
+      {"octal mode with type bits", one(with_text(header('0'), 100, "0100644")), ""},
+      {"octal mode 8 digits", one(with_text(header('0'), 100, "01000644")), "/e: mode 262564 out of range"},
+      {"octal major max", one(with_text(header('3'), 329, "0007777")), ""},
+      {"octal major 4096", one(with_text(header('3'), 329, "0010000")), "/e: device major 4096 out of range"},
+      {"octal minor max", one(with_text(header('3'), 337, "3777777")), ""},
+      {"octal minor 2^20", one(with_text(header('3'), 337, "4000000")), "/e: device minor 1048576 out of range"},
+  };
+  for (const Case& c : cases) {
+    std::string err = error_of(c.tar);
+    if (c.error.empty()) {
+      EXPECT_EQ(err, "") << c.name;
+    } else {
+      EXPECT_NE(err.find(c.error), std::string::npos) << c.name << ": " << err;
+    }
+  }
+  // What the largest values read as.
+  TarEntry dev = read_all_entries(one(with_text(with_text(header('3'), 329, "0007777"), 337, "3777777")))[0];
+  EXPECT_EQ(dev.rdev, 0xFFFFFFFFU);  // major 4095, minor 2^20-1: every bit of a 32-bit dev_t
+  EXPECT_EQ(read_all_entries(one(with_text(header('0'), 100, "0104755")))[0].mode, 04755U);
+  EXPECT_EQ(read_all_entries(pax("mtime", "9223372036854775807"))[0].mtime_sec, INT64_MAX);
 }
 
 TEST(Tar, TooManyExtensionHeaders) {

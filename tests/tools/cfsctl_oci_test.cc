@@ -300,6 +300,15 @@ TEST(CfsctlOci, HostileImagesAreRefused) {
   expect_refused(repo, layout({test::dir("usr/"), test::hardlink("l", "nowhere")}), "/l: hard link to /nowhere, which does not exist");
   expect_refused(repo, layout({test::file("x", "no usr")}), "no /usr directory");
   expect_refused(repo, layout({test::dir("usr/"), test::file("usr/" + std::string(300, 'n'), "x")}), "a name longer than 255 bytes");
+  // A NUL in a PAX linkpath (fsck, oci fsck and FUSE refused the image for ever); a PAX uid of
+  // 2^32 (it wrapped to 0: a set-uid root file).
+  test::TarMember nul_link = test::symlink("usr/l", "x");
+  nul_link.pax = {{"linkpath", std::string("/etc/\0shadow", 12)}};
+  expect_refused(repo, layout({test::dir("usr/"), nul_link}), "/usr/l: a link target with a NUL byte: '/etc/\\x00shadow'");
+  test::TarMember setuid = test::file("usr/su", "x");
+  setuid.mode = 04755;
+  setuid.pax = {{"uid", "4294967296"}};
+  expect_refused(repo, layout({test::dir("usr/"), setuid}), "/usr/su: uid 4294967296 out of range");
   // A blob that is not what its digest says; a diff_id that does not match; a truncated layer.
   std::string tar = test::make_tar({test::dir("usr/"), test::file("usr/big", std::string(100000, 'b'))});
   test::WrittenImage img = test::write_layout(tmp / "corrupt", {{tar}}, "t");
