@@ -12,8 +12,15 @@ namespace cfs::oci {
 namespace {
 
 constexpr std::size_t kInput = 128 * 1024;
-constexpr std::uint64_t kBombFloor = 1ULL << 30;
-constexpr std::uint64_t kBombRatio = 2000;
+// One bound for every codec: past kBombFloor bytes out, at most kBombRatio bytes out per byte
+// in. Real layers compress 2-10:1 (source trees and text a little more), nowhere near 100:1
+// over a whole layer; a bomb is nearly all one repeated byte and runs at deflate's ceiling
+// (about 1032:1) or far beyond it with zstd. The bound must sit well below deflate's ceiling or
+// it never fires for gzip (2000:1 did not: a 1.1 MB layer wrote 1.1 GiB). The floor lets a small
+// layer of zeros through (a preallocated file) while costing at most 64 MiB of disk; beyond
+// it a layer costs at most 100 times its download.
+constexpr std::uint64_t kBombFloor = 64 << 20;
+constexpr std::uint64_t kBombRatio = 100;
 
 [[noreturn]] void bad(const std::string& what) { throw_corrupt(what); }
 

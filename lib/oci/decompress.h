@@ -1,8 +1,8 @@
 // The uncompressed bytes of a layer blob, streamed: gzip that continues across concatenated
 // members (eStargz, pigz) and zstd across frames and skippable frames (zstd:chunked), chosen
 // from the media type or, with kAuto, from the first bytes. A truncated or corrupt stream is an
-// Error; so is a decompression bomb (beyond 1 GiB, more than 2000 bytes out per byte in), so a
-// hostile blob costs bounded memory and bounded disk. Layer: oci.
+// Error; so is a decompression bomb (beyond 64 MiB, more than 100 bytes out per byte in, gzip
+// and zstd alike), so a hostile blob costs bounded memory and bounded disk. Layer: oci.
 #pragma once
 
 #include <cstddef>
