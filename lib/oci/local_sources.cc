@@ -20,6 +20,7 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::uint64_t kMaxDocument = 16 << 20;  // manifests, indexes, configs
+constexpr int kMaxSymlinkHops = 40;                // as the kernel's MAXSYMLINKS: more is a loop
 
 class FileRange final : public BlobReader {
  public:
@@ -131,6 +132,31 @@ class Layout final : public ImageSource {
 
 // --- docker-archive: ---
 
+// The member a symlink member at `link` (a path in the archive, "a/b") names: `target`
+// relative to the link's directory; nullopt when it leaves the archive.
+std::optional<std::string> symlink_target(std::string_view link, std::string_view target) {
+  if (target.starts_with('/')) return std::nullopt;
+  std::size_t slash = link.rfind('/');
+  std::string_view dir = slash == std::string_view::npos ? std::string_view() : link.substr(0, slash);
+  std::vector<std::string_view> parts;
+  for (std::string_view path : {dir, target}) {
+    while (!path.empty()) {
+      std::size_t slash = std::min(path.find('/'), path.size());
+      std::string_view part = path.substr(0, slash);
+      path.remove_prefix(std::min(slash + 1, path.size()));
+      if (part == "..") {
+        if (parts.empty()) return std::nullopt;
+        parts.pop_back();
+      } else if (!part.empty() && part != ".") {
+        parts.push_back(part);
+      }
+    }
+  }
+  std::string out;
+  for (std::string_view part : parts) out += (out.empty() ? "" : "/") + std::string(part);
+  return out;
+}
+
 // Where each member of a tar file is, found by reading its headers only (at its own offset:
 // the fd's is left alone).
 class MemberIndex final : public TarInput {
@@ -166,6 +192,7 @@ class DockerArchive final : public ImageSource {
     try {
       while (std::optional<TarEntry> e = reader.next()) {
         if (e->type == EntryType::kRegular) members_[e->path.substr(1)] = index.last_;
+        if (e->type == EntryType::kSymlink) symlinks_[e->path.substr(1)] = e->link;
       }
     } catch (const Error& e) {
       throw e.wrap("docker archive " + file);
@@ -186,11 +213,21 @@ class DockerArchive final : public ImageSource {
   }
 
  private:
+  // Where member `name` is. Older `docker save` writes a repeated layer's <id>/layer.tar as a
+  // symlink to another member (skopeo reads such archives): followed inside the archive.
   std::pair<std::uint64_t, std::uint64_t> member(const std::string& name) {
     std::string path = normalize_tar_path(name).substr(1);
-    auto it = members_.find(path);
-    if (it == members_.end()) throw_corrupt("docker archive " + file_ + ": no member " + name);
-    return it->second;
+    for (int hops = 0;; ++hops) {
+      if (auto it = members_.find(path); it != members_.end()) return it->second;
+      auto link = symlinks_.find(path);
+      if (link == symlinks_.end()) {
+        throw_corrupt("docker archive " + file_ + ": no member " + path + (hops == 0 ? "" : " (a symlink from " + name + ")"));
+      }
+      if (hops == kMaxSymlinkHops) throw_corrupt("docker archive " + file_ + ": " + name + ": a symlink loop");
+      std::optional<std::string> target = symlink_target(path, link->second);
+      if (!target) throw_corrupt("docker archive " + file_ + ": " + path + ": a symlink that leaves the archive (" + link->second + ")");
+      path = *target;
+    }
   }
 
   Descriptor describe(const std::string& name, std::string media_type) {
@@ -259,6 +296,7 @@ class DockerArchive final : public ImageSource {
   std::string file_, tag_;
   UniqueFd fd_;
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> members_;  // path -> offset, size
+  std::map<std::string, std::string> symlinks_;                              // path -> target as stored
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> blobs_;    // digest -> offset, size
   std::string manifest_, manifest_digest_;
 };

@@ -149,14 +149,15 @@ WrittenImage write_layout(const std::filesystem::path& dir, const std::vector<La
 }
 
 WrittenImage write_docker_archive(const std::filesystem::path& path, const std::vector<std::string>& layer_tars,
-                                  const std::string& repo_tag) {
+                                  const std::string& repo_tag, const std::map<std::size_t, std::string>& symlinks) {
   WrittenImage w;
   std::vector<TarMember> members;
   std::string layers, ids;
   for (std::size_t i = 0; i < layer_tars.size(); ++i) {
     std::string name = std::to_string(i) + "/layer.tar";
     members.push_back(dir(std::to_string(i) + "/"));
-    members.push_back(file(name, layer_tars[i]));
+    auto link = symlinks.find(i);
+    members.push_back(link == symlinks.end() ? file(name, layer_tars[i]) : symlink(name, link->second));
     w.diff_ids.push_back(sha256_digest(layer_tars[i]));
     layers += std::string(layers.empty() ? "" : ",") + "\"" + name + "\"";
     ids += std::string(ids.empty() ? "" : ",") + "\"" + w.diff_ids.back() + "\"";

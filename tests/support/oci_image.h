@@ -57,8 +57,10 @@ struct WrittenImage {
 // An OCI image layout (index.json naming the image `tag`), adding to what `dir` holds.
 WrittenImage write_layout(const std::filesystem::path& dir, const std::vector<Layer>& layers, const std::string& tag);
 // A `docker save` archive (manifest.json, <hex>.json config, <n>/layer.tar) of uncompressed layers.
+// `symlinks` (layer index → target as stored) makes those <n>/layer.tar symlinks instead, as
+// older Docker wrote repeated layers.
 WrittenImage write_docker_archive(const std::filesystem::path& file, const std::vector<std::string>& layer_tars,
-                                  const std::string& repo_tag);
+                                  const std::string& repo_tag, const std::map<std::size_t, std::string>& symlinks = {});
 
 std::string sha256_digest(const std::string& data);  // "sha256:<hex>"
 

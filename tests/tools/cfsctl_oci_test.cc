@@ -358,6 +358,34 @@ TEST(CfsctlOci, HostileImagesAreRefused) {
   expect_refused(repo, "docker://Bad_Name", "invalid repository name");
 }
 
+// Older `docker save` writes a repeated layer's <id>/layer.tar as a symlink to another member
+// (skopeo reads such archives): followed inside the archive, relative to the member's
+// directory, chains too; links that leave the archive or loop are refused.
+TEST(CfsctlOci, DockerArchivesWithSymlinkedLayers) {
+  test::TempDir tmp;
+  std::vector<std::string> model = model_layers();
+  std::vector<std::string> tars = {model[0], model[1], model[0], model[0]};
+  fs::path repo = init(tmp / "repo", "fsverity-sha256-12");
+  test::write_layout(tmp / "layout", {{tars[0]}, {tars[1]}, {tars[2]}, {tars[3]}}, "t");
+  ASSERT_EQ(cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string(), "layout"}).status, 0);
+  std::string id = cfsctl(repo, {"oci", "compute-id", "layout"}).out;
+  test::write_docker_archive(tmp / "legacy.tar", tars, "example.com/legacy:1", {{2, "../0/layer.tar"}, {3, "./../2//layer.tar"}});
+  fs::path fresh = init(tmp / "fresh", "fsverity-sha256-12");
+  auto r = cfsctl(fresh, {"oci", "pull", "docker-archive:" + (tmp / "legacy.tar").string(), "legacy"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(cfsctl(fresh, {"oci", "compute-id", "legacy"}).out, id);
+  int n = 0;
+  auto archive = [&](const std::map<std::size_t, std::string>& links) {
+    fs::path file = tmp / ("hostile" + std::to_string(n++) + ".tar");
+    test::write_docker_archive(file, tars, "example.com/legacy:1", links);
+    return "docker-archive:" + file.string();
+  };
+  expect_refused(fresh, archive({{1, "../../etc/passwd"}}), "1/layer.tar: a symlink that leaves the archive (../../etc/passwd)");
+  expect_refused(fresh, archive({{1, "/etc/passwd"}}), "1/layer.tar: a symlink that leaves the archive (/etc/passwd)");
+  expect_refused(fresh, archive({{1, "../2/layer.tar"}, {2, "../1/layer.tar"}}), "1/layer.tar: a symlink loop");
+  expect_refused(fresh, archive({{1, "../9/layer.tar"}}), "no member 9/layer.tar (a symlink from 1/layer.tar)");
+}
+
 // SIGKILL at random moments of pulls; afterwards fsck passes and a new pull completes, reusing
 // what was stored.
 TEST(CfsctlOci, KilledPullsLeaveAConsistentRepository) {
