@@ -19,7 +19,7 @@ class Input final : public cfs::oci::TarInput {
  public:
   explicit Input(cfs::oci::Decompressor& d) : d_(d) {}
   std::size_t read_some(std::span<std::byte> buf) override { return d_.read_some(buf); }
-  cfs::oci::FileBody body(std::uint64_t size) override {
+  cfs::oci::FileBody body(const std::string&, std::uint64_t size) override {
     cfs::oci::FileBody b;
     if (size > (1 << 20)) throw cfs::Error(EFBIG, "fuzz: large body");
     b.bytes.resize(size);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/error.h"
+
 namespace cfs::oci {
 
 IngestQueue::IngestQueue(store::ObjectStore& store, std::function<void(std::span<const std::byte>)> inline_out,
@@ -50,7 +52,7 @@ void IngestQueue::add_inline(std::span<const std::byte> bytes) {
   retire(false);
 }
 
-void IngestQueue::add_body(std::vector<std::byte> body) {
+void IngestQueue::add_body(std::vector<std::byte> body, std::string context) {
   std::uint64_t size = body.size();
   std::packaged_task<store::ObjectStore::Ingested()> task([this, data = std::move(body)] {
     std::size_t at = 0;
@@ -61,7 +63,7 @@ void IngestQueue::add_body(std::vector<std::byte> body) {
       return n;
     });
   });
-  items_.emplace_back(Body{task.get_future(), size});
+  items_.emplace_back(Body{task.get_future(), size, std::move(context)});
   {
     std::lock_guard lock(mutex_);
     tasks_.push_back(std::move(task));
@@ -83,7 +85,8 @@ void IngestQueue::retire(bool all) {
       Body& b = std::get<Body>(head);
       bool ready = b.result.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
       if (!ready && !all && in_flight_ <= kMaxInFlight) return;
-      external_out_(b.result.get(), b.size);  // waits; rethrows the worker's failure
+      // Waits; rethrows the worker's failure.
+      external_out_(with_context(b.context, [&] { return b.result.get(); }), b.size);
       in_flight_ -= b.size;
     }
     items_.pop_front();

@@ -32,8 +32,9 @@ class IngestQueue {
   IngestQueue& operator=(const IngestQueue&) = delete;
 
   void add_inline(std::span<const std::byte> bytes);
-  // A body read whole into memory, stored by a worker.
-  void add_body(std::vector<std::byte> body);
+  // A body read whole into memory, stored by a worker; a failure to store it is rethrown
+  // with `context` around it.
+  void add_body(std::vector<std::byte> body, std::string context);
   // Retires everything queued (rethrowing a worker's failure); then the caller may write in
   // order itself.
   void drain();
@@ -42,6 +43,7 @@ class IngestQueue {
   struct Body {
     std::future<store::ObjectStore::Ingested> result;
     std::uint64_t size;
+    std::string context;
   };
   using Item = std::variant<std::vector<std::byte>, Body>;
   void retire(bool all);

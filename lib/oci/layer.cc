@@ -35,7 +35,7 @@ class ImportInput final : public TarInput {
     return n;
   }
 
-  FileBody body(std::uint64_t size) override {
+  FileBody body(const std::string& path, std::uint64_t size) override {
     if (size <= kInlineMax) {
       stats_.inlined_bytes += size;
       return read_inline_body(*this, size);
@@ -45,22 +45,24 @@ class ImportInput final : public TarInput {
       std::vector<std::byte> data(size);
       for (std::size_t got = 0; got < size;) {
         std::size_t n = tar_.read_some(std::span(data).subspan(got));
-        if (n == 0) throw_corrupt("tar layer: truncated file body");
+        if (n == 0) throw_corrupt("tar layer: " + path + ": truncated file body");
         got += n;
       }
       sha_.update(data);
-      queue_.add_body(std::move(data));
+      queue_.add_body(std::move(data), "storing " + path);
       return b;
     }
     queue_.drain();  // a huge body: streamed in place, after everything before it
     std::uint64_t left = size;
-    store::ObjectStore::Ingested in = store_.ingest_stream([&](std::span<std::byte> buf) -> std::size_t {
-      if (left == 0) return 0;
-      std::size_t n = tar_.read_some(buf.first(static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()))));
-      if (n == 0) throw_corrupt("tar layer: truncated file body");
-      sha_.update(buf.first(n));
-      left -= n;
-      return n;
+    store::ObjectStore::Ingested in = with_context("storing " + path, [&] {
+      return store_.ingest_stream([&](std::span<std::byte> buf) -> std::size_t {
+        if (left == 0) return 0;
+        std::size_t n = tar_.read_some(buf.first(static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()))));
+        if (n == 0) throw_corrupt("tar layer: truncated file body");
+        sha_.update(buf.first(n));
+        left -= n;
+        return n;
+      });
     });
     record(in, size);
     return b;
@@ -105,7 +107,7 @@ class StoredInput final : public TarInput {
     return n;
   }
 
-  FileBody body(std::uint64_t size) override {
+  FileBody body(const std::string&, std::uint64_t size) override {
     if (size <= kInlineMax) return read_inline_body(*this, size);
     FileBody b;
     b.object = stream_.next_external();
@@ -137,44 +139,38 @@ class StoredInput final : public TarInput {
 std::string layer_stream_name(const std::string& diff_id) { return "oci-layer-" + diff_id; }
 
 ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const ReadSome& blob, Progress* progress) {
-  verity::Sha256 blob_sha;
-  std::uint64_t blob_bytes = 0;
-  Decompressor tar(layer.compression, [&](std::span<std::byte> buf) -> std::size_t {
-    std::size_t n = blob(buf);
-    blob_sha.update(buf.first(n));
-    blob_bytes += n;
-    if (layer.size && blob_bytes > *layer.size) throw_corrupt("layer " + layer.digest + ": the blob is larger than its descriptor says");
-    if (progress != nullptr) progress->bytes_done += n;
-    return n;
-  });
-  ImportedLayer out;
-  repo::SplitStreamWriter stream(repo.algorithm(), kLayerContent);
-  ImportInput input(tar, stream, repo.objects(), out.stats);
-  TarReader reader(input);
-  try {
+  return with_context("layer " + layer.digest, [&] {  // the one place the layer is named
+    verity::Sha256 blob_sha;
+    std::uint64_t blob_bytes = 0;
+    Decompressor tar(layer.compression, [&](std::span<std::byte> buf) -> std::size_t {
+      std::size_t n = blob(buf);
+      blob_sha.update(buf.first(n));
+      blob_bytes += n;
+      if (layer.size && blob_bytes > *layer.size) throw_corrupt("the blob is larger than its descriptor says");
+      if (progress != nullptr) progress->bytes_done += n;
+      return n;
+    });
+    ImportedLayer out;
+    repo::SplitStreamWriter stream(repo.algorithm(), kLayerContent);
+    ImportInput input(tar, stream, repo.objects(), out.stats);
+    TarReader reader(input);
     while (reader.next()) {
     }
-  } catch (const Error& e) {
-    throw e.wrap("layer " + layer.digest);
-  }
-  for (std::byte rest[4096]; blob(rest) != 0;) {  // the decompressor saw its end; the blob must too
-    throw_corrupt("layer " + layer.digest + ": data after the end of the compressed stream");
-  }
-  std::string blob_digest = blob_sha.finish();
-  if (blob_digest != layer.digest) {
-    throw_corrupt("layer " + layer.digest + ": the blob's digest is " + blob_digest);
-  }
-  if (layer.size && blob_bytes != *layer.size) {
-    throw_corrupt("layer " + layer.digest + ": the blob has " + std::to_string(blob_bytes) + " bytes, not " +
-                  std::to_string(*layer.size));
-  }
-  std::string diff_id = input.finish();
-  if (diff_id != layer.diff_id) {
-    throw_corrupt("layer " + layer.digest + ": its uncompressed digest is " + diff_id + ", not the diff_id " + layer.diff_id);
-  }
-  out.stream = repo.store_object(stream.finish());  // flushes the file objects first
-  repo.link_stream(layer_stream_name(layer.diff_id), out.stream);
-  return out;
+    for (std::byte rest[4096]; blob(rest) != 0;) {  // the decompressor saw its end; the blob must too
+      throw_corrupt("data after the end of the compressed stream");
+    }
+    std::string blob_digest = blob_sha.finish();
+    if (blob_digest != layer.digest) throw_corrupt("the blob's digest is " + blob_digest);
+    if (layer.size && blob_bytes != *layer.size) {
+      throw_corrupt("the blob has " + std::to_string(blob_bytes) + " bytes, not " + std::to_string(*layer.size));
+    }
+    std::string diff_id = input.finish();
+    if (diff_id != layer.diff_id) throw_corrupt("its uncompressed digest is " + diff_id + ", not the diff_id " + layer.diff_id);
+    // Flushes the file objects first.
+    out.stream = with_context("storing the layer's splitstream", [&] { return repo.store_object(stream.finish()); });
+    repo.link_stream(layer_stream_name(layer.diff_id), out.stream);
+    return out;
+  });
 }
 
 void read_layer(const repo::Repository& repo, const Digest& stream, const std::function<void(const TarEntry&)>& visit,

@@ -170,7 +170,7 @@ class MemberIndex final : public TarInput {
     at_ += static_cast<std::uint64_t>(n);
     return static_cast<std::size_t>(n);
   }
-  FileBody body(std::uint64_t size) override {
+  FileBody body(const std::string&, std::uint64_t size) override {
     last_ = {at_, size};
     at_ += size;
     return {};

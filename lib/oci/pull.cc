@@ -157,16 +157,20 @@ PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& 
   tree::Tree tree = image_tree(repo, stored, TransformOptions{});
   std::map<std::string, Digest> config_refs = layer_refs;
   for (std::uint32_t v : repo.erofs_versions()) {
-    Digest id = store_erofs_image(repo, tree, v);
+    Digest id = with_context("storing the EROFS image", [&] { return store_erofs_image(repo, tree, v); });
     repo.link_image(id);
     config_refs[std::string(kImageRefV1)] = id;
     if (!r.image) r.image = id;
   }
-  Digest config_stream = write_document_stream(repo, config_content_type(), img.config, config_refs);
+  Digest config_stream = with_context("storing config " + img.config_digest, [&] {
+    return write_document_stream(repo, config_content_type(), img.config, config_refs);
+  });
   repo.link_stream(config_stream_name(img.config_digest), config_stream);
   std::map<std::string, Digest> manifest_refs = layer_refs;
   manifest_refs["config:" + img.config_digest] = config_stream;
-  r.manifest_stream = write_document_stream(repo, manifest_content_type(), img.manifest, manifest_refs);
+  r.manifest_stream = with_context("storing manifest " + img.manifest_digest, [&] {
+    return write_document_stream(repo, manifest_content_type(), img.manifest, manifest_refs);
+  });
   repo.link_stream(manifest_stream_name(img.manifest_digest), r.manifest_stream);
   tag_image(repo, tag, img.manifest_digest);
   return r;

@@ -284,7 +284,7 @@ std::optional<TarEntry> TarReader::next() {
     }
     if (e.type == EntryType::kRegular) {
       e.size = size;
-      e.body = in_.body(size);
+      e.body = in_.body(where, size);
       skip_padding(in_, size);
     }
     return e;

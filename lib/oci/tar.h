@@ -4,8 +4,9 @@
 // paths normalised ("/a/b", never ".."). A layer is hostile input: every field is checked
 // (a number too large for what holds it is refused, never truncated, where composefs-rs keeps
 // a uid's low 32 bits; a NUL in a path or link target is refused), extension data is bounded
-// (1 MiB per entry, 16 extension headers), and a violation is an Error naming the entry. Bodies are not read here: TarInput::body() decides what becomes of
-// them (an import stores them, a stored layer names them). Layer: oci.
+// (1 MiB per entry, 16 extension headers), and a violation is an Error naming the entry.
+// Bodies are not read here: TarInput::body() decides what becomes of them (an import stores
+// them, a stored layer names them). Layer: oci.
 #pragma once
 
 #include <cstddef>
@@ -52,8 +53,9 @@ class TarInput {
   virtual ~TarInput() = default;
   // Up to buf.size() bytes of headers, extension data and padding; 0 at the end of the stream.
   virtual std::size_t read_some(std::span<std::byte> buf) = 0;
-  // Consumes the `size` bytes of a regular file's body (not its padding).
-  virtual FileBody body(std::uint64_t size) = 0;
+  // Consumes the `size` bytes of a regular file's body (not its padding); `path` is the
+  // entry's, as messages show it.
+  virtual FileBody body(const std::string& path, std::uint64_t size) = 0;
 };
 
 // Exactly buf.size() bytes, else Error(EUCLEAN) "truncated".

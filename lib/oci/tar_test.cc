@@ -24,7 +24,7 @@ class StringInput final : public TarInput {
     at_ += n;
     return n;
   }
-  FileBody body(std::uint64_t size) override {
+  FileBody body(const std::string&, std::uint64_t size) override {
     if (s_.size() - at_ < size) throw Error(EUCLEAN, "truncated body");
     FileBody b{s_.substr(at_, size), std::nullopt};
     at_ += size;

@@ -1,7 +1,7 @@
 // cfsctl oci pull against a registry that misbehaves (tests/integration/fake_registry.py):
 // resets, wrong bytes, 5xx, a hang, a drip of 2 B/s, Bearer tokens, a redirect to another host.
 // Every failure is one clear error, nothing is tagged, the repository passes fsck; transient
-// failures are retried.
+// failures are retried. Also a disk that fills up during a pull.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,8 +11,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
+#include "base/error.h"
+#include "oci/layer.h"
+#include "repo/repository.h"
 #include "support/oci_image.h"
 #include "support/support.h"
 
@@ -157,6 +161,57 @@ TEST(OciFaults, NoCredentialsForAHostTheRegistryRedirectsTo) {
   ASSERT_NE(r.port(), 0);
   f.expect_failed_cleanly(f.pull(r, {"--creds", "tester:s3cret"}), "HTTP 401 from http://127.0.0.1:");
   EXPECT_EQ(test::read_file(record), "") << "what the host the registry redirected to received";
+}
+
+// A disk that fills up during a pull: the error names the layer and the file being stored (it
+// said only "No space left on device"), keeps its kind (local I/O, not the image's fault), and
+// nothing is tagged.
+TEST(OciFaults, FullDiskNamesWhatWasBeingStored) {
+  CFS_REQUIRE(::geteuid() == 0, "mounting a tmpfs needs root");
+  test::TempDir tmp;
+  fs::path repo = tmp / "repo";
+  test::Tmpfs disk(repo, "2m");
+  ASSERT_TRUE(disk.ok());
+  ASSERT_EQ(test::cfsctl(repo, {"init", "--insecure"}).status, 0);
+  // 3 MiB: stored by a worker while the layer is read on; 9 MiB: streamed into the store.
+  for (std::size_t size : {std::size_t{3} << 20, std::size_t{9} << 20}) {
+    std::string tar = test::make_tar({test::dir("usr/"), test::file("usr/big", std::string(size, 'b'))});
+    std::string digest = test::sha256_digest(tar);
+    fs::path layout = tmp / ("layout" + std::to_string(size));
+    test::write_layout(layout, {{tar, "none"}}, "t");
+    auto r = test::cfsctl(repo, {"oci", "pull", "oci:" + layout.string(), "img"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "Error: layer " + digest + "\n\nCaused by:\n    0: storing /usr/big\n    1: No space left on device\n");
+    EXPECT_FALSE(fs::exists(repo / "streams" / "refs" / "oci" / "img"));
+    std::unique_ptr<repo::Repository> opened = repo::Repository::open(repo.string(), {});
+    std::size_t at = 0;
+    auto read = [&](std::span<std::byte> buf) {
+      std::size_t n = std::min(buf.size(), tar.size() - at);
+      std::memcpy(buf.data(), tar.data() + at, n);
+      at += n;
+      return n;
+    };
+    try {
+      oci::import_layer(*opened, {digest, tar.size(), oci::Compression::kNone, digest}, read, nullptr);
+      ADD_FAILURE() << size << " bytes stored on a 2 MiB disk";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kLocalIo) << e.what();
+      EXPECT_EQ(e.chain(), (std::vector<std::string>{"layer " + digest, "storing /usr/big", "No space left on device"}));
+    }
+  }
+  EXPECT_EQ(test::cfsctl(repo, {"fsck"}).status, 0);
+  // A layer that fits and an image that does not: 20000 one-byte files (inline, no objects).
+  fs::path small = tmp / "small";
+  test::Tmpfs small_disk(small, "1m");
+  ASSERT_TRUE(small_disk.ok());
+  ASSERT_EQ(test::cfsctl(small, {"init", "--insecure"}).status, 0);
+  std::vector<test::TarMember> files{test::dir("usr/")};
+  for (int i = 0; i < 20000; ++i) files.push_back(test::file("usr/f" + std::to_string(i), "x"));
+  test::write_layout(tmp / "many", {{test::make_tar(files)}}, "t");
+  auto r = test::cfsctl(small, {"oci", "pull", "oci:" + (tmp / "many").string(), "img"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "Error: storing the EROFS image\n\nCaused by:\n    No space left on device\n");
+  EXPECT_EQ(test::cfsctl(small, {"fsck"}).status, 0);
 }
 
 }  // namespace

@@ -142,21 +142,7 @@ TEST(Store, KilledRunsLeaveOnlyCompleteObjects) {
   EXPECT_EQ(missing.out, "");
 }
 
-class Tmpfs {
- public:
-  Tmpfs(const fs::path& dir, const std::string& size) : dir_(dir) {
-    fs::create_directories(dir);
-    ok_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
-  }
-  ~Tmpfs() {
-    if (ok_) ::umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool ok() const { return ok_; }
-
- private:
-  fs::path dir_;
-  bool ok_;
-};
+using test::Tmpfs;
 
 // Files f0.. made by `content(i)` in tmp/src, built by mkcomposefs into tmp/store and tmp/img.
 test::Run build_files(const test::TempDir& tmp, int count, const std::function<std::string(int)>& content) {

@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -292,6 +293,15 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
+}
+
+Tmpfs::Tmpfs(const fs::path& dir, const std::string& size) : dir_(dir) {
+  fs::create_directories(dir);
+  ok_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+}
+
+Tmpfs::~Tmpfs() {
+  if (ok_) ::umount2(dir_.c_str(), MNT_DETACH);
 }
 
 }  // namespace cfs::test

@@ -81,6 +81,20 @@ class TempDir {
   fs::path path_;
 };
 
+// A tmpfs of `size` (e.g. "1m") mounted on `dir` (made if missing) until scope exit; needs root.
+class Tmpfs {
+ public:
+  Tmpfs(const fs::path& dir, const std::string& size);
+  ~Tmpfs();
+  Tmpfs(const Tmpfs&) = delete;
+  Tmpfs& operator=(const Tmpfs&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  fs::path dir_;
+  bool ok_;
+};
+
 }  // namespace cfs::test
 
 // Skips with a visible reason, or fails under CI=true, when a requirement is missing.

@@ -282,6 +282,8 @@ void expect_refused(const fs::path& repo, const std::string& source, const std::
   if (r.err.find("Caused by") == std::string::npos) {  // cfsctl's own two-part errors aside
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
   }
+  std::size_t first = r.err.find("layer sha256:");
+  if (first != std::string::npos) EXPECT_EQ(r.err.find("layer sha256:", first + 1), std::string::npos) << "the layer named twice: " << r.err;
   EXPECT_FALSE(fs::exists(repo / "streams" / "refs" / "oci" / "hostile"));
   EXPECT_EQ(cfsctl(repo, {"fsck"}).status, 0);
 }
@@ -324,6 +326,8 @@ TEST(CfsctlOci, HostileImagesAreRefused) {
   expect_refused(repo, "oci:" + (tmp / "corrupt").string(), "layer sha256:");
   test::write_file(blob, good.substr(0, good.size() / 2));
   expect_refused(repo, "oci:" + (tmp / "corrupt").string(), "truncated");
+  test::write_file(blob, good + "more");
+  expect_refused(repo, "oci:" + (tmp / "corrupt").string(), "the blob is larger than its descriptor says");
   std::vector<test::Layer> wrong = {{tar}};
   test::WrittenImage w = test::write_layout(tmp / "wrongdiff", wrong, "t");
   std::string config_path = (tmp / "wrongdiff" / "blobs" / "sha256" / w.config_digest.substr(7)).string();
