@@ -131,8 +131,12 @@ TEST(Compat, Sha512DigestsRoundTrip) {
   EXPECT_NE(printed.find(" " + d256), std::string::npos);
   EXPECT_EQ(writer::write_to_vector(dump::parse(printed, {.strict = true})), image);
   reader::walk(img, {}, [&](const reader::WalkEntry& e) {
-    if (e.name == "big") EXPECT_EQ(img.get_xattr(img.inode(e.nid), "trusted.overlay.metacopy")->size(), 68u);
-    if (e.name == "small") EXPECT_EQ(img.get_xattr(img.inode(e.nid), "trusted.overlay.metacopy")->size(), 36u);
+    if (e.name == "big") {
+      EXPECT_EQ(img.get_xattr(img.inode(e.nid), "trusted.overlay.metacopy")->size(), 68u);
+    }
+    if (e.name == "small") {
+      EXPECT_EQ(img.get_xattr(img.inode(e.nid), "trusted.overlay.metacopy")->size(), 36u);
+    }
   });
 }
 
