@@ -74,13 +74,14 @@ class Unmount {
 };
 
 struct Built {
-  fs::path src, store, image;
-  std::string digest;  // the image's fs-verity digest (hex)
+  fs::path src, store, image, mnt;  // mnt: an empty directory to mount on
+  std::string digest;               // the image's fs-verity digest (hex)
 };
 
 // A tree with external objects and inline files, built into a store with fs-verity.
 Built build(const test::TempDir& tmp) {
-  Built b{tmp / "src", tmp / "store", tmp / "image.cfs", ""};
+  Built b{tmp / "src", tmp / "store", tmp / "image.cfs", tmp / "mnt", ""};
+  fs::create_directory(b.mnt);
   fs::create_directories(b.src / "d");
   fs::create_directories(b.src / "usr");  // cfsctl takes the root's metadata from /usr
   test::write_file(b.src / "big", test::patterned(300000));
@@ -92,6 +93,33 @@ Built build(const test::TempDir& tmp) {
   b.digest = r.out.substr(0, r.out.find('\n'));
   return b;
 }
+
+// mount.composefs of the image on b.mnt with basedir= and more `options` (",verity,…").
+test::Run mount_composefs(const Built& b, const std::string& options) {
+  return run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + options, b.image.string(), b.mnt.string()});
+}
+
+// mount.composefs with `options` mounts a tree equal to the source, showing `shown` (a mount
+// option) in mountinfo; unmounted again.
+void expect_mount_equals_source(const Built& b, const std::string& options, const std::string& shown = "") {
+  auto r = mount_composefs(b, options);
+  ASSERT_EQ(r.status, 0) << r.err;
+  Unmount u(b.mnt);
+  EXPECT_NE(mount_options_of(b.mnt).find(shown), std::string::npos) << mount_options_of(b.mnt);
+  EXPECT_GT(test::compare_trees(b.src, b.mnt), 0);
+}
+
+// lcfs_mount_options_s for the image's one store.
+struct LibraryOptions {
+  explicit LibraryOptions(const Built& b, std::uint32_t flags) : store(b.store.string()) {
+    o.objdirs = dirs;
+    o.n_objdirs = 1;
+    o.flags = flags;
+  }
+  std::string store;
+  const char* dirs[1] = {store.c_str()};
+  lcfs_mount_options_s o{};
+};
 
 // The store file that holds `file`'s bytes (its object).
 fs::path object_of(const Built& b, const std::string& file) {
@@ -179,32 +207,23 @@ TEST(KernelVerity, MountRequiresVerityAndEqualsTheSource) {
   REQUIRE_OVERLAY_VERITY();
   test::TempDir tmp;
   Built b = build(tmp);
-  auto mnt = tmp / "mnt";
-  fs::create_directory(mnt);
-  auto r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",verity,digest=" + b.digest, b.image.string(), mnt.string()});
-  ASSERT_EQ(r.status, 0) << r.err;
-  {
-    Unmount u(mnt);
-    EXPECT_NE(mount_options_of(mnt).find("verity=require"), std::string::npos) << mount_options_of(mnt);
-    EXPECT_GT(test::compare_trees(b.src, mnt), 0);
-  }
+  expect_mount_equals_source(b, ",verity,digest=" + b.digest, "verity=require");
   // A wrong digest mounts nothing.
   std::string wrong = b.digest;
   wrong[0] = wrong[0] == '0' ? '1' : '0';
-  r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",verity,digest=" + wrong, b.image.string(), mnt.string()});
+  auto r = mount_composefs(b, ",verity,digest=" + wrong);
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("wrong fs-verity"), std::string::npos) << r.err;
-  EXPECT_FALSE(test::is_mounted(mnt));
+  EXPECT_FALSE(test::is_mounted(b.mnt));
 }
 
 TEST(KernelVerity, TamperedObjectReadsEioWhileTheRestReads) {
   REQUIRE_OVERLAY_VERITY();
   test::TempDir tmp;
   Built b = build(tmp);
-  auto mnt = tmp / "mnt";
-  fs::create_directory(mnt);
+  const fs::path& mnt = b.mnt;
   tamper_with_verity(object_of(b, "big"));
-  auto r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",verity,digest=" + b.digest, b.image.string(), mnt.string()});
+  auto r = mount_composefs(b, ",verity,digest=" + b.digest);
   ASSERT_EQ(r.status, 0) << r.err;
   Unmount u(mnt);
   EXPECT_EQ(read_errno(mnt / "big"), EIO);
@@ -216,10 +235,9 @@ TEST(KernelVerity, ObjectWithoutFsVerityIsRefused) {
   REQUIRE_OVERLAY_VERITY();
   test::TempDir tmp;
   Built b = build(tmp);
-  auto mnt = tmp / "mnt";
-  fs::create_directory(mnt);
+  const fs::path& mnt = b.mnt;
   strip_verity(object_of(b, "d/other"));
-  auto r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",verity", b.image.string(), mnt.string()});
+  auto r = mount_composefs(b, ",verity");
   Unmount u(mnt);
   if (r.status == 0) {  // refused when opened, if not at mount time
     EXPECT_EQ(read_errno(mnt / "d" / "other"), EIO);
@@ -240,26 +258,16 @@ TEST(KernelVerity, UnrelatedFilesWithoutVerityInTheStoreDoNotMatter) {
     fs::create_directories(b.store / sub);
     test::write_file(b.store / sub / "0000.commitmeta", "signature, no fs-verity");
   }
-  auto mnt = tmp / "mnt";
-  fs::create_directory(mnt);
-  auto r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",verity,digest=" + b.digest, b.image.string(), mnt.string()});
-  ASSERT_EQ(r.status, 0) << r.err;
-  Unmount u(mnt);
-  EXPECT_GT(test::compare_trees(b.src, mnt), 0);
+  expect_mount_equals_source(b, ",verity,digest=" + b.digest, "verity=require");
 }
 
 TEST(KernelVerity, LibraryRequireVerity) {
   REQUIRE_OVERLAY_VERITY();
   test::TempDir tmp;
   Built b = build(tmp);
-  auto mnt = tmp / "mnt";
-  fs::create_directory(mnt);
-  std::string store = b.store.string();
-  const char* dirs[] = {store.c_str()};
-  lcfs_mount_options_s o{};
-  o.objdirs = dirs;
-  o.n_objdirs = 1;
-  o.flags = LCFS_MOUNT_FLAGS_REQUIRE_VERITY | LCFS_MOUNT_FLAGS_READONLY;
+  const fs::path& mnt = b.mnt;
+  LibraryOptions lib(b, LCFS_MOUNT_FLAGS_REQUIRE_VERITY | LCFS_MOUNT_FLAGS_READONLY);
+  lcfs_mount_options_s& o = lib.o;
   o.expected_fsverity_digest = b.digest.c_str();
   ASSERT_EQ(lcfs_mount_image(b.image.c_str(), mnt.c_str(), &o), 0) << std::strerror(errno);
   {
@@ -279,8 +287,7 @@ TEST(KernelVerity, FuseRequireUsesTheKernelMeasurement) {
   REQUIRE_OVERLAY_VERITY();
   test::TempDir tmp;
   Built b = build(tmp);
-  auto mnt = tmp / "mnt";
-  fs::create_directory(mnt);
+  const fs::path& mnt = b.mnt;
   tamper_with_verity(object_of(b, "big"));
   test::FuseMount m(b.image, b.store.string(), mnt, {"verity=require"});
   ASSERT_TRUE(m.ok());
@@ -300,8 +307,8 @@ TEST(KernelVerity, SecureRepository) {
   REQUIRE_OVERLAY_VERITY();
   test::TempDir tmp;
   Built b = build(tmp);
-  auto repo = tmp / "repo", mnt = tmp / "mnt";
-  fs::create_directory(mnt);
+  auto repo = tmp / "repo";
+  const fs::path& mnt = b.mnt;
   ASSERT_EQ(test::cfsctl(repo, {"init"}).status, 0);
   auto r = test::cfsctl(repo, {"create-image", b.src.string(), "os"});
   ASSERT_EQ(r.status, 0) << r.err;
@@ -343,33 +350,23 @@ TEST(OldKernel, MountsWithoutVerity) {
   REQUIRE_OLD_KERNEL();
   test::TempDir tmp;
   Built b = build(tmp);
-  auto mnt = tmp / "mnt";
-  fs::create_directory(mnt);
-  auto r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",digest=" + b.digest, b.image.string(), mnt.string()});
-  ASSERT_EQ(r.status, 0) << r.err;
-  Unmount u(mnt);
-  EXPECT_GT(test::compare_trees(b.src, mnt), 0);
+  expect_mount_equals_source(b, ",digest=" + b.digest);
 }
 
 TEST(OldKernel, VerityIsAClearErrorBeforeMounting) {
   REQUIRE_OLD_KERNEL();
   test::TempDir tmp;
   Built b = build(tmp);
-  auto mnt = tmp / "mnt";
-  fs::create_directory(mnt);
-  auto r = run({tool("mount.composefs"), "-o", "basedir=" + b.store.string() + ",verity,digest=" + b.digest, b.image.string(), mnt.string()});
+  const fs::path& mnt = b.mnt;
+  auto r = mount_composefs(b, ",verity,digest=" + b.digest);
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("Linux 6.6"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("Invalid argument"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_FALSE(test::is_mounted(mnt));
 
-  std::string store = b.store.string();
-  const char* dirs[] = {store.c_str()};
-  lcfs_mount_options_s o{};
-  o.objdirs = dirs;
-  o.n_objdirs = 1;
-  o.flags = LCFS_MOUNT_FLAGS_REQUIRE_VERITY;
+  LibraryOptions lib(b, LCFS_MOUNT_FLAGS_REQUIRE_VERITY);
+  lcfs_mount_options_s& o = lib.o;
   errno = 0;
   EXPECT_EQ(lcfs_mount_image(b.image.c_str(), mnt.c_str(), &o), -1);
   EXPECT_EQ(errno, EOPNOTSUPP) << std::strerror(errno);
@@ -386,8 +383,7 @@ TEST(OldKernel, CfsctlMountsAsFarAsTheKernelAllows) {
   REQUIRE_OLD_KERNEL();
   test::TempDir tmp;
   Built b = build(tmp);
-  auto mnt = tmp / "mnt";
-  fs::create_directory(mnt);
+  const fs::path& mnt = b.mnt;
   for (bool secure : {false, true}) {
     SCOPED_TRACE(secure ? "secure" : "insecure");
     auto repo = tmp / (secure ? "secure" : "insecure");
@@ -412,8 +408,7 @@ TEST(OldKernel, FuseServesReadsItselfWithoutPassthrough) {
   if (kernel_at_least(6, 9)) GTEST_SKIP() << "FUSE passthrough exists from 6.9";
   test::TempDir tmp;
   Built b = build(tmp);
-  auto mnt = tmp / "mnt";
-  fs::create_directory(mnt);
+  const fs::path& mnt = b.mnt;
   test::FuseMount m(b.image, b.store.string(), mnt, {}, "", {}, tmp / "fuse.log");
   ASSERT_TRUE(m.ok());
   EXPECT_GT(test::compare_trees(b.src, mnt), 0);
