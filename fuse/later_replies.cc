@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "fuse/reply_errno.h"
+
 namespace cfs::fuse {
 namespace {
 constexpr std::size_t kEarlyInterrupts = 64;
@@ -80,9 +82,26 @@ void LaterReplies::run() {
         continue;
       }
     }
-    std::function<void()> answer = job.work();
-    if (claim(job.unique) && answer) answer();
+    answer(job);
   }
+}
+
+// The thread's boundary: a throw is answered with its errno, and the worker lives on.
+void LaterReplies::answer(Job& job) noexcept {
+  std::function<void()> answer;
+  int error = 0;
+  try {
+    answer = job.work();
+  } catch (...) {
+    error = reply_errno_of_current_exception();
+  }
+  if (!claim(job.unique)) return;  // interrupted: answered EINTR already
+  try {
+    if (error == 0 && answer) answer();  // an answer replies last: a throw means no reply yet
+  } catch (...) {
+    error = reply_errno_of_current_exception();
+  }
+  if (error != 0) fail_(job.unique, error);
 }
 
 }  // namespace cfs::fuse

@@ -1,7 +1,9 @@
 // Requests answered later, by threads of their own: an open whose object must first be read
 // and verified (seconds for a multi-GiB object; a network fetch next) waits here while the
 // workers go on answering stat, readdir and reads. A FUSE_INTERRUPT for a waiting request
-// wins: the caller answers it EINTR and its late answer is dropped. Layer: fuse.
+// wins: the caller answers it EINTR and its late answer is dropped. Nothing a request's work
+// or answer throws leaves a worker: the request is answered with its errno (ENOMEM, EIO…)
+// instead, and the worker goes on. Layer: fuse.
 #pragma once
 
 #include <condition_variable>
@@ -21,7 +23,10 @@ class LaterReplies {
   // dropping it must release whatever it holds).
   using Work = std::function<std::function<void()>()>;
 
-  LaterReplies() = default;
+  // How a request whose work or answer threw is answered: with `error`.
+  using Fail = std::function<void(std::uint64_t unique, int error)>;
+
+  explicit LaterReplies(Fail fail) : fail_(std::move(fail)) {}
   ~LaterReplies() { stop(); }
   void start(unsigned threads);
   void stop();  // finishes what is queued, then joins
@@ -42,8 +47,10 @@ class LaterReplies {
     Work work;
   };
   void run();
+  void answer(Job& job) noexcept;
   bool claim(std::uint64_t unique);  // removes it; false if interrupted
 
+  Fail fail_;
   mutable std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<Job> queue_;

@@ -23,6 +23,7 @@
 #include "fuse/handles.h"
 #include "fuse/later_replies.h"
 #include "fuse/protocol.h"
+#include "fuse/reply_errno.h"
 #include "fuse/request.h"
 #include "fuse/xattr_view.h"
 #include "store/verifier.h"
@@ -62,7 +63,7 @@ class Operations::Impl {
   Impl(const reader::Image& image, const store::ObjectSource& objects, const ServerOptions& options,
        ServerStats& stats, Channel& channel)
       : image_(image), objects_(objects), options_(options), stats_(stats), channel_(channel),
-        backing_ids_(channel, backing_fds_to_keep()) {
+        backing_ids_(channel, backing_fds_to_keep()), later_(reply_error()), fetches_(reply_error()) {
     acl_ = options.acl && (image.header_flags() & format::kComposefsFlagHasAcl);
     verifier_.set_slow_for_test(options.verify_delay_for_test_ms);
     later_.start(kLaterReplyThreads);
@@ -93,12 +94,10 @@ class Operations::Impl {
     try {
       err = dispatch(in, args);
     } catch (const Error& e) {
-      err = e.code() == EUCLEAN ? EIO : e.code();
       if (e.code() == EUCLEAN) log(e.what());
-    } catch (const std::bad_alloc&) {
-      err = ENOMEM;
+      err = reply_errno_of_current_exception();
     } catch (...) {
-      err = EIO;
+      err = reply_errno_of_current_exception();
     }
     if (err > 0) reply(in.unique, err);
   }
@@ -115,6 +114,9 @@ class Operations::Impl {
   // --- replies -------------------------------------------------------------------------
   void reply(std::uint64_t unique, int error, const void* data = nullptr, std::size_t size = 0) {
     channel_.reply(unique, error, data, size);
+  }
+  LaterReplies::Fail reply_error() {
+    return [this](std::uint64_t unique, int error) { reply(unique, error); };
   }
   template <class T>
   int reply_struct(const fuse_in_header& in, const T& value) {

@@ -7,11 +7,14 @@
 #include <linux/fuse.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 #include <thread>
 
 #include "base/error.h"
@@ -541,6 +544,33 @@ TEST_F(OperationsTest, AnOpenNoMirrorCanServeFailsWithEio) {
   fuse_entry_out ext = lookup(FUSE_ROOT_ID, "ext");
   EXPECT_EQ(open(ext.nodeid).error, EIO);
   EXPECT_EQ(stats_.verify_failures, 1u);
+}
+
+// A mirror-like source that fails in a way no mirror error is meant to: it runs out of memory
+// (an image naming a huge size once made a block-hash list of that size).
+class ThrowingSource final : public store::ObjectSource {
+ public:
+  store::OpenedObject open(const store::ObjectRef&) const override { throw std::runtime_error("not an Error"); }
+  bool may_wait(const store::ObjectRef&) const override { return true; }
+  std::shared_ptr<store::PartialObject> open_partial(const store::ObjectRef&) const override {
+    if (++calls_ % 2 == 1) throw std::bad_alloc();
+    return nullptr;  // then open() throws something else
+  }
+
+ private:
+  mutable std::atomic<int> calls_{0};
+};
+
+TEST_F(OperationsTest, AThrowOnAFetchThreadIsAnsweredAndTheMountGoesOn) {
+  ThrowingSource throwing;
+  options_.fetch_threads = 1;  // the same thread answers every open below
+  start(&throwing);
+  fuse_entry_out ext = lookup(FUSE_ROOT_ID, "ext");
+  EXPECT_EQ(open(ext.nodeid).error, ENOMEM);
+  EXPECT_EQ(open(ext.nodeid).error, EIO);
+  EXPECT_EQ(open(ext.nodeid).error, ENOMEM) << "the fetch thread is still there";
+  EXPECT_EQ(call(FUSE_GETATTR, ext.nodeid, std::string(16, '\0')).error, 0);
+  EXPECT_EQ(ops_->waiting_replies(), 0u);
 }
 
 }  // namespace
