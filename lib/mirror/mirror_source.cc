@@ -61,15 +61,15 @@ void MirrorSource::name_unnamed() const {
     unnamed_changed_.wait(lock, [&] { return stopping_ || !unnamed_.empty(); });
     if (!stopping_) unnamed_changed_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; });
     std::vector<std::string> batch;
-    for (const auto& [path, fd] : unnamed_) batch.push_back(path);
-    lock.unlock();
-    bool named = true;
-    try {
+    bool named = false;
+    try {  // nothing leaves the thread: what is not named is served from its unnamed file
+      for (const auto& [path, fd] : unnamed_) batch.push_back(path);
+      lock.unlock();
       flush_caches();
-    } catch (const Error&) {
-      named = false;
+      named = true;
+    } catch (...) {
     }
-    lock.lock();
+    if (!lock.owns_lock()) lock.lock();
     if (named) {
       for (const std::string& p : batch) unnamed_.erase(p);
     }
@@ -152,10 +152,13 @@ std::shared_ptr<store::PartialObject> MirrorSource::open_partial(const store::Ob
     if (auto it = streaming_.find(ref.path); it != streaming_.end()) return it->second;
   }
   // The hash of every block, checked against the digest (a wrong tree: the next mirror's).
-  std::size_t blocks = (ref.size + StreamingObject::kBlock - 1) / StreamingObject::kBlock;
+  // The size is the image's word: a tree beyond the bound is not asked for (fetched whole).
+  std::uint64_t blocks = ref.size / StreamingObject::kBlock + (ref.size % StreamingObject::kBlock != 0);
+  std::uint64_t tree_size = blocks * digest_size(digest.algorithm());
+  if (tree_size > kMaxTree) return nullptr;
   std::string hashes;
   try {
-    hashes = mirrors_.fetch_small("merkle/" + std::string(ref.path), blocks * digest_size(digest.algorithm()),
+    hashes = mirrors_.fetch_small("merkle/" + std::string(ref.path), tree_size,
                                   [&](const std::string& tree) {
                                     verity::Hasher h(digest.algorithm());
                                     h.append_block_hashes({reinterpret_cast<const std::uint8_t*>(tree.data()), tree.size()}, ref.size);

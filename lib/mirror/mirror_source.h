@@ -36,6 +36,9 @@ class MirrorSource final : public store::ObjectSource {
 
   // Objects from this size on are streamed where a mirror has their Merkle tree.
   static constexpr std::uint64_t kStreamFrom = 8 << 20;
+  // ... and up to the size whose block hashes (held in memory while it streams) take this
+  // much: 32 GiB with SHA-256, 16 GiB with SHA-512. Larger objects are fetched whole.
+  static constexpr std::uint64_t kMaxTree = 256 << 20;
   // Makes `ref` local: what open() does, without opening it. True when the object named now
   // is the copy this call (or one it waited for) fetched and checked. Throws Error.
   bool fetch(const store::ObjectRef& ref) const;

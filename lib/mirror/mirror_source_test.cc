@@ -154,6 +154,23 @@ TEST(MirrorSource, LargeObjectsAreReadWhileTheyArrive) {
   EXPECT_TRUE(partial->ready(0, bytes.size()));
 }
 
+TEST(MirrorSource, AnImagesHugeOrWrongSizeSizesNoTreeBuffer) {
+  REQUIRE_PYTHON();
+  Served s;
+  std::string path;
+  store::ObjectRef ref = s.add(test::patterned(9 << 20), true, path);
+  s.serve("none");
+  Mirrors mirrors({s.url()});
+  MirrorSource source({(s.tmp / "cache").string()}, mirrors);
+  store::ObjectRef lie = ref;
+  lie.size = std::uint64_t{1} << 60;  // block hashes of 2^53 bytes
+  EXPECT_EQ(source.open_partial(lie), nullptr) << "beyond any tree held in memory: fetched whole";
+  lie.size = ref.size + (64 << 20);
+  EXPECT_EQ(source.open_partial(lie), nullptr) << "the mirror's tree has another length";
+  EXPECT_EQ(mirrors.stats().bytes, 0u) << "the tree's length is checked before a byte is read";
+  EXPECT_NE(source.open_partial(ref), nullptr) << "the right size streams";
+}
+
 TEST(MirrorSource, RecordLinesSelectTheImagesObjects) {
   std::vector<WantedObject> all = {{"aa/1", std::nullopt, 10}, {"bb/2", std::nullopt, 20}, {"cc/3", std::nullopt, 30}};
   std::vector<WantedObject> got = recorded_objects(all, "cc/3\nzz/9\n\naa/1\ncc/3\n");

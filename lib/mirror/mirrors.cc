@@ -8,6 +8,8 @@
 namespace cfs::mirror {
 namespace {
 
+constexpr std::size_t kReadChunk = 1 << 20;  // what an exact-length read adds at a time
+
 // A failed mirror waits 1 s, then 2, 4… up to a minute before it is tried first again.
 std::chrono::seconds backoff(unsigned failures) {
   return std::chrono::seconds(std::min(60u, 1u << std::min(failures - 1, 6u)));
@@ -114,21 +116,31 @@ store::ObjectStore::Ingested Mirrors::fetch(const std::string& path, const std::
   return got;
 }
 
-void Mirrors::read_exactly(net::HttpStream& body, std::span<std::byte> buf, const std::string& what) {
-  std::size_t got = 0;
-  for (std::size_t n; got < buf.size() && (n = count_bytes(body, buf.subspan(got))) > 0;) got += n;
-  std::byte extra;
-  if (got != buf.size() || count_bytes(body, std::span(&extra, 1)) != 0) {
-    throw Error(EIO, what + " is not " + std::to_string(buf.size()) + " bytes long");
+std::string Mirrors::read_exactly(net::HttpStream& body, std::uint64_t size, const std::string& what) {
+  std::string wrong = what + " is not " + std::to_string(size) + " bytes long";
+  // The length the server states, checked before a byte is read: a size from an image is
+  // not trusted to be the one the mirror has, and no buffer is sized by it in advance.
+  if (std::string length = body.header("content-length"); !length.empty() && length != std::to_string(size)) {
+    throw Error(EIO, wrong + " (the server says " + length + ")");
   }
+  std::string out;
+  while (out.size() < size) {  // grown as bytes arrive
+    std::size_t at = out.size();
+    out.resize(at + static_cast<std::size_t>(std::min<std::uint64_t>(size - at, kReadChunk)));
+    std::size_t n = count_bytes(body, std::as_writable_bytes(std::span(out)).subspan(at));
+    out.resize(at + n);
+    if (n == 0) throw Error(EIO, wrong);
+  }
+  std::byte extra;
+  if (count_bytes(body, std::span(&extra, 1)) != 0) throw Error(EIO, wrong);
+  return out;
 }
 
 std::string Mirrors::fetch_small(const std::string& path, std::size_t size,
                                  const std::function<void(const std::string&)>& check) {
   std::string out;
   get(path, std::nullopt, [&](net::HttpStream& body) {
-    out.assign(size, '\0');
-    read_exactly(body, std::as_writable_bytes(std::span(out)), "the file");
+    out = read_exactly(body, size, "the file");
     check(out);
   });
   return out;
@@ -136,9 +148,8 @@ std::string Mirrors::fetch_small(const std::string& path, std::size_t size,
 
 void Mirrors::fetch_range(const std::string& path, ByteRange range, const std::function<void(std::span<const std::byte>)>& check) {
   get(path, range, [&](net::HttpStream& body) {
-    std::vector<std::byte> data(range.length);
-    read_exactly(body, data, "the range");
-    check(data);
+    std::string data = read_exactly(body, range.length, "the range");
+    check(std::as_bytes(std::span(data)));
   });
 }
 

@@ -48,8 +48,9 @@ class Mirrors {
                                      std::optional<std::uint64_t> max_size, store::ObjectStore& store);
 
   // A small file (a Merkle tree) of exactly `size` bytes that `check` accepts (it throws Error
-  // otherwise: the next mirror is tried). Error(ENOENT) when every mirror answers 404, else
-  // Error(EIO) naming each mirror's failure.
+  // otherwise: the next mirror is tried). A mirror stating another length is refused before a
+  // byte is read; memory grows with the bytes that arrive, not with `size`. Error(ENOENT) when
+  // every mirror answers 404, else Error(EIO) naming each mirror's failure.
   std::string fetch_small(const std::string& path, std::size_t size, const std::function<void(const std::string&)>& check);
 
   struct ByteRange {
@@ -79,8 +80,9 @@ class Mirrors {
   using Consume = std::function<void(net::HttpStream&)>;
   void get(const std::string& path, std::optional<ByteRange> range, const Consume& consume);
   std::size_t count_bytes(net::HttpStream& body, std::span<std::byte> buf);
-  // Fills `buf` from `body`, which must end there; Error naming `what` otherwise.
-  void read_exactly(net::HttpStream& body, std::span<std::byte> buf, const std::string& what);
+  // The whole of `body`, which must be `size` bytes long (as its Content-Length must say, where
+  // it says one); Error naming `what` otherwise.
+  std::string read_exactly(net::HttpStream& body, std::uint64_t size, const std::string& what);
 
   MirrorOptions options_;
   std::mutex mutex_;  // mirrors_' health (their URLs never change)

@@ -60,16 +60,21 @@ void Prefetcher::run() {
     try {
       if (source_.fetch(objects_[i].ref())) ++fetched_;
     } catch (const Error& e) {
-      if (e.code() == ECANCELED) {  // the mount is going away
+      if (e.kind() == ErrorKind::kCancelled) {  // the mount is going away
         stop_ = true;
         break;
       }
       ++failed_;
+    } catch (...) {  // out of memory: counted, and nothing leaves the thread
+      ++failed_;
     }
   }
   if (--running_ == 0 && !stop_ && log_) {
-    log_("prefetch: " + std::to_string(fetched_) + " objects fetched, " + std::to_string(failed_) + " failed, of " +
-         std::to_string(objects_.size()));
+    try {
+      log_("prefetch: " + std::to_string(fetched_) + " objects fetched, " + std::to_string(failed_) + " failed, of " +
+           std::to_string(objects_.size()));
+    } catch (...) {
+    }
   }
 }
 
