@@ -146,9 +146,9 @@ bool MirrorSource::fetch(const store::ObjectRef& ref) const {
 std::shared_ptr<store::PartialObject> MirrorSource::open_partial(const store::ObjectRef& ref) const {
   if (ref.size < kStreamFrom || local_->has(ref)) return nullptr;
   Digest digest = digest_to_check(ref);
+  drop_finished_streams();
   {
     std::lock_guard lock(mutex_);
-    std::erase_if(streaming_, [](const auto& s) { return s.second->complete(); });  // local now
     if (auto it = streaming_.find(ref.path); it != streaming_.end()) return it->second;
   }
   // The hash of every block, checked against the digest (a wrong tree: the next mirror's).
@@ -178,10 +178,31 @@ std::shared_ptr<store::PartialObject> MirrorSource::open_partial(const store::Ob
   return s;
 }
 
+void MirrorSource::drop_finished_streams() const {
+  std::vector<std::shared_ptr<StreamingObject>> finished;  // let go of after the lock
+  std::lock_guard lock(mutex_);
+  for (auto it = streaming_.begin(); it != streaming_.end();) {
+    if (it->second->complete() || it->second->gave_up()) {
+      finished.push_back(std::move(it->second));
+      it = streaming_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 bool MirrorSource::download(const store::ObjectRef& ref, const Digest& digest) const {
   if (local_->has(ref)) return false;  // an earlier download got it meanwhile
+  drop_finished_streams();  // the space a stream that gave up holds
   store::ObjectStore& store = cache(digest.algorithm());
-  bool added = mirrors_.fetch("objects/" + std::string(ref.path), digest, ref.size, store).added;
+  bool added;
+  try {
+    added = mirrors_.fetch("objects/" + std::string(ref.path), digest, ref.size, store).added;
+  } catch (const Error& e) {
+    // Not the mirrors' failure (no other was tried): the log line says where it happened.
+    if (e.kind() == ErrorKind::kLocalIo) throw e.wrap("writing to the cache " + cache_path_);
+    throw;
+  }
   UniqueFd fd = store.open_pending(digest);
   if (!fd) {  // named already
     if (added) return true;

@@ -52,6 +52,9 @@ class MirrorSource final : public store::ObjectSource {
   };
   store::ObjectStore& cache(HashAlgorithm algorithm) const;
   bool download(const store::ObjectRef& ref, const Digest& digest) const;
+  // Drops the streams that are complete (local now) or gave up (a partial file that a full
+  // disk stopped goes with its last reader, not at unmount).
+  void drop_finished_streams() const;
 
   std::string cache_path_;
   std::unique_ptr<store::DirectorySource> local_;

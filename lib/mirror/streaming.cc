@@ -44,6 +44,11 @@ bool StreamingObject::complete() const {
   return here_ == blocks_.size();
 }
 
+bool StreamingObject::gave_up() const {
+  std::lock_guard lock(mutex_);
+  return gave_up_;
+}
+
 StreamingObject::Run StreamingObject::blocks_of(std::uint64_t offset, std::size_t size) const {
   std::uint64_t end = std::min(size_, offset + size);
   if (offset >= end) return {0, 0};
@@ -161,14 +166,22 @@ void StreamingObject::background() {
     }
     Run r = claim(static_cast<std::size_t>(missing - blocks_.begin()), kBackground);
     lock.unlock();
+    bool retry = true;
     try {
       fetch(r);
       failures = 0;
       next = r.last;
-    } catch (const Error&) {
-      if (++failures == kBackgroundTries) return;  // readers fetch what they need, and report
+    } catch (const Error& e) {
+      // Mirrors failed: try again later. This machine failed (a full cache disk): stop now.
+      retry = e.kind() != ErrorKind::kLocalIo && e.kind() != ErrorKind::kCancelled && ++failures < kBackgroundTries;
+    } catch (...) {  // out of memory: nothing leaves the thread
+      retry = false;
     }
     lock.lock();
+    if (!retry) {  // readers fetch what they need, and report
+      gave_up_ = true;
+      return;
+    }
     if (failures > 0) changed_.wait_for(lock, std::chrono::seconds(1 << failures), [&] { return stop_; });
   }
 }

@@ -36,6 +36,10 @@ class StreamingObject final : public store::PartialObject {
 
   void start();  // the background fetch
   bool complete() const;
+  // The background fetch stopped before the end: a local failure (a full cache disk), or a
+  // run of mirror failures. Readers still fetch what they read; the owner drops the object, so
+  // that its partial file goes with the last of them.
+  bool gave_up() const;
 
   bool ready(std::uint64_t offset, std::size_t size) const override;
   std::size_t read(std::uint64_t offset, std::span<std::byte> buf) override;
@@ -66,6 +70,7 @@ class StreamingObject final : public store::PartialObject {
   std::vector<Block> blocks_;
   std::size_t here_ = 0;
   bool stop_ = false;
+  bool gave_up_ = false;
   std::thread thread_;
 };
 

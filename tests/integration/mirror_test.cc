@@ -22,6 +22,7 @@
 #include "support/nginx.h"
 #include "support/server_process.h"
 #include "support/support.h"
+#include "support/tmpfs.h"
 #include "verity/measure.h"
 
 namespace cfs {
@@ -394,21 +395,29 @@ TEST(Mirror, CfsctlMountRemote) {
   EXPECT_NE(m.err.find("named by its digest"), std::string::npos) << m.err;
 }
 
+// Makes the site's repo/ a cfsctl repository (SHA-512) of its src/, with the Merkle trees of
+// the objects of 1 MiB and more (`merkle` says how many were written); returns its image.
+fs::path streamable_image(const Site& s, std::string* merkle = nullptr) {
+  fs::remove_all(s.repo);
+  EXPECT_EQ(test::cfsctl(s.repo, {"init", "--insecure"}).status, 0);
+  auto c = test::cfsctl(s.repo, {"create-image", "--no-propagate-usr-to-root", s.src.string(), "img"});
+  EXPECT_EQ(c.status, 0) << c.err;
+  auto m = test::cfsctl(s.repo, {"merkle", "--min-size", "1048576"});
+  EXPECT_EQ(m.status, 0) << m.err;
+  if (merkle) *merkle = m.out;
+  return s.repo / "images" / c.out.substr(c.out.find(':') + 1, 128);
+}
+
 // Objects of 8 MiB and more, where the mirror has their Merkle tree (cfsctl merkle), are read
 // while they arrive: ranges fetched on demand, each block checked, the whole named at the end.
 TEST(Mirror, LargeObjectsAreServedWhileTheyArrive) {
   REQUIRE_MIRRORS();
   Site s;  // its repo/ becomes a cfsctl repository with one 10 MiB file
-  fs::remove_all(s.repo);
   std::string big = test::patterned(10 << 20);
   test::write_file(s.src / "huge", big);
-  ASSERT_EQ(test::cfsctl(s.repo, {"init", "--insecure"}).status, 0);
-  auto c = test::cfsctl(s.repo, {"create-image", "--no-propagate-usr-to-root", s.src.string(), "img"});
-  ASSERT_EQ(c.status, 0) << c.err;
-  fs::path image = s.repo / "images" / c.out.substr(c.out.find(':') + 1, 128);
-  auto m = test::cfsctl(s.repo, {"merkle", "--min-size", "1048576"});
-  ASSERT_EQ(m.status, 0) << m.err;
-  EXPECT_EQ(m.out, "merkle 1 written, 0 present\n");
+  std::string merkle;
+  fs::path image = streamable_image(s, &merkle);
+  EXPECT_EQ(merkle, "merkle 1 written, 0 present\n");
   EXPECT_EQ(test::cfsctl(s.repo, {"merkle"}).out, "merkle 0 written, 1 present\n");
   EXPECT_EQ(test::cfsctl(s.repo, {"fsck"}).status, 0) << "merkle/ upsets fsck";
   std::string object = object_of(s.src / "huge", HashAlgorithm::kSha512);
@@ -447,6 +456,46 @@ TEST(Mirror, LargeObjectsAreServedWhileTheyArrive) {
   fs::remove(s.repo / "images" / "refs" / "img");
   EXPECT_EQ(test::cfsctl(s.repo, {"gc"}).status, 0);
   EXPECT_FALSE(fs::exists(s.repo / "merkle" / object));
+}
+
+// A full cache disk: the open fails with EIO and a log line that blames the disk, not the
+// mirror; a stream it stopped lets go of its partial file, so that the next fetch has room.
+TEST(Mirror, AFullCacheIsBlamedAndAStoppedStreamFreesItsSpace) {
+  REQUIRE_MIRRORS();
+  Site s;
+  test::write_file(s.src / "huge", test::patterned(10 << 20));  // streamed
+  std::string medium = test::patterned((3 << 20) + 1);           // fetched whole
+  test::write_file(s.src / "medium", medium);
+  fs::path image = streamable_image(s);
+  test::Tmpfs cache(s.cache, "12m");
+  ASSERT_TRUE(cache.ok());
+  test::write_file(s.cache / "filler", std::string(4 << 20, 'f'));  // 8 MiB left
+  test::Nginx web(s.tmp / "nginx", s.repo);
+  fs::path log = s.tmp / "fuse.log";
+  {
+    FuseMount m(image, s.cache.string(), s.mnt, {"remote=" + web.url()}, "", {}, log);
+    ASSERT_TRUE(m.ok());
+    int error = 0;
+    test::write_file(s.cache / "filler2", std::string(8 << 20, 'f'));  // nothing left
+    slurp(s.mnt / "big", &error);
+    EXPECT_EQ(error, EIO);
+    fs::remove(s.cache / "filler2");
+    slurp(s.mnt / "huge", &error);
+    EXPECT_EQ(error, EIO);
+    // Once huge is closed nothing holds its blocks: medium fits.
+    EXPECT_TRUE(eventually([&] { return slurp(s.mnt / "medium", &error) == medium && error == 0; }, 10));
+    EXPECT_EQ(m.stop(), 0);
+  }
+  std::string text = test::read_file(log);
+  for (const std::string file : {"/big", "/huge"}) {
+    SCOPED_TRACE(file);
+    std::size_t at = text.find(file + ": object /");
+    ASSERT_NE(at, std::string::npos) << text;
+    std::string line = text.substr(at, text.find('\n', at) - at);
+    EXPECT_NE(line.find(": writing to the cache"), std::string::npos) << line;
+    EXPECT_NE(line.find("No space left on device"), std::string::npos) << line;
+    EXPECT_EQ(line.find("no mirror has"), std::string::npos) << "the mirror was blamed: " << line;
+  }
 }
 
 TEST(Mirror, BadOptionsAreRefused) {
