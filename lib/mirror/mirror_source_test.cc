@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "mirror/prefetch.h"
+#include "mirror/recorder.h"
 #include "support/fs_compare.h"
 #include "support/server_process.h"
 #include "support/support.h"
@@ -169,6 +170,21 @@ TEST(MirrorSource, AnImagesHugeOrWrongSizeSizesNoTreeBuffer) {
   EXPECT_EQ(source.open_partial(lie), nullptr) << "the mirror's tree has another length";
   EXPECT_EQ(mirrors.stats().bytes, 0u) << "the tree's length is checked before a byte is read";
   EXPECT_NE(source.open_partial(ref), nullptr) << "the right size streams";
+}
+
+TEST(MirrorSource, ARecordThatCannotBeWrittenFailsNoOpen) {
+  Served s;  // not served: its objects are local
+  std::string a, b;
+  store::ObjectRef first = s.add("first", false, a), second = s.add("second", false, b);
+  store::DirectorySource local({(s.repo / "objects").string()});
+  std::vector<std::string> logged;
+  RecordingSource recording(local, "/dev/full", [&](const std::string& line) { logged.push_back(line); });
+  for (const store::ObjectRef& ref : {first, second, first}) {
+    EXPECT_EQ(read_whole(recording.open(ref).fd.get()), ref.path == a ? "first" : "second");
+  }
+  EXPECT_EQ(recording.open_partial(second), nullptr);
+  ASSERT_EQ(logged.size(), 1u) << "logged once";
+  EXPECT_NE(logged[0].find("record /dev/full: No space left on device"), std::string::npos) << logged[0];
 }
 
 TEST(MirrorSource, RecordLinesSelectTheImagesObjects) {

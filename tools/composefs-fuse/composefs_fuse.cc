@@ -173,7 +173,8 @@ Objects open_objects(const Args& a, const reader::Image& image) {
     o.source = o.mirrored.get();
   }
   if (!a.record.empty()) {
-    o.recording = std::make_unique<mirror::RecordingSource>(*o.source, a.record);
+    o.recording = std::make_unique<mirror::RecordingSource>(
+        *o.source, a.record, [&a](const std::string& line) { log_line(line, a.server.syslog); });
     o.source = o.recording.get();
   }
   if (!a.prefetch.empty()) {
