@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "base/error.h"
@@ -25,12 +26,11 @@ namespace {
 namespace fs = std::filesystem;
 
 // A repository-shaped directory with objects (and, for large ones, merkle/ trees) served by
-// fake_mirror.py with `fault`.
+// fake_mirror.py, once for each fault asked for.
 struct Served {
   test::TempDir tmp;
   fs::path repo = tmp / "repo";
-  int port = test::free_port();
-  test::ServerProcess server;
+  std::vector<test::ServerProcess> servers;
 
   Served() { fs::create_directories(repo / "objects"); }
   store::ObjectRef add(const std::string& bytes, bool with_tree, std::string& path_out) {
@@ -50,12 +50,14 @@ struct Served {
     }
     return {path_out, d, bytes.size()};
   }
-  void serve(const std::string& fault) {
-    server = test::ServerProcess({"python3", (fs::path(CFS_SOURCE_DIR) / "tests" / "integration" / "fake_mirror.py").string(),
-                                  "--root", repo.string(), "--port", std::to_string(port), "--fault", fault},
-                                 port, tmp / "server.log");
+  // A server with `fault`: its URL.
+  std::string serve(const std::string& fault) {
+    int port = test::free_port();
+    servers.emplace_back(std::vector<std::string>{"python3", (fs::path(CFS_SOURCE_DIR) / "tests" / "integration" / "fake_mirror.py").string(),
+                                                  "--root", repo.string(), "--port", std::to_string(port), "--fault", fault},
+                         port, tmp / ("server-" + std::to_string(port) + ".log"));
+    return "http://127.0.0.1:" + std::to_string(port);
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
 };
 
 std::string read_whole(int fd) {
@@ -73,8 +75,7 @@ TEST(MirrorSource, FetchesChecksAndCachesSharingDownloads) {
   std::string path;
   std::string bytes = test::read_file(fs::path(CFS_SOURCE_DIR) / "README.md");
   store::ObjectRef ref = s.add(bytes, false, path);
-  s.serve("none");
-  Mirrors mirrors({s.url()});
+  Mirrors mirrors({s.serve("none")});
   MirrorSource source({(s.tmp / "cache").string()}, mirrors);
   EXPECT_TRUE(source.may_wait(ref));
   std::vector<std::thread> openers;
@@ -101,8 +102,7 @@ TEST(MirrorSource, WrongBytesAreNeitherServedNorCached) {
   Served s;
   std::string path;
   store::ObjectRef ref = s.add(std::string(100000, 'x'), false, path);
-  s.serve("corrupt");
-  Mirrors mirrors({s.url()});
+  Mirrors mirrors({s.serve("corrupt")});
   MirrorSource source({(s.tmp / "cache").string()}, mirrors);
   try {
     source.open(ref);
@@ -120,14 +120,39 @@ TEST(MirrorSource, WrongBytesAreNeitherServedNorCached) {
   EXPECT_THROW(source.open(other), Error);
 }
 
+// 3 bytes a second is never a stall, but 100000 bytes would take 9 hours: the download falls
+// behind the minimum rate once its grace (stall_seconds) is over, and the next mirror serves.
+TEST(MirrorSource, AMirrorThatDripsIsCutOffForTheNext) {
+  REQUIRE_PYTHON();
+  Served s;
+  std::string path;
+  std::string bytes = test::patterned(100000);
+  store::ObjectRef ref = s.add(bytes, false, path);
+  MirrorOptions options;
+  options.http.stall_seconds = 1;
+  options.min_bytes_per_second = 4096;
+  Mirrors mirrors({s.serve("drip"), s.serve("none")}, options);
+  MirrorSource source({(s.tmp / "cache").string()}, mirrors);
+  auto opened = std::async(std::launch::async, [&] { return read_whole(source.open(ref).fd.get()); });
+  if (opened.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    mirrors.cancel();
+    ADD_FAILURE() << "the dripping mirror held the download";
+  }
+  try {
+    EXPECT_EQ(opened.get(), bytes);
+  } catch (const Error& e) {
+    ADD_FAILURE() << e.what();
+  }
+  EXPECT_EQ(mirrors.stats().failures, 1u);
+}
+
 TEST(MirrorSource, LargeObjectsAreReadWhileTheyArrive) {
   REQUIRE_PYTHON();
   Served s;
   std::string path;
   std::string bytes = test::patterned((9 << 20) + 1234);  // a partial last block
   store::ObjectRef ref = s.add(bytes, true, path);
-  s.serve("none");
-  Mirrors mirrors({s.url()});
+  Mirrors mirrors({s.serve("none")});
   MirrorSource source({(s.tmp / "cache").string()}, mirrors);
   std::shared_ptr<store::PartialObject> partial = source.open_partial(ref);
   ASSERT_NE(partial, nullptr);
@@ -160,8 +185,7 @@ TEST(MirrorSource, AnImagesHugeOrWrongSizeSizesNoTreeBuffer) {
   Served s;
   std::string path;
   store::ObjectRef ref = s.add(test::patterned(9 << 20), true, path);
-  s.serve("none");
-  Mirrors mirrors({s.url()});
+  Mirrors mirrors({s.serve("none")});
   MirrorSource source({(s.tmp / "cache").string()}, mirrors);
   store::ObjectRef lie = ref;
   lie.size = std::uint64_t{1} << 60;  // block hashes of 2^53 bytes

@@ -2,7 +2,8 @@
 """A mirror written for the tests: serves a repository directory over HTTP on 127.0.0.1:PORT
 with one fault injected into every object it serves (GET /objects/...): corrupt (one byte of
 the body altered), error500 (HTTP 500), reset (half the body, then the connection reset),
-hang (half the body, then nothing until killed), slow (bodies at 2 MiB/s). Byte ranges
+hang (half the body, then nothing until killed), slow (bodies at 2 MiB/s), drip (3 bytes a
+second: never silent for a second, so never a stall). Byte ranges
 (Range: bytes=A-B) are served as 206; a corrupt object is corrupt in every range that holds
 its middle byte. Anything else is served as it is. Each request's path is logged on stdout (flushed), which the tests
 read to see whom we asked."""
@@ -51,6 +52,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             return
+        if fault == "drip":
+            for i in range(0, len(body), 3):
+                self.wfile.write(body[i : i + 3])
+                self.wfile.flush()
+                time.sleep(1)
+            return
         if fault == "slow":
             for i in range(0, len(body), 65536):
                 self.wfile.write(body[i : i + 65536])
@@ -65,6 +72,6 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 parser = argparse.ArgumentParser()
 parser.add_argument("--root", required=True)
 parser.add_argument("--port", type=int, required=True)
-parser.add_argument("--fault", choices=["none", "corrupt", "error500", "reset", "hang", "slow"], default="none")
+parser.add_argument("--fault", choices=["none", "corrupt", "error500", "reset", "hang", "slow", "drip"], default="none")
 args = parser.parse_args()
 Server(("127.0.0.1", args.port), Handler).serve_forever()
