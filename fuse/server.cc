@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -54,8 +55,15 @@ void serve(int fuse_fd, const reader::Image& image, const store::ObjectSource& o
   DevFuseChannel channel(fuse_fd);
   Operations operations(image, objects, options, stats, channel);
   Leadership leadership;
+  // Nothing leaves a worker: handle() answers every request, whatever it throws, and a
+  // thread without memory for its buffer serves nothing (the others go on).
   auto worker = [&] {
-    std::vector<char> buf(kBufferSize);
+    std::vector<char> buf;
+    try {
+      buf.resize(kBufferSize);
+    } catch (const std::bad_alloc&) {
+      return;
+    }
     leadership.take();
     while (!operations.destroyed()) {
       ssize_t n = channel.read_request(buf);

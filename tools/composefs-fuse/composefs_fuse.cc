@@ -320,6 +320,8 @@ int composefs_fuse_main(int argc, char** argv) {
       if (to_syslog) ::syslog(LOG_ERR, "%s", why.c_str());
       cli::error(kProg, why);
       ::_exit(1);
+    } catch (...) {  // out of memory: nothing leaves the thread, and the server still ends
+      ::_exit(1);
     }
   }).detach();
 
