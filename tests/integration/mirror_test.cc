@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 #include <thread>
 
@@ -456,6 +457,36 @@ TEST(Mirror, LargeObjectsAreServedWhileTheyArrive) {
   fs::remove(s.repo / "images" / "refs" / "img");
   EXPECT_EQ(test::cfsctl(s.repo, {"gc"}).status, 0);
   EXPECT_FALSE(fs::exists(s.repo / "merkle" / object));
+}
+
+// An image naming a huge size for an object whose mirror has its Merkle tree (block hashes of
+// 256 GiB): no tree of that size is asked for, the object comes whole, and the mount goes on.
+TEST(Mirror, AHugeSizeInTheImageDoesNotBringTheMountDown) {
+  REQUIRE_MIRRORS();
+  Site s;
+  std::string big = test::patterned(9 << 20);
+  test::write_file(s.src / "huge", big);
+  fs::path image = streamable_image(s);
+  auto d = run({tool("composefs-info").string(), "dump", image.string()});
+  ASSERT_EQ(d.status, 0) << d.err;
+  std::string line = "/huge " + std::to_string(big.size()) + " ";
+  std::size_t at = d.out.find(line);
+  ASSERT_NE(at, std::string::npos) << d.out;
+  test::write_file(s.tmp / "lie.dump", d.out.replace(at, line.size(), "/huge 17592186044416 "));  // 16 TiB
+  auto w = run({tool("mkcomposefs").string(), "--from-file", (s.tmp / "lie.dump").string(), (s.tmp / "lie.cfs").string()});
+  ASSERT_EQ(w.status, 0) << w.err;
+  test::Nginx web(s.tmp / "nginx", s.repo);
+  FuseMount m(s.tmp / "lie.cfs", s.cache.string(), s.mnt, {"remote=" + web.url()});
+  ASSERT_TRUE(m.ok());
+  UniqueFd fd(::open((s.mnt / "huge").c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(fd) << std::strerror(errno);
+  std::string head(65536, '\0');
+  EXPECT_EQ(::pread(fd.get(), head.data(), head.size(), 0), 65536);
+  EXPECT_EQ(head, big.substr(0, head.size()));
+  EXPECT_EQ(web.access_log().find("/merkle/"), std::string::npos) << "a 256 GiB tree was asked for";
+  fd.reset();
+  EXPECT_EQ(slurp(s.mnt / "small"), "hi\n");
+  EXPECT_EQ(m.stop(), 0);
 }
 
 // A full cache disk: the open fails with EIO and a log line that blames the disk, not the
