@@ -120,8 +120,9 @@ TEST(MirrorSource, WrongBytesAreNeitherServedNorCached) {
   EXPECT_THROW(source.open(other), Error);
 }
 
-// 3 bytes a second is never a stall, but 100000 bytes would take 9 hours: the download falls
-// behind the minimum rate once its grace (stall_seconds) is over, and the next mirror serves.
+// 3 bytes a second is never a stall, but 100000 bytes would take 9 hours: the transfer is
+// slower than the minimum rate (net's http.min_bytes_per_second, 1024 by default) over
+// stall_seconds, is cut off, and the next mirror serves.
 TEST(MirrorSource, AMirrorThatDripsIsCutOffForTheNext) {
   REQUIRE_PYTHON();
   Served s;
@@ -130,7 +131,6 @@ TEST(MirrorSource, AMirrorThatDripsIsCutOffForTheNext) {
   store::ObjectRef ref = s.add(bytes, false, path);
   MirrorOptions options;
   options.http.stall_seconds = 1;
-  options.min_bytes_per_second = 4096;
   Mirrors mirrors({s.serve("drip"), s.serve("none")}, options);
   MirrorSource source({(s.tmp / "cache").string()}, mirrors);
   auto opened = std::async(std::launch::async, [&] { return read_whole(source.open(ref).fd.get()); });

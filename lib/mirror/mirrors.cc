@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 
 #include "base/error.h"
 
@@ -18,43 +17,9 @@ std::chrono::seconds backoff(unsigned failures) {
 
 }  // namespace
 
-class Mirrors::Body {
- public:
-  Body(net::HttpStream& stream, const MirrorOptions& options, MirrorStats& stats)
-      : stream_(stream), stats_(stats), min_rate_(options.min_bytes_per_second),
-        grace_(std::chrono::seconds(options.http.stall_seconds)) {}
-
-  std::string header(const std::string& lowercase_name) const { return stream_.header(lowercase_name); }
-
-  // As HttpStream::read_some; a kTransient Error once the download has fallen behind.
-  std::size_t read_some(std::span<std::byte> buf) {
-    std::size_t n = stream_.read_some(buf);
-    stats_.bytes += n;
-    received_ += n;
-    if (n > 0 && min_rate_ > 0) {
-      std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
-      if (elapsed > grace_ + std::chrono::duration<double>(static_cast<double>(received_) / static_cast<double>(min_rate_))) {
-        throw Error(ErrorKind::kTransient, ETIMEDOUT,
-                    "slower than " + std::to_string(min_rate_) + " bytes/s: " + std::to_string(received_) + " bytes in " +
-                        std::to_string(static_cast<long>(elapsed.count())) + " s");
-      }
-    }
-    return n;
-  }
-
- private:
-  net::HttpStream& stream_;
-  MirrorStats& stats_;
-  std::uint64_t min_rate_;
-  std::chrono::duration<double> grace_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::uint64_t received_ = 0;
-};
-
 Mirrors::Mirrors(const std::vector<std::string>& urls, MirrorOptions options)
     : options_(options), slots_(std::clamp<std::ptrdiff_t>(options.parallel, 1, 1024)) {
   options_.http.cancel = &cancelled_;
-  if (const char* rate = std::getenv("CFS_MIRROR_MIN_BYTES_PER_SECOND")) options_.min_bytes_per_second = std::strtoull(rate, nullptr, 10);
   if (urls.empty()) throw Error(EINVAL, "no mirror given");
   for (std::string url : urls) {
     if (!url.starts_with("http://") && !url.starts_with("https://")) {
@@ -104,15 +69,14 @@ void Mirrors::get(const std::string& path, std::optional<ByteRange> range, const
       } release{slots_};
       std::vector<std::string> headers;
       if (range) headers.push_back("Range: bytes=" + std::to_string(range->offset) + "-" + std::to_string(range->offset + range->length - 1));
-      std::unique_ptr<net::HttpStream> response = net::http_stream(url + "/" + path, headers, options_.http);
+      std::unique_ptr<net::HttpStream> body = net::http_stream(url + "/" + path, headers, options_.http);
       long want = range ? 206 : 200;
-      if (response->status() == 404) {
+      if (body->status() == 404) {
         errors += (errors.empty() ? "" : "; ") + url + ": HTTP 404";
         continue;  // a mirror may hold part of a repository: not a failure
       }
-      if (response->status() != want) throw Error(EIO, "HTTP " + std::to_string(response->status()));
-      Body body(*response, options_, stats_);
-      consume(body);
+      if (body->status() != want) throw Error(EIO, "HTTP " + std::to_string(body->status()));
+      consume(*body);
       succeeded(i);
       return;
     } catch (const Error& e) {
@@ -126,14 +90,20 @@ void Mirrors::get(const std::string& path, std::optional<ByteRange> range, const
   throw Error(all_absent ? ENOENT : EIO, "no mirror has a valid copy (" + errors + ")");
 }
 
+std::size_t Mirrors::count_bytes(net::HttpStream& body, std::span<std::byte> buf) {
+  std::size_t n = body.read_some(buf);
+  stats_.bytes += n;
+  return n;
+}
+
 store::ObjectStore::Ingested Mirrors::fetch(const std::string& path, const std::optional<Digest>& digest,
                                             std::optional<std::uint64_t> max_size, store::ObjectStore& store) {
   store::ObjectStore::Ingested got;
-  get(path, std::nullopt, [&](Body& body) {
+  get(path, std::nullopt, [&](net::HttpStream& body) {
     std::uint64_t total = 0;
     got = store.ingest_stream(
         [&](std::span<std::byte> buf) {
-          std::size_t n = body.read_some(buf);
+          std::size_t n = count_bytes(body, buf);
           total += n;
           if (max_size && total > *max_size) {
             throw Error(EFBIG, "more than the object's " + std::to_string(*max_size) + " bytes");
@@ -146,7 +116,7 @@ store::ObjectStore::Ingested Mirrors::fetch(const std::string& path, const std::
   return got;
 }
 
-std::string Mirrors::read_exactly(Body& body, std::uint64_t size, const std::string& what) {
+std::string Mirrors::read_exactly(net::HttpStream& body, std::uint64_t size, const std::string& what) {
   std::string wrong = what + " is not " + std::to_string(size) + " bytes long";
   // The length the server states, checked before a byte is read: a size from an image is
   // not trusted to be the one the mirror has, and no buffer is sized by it in advance.
@@ -157,19 +127,19 @@ std::string Mirrors::read_exactly(Body& body, std::uint64_t size, const std::str
   while (out.size() < size) {  // grown as bytes arrive
     std::size_t at = out.size();
     out.resize(at + static_cast<std::size_t>(std::min<std::uint64_t>(size - at, kReadChunk)));
-    std::size_t n = body.read_some(std::as_writable_bytes(std::span(out)).subspan(at));
+    std::size_t n = count_bytes(body, std::as_writable_bytes(std::span(out)).subspan(at));
     out.resize(at + n);
     if (n == 0) throw Error(EIO, wrong);
   }
   std::byte extra;
-  if (body.read_some(std::span(&extra, 1)) != 0) throw Error(EIO, wrong);
+  if (count_bytes(body, std::span(&extra, 1)) != 0) throw Error(EIO, wrong);
   return out;
 }
 
 std::string Mirrors::fetch_small(const std::string& path, std::size_t size,
                                  const std::function<void(const std::string&)>& check) {
   std::string out;
-  get(path, std::nullopt, [&](Body& body) {
+  get(path, std::nullopt, [&](net::HttpStream& body) {
     out = read_exactly(body, size, "the file");
     check(out);
   });
@@ -177,7 +147,7 @@ std::string Mirrors::fetch_small(const std::string& path, std::size_t size,
 }
 
 void Mirrors::fetch_range(const std::string& path, ByteRange range, const std::function<void(std::span<const std::byte>)>& check) {
-  get(path, range, [&](Body& body) {
+  get(path, range, [&](net::HttpStream& body) {
     std::string data = read_exactly(body, range.length, "the range");
     check(std::as_bytes(std::span(data)));
   });

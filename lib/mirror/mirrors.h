@@ -2,8 +2,9 @@
 // from the directory cfsctl writes (URL/objects/xx/<rest>, URL/images/<hex>). An object comes
 // from the first mirror that serves the bytes of its digest; a mirror that fails (an HTTP
 // error, a reset, a stall, a drip, wrong bytes) is skipped for that object and backed off for
-// a while (tried after the others), and the next one is tried. Bytes go straight into an ObjectStore
-// through its checked ingest, so bytes of another digest are never stored. Layer: mirror.
+// a while (tried after the others), and the next one is tried. Bytes go straight into an
+// ObjectStore through its checked ingest, so bytes of another digest are never stored.
+// Layer: mirror.
 // Thread-safe; at most `parallel` downloads run at once.
 #pragma once
 
@@ -27,14 +28,11 @@ namespace cfs::mirror {
 
 struct MirrorOptions {
   unsigned parallel = 8;  // downloads at once
-  // A download that falls behind this rate is cut off and the next mirror tried: t seconds
-  // into a response, at least min_bytes_per_second × (t − http.stall_seconds) bytes must have
-  // arrived, so a download of N bytes has until stall_seconds + N / min_bytes_per_second.
-  // A mirror that drips a few bytes a second (never silent, so never stalled) holds no
-  // download, nor one of the `parallel` slots, for longer. 0: off.
-  // $CFS_MIRROR_MIN_BYTES_PER_SECOND overrides it.
-  std::uint64_t min_bytes_per_second = 4096;
-  net::HttpOptions http{.verify_tls = true, .allow_http = true};  // bytes are checked anyway
+  // Bytes are checked anyway. A transfer slower than http.min_bytes_per_second on average over
+  // http.stall_seconds (a mirror that drips: never silent, so never stalled) is cut off, and
+  // the next mirror tried: a download of N bytes holds its slot for about stall_seconds +
+  // N / min_bytes_per_second at most.
+  net::HttpOptions http{.verify_tls = true, .allow_http = true};
 };
 
 struct MirrorStats {
@@ -81,15 +79,15 @@ class Mirrors {
   std::vector<std::size_t> order();  // healthy mirrors first, in the given order
   void failed(std::size_t i);
   void succeeded(std::size_t i);
-  class Body;  // a response body read by the rules above: counted, and cut off when too slow
   // GETs `path` (or a range of it) from the mirrors in order until `consume` takes a response
   // without throwing. A 404 is not held against a mirror (it may hold part of a repository);
   // Error(ENOENT) when all answer 404.
-  using Consume = std::function<void(Body&)>;
+  using Consume = std::function<void(net::HttpStream&)>;
   void get(const std::string& path, std::optional<ByteRange> range, const Consume& consume);
+  std::size_t count_bytes(net::HttpStream& body, std::span<std::byte> buf);
   // The whole of `body`, which must be `size` bytes long (as its Content-Length must say, where
   // it says one); Error naming `what` otherwise.
-  std::string read_exactly(Body& body, std::uint64_t size, const std::string& what);
+  std::string read_exactly(net::HttpStream& body, std::uint64_t size, const std::string& what);
 
   MirrorOptions options_;
   std::mutex mutex_;  // mirrors_' health (their URLs never change)
