@@ -23,7 +23,6 @@
 #include "support/nginx.h"
 #include "support/server_process.h"
 #include "support/support.h"
-#include "support/tmpfs.h"
 #include "verity/measure.h"
 
 namespace cfs {
