@@ -113,6 +113,8 @@ struct Easy {
     if (rc == CURLE_SSL_CONNECT_ERROR && url.starts_with("https://")) {
       why += " (a plain-HTTP server? a registry must then be marked insecure in registries.conf, or use --tls-verify=false)";
     }
+    // Only HttpOptions::cancel aborts from a callback: the caller's wish, not the server's fault.
+    if (rc == CURLE_ABORTED_BY_CALLBACK) throw Error(ECANCELED, "cancelled").wrap("GET " + url);
     throw Error(transient(rc) ? ErrorKind::kTransient : ErrorKind::kFailed, EIO, why).wrap("GET " + url);
   }
 };
