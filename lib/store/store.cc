@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,27 +104,42 @@ std::optional<Digest> clone_measured(int src, int dst, std::uint64_t size, HashA
   return verity::compute_from_file(dst, size, algorithm);
 }
 
+// The store's descriptors of each kind (unnamed objects, xx/ directories): up to 256, but
+// never more than a quarter of those we may hold; the rest are for sources and threads.
+std::size_t fd_budget_of_limit() {
+  constexpr std::size_t kMax = 256;
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return kMax;
+  return std::clamp<std::size_t>(lim.rlim_cur / 4, 1, kMax);
+}
+
 }  // namespace
 
-ObjectStore::ObjectStore(const std::string& path, HashAlgorithm algorithm) : path_(path), algorithm_(algorithm) {
+ObjectStore::ObjectStore(const std::string& path, HashAlgorithm algorithm)
+    : path_(path), algorithm_(algorithm), fd_budget_(fd_budget_of_limit()) {
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) throw_errno(errno, path);
   dir_fd_.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd_) throw_errno(errno, path);
 }
 
-int ObjectStore::subdir(std::uint8_t first_byte, bool create) const {
+ObjectStore::Subdir ObjectStore::subdir(std::uint8_t first_byte, bool create) const {
   std::lock_guard lock(subdirs_mutex_);
-  UniqueFd& fd = subdirs_[first_byte];
-  if (fd) return fd.get();
+  UniqueFd& cached = subdirs_[first_byte];
+  if (cached) return {cached.get(), UniqueFd()};
   static constexpr char kHex[] = "0123456789abcdef";
   const char name[3] = {kHex[first_byte >> 4], kHex[first_byte & 15], '\0'};
   if (create && ::mkdirat(dir_fd_.get(), name, 0755) != 0 && errno != EEXIST) throw_errno(errno, path_ + "/" + name);
+  UniqueFd fd;
   try {
     fd = open_dir_beneath(dir_fd_.get(), name);
   } catch (const Error& e) {
     throw e.wrap(path_);
   }
-  return fd ? fd.get() : -1;
+  if (!fd) return {-1, UniqueFd()};
+  if (subdirs_open_ == fd_budget_) return {fd.get(), std::move(fd)};
+  ++subdirs_open_;
+  cached = std::move(fd);
+  return {cached.get(), UniqueFd()};
 }
 
 // Where the next unnamed file goes: the xx/ directories that exist, in turn (the store root
@@ -140,10 +156,10 @@ int ObjectStore::unnamed_file_dir() {
 }
 
 bool ObjectStore::contains(const Digest& d) const {
-  int sub = subdir(d[0], false);
-  if (sub < 0) return false;
+  Subdir sub = subdir(d[0], false);
+  if (sub.fd < 0) return false;
   struct stat st {};
-  return ::fstatat(sub, object_path(d).c_str() + 3, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  return ::fstatat(sub.fd, object_path(d).c_str() + 3, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 // An unnamed file in the store: nothing is visible until flush() links it, and a crash or an
@@ -203,7 +219,7 @@ ObjectStore::Ingested ObjectStore::publish(UniqueFd tmp, const Digest& d) {
   // The same bytes stored twice before a flush (two threads, one layer): one copy is kept.
   if (std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.digest == d; })) return {d, false};
   pending_.push_back({d, std::move(tmp)});
-  if (pending_.size() >= kBatch) flush_locked();
+  if (pending_.size() >= fd_budget_) flush_locked();
   return {d, true};
 }
 
@@ -248,9 +264,9 @@ void ObjectStore::flush_locked() {
       } else if (verity_required_) {
         throw Error(EOPNOTSUPP, path_ + "/" + name + ": fs-verity cannot be enabled, and this store requires it");
       }
-      int sub = subdir(p.digest[0], true);
+      Subdir sub = subdir(p.digest[0], true);
       std::string ro_proc = "/proc/self/fd/" + std::to_string(ro.get());
-      if (::linkat(AT_FDCWD, ro_proc.c_str(), sub, name.c_str() + 3, AT_SYMLINK_FOLLOW) != 0 && errno != EEXIST) {
+      if (::linkat(AT_FDCWD, ro_proc.c_str(), sub.fd, name.c_str() + 3, AT_SYMLINK_FOLLOW) != 0 && errno != EEXIST) {
         throw_errno(errno, path_ + "/" + name);
       }
   }

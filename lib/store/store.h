@@ -43,7 +43,7 @@ class ObjectStore final : public ObjectSource {
   // filesystem can, else a copy that keeps holes. Mode 0644; fs-verity enabled at flush where
   // supported (and its measurement checked against the name). Throws Error(ENODATA) if the
   // file turns out shorter than `size`. The copy is unnamed until flush() names it (ingest()
-  // flushes by itself every kBatch objects).
+  // flushes by itself every fd_budget() objects).
   Ingested ingest(int src_fd, std::uint64_t size);
   // Fills the buffer it is given and returns how many bytes it put there; 0 at the end.
   // Throws Error on failure (then nothing is stored).
@@ -71,25 +71,37 @@ class ObjectStore final : public ObjectSource {
   // flush per batch instead of an fsync per object, and still no named partial object.
   void flush();
 
-  static constexpr std::size_t kBatch = 256;
+  // How many unnamed objects (each an open descriptor) wait for a flush at most, and how many
+  // xx/ directories stay open: 256 each, or a quarter of the descriptors this process may
+  // hold (RLIMIT_NOFILE when the store was made), so that a low `ulimit -n` costs more
+  // flushes and lookups instead of failing with EMFILE.
+  std::size_t fd_budget() const noexcept { return fd_budget_; }
 
  private:
   struct Pending {
     Digest digest;
     UniqueFd fd;
   };
+  // An xx/ directory: kept open in subdirs_ while the budget allows (then `owned` is empty),
+  // else opened for this use alone. fd is -1 when it is absent.
+  struct Subdir {
+    int fd = -1;
+    UniqueFd owned;
+  };
   Ingested publish(UniqueFd tmp, const Digest& d);
   void flush_locked();
-  int subdir(std::uint8_t first_byte, bool create) const;  // -1: absent
+  Subdir subdir(std::uint8_t first_byte, bool create) const;
   int unnamed_file_dir();
 
   std::string path_;
   HashAlgorithm algorithm_;
   bool verity_required_ = false;
+  std::size_t fd_budget_;
   UniqueFd dir_fd_;
   std::mutex mutex_;  // pending_
   mutable std::mutex subdirs_mutex_;
   mutable std::array<UniqueFd, 256> subdirs_;  // xx/, opened beneath the store once
+  mutable std::size_t subdirs_open_ = 0;       // how many of them, at most fd_budget_
   unsigned next_tmp_dir_ = 0;                  // under subdirs_mutex_
   std::vector<Pending> pending_;  // unnamed: dropped (never published) if flush never comes
 };

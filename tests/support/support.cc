@@ -278,6 +278,11 @@ Run run(const std::vector<std::string>& argv, const std::string& input,
   return r;
 }
 
+std::vector<std::string> with_fd_limit(unsigned limit, std::vector<std::string> argv) {
+  argv.insert(argv.begin(), {"sh", "-c", "ulimit -n " + std::to_string(limit) + " && exec \"$@\"", "sh"});
+  return argv;
+}
+
 Run cfsctl(const fs::path& repo, std::vector<std::string> args, const std::string& input,
            const std::vector<std::string>& env) {
   args.insert(args.begin(), {tool("cfsctl").string(), "--repo", repo.string()});

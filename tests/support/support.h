@@ -65,6 +65,9 @@ struct Run {
 Run run(const std::vector<std::string>& argv, const std::string& input = {},
         const std::vector<std::string>& env = {});
 
+// argv run by sh with RLIMIT_NOFILE lowered to `limit` (ulimit -n): for run().
+std::vector<std::string> with_fd_limit(unsigned limit, std::vector<std::string> argv);
+
 // `cfsctl --repo REPO ARGS...`, as run() runs it.
 Run cfsctl(const fs::path& repo, std::vector<std::string> args, const std::string& input = {},
            const std::vector<std::string>& env = {});

@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 
+#include "support/oci_image.h"
 #include "support/support.h"
 
 namespace cfs {
@@ -379,6 +381,43 @@ TEST(Mkcomposefs, OutputPathsAreWrittenAsUpstreamWritesThem) {
     EXPECT_EQ(test::read_file(tmp / "closed" / "img.cfs"), image);
     EXPECT_EQ(fs::directory_iterator(tmp / "closed")->path().filename(), "img.cfs");
   }
+}
+
+// `ulimit -n 128`: the tools that fill an object store (hundreds of objects, over most xx/
+// directories) still succeed, with the same images.
+TEST(ObjectStores, FillWithFewFileDescriptors) {
+  test::TempDir tmp;
+  std::vector<test::TarMember> members{test::dir("usr/")};
+  fs::create_directories(tmp / "src" / "usr");
+  for (int i = 0; i < 600; ++i) {
+    std::string name = "usr/f" + std::to_string(i);
+    std::string data = std::string(100 + i, 'a' + i % 26) + std::to_string(i);
+    test::write_file(tmp / "src" / name, data);
+    members.push_back(test::file(name, data));
+  }
+  test::write_layout(tmp / "layout", {{test::make_tar(members)}}, "t");
+  auto both = [&](const std::string& what, const std::function<std::vector<std::string>(const std::string&)>& argv) {
+    test::Run plenty = run(argv("plenty"));
+    ASSERT_EQ(plenty.status, 0) << what << ": " << plenty.err;
+    test::Run few = run(test::with_fd_limit(128, argv("few")));
+    EXPECT_EQ(few.status, 0) << what << ": " << few.err;
+    EXPECT_EQ(few.out, plenty.out) << what;
+  };
+  both("mkcomposefs --digest-store", [&](const std::string& k) {
+    return std::vector<std::string>{tool("mkcomposefs"), "--print-digest", "--digest-store=" + (tmp / ("store-" + k)).string(),
+                                    (tmp / "src").string(), (tmp / (k + ".cfs")).string()};
+  });
+  for (const char* k : {"plenty", "few"}) {
+    ASSERT_EQ(test::cfsctl(tmp / (std::string("repo-") + k), {"init", "--insecure"}).status, 0);
+  }
+  both("cfsctl create-image", [&](const std::string& k) {
+    return std::vector<std::string>{tool("cfsctl"), "--repo", (tmp / ("repo-" + k)).string(), "create-image", (tmp / "src").string()};
+  });
+  both("cfsctl oci pull", [&](const std::string& k) {
+    return std::vector<std::string>{tool("cfsctl"), "--repo", (tmp / ("repo-" + k)).string(), "oci", "pull",
+                                    "oci:" + (tmp / "layout").string(), "t"};
+  });
+  EXPECT_EQ(test::cfsctl(tmp / "repo-few", {"fsck"}).status, 0);
 }
 
 }  // namespace
