@@ -180,17 +180,21 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
     }
   }
   GcResult r;
-  // Links to images about to go are removed first: a gc killed halfway leaves unreferenced
-  // objects, never a link to a missing image.
+  // Links to objects about to go (images/<hex>, streams/<name>) are removed first: a gc killed
+  // halfway leaves unreferenced objects, never a link to a missing one.
   std::set<std::string> dead_paths;
   for (const Dead& d : dead) dead_paths.insert(d.path);
-  if (!dry_run) {
-    for (const std::string& name : dir_entries(fd, "images")) {
-      std::string link = "images/" + name;
+  auto unlink_dead_links = [&](const std::string& category, std::uint64_t& count) {
+    for (const std::string& name : dir_entries(fd, category)) {
+      std::string link = category + "/" + name;
       if (name == "refs" || !dead_paths.contains("objects/" + object_of_link(link_text(fd, link)))) continue;
       if (::unlinkat(fd, link.c_str(), 0) != 0 && errno != ENOENT) throw_errno(errno, link);
-      ++r.images_pruned;
+      ++count;
     }
+  };
+  if (!dry_run) {
+    unlink_dead_links("images", r.images_pruned);
+    unlink_dead_links("streams", r.streams_pruned);
   }
   for (const Dead& d : dead) {
     if (!dry_run && ::unlinkat(fd, d.path.c_str(), 0) != 0 && errno != ENOENT) throw_errno(errno, d.path);

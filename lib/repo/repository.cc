@@ -352,6 +352,11 @@ std::optional<Digest> Repository::stream_object(const std::string& name) const {
   }
   std::optional<Digest> d = parse_hex_digest(hex, meta_.algorithm);
   if (!d) throw_corrupt("streams/" + name + " does not link to an object: " + target);
+  struct stat st {};
+  if (::fstatat(fd_.get(), ("objects/" + object_path(*d)).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno(errno, "streams/" + name);
+  }
   return d;
 }
 

@@ -71,7 +71,8 @@ class Repository {
   UniqueFd open_object(const Digest& object) const;
   // streams/NAME -> the object (replaced atomically).
   void link_stream(const std::string& name, const Digest& object);
-  // The object streams/NAME links to; nullopt when there is no such stream.
+  // The object streams/NAME links to; nullopt when there is no such stream, or its object is
+  // gone (a link left by a gc killed halfway is not a stream to reuse).
   std::optional<Digest> stream_object(const std::string& name) const;
 
   struct OpenedImage {

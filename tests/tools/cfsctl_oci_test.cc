@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <set>
@@ -243,6 +244,60 @@ TEST(CfsctlOci, TagsImagesInspectAndGc) {
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("oci images: 1/1 ok"), std::string::npos) << r.out;
   EXPECT_EQ(cfsctl(repo, {"fsck"}).status, 0);
+}
+
+// gc killed right after each of its unlinks in turn, while it removes an untagged image: fsck
+// passes, pulling that image again succeeds (no layer is reused whose object is gone, no link
+// is left to a removed object) and gives the same image, and the next gc completes the work.
+TEST(CfsctlOci, GcKilledAtEveryUnlinkLeavesAConsistentRepository) {
+  test::TempDir tmp;
+  std::string base = test::make_tar({test::dir("usr/"), test::file("usr/shared", std::string(5000, 's'))});
+  std::string only_b = test::make_tar({test::file("usr/b", std::string(3000, 'b')), test::file("usr/c", std::string(4000, 'c'))});
+  test::write_layout(tmp / "layout", {{base}}, "a");
+  test::WrittenImage b = test::write_layout(tmp / "layout", {{base}, {only_b}}, "b");
+  fs::path pristine = init(tmp / "pristine");
+  for (const char* tag : {"a", "b"}) {
+    ASSERT_EQ(cfsctl(pristine, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":" + tag, tag}).status, 0);
+  }
+  std::string b_id = cfsctl(pristine, {"oci", "compute-id", "b"}).out;
+  ASSERT_EQ(cfsctl(pristine, {"oci", "untag", "b"}).status, 0);
+  const char* asan = std::getenv("ASAN_OPTIONS");  // the preloaded library comes before ASan's
+  std::vector<std::string> env = {"LD_PRELOAD=" CFS_KILL_AT_UNLINK_LIB,
+                                  "ASAN_OPTIONS=" + std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0"};
+  int kills = 0;
+  for (int n = 1; n < 100; ++n) {
+    SCOPED_TRACE("gc killed after unlink " + std::to_string(n));
+    fs::path repo = tmp / "repo";
+    fs::remove_all(repo);
+    fs::copy(pristine, repo, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    env.push_back("CFS_KILL_AT_UNLINK=" + std::to_string(n));
+    auto gc = cfsctl(repo, {"gc"}, "", env);
+    env.pop_back();
+    if (gc.status == 0) break;  // it finished before the n-th unlink
+    ASSERT_EQ(gc.status, 128 + SIGKILL) << gc.err;
+    ++kills;
+    auto r = cfsctl(repo, {"fsck"});
+    EXPECT_EQ(r.status, 0) << r.out;
+    r = cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":b", "b"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "b"}).out, b_id);
+    EXPECT_EQ(cfsctl(repo, {"oci", "fsck"}).status, 0);
+    ASSERT_EQ(cfsctl(repo, {"oci", "untag", "b"}).status, 0);
+    ASSERT_EQ(cfsctl(repo, {"gc"}).status, 0);
+    r = cfsctl(repo, {"fsck"});
+    EXPECT_EQ(r.status, 0) << r.out;
+  }
+  EXPECT_GE(kills, 10) << "b's image, streams and objects: each unlink is a crash point";
+  // A layer whose link outlived its object (an older gc killed halfway) is fetched again.
+  fs::path repo = tmp / "repo";
+  fs::remove_all(repo);
+  fs::copy(pristine, repo, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  fs::path layer = repo / "streams" / ("oci-layer-" + b.diff_ids[1]);
+  ASSERT_TRUE(fs::remove(layer.parent_path() / fs::read_symlink(layer)));
+  auto r = cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":b", "b"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "b"}).out, b_id);
+  EXPECT_EQ(cfsctl(repo, {"oci", "fsck"}).status, 0);
 }
 
 TEST(CfsctlOci, FsckFindsBrokenImages) {
