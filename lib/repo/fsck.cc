@@ -36,11 +36,11 @@ class Checker {
       : repo_(repo), fd_(repo.fd()), r_(report), progress_(progress) {}
 
   void metadata() {
-    UniqueFd meta(::openat(fd_, "meta.json", O_RDONLY | O_CLOEXEC));
-    r_.has_metadata = bool(meta);
-    if (!meta) return;
-    std::vector<std::byte> bytes = read_all(meta.get());
     try {
+      UniqueFd meta = open_repo_file(fd_, "meta.json");
+      r_.has_metadata = bool(meta);
+      if (!meta) return;
+      std::vector<std::byte> bytes = read_all(meta.get());
       Meta m = Meta::parse(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
       if (m.algorithm != repo_.algorithm()) {
         error("metadata-algorithm-mismatch", "meta.json",
@@ -74,6 +74,7 @@ class Checker {
       char sub[3];
       std::snprintf(sub, sizeof sub, "%02x", i);
       std::string dir = std::string("objects/") + sub;
+      if (!is_object_dir(dir)) continue;
       for (const std::string& name : dir_entries(fd_, dir)) {
         struct stat st {};
         if (::fstatat(fd_, (dir + "/" + name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
@@ -89,10 +90,17 @@ class Checker {
       ++r_.streams_checked;
       std::string path = "streams/" + name;
       if (!top_level_link(path, r_.streams_corrupted)) continue;
+      std::string text = link_text(fd_, path);
+      std::optional<Digest> object = linked_object(text, repo_.algorithm());
+      if (!object) {
+        error("link-target-invalid", path, text + " is not ../objects/<an object>");
+        ++r_.streams_corrupted;
+        continue;
+      }
       SplitStreamRefs refs;
       try {
-        UniqueFd fd(::openat(fd_, path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd) throw_errno(errno);
+        UniqueFd fd = open_repo_file(fd_, "objects/" + object_path(*object));
+        if (!fd) throw_errno(ENOENT);
         MappedFile file = MappedFile::open(fd.get());
         refs = read_splitstream_refs(file.bytes(), repo_.algorithm(), true);
       } catch (const Error& e) {
@@ -100,10 +108,7 @@ class Checker {
         ++r_.streams_corrupted;
         continue;
       }
-      auto exists = [&](const Digest& d) {
-        struct stat st {};
-        return ::fstatat(fd_, ("objects/" + object_path(d)).c_str(), &st, 0) == 0;
-      };
+      auto exists = [&](const Digest& d) { return has_repo_file(fd_, "objects/" + object_path(d)); };
       for (const Digest& d : refs.object_refs) {
         if (exists(d)) continue;
         error("missing-object-ref", path, to_hex(d));
@@ -116,7 +121,7 @@ class Checker {
         ++r_.missing_objects;
       }
     }
-    refs_tree("streams/refs");
+    refs_tree("streams");
   }
 
   void images() {
@@ -125,12 +130,25 @@ class Checker {
       ++r_.images_checked;
       std::string path = "images/" + name;
       if (!top_level_link(path, r_.images_corrupted)) continue;
-      if (std::string self = "objects/" + object_of_link(link_text(fd_, path)); bad_objects_.contains(self)) {
-        r_.affected_images[name].insert(self);  // the image's own object
+      std::optional<Digest> id = image_id(name);
+      if (!id) {
+        error("image-invalid-name", path, "not an image ID");
+        ++r_.images_corrupted;
+        continue;
       }
-      UniqueFd image(::openat(fd_, path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!image) {
-        error("image-open-failed", path, std::strerror(errno));
+      std::string self = "objects/" + object_path(*id);
+      if (std::string text = link_text(fd_, path); linked_object(text, repo_.algorithm()) != id) {
+        error("link-target-invalid", path, text + " is not its object ../" + self);
+        ++r_.images_corrupted;
+        continue;
+      }
+      if (bad_objects_.contains(self)) r_.affected_images[name].insert(self);  // the image's own object
+      UniqueFd image;
+      try {
+        image = open_repo_file(fd_, self);
+        if (!image) throw_errno(ENOENT);
+      } catch (const Error& e) {
+        error("image-open-failed", path, e.what());
         ++r_.images_corrupted;
         continue;
       }
@@ -143,9 +161,8 @@ class Checker {
         continue;
       }
       for (const std::string& o : objects) {
-        struct stat st {};
         std::string object = "objects/" + o;
-        if (::fstatat(fd_, object.c_str(), &st, 0) != 0) {
+        if (!has_repo_file(fd_, object)) {
           error("image-missing-object", path, hex_of_object(o));
           ++r_.missing_objects;
           r_.affected_images[name].insert(object);
@@ -154,10 +171,28 @@ class Checker {
         }
       }
     }
-    refs_tree("images/refs");
+    refs_tree("images");
   }
 
  private:
+  std::optional<Digest> image_id(const std::string& name) const {
+    std::optional<Digest> id = parse_hex_digest(name, repo_.algorithm());
+    return id && to_hex(*id) == name ? id : std::nullopt;
+  }
+
+  // Whether objects/xx is a directory to look into; anything else there is an error (a
+  // symlink is not followed out of the repository).
+  bool is_object_dir(const std::string& dir) {
+    struct stat st {};
+    if (::fstatat(fd_, dir.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT) error("stat-failed", dir, std::strerror(errno));
+      return false;
+    }
+    if (S_ISDIR(st.st_mode)) return true;
+    error("unexpected-file-type", dir, "not a directory");
+    return false;
+  }
+
   void error(const std::string& kind, const std::string& path, const std::string& detail = {}) {
     std::lock_guard lock(mutex_);
     r_.errors.push_back("fsck: " + kind + ": " + path + (detail.empty() ? "" : ": " + detail));
@@ -174,6 +209,7 @@ class Checker {
     std::snprintf(sub, sizeof sub, "%02x", i);
     std::string dir = std::string("objects/") + sub;
     try {
+      if (!is_object_dir(dir)) return;
       for (const std::string& name : sorted_entries(fd_, dir)) check_object(dir, sub, name);
     } catch (...) {
       std::lock_guard lock(mutex_);
@@ -195,8 +231,13 @@ class Checker {
     };
     std::optional<Digest> named = parse_hex_digest(sub + name, repo_.algorithm());
     if (!named) return bad("object-invalid-name", "not " + std::to_string(2 * digest_size(repo_.algorithm())) + " hex digits");
-    UniqueFd fd(::openat(fd_, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd) return bad("object-open-failed", std::strerror(errno));
+    UniqueFd fd;
+    try {
+      fd = open_repo_file(fd_, path);
+      if (!fd) throw_errno(ENOENT);
+    } catch (const Error& e) {
+      return bad("object-open-failed", e.what());
+    }
     std::optional<Digest> measured;
     try {
       measured = verity::kernel_measure(fd.get(), repo_.algorithm());
@@ -244,17 +285,32 @@ class Checker {
     return true;
   }
 
-  void refs_tree(const std::string& dir) {
+  // <category>/refs/<ref>: directories, and links to an entry of <category>/ spelled as
+  // composefs-rs writes them ("../" per component of the ref, then the entry; for images/, an
+  // image ID).
+  void refs_tree(const std::string& category, const std::string& ref_dir = "") {
+    std::string dir = category + "/refs" + (ref_dir.empty() ? "" : "/" + ref_dir);
     for (const std::string& name : sorted_entries(fd_, dir)) {
+      std::string ref = ref_dir.empty() ? name : ref_dir + "/" + name;
       std::string path = dir + "/" + name;
       struct stat st {};
       if (::fstatat(fd_, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         error("stat-failed", path, std::strerror(errno));
-      } else if (S_ISDIR(st.st_mode)) {
-        refs_tree(path);
-      } else if (!S_ISLNK(st.st_mode)) {
+        continue;
+      }
+      if (S_ISDIR(st.st_mode)) {
+        refs_tree(category, ref);
+        continue;
+      }
+      if (!S_ISLNK(st.st_mode)) {
         error("unexpected-file-type", path, "neither a directory nor a symlink");
-      } else if (::fstatat(fd_, path.c_str(), &st, 0) != 0) {
+        continue;
+      }
+      std::string text = link_text(fd_, path);
+      std::optional<std::string> entry = ref_entry(ref, text);
+      if (!entry || (category == "images" && !image_id(*entry))) {
+        error("link-target-invalid", path, text + " is not ../" + std::string(category == "images" ? "<an image ID>" : "<a stream>"));
+      } else if (::fstatat(fd_, (category + "/" + *entry).c_str(), &st, 0) != 0) {
         error("broken-symlink", path);
         ++r_.broken_links;
       }

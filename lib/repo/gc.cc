@@ -58,9 +58,9 @@ class Marker {
     std::string link = "images/" + hex;
     std::string object = object_of_link(link_text(fd_, link));
     live_.insert(object);
-    UniqueFd image(::openat(fd_, ("objects/" + object).c_str(), O_RDONLY | O_CLOEXEC));
-    if (!image) throw_errno(errno, "objects/" + object + " (image " + hex + ")");
     try {
+      UniqueFd image = open_repo_file(fd_, "objects/" + object);
+      if (!image) throw Error(ENOENT, "objects/" + object + ": No such file or directory");
       for (const std::string& p : image_object_paths(image.get())) live_.insert(p);
     } catch (const Error& e) {
       throw e.wrap("image " + hex + " (nothing removed)");
@@ -79,8 +79,8 @@ class Marker {
       live_.insert(object);
       SplitStreamRefs refs;
       try {
-        UniqueFd fd(::openat(fd_, ("objects/" + object).c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd) throw_errno(errno, "objects/" + object);
+        UniqueFd fd = open_repo_file(fd_, "objects/" + object);
+        if (!fd) throw Error(ENOENT, "objects/" + object + ": No such file or directory");
         MappedFile file = MappedFile::open(fd.get());
         refs = read_splitstream_refs(file.bytes(), repo_.algorithm(), false);
       } catch (const Error& e) {

@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -33,11 +34,8 @@ UniqueFd open_dir(const std::string& path) {
 }
 
 std::optional<std::string> read_meta(int dir_fd) {
-  UniqueFd fd(::openat(dir_fd, kMeta, O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) return std::nullopt;
-    throw_errno(errno, kMeta);
-  }
+  UniqueFd fd = with_context("Reading meta.json", [&] { return open_repo_file(dir_fd, kMeta); });
+  if (!fd) return std::nullopt;
   std::vector<std::byte> bytes = read_all(fd.get());
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
@@ -65,9 +63,9 @@ std::optional<std::pair<HashAlgorithm, bool>> infer_from_objects(int dir_fd, std
       std::size_t len = std::strlen(e->d_name);
       if (len != 62 && len != 126) continue;
       HashAlgorithm a = len == 126 ? HashAlgorithm::kSha512 : HashAlgorithm::kSha256;
-      UniqueFd object(::openat(::dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
       bool verity = false;
-      try {
+      try {  // a FIFO or a symlink there has no fs-verity, and is not waited on
+        UniqueFd object = open_repo_file(dir_fd, std::string("objects/") + sub + "/" + e->d_name);
         verity = object && verity::kernel_measure(object.get(), a).has_value();
       } catch (const Error&) {
       }
@@ -133,27 +131,6 @@ void remove_tree_at(int dir_fd, const char* name) {
   }
   for (const std::string& e : dir_entries(fd.get(), ".")) remove_tree_at(fd.get(), e.c_str());
   if (::unlinkat(dir_fd, name, AT_REMOVEDIR) != 0) throw_errno(errno, name);
-}
-
-// The path from directory `from` to `to` (both relative to the repository), as composefs-rs
-// spells its links: common leading components dropped, one ".." per remaining one of `from`.
-std::string relative_path(const std::string& from, const std::string& to) {
-  auto split = [](const std::string& p) {
-    std::vector<std::string> parts;
-    for (std::size_t pos = 0; pos <= p.size();) {
-      std::size_t slash = std::min(p.find('/', pos), p.size());
-      if (slash > pos) parts.push_back(p.substr(pos, slash - pos));
-      pos = slash + 1;
-    }
-    return parts;
-  };
-  std::vector<std::string> a = split(from), b = split(to);
-  std::size_t common = 0;
-  while (common < a.size() && common < b.size() && a[common] == b[common]) ++common;
-  std::string out;
-  for (std::size_t i = common; i < a.size(); ++i) out += "../";
-  for (std::size_t i = common; i < b.size(); ++i) out += b[i] + (i + 1 < b.size() ? "/" : "");
-  return out;
 }
 
 std::string dirname_of(const std::string& p) {
@@ -254,8 +231,8 @@ std::unique_ptr<Repository> Repository::open(const std::string& path, const Open
     for (const std::string& f : r->meta_.incompatible) list += (list.empty() ? "\"" : ", \"") + f + "\"";
     throw Error(ENOTSUP, "repository requires unknown incompatible features: [" + list + "]");
   }
-  UniqueFd meta_fd(::openat(r->fd_.get(), kMeta, O_RDONLY | O_CLOEXEC));
   try {
+    UniqueFd meta_fd = open_repo_file(r->fd_.get(), kMeta);
     r->secure_ = !o.insecure && meta_fd && verity::kernel_measure_any(meta_fd.get()).has_value();
   } catch (const Error&) {
     r->secure_ = false;
@@ -323,11 +300,8 @@ Digest Repository::store_object(std::span<const std::byte> bytes) {
 }
 
 UniqueFd Repository::open_object(const Digest& object) const {
-  UniqueFd fd(::openat(fd_.get(), ("objects/" + object_path(object)).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) throw Error(ENOENT, "object " + to_hex(object) + " not found");
-    throw_errno(errno, "opening object " + to_hex(object));
-  }
+  UniqueFd fd = with_context("opening object " + to_hex(object), [&] { return open_repo_file(fd_.get(), "objects/" + object_path(object)); });
+  if (!fd) throw Error(ENOENT, "object " + to_hex(object) + " not found");
   return fd;
 }
 
@@ -343,20 +317,9 @@ std::optional<Digest> Repository::stream_object(const std::string& name) const {
     throw_errno(errno, "streams/" + name);
   }
   std::string target(buf, static_cast<std::size_t>(n));
-  std::size_t objects = target.rfind("objects/");
-  std::string hex;
-  if (objects != std::string::npos) {
-    for (char c : target.substr(objects + 8)) {
-      if (c != '/') hex += c;
-    }
-  }
-  std::optional<Digest> d = parse_hex_digest(hex, meta_.algorithm);
+  std::optional<Digest> d = linked_object(target, meta_.algorithm);
   if (!d) throw_corrupt("streams/" + name + " does not link to an object: " + target);
-  struct stat st {};
-  if (::fstatat(fd_.get(), ("objects/" + object_path(*d)).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return std::nullopt;
-    throw_errno(errno, "streams/" + name);
-  }
+  if (!has_repo_file(fd_.get(), "objects/" + object_path(*d))) return std::nullopt;
   return d;
 }
 
@@ -368,39 +331,57 @@ void Repository::link_image_ref(const std::string& name, const Digest& id) {
   replace_symlink(fd_.get(), "images/refs/" + name, "images/" + to_hex(id));
 }
 
+std::optional<Digest> Repository::resolve_image(const std::string& name) const {
+  if (std::optional<Digest> id = parse_hex_digest(name, meta_.algorithm)) return id;
+  bool has_slash = name.find('/') != std::string::npos;
+  if (has_slash && !name.starts_with("refs/")) return std::nullopt;  // as cfsctl: images/NAME, which is none
+  std::string ref = has_slash ? name.substr(5) : name;
+  std::vector<std::string> parts;
+  for (std::size_t pos = 0; pos <= ref.size();) {
+    std::size_t slash = std::min(ref.find('/', pos), ref.size());
+    parts.push_back(ref.substr(pos, slash - pos));
+    pos = slash + 1;
+  }
+  if (std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty() || p == "." || p == ".."; })) {
+    throw Error(EINVAL, "invalid image name '" + name + "'");
+  }
+  std::string link = "images/refs/" + ref;
+  char buf[4096];
+  ssize_t n = ::readlinkat(fd_.get(), link.c_str(), buf, sizeof buf);
+  if (n < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    if (errno == EINVAL) throw Error(ErrorKind::kCorrupt, EUCLEAN, link + " is not a symlink (run fsck)");
+    fail_os("Reading " + link, errno);
+  }
+  std::string_view text(buf, static_cast<std::size_t>(n));
+  std::optional<std::string> entry = ref_entry(ref, text);
+  std::optional<Digest> id = entry ? parse_hex_digest(*entry, meta_.algorithm) : std::nullopt;
+  if (!id || to_hex(*id) != *entry) {
+    throw Error(ErrorKind::kCorrupt, EUCLEAN, link + " does not link to an image ID: " + std::string(text) + " (run fsck)");
+  }
+  return id;
+}
+
 Repository::OpenedImage Repository::open_image(const std::string& name) const {
+  std::optional<Digest> id = resolve_image(name);
+  if (!id) throw Error(ENOENT, "image not found: " + name);
+  std::string link = "images/" + to_hex(*id);
+  char buf[4096];
+  ssize_t n = ::readlinkat(fd_.get(), link.c_str(), buf, sizeof buf);
+  if (n < 0 && (errno == ENOENT || errno == ENOTDIR)) throw Error(ENOENT, "image not found: " + name);
+  if (n < 0 && errno != EINVAL) fail_os("Opening image '" + name + "'", errno);
+  if (n < 0 || linked_object(std::string_view(buf, static_cast<std::size_t>(n)), meta_.algorithm) != id) {
+    throw Error(ErrorKind::kCorrupt, EUCLEAN, "image " + name + ": " + link + " does not link to its object (run fsck)");
+  }
   OpenedImage img;
   img.name = name;
-  bool by_ref = name.find('/') != std::string::npos;
-  img.fd.reset(::openat(fd_.get(), ("images/" + name).c_str(), O_RDONLY | O_CLOEXEC));
-  if (!img.fd && errno == ENOENT && !by_ref) {
-    img.fd.reset(::openat(fd_.get(), ("images/refs/" + name).c_str(), O_RDONLY | O_CLOEXEC));
-    by_ref = true;
-  }
-  if (!img.fd) {
-    if (errno == ENOENT) throw Error(ENOENT, "image not found: " + name);
-    fail_os("Opening image '" + name + "'", errno);
-  }
-  img.require_object_verity = true;
-  if (by_ref) {
-    // cfsctl checks no digest for a ref; the link names the image, so check that one.
-    std::string link = name.find('/') != std::string::npos ? "images/" + name : "images/refs/" + name;
-    char target[4096];
-    ssize_t n = ::readlinkat(fd_.get(), link.c_str(), target, sizeof target);
-    if (n > 0) {
-      std::string_view t(target, static_cast<std::size_t>(n));
-      img.id = parse_hex_digest(t.substr(t.rfind('/') + 1), meta_.algorithm);
-    }
-    return img;
-  }
-  std::optional<Digest> id = parse_hex_digest(name, meta_.algorithm);
-  if (!id) throw Error(EINVAL, "invalid image name '" + name + "': expected " + std::to_string(2 * digest_size(meta_.algorithm)) + " hex digits");
+  img.id = *id;
+  img.fd = open_object(*id);
   std::optional<Digest> measured = verity::kernel_measure(img.fd.get(), meta_.algorithm);
   if (measured && *measured != *id) throw Error(EILSEQ, "fs-verity content mismatch");
   if (!measured && secure_) throw Error(ENOTTY, "image " + name + " has no fs-verity");
   // Without fs-verity (an insecure repository) the mount still checks the image against its
-  // name, from a sealed copy; the files then cannot be checked by the kernel.
-  img.id = id;
+  // ID, from a sealed copy; the files then cannot be checked by the kernel.
   img.require_object_verity = measured.has_value();
   return img;
 }
@@ -408,7 +389,7 @@ Repository::OpenedImage Repository::open_image(const std::string& name) const {
 void replace_symlink(int dir_fd, const std::string& link, const std::string& target) {
   std::string dir = dirname_of(link);
   if (!dir.empty()) mkdirs_at(dir_fd, dir, 0755);
-  std::string text = relative_path(dir, target);
+  std::string text = link_text_to(link, target);
   if (::symlinkat(text.c_str(), dir_fd, link.c_str()) == 0) return;
   if (errno != EEXIST) throw_errno(errno, link);
   char have[4096];

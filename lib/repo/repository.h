@@ -75,14 +75,20 @@ class Repository {
   // gone (a link left by a gc killed halfway is not a stream to reuse).
   std::optional<Digest> stream_object(const std::string& name) const;
 
+  // The image ID NAME stands for: NAME itself when it is one (hex), else the image the ref
+  // images/refs/NAME links to (NAME without a '/', or spelled refs/NAME, as cfsctl looks at
+  // images/NAME); nullopt when there is no such ref. A ref must link to images/<image ID> as composefs-rs spells it ("../<hex>"):
+  // anything else is Error (kCorrupt), never followed.
+  std::optional<Digest> resolve_image(const std::string& name) const;
+
   struct OpenedImage {
-    UniqueFd fd;
+    UniqueFd fd;                 // objects/<ID as path>, regular, read-only
     std::string name;
-    std::optional<Digest> id;     // named by its hex: the digest it must have
-    bool require_object_verity;   // overlayfs verity=require on the files
+    Digest id;                   // the digest it must have (a mount checks it)
+    bool require_object_verity;  // overlayfs verity=require on the files
   };
-  // NAME as cfsctl resolves it: images/NAME (refs/x works), else images/refs/NAME; a hex name
-  // is checked against the image's digest. Error "image not found: NAME".
+  // NAME resolved as above; images/<ID> must link to the object of that ID, which is opened
+  // and, where it has fs-verity, checked against the ID. Error "image not found: NAME".
   OpenedImage open_image(const std::string& name) const;
 
   ~Repository();

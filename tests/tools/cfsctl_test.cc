@@ -485,5 +485,201 @@ TEST(Cfsctl, GcAndFsckFollowStreams) {
   EXPECT_EQ(cfsctl(repo, {"fsck"}).status, 0);
 }
 
+// cfsctl, killed after `seconds`: a command that waits on a FIFO fails (status 137) instead of
+// hanging the test run.
+test::Run cfsctl_within(const fs::path& repo, std::vector<std::string> args, int seconds = 30) {
+  args.insert(args.begin(), {"timeout", "-s", "KILL", std::to_string(seconds), tool("cfsctl").string(), "--repo", repo.string()});
+  return run(args);
+}
+
+// A symlink at repo/NAME, as composefs-rs spells its links.
+void link_object(const fs::path& repo, const std::string& name, const Digest& d) {
+  std::string hex = to_hex(d);
+  fs::create_directories((repo / name).parent_path());
+  fs::create_symlink("../objects/" + hex.substr(0, 2) + "/" + hex.substr(2), repo / name);
+}
+
+void replace_with_fifo(const fs::path& p) {
+  fs::remove(p);
+  ASSERT_EQ(::mkfifo(p.c_str(), 0644), 0) << p;
+}
+
+// FIFOs where a repository has files (an object of an image, the image itself, a stream,
+// meta.json) and a symlinked objects/xx: every command reports them or refuses clearly, and
+// none waits on a FIFO (gc once did, holding the exclusive lock every other command waits for).
+TEST(Cfsctl, FifosInARepositoryAreReportedNeverWaitedOn) {
+  test::TempDir tmp;
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  sample_tree(tmp / "a", "a");
+  std::string a = cfsctl(repo, {"create-image", (tmp / "a").string(), "a"}).out.substr(7, 128);
+  Digest x = put_object(repo, std::string(5000, 'x'));
+  Digest layer = put_object(repo, splitstream({}, {x}, ""));
+  link_object(repo, "streams/oci-layer-sha256:l", layer);
+  fs::create_directories(repo / "streams" / "refs" / "oci");
+  fs::create_symlink("../../oci-layer-sha256:l", repo / "streams" / "refs" / "oci" / "t");
+  ASSERT_EQ(cfsctl(repo, {"fsck"}).status, 0);
+  fs::copy(repo, tmp / "pristine", fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  auto restore = [&] {
+    fs::remove_all(repo);
+    fs::copy(tmp / "pristine", repo, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  };
+  auto has = [](const test::Run& r, const std::string& s) { return r.out.find(s) != std::string::npos || r.err.find(s) != std::string::npos; };
+  std::string image_object = "objects/" + a.substr(0, 2) + "/" + a.substr(2);
+  std::istringstream lines(cfsctl(repo, {"image-objects", "a"}).out);
+  std::string file_object;
+  std::getline(lines, file_object);
+  file_object = "objects/" + file_object.substr(7, 2) + "/" + file_object.substr(9);
+
+  {  // a file object of image a: fsck reports it; gc and mounts do not open it
+    SCOPED_TRACE("a FIFO file object");
+    replace_with_fifo(repo / file_object);
+    auto r = cfsctl_within(repo, {"fsck"});
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_TRUE(has(r, "fsck: object-open-failed: " + file_object + ": refused: " + file_object + " is not a regular file")) << r.out;
+    EXPECT_TRUE(has(r, "affected image " + a + ": " + file_object)) << r.out;
+    r = cfsctl_within(repo, {"merkle"});
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_TRUE(has(r, "is not a regular file")) << r.err;
+    EXPECT_EQ(cfsctl_within(repo, {"gc"}).status, 0);
+    EXPECT_TRUE(fs::is_fifo(repo / file_object)) << "it is live: gc keeps it";
+    restore();
+  }
+  {  // the image's own object: fsck reports it (as an object and as an image); gc, image-objects refuse
+    SCOPED_TRACE("a FIFO image");
+    replace_with_fifo(repo / image_object);
+    auto r = cfsctl_within(repo, {"fsck"});
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_TRUE(has(r, "fsck: object-open-failed: " + image_object)) << r.out;
+    EXPECT_TRUE(has(r, "fsck: image-open-failed: images/" + a + ": refused: " + image_object + " is not a regular file")) << r.out;
+    r = cfsctl_within(repo, {"gc"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(has(r, "(nothing removed)")) << r.err;
+    EXPECT_TRUE(has(r, "is not a regular file")) << r.err;
+    r = cfsctl_within(repo, {"image-objects", "a"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(has(r, "is not a regular file")) << r.err;
+    restore();
+  }
+  {  // a stream's object
+    SCOPED_TRACE("a FIFO stream");
+    replace_with_fifo(repo / "objects" / object_path(layer));
+    auto r = cfsctl_within(repo, {"fsck"});
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_TRUE(has(r, "fsck: stream-open-failed: streams/oci-layer-sha256:l: refused: objects/" + object_path(layer) +
+                           " is not a regular file")) << r.out;
+    r = cfsctl_within(repo, {"gc"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(has(r, "stream oci-layer-sha256:l (nothing removed)")) << r.err;
+    restore();
+  }
+  {  // meta.json: every command refuses it
+    SCOPED_TRACE("a FIFO meta.json");
+    replace_with_fifo(repo / "meta.json");
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"fsck"}, {"gc"}, {"images"}, {"image-objects", "a"}}) {
+      auto r = cfsctl_within(repo, args);
+      EXPECT_EQ(r.status, 1) << args[0] << ": " << r.err;
+      EXPECT_TRUE(has(r, "refused: meta.json is not a regular file")) << args[0] << ": " << r.err;
+    }
+    restore();
+  }
+  {  // no meta.json, and the first object is a FIFO: the algorithm is still found by its name
+    SCOPED_TRACE("a FIFO first object, no meta.json");
+    fs::remove(repo / "meta.json");
+    fs::create_directories(repo / "objects" / "00");
+    ASSERT_EQ(::mkfifo((repo / "objects" / "00" / std::string(126, '0')).c_str(), 0644), 0);
+    auto r = cfsctl_within(repo, {"fsck"});
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_TRUE(has(r, "fsck: object-open-failed: objects/00/" + std::string(126, '0'))) << r.out;
+    restore();
+  }
+  {  // a symlinked objects/xx: fsck reports it and checks the rest; gc refuses it
+    SCOPED_TRACE("a symlinked objects/xx");
+    std::string sub = file_object.substr(8, 2);
+    fs::rename(repo / "objects" / sub, tmp / "moved");
+    fs::create_directory_symlink(tmp / "moved", repo / "objects" / sub);
+    auto r = cfsctl_within(repo, {"fsck"});
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_TRUE(has(r, "fsck: unexpected-file-type: objects/" + sub + ": not a directory")) << r.out;
+    EXPECT_TRUE(has(r, "fsck: image-missing-object: images/" + a)) << r.out;
+    EXPECT_TRUE(has(r, "images: 1/1 ok")) << r.out;
+    r = cfsctl_within(repo, {"gc"});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_TRUE(has(r, "objects/" + sub)) << r.err;
+    EXPECT_TRUE(fs::exists(tmp / "moved" / file_object.substr(11))) << "gc removed something beyond the link";
+    fs::remove(repo / "objects" / sub);
+    fs::remove_all(tmp / "moved");
+    restore();
+  }
+}
+
+// Links that lead elsewhere: an images/<A> link to another image's object or out of the
+// repository, a streams/ link out of it, refs to something that is not images/<ID>. fsck
+// reports each; a ref is never followed to what it does not name (no mount of an unchecked
+// file), and an image whose images/<ID> link is foreign is refused.
+TEST(Cfsctl, FsckFindsForeignLinksAndRefsOnlyNameImages) {
+  test::TempDir tmp;
+  auto repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  sample_tree(tmp / "a", "a");
+  sample_tree(tmp / "b", "b");
+  std::string a = cfsctl(repo, {"create-image", (tmp / "a").string(), "a"}).out.substr(7, 128);
+  std::string b = cfsctl(repo, {"create-image", (tmp / "b").string(), "b"}).out.substr(7, 128);
+  ASSERT_EQ(cfsctl(repo, {"fsck"}).status, 0);
+  auto object_of = [](const std::string& hex) { return "objects/" + hex.substr(0, 2) + "/" + hex.substr(2); };
+  auto relink = [&](const std::string& link, const std::string& target) {
+    fs::remove(repo / link);
+    fs::create_directories((repo / link).parent_path());
+    fs::create_symlink(target, repo / link);
+  };
+  auto fsck_reports = [&](const std::string& what) {
+    auto r = cfsctl(repo, {"fsck"});
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find(what), std::string::npos) << r.out;
+  };
+  // images/<a> -> b's object: fsck names it, and a (by ref or ID) is refused, not b served.
+  relink("images/" + a, "../" + object_of(b));
+  fsck_reports("fsck: link-target-invalid: images/" + a + ": ../" + object_of(b) + " is not its object ../" + object_of(a));
+  for (const std::string& name : {std::string("a"), a}) {
+    auto r = cfsctl(repo, {"image-objects", name});
+    EXPECT_EQ(r.status, 1) << name << ": " << r.out;
+    EXPECT_NE(r.err.find("images/" + a + " does not link to its object"), std::string::npos) << r.err;
+  }
+  // ... or out of the repository, to a copy of a's object.
+  fs::copy_file(repo / object_of(a), tmp / "outside");
+  relink("images/" + a, (tmp / "outside").string());
+  fsck_reports("fsck: link-target-invalid: images/" + a + ": " + (tmp / "outside").string());
+  relink("images/" + a, "../" + object_of(a));
+  ASSERT_EQ(cfsctl(repo, {"fsck"}).status, 0);
+  // A stream link out of the repository.
+  relink("streams/oci-layer-sha256:x", (tmp / "outside").string());
+  fsck_reports("fsck: link-target-invalid: streams/oci-layer-sha256:x: " + (tmp / "outside").string());
+  fs::remove(repo / "streams" / "oci-layer-sha256:x");
+  // Refs to an object (a file whose name is not an image ID), to an image by an absolute path,
+  // or to a file out of the repository: reported, and refused by name.
+  for (const std::string& target : {"../../" + object_of(b), (repo / "images" / b).string(), (tmp / "outside").string()}) {
+    SCOPED_TRACE(target);
+    relink("images/refs/x", target);
+    fsck_reports("fsck: link-target-invalid: images/refs/x: " + target);
+    for (const char* name : {"x", "refs/x"}) {
+      auto r = cfsctl(repo, {"image-objects", name});
+      EXPECT_EQ(r.status, 1) << name << ": " << r.out;
+      EXPECT_NE(r.err.find("images/refs/x does not link to an image ID"), std::string::npos) << r.err;
+      r = cfsctl(repo, {"dump-files", name, "/usr"});
+      EXPECT_EQ(r.status, 1) << name << ": " << r.out;
+    }
+  }
+  fs::remove(repo / "images" / "refs" / "x");
+  // A nested ref is spelled with one "../" per level; a name with ".." is refused.
+  relink("images/refs/n/m", "../../" + b);
+  EXPECT_EQ(cfsctl(repo, {"fsck"}).status, 0);
+  EXPECT_EQ(cfsctl(repo, {"image-objects", "refs/n/m"}).out, cfsctl(repo, {"image-objects", b}).out);
+  relink("images/refs/n/m", "../" + b);
+  fsck_reports("fsck: link-target-invalid: images/refs/n/m: ../" + b);
+  auto r = cfsctl(repo, {"image-objects", "refs/../refs/a"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("invalid image name"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace cfs

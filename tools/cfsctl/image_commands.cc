@@ -327,7 +327,7 @@ int mount_command(const Global& g, Args& a, const ImageResolver& resolve) {
     mount::Options o;
     o.basedirs = {repo->path() + "/objects"};
     o.require_verity = img.require_object_verity && repo->secure();
-    if (img.id) o.digest = to_hex(*img.id);
+    o.digest = to_hex(img.id);
     if (upper) {
       o.upperdir = *upper;
       o.workdir = *work;
@@ -339,7 +339,7 @@ int mount_command(const Global& g, Args& a, const ImageResolver& resolve) {
     return 0;
   }
   // FUSE: composefs-fuse serves the image it inherits, verifying every object it opens.
-  if (img.id && verity::compute_from_fd(img.fd.get(), img.id->algorithm()) != *img.id) {
+  if (verity::compute_from_fd(img.fd.get(), img.id.algorithm()) != img.id) {
     throw Error(EILSEQ, "fs-verity content mismatch");
   }
   // Image and objects are inherited as fds: no path (with its commas or colons) goes into an

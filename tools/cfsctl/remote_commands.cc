@@ -26,23 +26,12 @@ namespace {
 constexpr std::uint64_t kMaxImage = 1ull << 30;  // an image from a mirror: at most 1 GiB
 constexpr unsigned kParallel = 16;               // objects downloading at once
 
-// The digest a local image name stands for: its hex, or the target of images/refs/NAME.
-std::optional<Digest> local_image_digest(const repo::Repository& repo, const std::string& name) {
-  if (auto d = parse_hex_digest(name, repo.algorithm())) return d;
-  try {
-    std::string target = repo::link_text(repo.fd(), "images/refs/" + name);
-    return parse_hex_digest(target.substr(target.rfind('/') + 1), repo.algorithm());
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
-
 }  // namespace
 
 mirror::MirrorOptions mirror_options() { return {.parallel = kParallel}; }
 
 Digest fetch_image(repo::Repository& repo, const std::string& name, mirror::Mirrors& mirrors, bool by_mirror_name) {
-  std::optional<Digest> digest = local_image_digest(repo, name);
+  std::optional<Digest> digest = repo.resolve_image(name);
   if (!digest && !by_mirror_name) {
     throw Error(ENOENT, "image not found: " + name + " (an image not in the repository is named by its digest)");
   }
@@ -129,9 +118,9 @@ int cmd_merkle(const Global& g, Args& a) {
       std::string object = sub + "/" + rest;
       std::optional<Digest> name = parse_hex_digest(sub + rest, repo->algorithm());
       if (!name) continue;
-      UniqueFd fd(::openat(repo->fd(), ("objects/" + object).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd fd = repo->open_object(*name);  // a regular file, or an Error naming it
       struct stat st {};
-      if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (::fstat(fd.get(), &st) != 0) throw_errno(errno, "objects/" + object);
       if (static_cast<std::uint64_t>(st.st_size) < min_size) continue;
       std::size_t want = (static_cast<std::uint64_t>(st.st_size) + 4095) / 4096 * digest_size(repo->algorithm());
       struct stat there {};
