@@ -93,6 +93,12 @@ TEST(CfsctlRepo, ImagesMountWithTheKernelAndFuse) {
       EXPECT_EQ(::umount2(mnt.c_str(), 0), 0);
       for (int i = 0; i < 100 && test::is_mounted(mnt); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    // A ref to the image's object file itself (not images/<ID>) is refused, not mounted unchecked.
+    fs::create_symlink("../../objects/" + hex.substr(0, 2) + "/" + hex.substr(2), repo / "images" / "refs" / "raw");
+    r = cfsctl(repo, {"mount", "raw", mnt.string()});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("images/refs/raw does not link to an image ID"), std::string::npos) << r.err;
+    EXPECT_FALSE(test::is_mounted(mnt));
     // A changed image is refused by its digest (checked without fs-verity too).
     auto object = repo / "objects" / hex.substr(0, 2) / hex.substr(2);
     {
