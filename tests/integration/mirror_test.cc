@@ -375,6 +375,34 @@ TEST(Mirror, CfsctlFetchIsCompleteCheckedAndResumable) {
   EXPECT_NE(f.err.find("HTTP 404"), std::string::npos) << f.err;
 }
 
+// An image the repository has is not downloaded again: `fetch URL NAME` with NAME known
+// locally (or its ID), and `mount --remote`, ask the mirror only for the objects that are
+// missing (here: one, then none).
+TEST(Mirror, CfsctlFetchOfAStoredImageDownloadsNothingAgain) {
+  REQUIRE_MIRRORS();
+  Repos r;
+  Site site;  // only for FakeMirror's scratch directory
+  fs::remove_all(site.repo);
+  fs::create_directory_symlink(r.origin, site.repo);
+  FakeMirror web(site, "none");
+  fs::path repo = r.fresh("copy");
+  ASSERT_EQ(test::cfsctl(repo, {"fetch", web.url(), "img"}).status, 0);
+  std::string a = object_of(r.src / "dir" / "a", HashAlgorithm::kSha512);
+  ASSERT_TRUE(fs::remove(repo / "objects" / a));
+  auto requests_of = [&](const std::vector<std::string>& args) {
+    std::size_t before = web.requests().size();
+    auto f = test::cfsctl(repo, args);
+    EXPECT_EQ(f.status, 0) << f.err;
+    return web.requests().substr(before);
+  };
+  EXPECT_EQ(requests_of({"fetch", web.url(), "img"}), "/objects/" + a + "\n");
+  EXPECT_EQ(requests_of({"fetch", web.url(), "img"}), "");
+  EXPECT_EQ(requests_of({"fetch", web.url(), r.id}), "");
+  EXPECT_EQ(requests_of({"mount", "--remote=" + web.url(), "img", r.mnt.string()}), "");
+  ::umount2(r.mnt.c_str(), MNT_DETACH);
+  EXPECT_TRUE(eventually([&] { return !test::is_mounted(r.mnt); }));
+}
+
 TEST(Mirror, CfsctlMountRemote) {
   REQUIRE_MIRRORS();
   Repos r;
