@@ -52,11 +52,17 @@ class Marker {
  public:
   explicit Marker(Repository& repo) : repo_(repo), fd_(repo.fd()) {}
 
-  // images/<hex>: the image object and every object its files name.
+  // images/<hex>: the image object and every object its files name. The link must be to the
+  // object of that hex (anything else is for fsck to name, not for gc to guess at).
   void mark_image(const std::string& hex) {
     if (!images_.insert(hex).second) return;
     std::string link = "images/" + hex;
-    std::string object = object_of_link(link_text(fd_, link));
+    std::string text = link_text(fd_, link);
+    std::optional<Digest> id = parse_hex_digest(hex, repo_.algorithm());
+    if (!id || linked_object(text, repo_.algorithm()) != id) {
+      throw Error(ErrorKind::kCorrupt, EUCLEAN, link + " does not link to its object: " + text + " (nothing removed; run fsck)");
+    }
+    std::string object = object_path(*id);
     live_.insert(object);
     try {
       UniqueFd image = open_repo_file(fd_, "objects/" + object);
@@ -75,7 +81,12 @@ class Marker {
       std::string s = std::move(todo.back());
       todo.pop_back();
       if (!streams_.insert(s).second) continue;
-      std::string object = object_of_link(link_text(fd_, "streams/" + s));
+      std::string text = link_text(fd_, "streams/" + s);
+      std::optional<Digest> linked = linked_object(text, repo_.algorithm());
+      if (!linked) {
+        throw Error(ErrorKind::kCorrupt, EUCLEAN, "streams/" + s + " does not link to an object: " + text + " (nothing removed; run fsck)");
+      }
+      std::string object = object_path(*linked);
       live_.insert(object);
       SplitStreamRefs refs;
       try {

@@ -645,6 +645,10 @@ TEST(Cfsctl, FsckFindsForeignLinksAndRefsOnlyNameImages) {
     EXPECT_EQ(r.status, 1) << name << ": " << r.out;
     EXPECT_NE(r.err.find("images/" + a + " does not link to its object"), std::string::npos) << r.err;
   }
+  auto gc = cfsctl(repo, {"gc"});
+  EXPECT_EQ(gc.status, 1);
+  EXPECT_NE(gc.err.find("images/" + a + " does not link to its object"), std::string::npos) << gc.err;
+  EXPECT_NE(gc.err.find("nothing removed"), std::string::npos) << gc.err;
   // ... or out of the repository, to a copy of a's object.
   fs::copy_file(repo / object_of(a), tmp / "outside");
   relink("images/" + a, (tmp / "outside").string());
