@@ -7,7 +7,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -333,18 +332,10 @@ void Repository::link_image_ref(const std::string& name, const Digest& id) {
 
 std::optional<Digest> Repository::resolve_image(const std::string& name) const {
   if (std::optional<Digest> id = parse_hex_digest(name, meta_.algorithm)) return id;
+  if (!valid_ref_path(name)) throw Error(EINVAL, "invalid image name '" + name + "'");
   bool has_slash = name.find('/') != std::string::npos;
   if (has_slash && !name.starts_with("refs/")) return std::nullopt;  // as cfsctl: images/NAME, which is none
   std::string ref = has_slash ? name.substr(5) : name;
-  std::vector<std::string> parts;
-  for (std::size_t pos = 0; pos <= ref.size();) {
-    std::size_t slash = std::min(ref.find('/', pos), ref.size());
-    parts.push_back(ref.substr(pos, slash - pos));
-    pos = slash + 1;
-  }
-  if (std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty() || p == "." || p == ".."; })) {
-    throw Error(EINVAL, "invalid image name '" + name + "'");
-  }
   std::string link = "images/refs/" + ref;
   char buf[4096];
   ssize_t n = ::readlinkat(fd_.get(), link.c_str(), buf, sizeof buf);

@@ -77,8 +77,9 @@ class Repository {
 
   // The image ID NAME stands for: NAME itself when it is one (hex), else the image the ref
   // images/refs/NAME links to (NAME without a '/', or spelled refs/NAME, as cfsctl looks at
-  // images/NAME); nullopt when there is no such ref. A ref must link to images/<image ID> as composefs-rs spells it ("../<hex>"):
-  // anything else is Error (kCorrupt), never followed.
+  // images/NAME); nullopt when there is no such ref. A ref must link to images/<image ID> as
+  // composefs-rs spells it ("../<hex>"): anything else is Error (kCorrupt), never followed.
+  // A name with an empty, "." or ".." component is Error (EINVAL).
   std::optional<Digest> resolve_image(const std::string& name) const;
 
   struct OpenedImage {
