@@ -81,14 +81,15 @@ std::optional<Digest> linked_object(std::string_view text, HashAlgorithm algorit
   return d;
 }
 
-bool valid_ref_path(std::string_view ref) {
+void check_ref_path(std::string_view ref) {
   for (std::size_t pos = 0; pos <= ref.size();) {
     std::size_t slash = std::min(ref.find('/', pos), ref.size());
     std::string_view part = ref.substr(pos, slash - pos);
-    if (part.empty() || part == "." || part == "..") return false;
+    if (part.empty() || part == "." || part == "..") {
+      throw Error(EINVAL, "invalid name '" + std::string(ref) + "': a ref has no empty, '.' or '..' component");
+    }
     pos = slash + 1;
   }
-  return true;
 }
 
 std::optional<std::string> ref_entry(std::string_view ref, std::string_view text) {

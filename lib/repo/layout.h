@@ -42,9 +42,9 @@ std::string link_text_to(const std::string& link, const std::string& target);
 // for any other text (an absolute path, a path out of the repository, another directory).
 std::optional<Digest> linked_object(std::string_view text, HashAlgorithm algorithm);
 
-// Whether `ref` can name a ref below <category>/refs/: non-empty components separated by
-// single slashes, none of them "." or "..".
-bool valid_ref_path(std::string_view ref);
+// Refuses (Error EINVAL, "invalid name 'REF'…") a ref name that could not be a path below
+// <category>/refs/: an empty component (a leading, trailing or double slash), "." or "..".
+void check_ref_path(std::string_view ref);
 
 // The entry of images/ or streams/ a ref links to: `ref` is the ref's path below
 // <category>/refs/ ("a/b"), and its text must be one "../" per component of `ref`, then the

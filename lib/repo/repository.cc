@@ -327,12 +327,13 @@ void Repository::link_image(const Digest& id) {
 }
 
 void Repository::link_image_ref(const std::string& name, const Digest& id) {
+  check_ref_path(name);
   replace_symlink(fd_.get(), "images/refs/" + name, "images/" + to_hex(id));
 }
 
 std::optional<Digest> Repository::resolve_image(const std::string& name) const {
   if (std::optional<Digest> id = parse_hex_digest(name, meta_.algorithm)) return id;
-  if (!valid_ref_path(name)) throw Error(EINVAL, "invalid image name '" + name + "'");
+  check_ref_path(name);
   bool has_slash = name.find('/') != std::string::npos;
   if (has_slash && !name.starts_with("refs/")) return std::nullopt;  // as cfsctl: images/NAME, which is none
   std::string ref = has_slash ? name.substr(5) : name;

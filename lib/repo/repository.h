@@ -63,7 +63,8 @@ class Repository {
   store::ObjectStore& objects();
   // Stores bytes as one object (published on return); its digest.
   Digest store_object(std::span<const std::byte> bytes);
-  // images/<hex> -> the object of `id`, and with a name images/refs/NAME -> ../<hex>.
+  // images/<hex> -> the object of `id`, and with a name images/refs/NAME -> ../<hex> (a NAME
+  // with an empty, "." or ".." component is refused: Error EINVAL).
   void link_image(const Digest& id);
   void link_image_ref(const std::string& name, const Digest& id);
 
@@ -79,7 +80,7 @@ class Repository {
   // images/refs/NAME links to (NAME without a '/', or spelled refs/NAME, as cfsctl looks at
   // images/NAME); nullopt when there is no such ref. A ref must link to images/<image ID> as
   // composefs-rs spells it ("../<hex>"): anything else is Error (kCorrupt), never followed.
-  // A name with an empty, "." or ".." component is Error (EINVAL).
+  // A name with an empty, "." or ".." component is Error (EINVAL), as in link_image_ref.
   std::optional<Digest> resolve_image(const std::string& name) const;
 
   struct OpenedImage {

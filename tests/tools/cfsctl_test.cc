@@ -682,7 +682,17 @@ TEST(Cfsctl, FsckFindsForeignLinksAndRefsOnlyNameImages) {
   fsck_reports("fsck: link-target-invalid: images/refs/n/m: ../" + b);
   auto r = cfsctl(repo, {"image-objects", "refs/../refs/a"});
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("invalid image name"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("invalid name 'refs/../refs/a'"), std::string::npos) << r.err;
+  // Nor is a ref written out of images/refs/, or anything stored for it.
+  auto before = object_files(repo);
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"create-image", (tmp / "a").string(), "../../../evil"},
+                                               {"import-image", "x/../../../../evil"}}) {
+    r = cfsctl(repo, args);
+    EXPECT_EQ(r.status, 1) << args[0];
+    EXPECT_NE(r.err.find("invalid name"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(fs::is_symlink(tmp / "evil"));
+  EXPECT_EQ(object_files(repo), before);
 }
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include "mount/mount.h"
 #include "oci/transform.h"
 #include "repo/image_objects.h"
+#include "repo/layout.h"
 #include "verity/fsverity.h"
 #include "verity/measure.h"
 #include "writer/writer.h"
@@ -185,6 +186,7 @@ int cmd_compute_id(const Global& g, Args& a) {
 int cmd_create_image(const Global& g, Args& a) {
   oci::TransformOptions t = transform_options(a);
   std::vector<std::string> pos = a.positionals(1, 2, "<PATH>");
+  if (pos.size() == 2) repo::check_ref_path(pos[1]);  // before anything is stored
   auto repo = repo::Repository::open(repo_path(g), g.open);
   repo->check_writable();
   for (std::uint32_t version : repo->erofs_versions()) check_erofs_version(version);  // before storing anything
@@ -203,6 +205,7 @@ int cmd_create_image(const Global& g, Args& a) {
 
 int cmd_import_image(const Global& g, Args& a) {
   std::string name = a.positionals(1, 1, "<NAME>")[0];
+  repo::check_ref_path(name);  // before anything is stored
   auto repo = repo::Repository::open(repo_path(g), g.open);
   repo->check_writable();
   std::vector<std::byte> image = read_all(STDIN_FILENO);  // stored as it is, not checked (as cfsctl)
