@@ -148,22 +148,20 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
     if (!is_symlink(fd, "streams/" + name)) throw Error(EINVAL, "category directory contains non-symlink: streams/" + name);
     marker.know_stream(name, object_of_link(link_text(fd, "streams/" + name)));
   }
+  // The entry of `category` a ref links to, as composefs-rs spells refs (fsck names others).
+  auto entry_of = [&](const std::string& category, const std::string& ref) {
+    std::string text = link_text(fd, ref);
+    std::optional<std::string> entry = ref_entry(std::string_view(ref).substr(category.size() + 6), text);
+    if (!entry) throw Error(ErrorKind::kCorrupt, EUCLEAN, ref + " does not link to an entry of " + category + "/: " + text + " (nothing removed; run fsck)");
+    if (!is_symlink(fd, category + "/" + *entry)) throw Error(ENOENT, ref + ": its " + category + "/" + *entry + " is missing");
+    return *entry;
+  };
   std::vector<std::string> stream_refs;
   refs_below(fd, "streams/refs", stream_refs);
-  for (const std::string& ref : stream_refs) {
-    std::string text = link_text(fd, ref);
-    std::string name = text.substr(text.rfind('/') + 1);
-    if (!is_symlink(fd, "streams/" + name)) throw Error(ENOENT, ref + ": its stream streams/" + name + " is missing");
-    marker.mark_stream(name);
-  }
+  for (const std::string& ref : stream_refs) marker.mark_stream(entry_of("streams", ref));
   std::vector<std::string> refs;
   refs_below(fd, "images/refs", refs);
-  for (const std::string& ref : refs) {
-    std::string hex = object_of_link(link_text(fd, ref));
-    hex = hex.substr(hex.rfind('/') + 1);
-    if (!is_symlink(fd, "images/" + hex)) throw Error(ENOENT, ref + ": its image images/" + hex + " is missing");
-    marker.mark_image(hex);
-  }
+  for (const std::string& ref : refs) marker.mark_image(entry_of("images", ref));
   for (const std::string& root : roots) {
     if (root.find('/') != std::string::npos) continue;
     if (is_symlink(fd, "images/" + root)) marker.mark_image(root);

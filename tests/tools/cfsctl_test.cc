@@ -665,6 +665,9 @@ TEST(Cfsctl, FsckFindsForeignLinksAndRefsOnlyNameImages) {
     SCOPED_TRACE(target);
     relink("images/refs/x", target);
     fsck_reports("fsck: link-target-invalid: images/refs/x: " + target);
+    auto gc = cfsctl(repo, {"gc"});
+    EXPECT_EQ(gc.status, 1);
+    EXPECT_NE(gc.err.find("images/refs/x does not link to an entry of images/"), std::string::npos) << gc.err;
     for (const char* name : {"x", "refs/x"}) {
       auto r = cfsctl(repo, {"image-objects", name});
       EXPECT_EQ(r.status, 1) << name << ": " << r.out;
