@@ -1,6 +1,9 @@
 // Checking a repository, as cfsctl fsck: every object's fs-verity digest against its name (in
-// parallel), every image parses with our checked reader and has its objects, links resolve.
-// Also says which images a broken or missing object affects. Layer: repo.
+// parallel), every image parses with our checked reader and has its objects, links resolve
+// and lead where composefs-rs's links do (images/<ID> to its own object, streams/ to an object,
+// refs to an entry; repo/layout.h). Only regular files are opened, never waited on: a FIFO, a
+// device or a symlinked objects/xx is reported. Also says which images a broken or missing
+// object affects. Layer: repo.
 #pragma once
 
 #include <cstdint>
