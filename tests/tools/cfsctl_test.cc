@@ -281,15 +281,25 @@ TEST(Cfsctl, GcKeepsWhatRefsNeed) {
   EXPECT_EQ(r.status, 0) << r.out << r.err;
 }
 
+// An insecure repository in tmp/repo with images "a" and "b" of two sample trees: their IDs.
+struct TwoImages {
+  fs::path repo;
+  std::string a, b;
+};
+TwoImages two_images(const test::TempDir& tmp) {
+  TwoImages t{tmp / "repo", "", ""};
+  EXPECT_EQ(cfsctl(t.repo, {"init", "--insecure"}).status, 0);
+  sample_tree(tmp / "a", "a");
+  sample_tree(tmp / "b", "b");
+  t.a = cfsctl(t.repo, {"create-image", (tmp / "a").string(), "a"}).out.substr(7, 128);
+  t.b = cfsctl(t.repo, {"create-image", (tmp / "b").string(), "b"}).out.substr(7, 128);
+  return t;
+}
+
 // fsck names each kind of damage, and which images it hurts.
 TEST(Cfsctl, FsckFindsEveryDamage) {
   test::TempDir tmp;
-  auto repo = tmp / "repo";
-  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
-  sample_tree(tmp / "a", "a");
-  sample_tree(tmp / "b", "b");
-  std::string a = cfsctl(repo, {"create-image", (tmp / "a").string(), "a"}).out.substr(7, 128);
-  std::string b = cfsctl(repo, {"create-image", (tmp / "b").string(), "b"}).out.substr(7, 128);
+  auto [repo, a, b] = two_images(tmp);
   auto r = cfsctl(repo, {"fsck"});
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, "meta.json: ok\nobjects: 6/6 ok\nstreams: 0/0 ok\nimages: 2/2 ok\nstatus: ok\n");
@@ -619,12 +629,7 @@ TEST(Cfsctl, FifosInARepositoryAreReportedNeverWaitedOn) {
 // file), and an image whose images/<ID> link is foreign is refused.
 TEST(Cfsctl, FsckFindsForeignLinksAndRefsOnlyNameImages) {
   test::TempDir tmp;
-  auto repo = tmp / "repo";
-  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
-  sample_tree(tmp / "a", "a");
-  sample_tree(tmp / "b", "b");
-  std::string a = cfsctl(repo, {"create-image", (tmp / "a").string(), "a"}).out.substr(7, 128);
-  std::string b = cfsctl(repo, {"create-image", (tmp / "b").string(), "b"}).out.substr(7, 128);
+  auto [repo, a, b] = two_images(tmp);
   ASSERT_EQ(cfsctl(repo, {"fsck"}).status, 0);
   auto object_of = [](const std::string& hex) { return "objects/" + hex.substr(0, 2) + "/" + hex.substr(2); };
   auto relink = [&](const std::string& link, const std::string& target) {
