@@ -35,7 +35,6 @@ inline constexpr unsigned kChunkFormatBlkbitsMask = 0x1F;
 inline constexpr unsigned kChunkFormatIndexes = 0x20;
 
 inline constexpr std::uint32_t kXattrFilterSeed = 0x25BBE08F;
-inline constexpr std::size_t kMaxSharedXattrRefs = 128;  // writer's per-inode cap
 
 // File types as stored in dirents.
 enum FileType : std::uint8_t {

@@ -11,7 +11,7 @@ namespace {
 constexpr std::array<std::string_view, 7> kPrefixes = {
     "", "user.", "system.posix_acl_access", "system.posix_acl_default", "trusted.", "lustre.",
     "security."};
-// The writer never chooses lustre. (index 5): such names are stored with index 0.
+// Upstream's writer never chooses lustre. (index 5): such names are stored with index 0.
 
 constexpr std::uint32_t kP1 = 2654435761U, kP2 = 2246822519U, kP3 = 3266489917U,
                         kP4 = 668265263U, kP5 = 374761393U;
@@ -26,13 +26,14 @@ std::uint32_t round(std::uint32_t acc, std::uint32_t in) { return rotl(acc + in 
 
 }  // namespace
 
-XattrKey split_xattr_name(std::string_view name) {
+XattrKey split_xattr_name(std::string_view name, bool with_lustre) {
   // The writer's prefixes differ in their first letter but for system. and security.
   auto match = [&](std::uint8_t index) { return name.starts_with(kPrefixes[index]); };
   std::uint8_t index = 0;
   switch (name.empty() ? '\0' : name[0]) {
     case 'u': index = match(1) ? 1 : 0; break;
     case 't': index = match(4) ? 4 : 0; break;
+    case 'l': index = with_lustre && match(5) ? 5 : 0; break;
     case 's': index = match(6) ? 6 : match(2) ? 2 : match(3) ? 3 : 0; break;
     default: break;
   }

@@ -15,8 +15,9 @@ struct XattrKey {
 };
 
 // The writer's prefix choice: first matching prefix of user., system.posix_acl_access,
-// system.posix_acl_default, trusted., security.; otherwise index 0 and the full name.
-XattrKey split_xattr_name(std::string_view name);
+// system.posix_acl_default, trusted., security. (and lustre. when `with_lustre`: format V2,
+// FormatRules::lustre_prefix); otherwise index 0 and the full name.
+XattrKey split_xattr_name(std::string_view name, bool with_lustre = false);
 
 // The prefix of an e_name_index, or nullopt for an index a composefs image may not use.
 std::optional<std::string_view> xattr_prefix(std::uint8_t index);

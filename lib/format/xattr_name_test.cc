@@ -49,5 +49,15 @@ TEST(XattrName, UnknownPrefixesUseIndexZero) {
   }
 }
 
+// Format V2 (composefs-rs) gives lustre. its EROFS index 5; upstream's writer does not.
+TEST(XattrName, LustrePrefixOnlyWhenAsked) {
+  auto v2 = split_xattr_name("lustre.lov", true);
+  EXPECT_EQ(v2.index, 5);
+  EXPECT_EQ(v2.suffix, "lov");
+  EXPECT_EQ(split_xattr_name("lustre.lov").index, 0);
+  EXPECT_EQ(split_xattr_name("user.x", true).index, 1);
+  EXPECT_EQ(split_xattr_name("lustrex", true).index, 0);
+}
+
 }  // namespace
 }  // namespace cfs::format

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "format/composefs.h"
 #include "format/erofs.h"
+#include "format/rules.h"
 
 namespace cfs::reader {
 namespace {
@@ -45,7 +46,10 @@ class NidSet {
 class Walker {
  public:
   Walker(const Image& image, const WalkOptions& options)
-      : image_(image), options_(options), repeated_(image.bytes().size()) {}
+      : image_(image),
+        escaped_whiteouts_(format::rules_for_image(image.composefs_version()).escaped_whiteouts),
+        options_(options),
+        repeated_(image.bytes().size()) {}
 
   // Pass 1 (visit == nullptr): checks everything, learns which inodes are named twice.
   // Pass 2: visits. No recursion: an image's tree can be as deep as it has directories (a
@@ -70,7 +74,9 @@ class Walker {
       if (f.path_end > 1) path_ += '/';
       path_ += e.name;
       Inode child = image_.inode(e.nid);
-      if (format::is_whiteout(child.mode, child.rdev())) {  // the root's 00..ff
+      // Upstream's images store whiteouts as marked files: a char device 0/0 is one of the
+      // root's 00..ff. V2 stores the tree's whiteouts as they are.
+      if (escaped_whiteouts_ && format::is_whiteout(child.mode, child.rdev())) {
         // Upstream's loader broke on shared whiteouts and now refuses them.
         if (child.nlink > 1) throw_corrupt("whiteout with several links");
         continue;
@@ -175,9 +181,9 @@ class Walker {
         }
       } else if (name == format::kXattrRedirect) {
         if (in.type() == S_IFREG) n.payload = format::redirect_payload(value);  // views the image
-      } else if (name == format::kXattrWhiteout && in.type() == S_IFREG) {
+      } else if (escaped_whiteouts_ && name == format::kXattrWhiteout && in.type() == S_IFREG) {
         whiteout = true;
-      } else if (format::is_whiteout_marker(name)) {
+      } else if (escaped_whiteouts_ && format::is_whiteout_marker(name)) {
         // re-derived by the writer
       } else if (std::optional<std::string> own = format::unescaped_xattr_name(name)) {
         set_xattr(n, *own, value);
@@ -195,6 +201,7 @@ class Walker {
   }
 
   const Image& image_;
+  const bool escaped_whiteouts_;  // format/rules.h
   std::array<std::uint8_t, 1 + Digest::kMaxSize> digest_{};  // the current entry's (Node::digest)
   const WalkOptions& options_;
   const WalkVisitor* visit_ = nullptr;

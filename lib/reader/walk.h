@@ -1,5 +1,6 @@
 // Image -> its entries, depth-first in name order, as upstream's loader sees them
-// (docs/format.md §9): overlay xattrs folded back into payload/digest, whiteouts restored,
+// (docs/format.md §9): overlay xattrs folded back into payload/digest, whiteouts restored
+// (format V2 stores them as they are),
 // escaped xattrs unescaped, the 256 root whiteouts dropped, and a directory entry naming an
 // inode that an earlier entry named is a hard link. Layer: reader.
 // No tree is built: composefs-info prints a large image in little memory. The image is walked

@@ -1,4 +1,5 @@
-// docs/format.md §2, §4–§6: the bytes, in file order, checked against the plan.
+// docs/format.md §2, §4–§6: the bytes, in file order, checked against the plan (format V2's
+// differences: format/rules.h).
 #include <sys/stat.h>
 
 #include <cassert>
@@ -62,8 +63,8 @@ class Output {
   std::uint64_t pos_ = 0;
 };
 
-void put_xattr_entry(Output& out, const XattrView& x) {
-  auto key = format::split_xattr_name(x.name());
+void put_xattr_entry(Output& out, const Plan& plan, const XattrView& x) {
+  auto key = key_of(plan, x);
   format::ErofsXattrEntry e;
   e.e_name_len = static_cast<std::uint8_t>(key.suffix.size());
   e.e_name_index = key.index;
@@ -128,7 +129,8 @@ std::uint32_t inode_u(const Inode& in) {
   }
 }
 
-void put_inode_core(Output& out, const Inode& in, std::uint32_t ino) {
+void put_inode_core(Output& out, const Plan& plan, const Inode& in, std::uint32_t index) {
+  auto ino = static_cast<std::uint32_t>(plan.rules.ino_is_nid ? in.nid : index);
   std::uint16_t icount = in.xsize == 0 ? 0 : static_cast<std::uint16_t>((in.xsize - 12) / 4 + 1);
   std::uint16_t format = static_cast<std::uint16_t>(in.layout << 1 | (in.extended ? 1 : 0));
   std::uint64_t size = (in.mode & S_IFMT) == S_IFDIR || (in.mode & S_IFMT) == S_IFLNK ||
@@ -147,7 +149,7 @@ void put_inode_core(Output& out, const Inode& in, std::uint32_t ino) {
     e.i_uid = n.uid;
     e.i_gid = n.gid;
     e.i_mtime = static_cast<std::uint64_t>(n.mtime_sec);
-    e.i_mtime_nsec = n.mtime_nsec;
+    e.i_mtime_nsec = plan.rules.stores_mtime_nsec ? n.mtime_nsec : 0;
     e.i_nlink = in.nlink;
     out.put(e);
   } else {
@@ -168,19 +170,19 @@ void put_inode_core(Output& out, const Inode& in, std::uint32_t ino) {
 void put_xattr_body(Output& out, const Plan& plan, const Inode& in) {
   if (in.xsize == 0) return;
   std::uint32_t bits = 0;
-  for (const XattrView& x : plan.xattrs_of(in)) bits |= 1U << format::xattr_filter_bit(format::split_xattr_name(x.name()));
+  for (const XattrView& x : plan.xattrs_of(in)) bits |= 1U << format::xattr_filter_bit(key_of(plan, x));
   format::ErofsXattrIbodyHeader h{};
   h.h_name_filter = ~bits;
   h.h_shared_count = static_cast<std::uint8_t>(in.shared_refs);
   out.put(h);
-  std::uint64_t base = plan.inodes_end % kBlockSize;
+  std::uint64_t base = plan.inodes_end - static_cast<std::uint64_t>(plan.xattr_blkaddr) * kBlockSize;
   for (const XattrView& x : plan.xattrs_of(in)) {
     if (x.shared() == kNotShared) continue;
     le32 v = static_cast<std::uint32_t>((base + plan.shared_offsets[x.shared()]) / 4);
     out.put(v);
   }
   for (const XattrView& x : plan.xattrs_of(in)) {
-    if (x.shared() == kNotShared) put_xattr_entry(out, x);
+    if (x.shared() == kNotShared) put_xattr_entry(out, plan, x);
   }
 }
 
@@ -259,21 +261,23 @@ void emit(const Plan& plan, const ByteSink& sink) {
   sb.blkszbits = format::kBlockBits;
   sb.root_nid = static_cast<std::uint16_t>(plan.inodes[0].nid);
   sb.inos = plan.inodes.size();
-  sb.build_time = static_cast<std::uint64_t>(plan.min_mtime_sec);
-  sb.build_time_nsec = plan.min_mtime_nsec;
+  if (plan.rules.build_time_is_min_mtime) {
+    sb.build_time = static_cast<std::uint64_t>(plan.min_mtime_sec);
+    sb.build_time_nsec = plan.min_mtime_nsec;
+  }
   sb.blocks = static_cast<std::uint32_t>(plan.data_start / kBlockSize + plan.n_data_blocks);
-  sb.xattr_blkaddr = static_cast<std::uint32_t>(plan.inodes_end / kBlockSize);
+  sb.xattr_blkaddr = plan.xattr_blkaddr;
   out.put(sb);
 
   for (std::uint32_t i = 0; i < plan.inodes.size(); ++i) {
     const Inode& in = plan.inodes[i];
     out.fill_to(in.nid * format::kSlotSize);
-    put_inode_core(out, in, i);
+    put_inode_core(out, plan, in, i);
     put_xattr_body(out, plan, in);
     put_tail(out, plan, i, in);
   }
   out.fill_to(plan.inodes_end);
-  for (const XattrView* x : plan.shared) put_xattr_entry(out, *x);
+  for (const XattrView* x : plan.shared) put_xattr_entry(out, plan, *x);
   out.fill_to(plan.data_start);
   for (std::uint32_t i = 0; i < plan.inodes.size(); ++i) put_data_blocks(out, plan, i, plan.inodes[i]);
   out.flush();

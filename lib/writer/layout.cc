@@ -1,4 +1,5 @@
-// docs/format.md §4: data representation per inode, compact/extended, nids, blocks.
+// docs/format.md §4: data representation per inode, compact/extended, nids, blocks (with
+// format V2's differences, format/rules.h).
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -48,11 +49,18 @@ void lay_out_data(const Plan& plan, std::uint32_t index, Inode& in) {
       break;
     case S_IFREG:
       if (in.external) {
-        std::uint32_t bits = chunk_bits(in.size);
+        // V2: one chunk of the largest size, its index only where a digest names the data.
+        std::uint32_t bits = plan.rules.chunk_bits_from_size
+                                 ? chunk_bits(in.size)
+                                 : format::kBlockBits + format::kChunkFormatBlkbitsMask;
         std::uint64_t chunks = ((in.size - 1) >> bits) + 1;
-        in.tail = static_cast<std::uint32_t>(4 * chunks);
-        in.chunk_format = bits - format::kBlockBits;
+        bool indexed = !plan.rules.chunk_index_needs_digest || n.digest;
+        in.tail = indexed ? static_cast<std::uint32_t>(4 * chunks) : 0;
+        in.chunk_format = static_cast<std::uint16_t>(bits - format::kBlockBits);
         in.layout = format::kLayoutChunkBased;
+      } else if (in.size > 0 && !plan.rules.blocks_for_inline_data) {
+        in.tail = static_cast<std::uint32_t>(in.size);  // at most max_inline_file
+        in.layout = format::kLayoutFlatInline;
       } else if (in.size > 0) {
         in.n_blocks = static_cast<std::uint32_t>(in.size / kBlockSize);
         in.tail = static_cast<std::uint32_t>(in.size % kBlockSize);
@@ -71,7 +79,7 @@ void lay_out_data(const Plan& plan, std::uint32_t index, Inode& in) {
 // format.md §4: compact unless some field needs the extended form.
 bool needs_extended(const Plan& plan, const Inode& in) {
   const tree::Node& n = *in.node;
-  return n.mtime_sec != plan.min_mtime_sec || n.mtime_nsec != plan.min_mtime_nsec ||
+  return !plan.rules.compact_inodes || n.mtime_sec != plan.min_mtime_sec || n.mtime_nsec != plan.min_mtime_nsec ||
          in.nlink > 0xFFFF || n.uid > 0xFFFF || n.gid > 0xFFFF || in.size > 0xFFFFFFFFULL;
 }
 
@@ -105,6 +113,16 @@ void place_tail(Inode& in, std::uint64_t& pos, std::uint32_t isize) {
   pos = format::round_up(pos, kBlockSize);
 }
 
+// V2 (composefs-rs): an inline tail whose end is not in the block of the metadata's last
+// byte moves the inode on by that byte's distance to its block's end, then to a slot.
+void place_tail_v2(const Inode& in, std::uint64_t& pos, std::uint32_t isize) {
+  if (in.layout != format::kLayoutFlatInline) return;
+  std::uint64_t start = pos + isize + in.xsize;
+  if ((start - 1) / kBlockSize != (start + in.tail) / kBlockSize) {
+    pos = format::round_up(pos + kBlockSize - (start - 1) % kBlockSize, format::kSlotSize);
+  }
+}
+
 }  // namespace
 
 std::vector<DirEntry> dir_entries(const Plan& plan, std::uint32_t dir) {
@@ -123,11 +141,9 @@ std::vector<DirEntry> dir_entries(const Plan& plan, std::uint32_t dir) {
       dots = 2;
     }
   };
-  std::uint32_t next_child = in.first_child;
-  for (const tree::Node* c : kids) {
-    add_dots_before(c->name);
-    std::uint32_t target = c->is_alias() ? plan.alias_targets.at(c->resolve()) : next_child++;
-    out.push_back({c->name, target});
+  for (std::size_t k = 0; k < kids.size(); ++k) {
+    add_dots_before(kids[k]->name);
+    out.push_back({kids[k]->name, plan.entry_inodes[in.first_entry + k]});
   }
   add_dots_before("\xff\xff");  // after every name
   return out;
@@ -142,11 +158,16 @@ void lay_out(Plan& plan) {
     std::uint32_t isize = in.extended ? 64 : 32;
     if (in.xsize > 0 && (in.xsize - 12) / 4 + 1 > 0xFFFF) throw Error(EINVAL, "too many xattrs");
     pos = format::round_up(pos, format::kSlotSize);
-    place_tail(in, pos, isize);
+    if (plan.rules.slot_padding_for_tail) {
+      place_tail(in, pos, isize);
+    } else {
+      place_tail_v2(in, pos, isize);
+    }
     in.nid = pos / format::kSlotSize;
     pos += isize + in.xsize + in.tail;
   }
   plan.inodes_end = format::round_up(pos, format::kSlotSize);
+  plan.xattr_blkaddr = plan.rules.xattr_blkaddr ? static_cast<std::uint32_t>(plan.inodes_end / kBlockSize) : 0;
   plan.data_start = format::round_up(plan.inodes_end + plan.shared_size, kBlockSize);
   std::uint64_t block = plan.data_start / kBlockSize;
   for (Inode& in : plan.inodes) {

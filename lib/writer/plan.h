@@ -1,5 +1,6 @@
-// Writer internals: the list of inodes to write, rewritten as upstream does (overlay xattrs,
-// whiteouts, root marks) and numbered breadth-first, then laid out. Layer: writer (private).
+// Writer internals: the list of inodes to write, rewritten as the format's rules say (overlay
+// xattrs, whiteouts, root marks) and numbered breadth-first (upstream) or depth-first (V2),
+// then laid out. Layer: writer (private).
 #pragma once
 
 #include <algorithm>
@@ -15,6 +16,8 @@
 
 #include "base/large_alloc.h"
 #include "base/string_arena.h"
+#include "format/rules.h"
+#include "format/xattr_name.h"
 #include "tree/tree.h"
 #include "writer/writer.h"
 
@@ -67,14 +70,14 @@ struct Inode {  // one per entry of the tree: fields ordered to leave no padding
   std::uint32_t mode = 0;            // may differ from node (converted whiteouts)
   std::uint32_t nlink = 0;
   std::uint32_t parent = 0;          // inode index of the parent directory
-  std::uint32_t first_child = 0;     // inode index of the first non-alias child
+  std::uint32_t first_entry = 0;     // directories: Plan::entry_inodes index of the first child
   bool synthetic = false;            // one of the root whiteouts added by the writer
   bool external = false;             // regular file whose data lives in a backing object
 
   // Layout results.
   bool extended = false;
   std::uint8_t layout = 0;
-  std::uint8_t shared_refs = 0;  // how many of the xattrs are table references (at most 128)
+  std::uint8_t shared_refs = 0;  // how many of the xattrs are table references (rules' cap)
   std::uint16_t chunk_format = 0;
   std::uint32_t xsize = 0;
   std::uint32_t tail = 0;
@@ -88,12 +91,22 @@ struct DirEntry {
   std::uint32_t inode;  // index into Plan::inodes
 };
 
+inline constexpr std::uint32_t kNoInode = UINT32_MAX;
+
+struct LinkTarget {  // a node that hard-link aliases name
+  std::uint32_t ino = kNoInode;
+  std::uint32_t names = 1;  // its own entry and its aliases'
+};
+
 struct Plan {
   std::uint32_t version = 0;
-  LargeVector<Inode> inodes;            // BFS order; index = ino
-  std::vector<tree::Node*> root_children;  // root's children + the added whiteouts
+  format::FormatRules rules = format::kUpstreamRules;
+  LargeVector<Inode> inodes;            // in the format's order; index = upstream's ino
+  // Per directory, one slot per child (aliases included): the inode it names.
+  LargeVector<std::uint32_t> entry_inodes;
+  std::vector<tree::Node*> root_children;  // root's children (+ upstream's added whiteouts)
   std::deque<tree::Node> synthetic_nodes;
-  std::unordered_map<const tree::Node*, std::uint32_t> alias_targets;  // resolved target -> ino
+  std::unordered_map<const tree::Node*, LinkTarget> alias_targets;  // resolved target
   std::int64_t min_mtime_sec = 0;
   std::uint32_t min_mtime_nsec = 0;
   bool has_acl = false;
@@ -105,6 +118,7 @@ struct Plan {
   std::vector<std::uint32_t> shared_offsets;
   std::uint32_t shared_size = 0;
   std::uint64_t inodes_end = 0;
+  std::uint32_t xattr_blkaddr = 0;  // shared references count from this block
   std::uint64_t data_start = 0;
   std::uint32_t n_data_blocks = 0;
 
@@ -130,7 +144,11 @@ std::vector<DirEntry> dir_entries(const Plan& plan, std::uint32_t dir);
 inline std::uint32_t chunk_bits(std::uint64_t size) {
   return std::clamp(static_cast<std::uint32_t>(std::bit_width(size - 1)), 12U, 43U);
 }
+// An xattr name's stored (e_name_index, suffix) under the plan's prefix table.
+inline format::XattrKey key_of(const Plan& plan, const XattrView& x) {
+  return format::split_xattr_name(x.name(), plan.rules.lustre_prefix);
+}
 // Encoded size of one xattr entry (format.md §5).
-std::uint32_t xattr_entry_size(const XattrView& x);
+std::uint32_t xattr_entry_size(const Plan& plan, const XattrView& x);
 
 }  // namespace cfs::writer

@@ -1,4 +1,5 @@
-// docs/format.md §5: which (name, value) pairs go to the shared table, and in which order.
+// docs/format.md §5: which (name, value) pairs go to the shared table, and in which order
+// (format V2: every pair used twice, ascending by (e_name_index, suffix, value)).
 #include <algorithm>
 #include <array>
 #include <string>
@@ -136,14 +137,23 @@ std::vector<SharedRun> shared_runs(const Plan& plan, LargeVector<XattrUse>& uses
       runs.push_back({rank[uses[c].name_id], static_cast<std::uint32_t>(value_size(x)), value_head(x), c, d, &x});
     }
   }
-  std::sort(runs.begin(), runs.end(), table_order);
+  if (plan.rules.shared_order == format::SharedOrder::kDescendingName) {
+    std::sort(runs.begin(), runs.end(), table_order);
+  } else {
+    std::sort(runs.begin(), runs.end(), [&](const SharedRun& a, const SharedRun& b) {
+      auto ka = key_of(plan, *a.x), kb = key_of(plan, *b.x);
+      if (ka.index != kb.index) return ka.index < kb.index;
+      if (int c = ka.suffix.compare(kb.suffix); c != 0) return c < 0;
+      return compare_values(*a.x, *b.x) < 0;
+    });
+  }
   return runs;
 }
 
 }  // namespace
 
-std::uint32_t xattr_entry_size(const XattrView& x) {
-  auto key = format::split_xattr_name(x.name());
+std::uint32_t xattr_entry_size(const Plan& plan, const XattrView& x) {
+  auto key = key_of(plan, x);
   return static_cast<std::uint32_t>(format::round_up(4 + key.suffix.size() + value_size(x), 4));
 }
 
@@ -154,21 +164,23 @@ void choose_shared_xattrs(Plan& plan) {
   for (std::uint32_t k = 0; k < runs.size(); ++k) {
     plan.shared.push_back(runs[k].x);
     plan.shared_offsets.push_back(plan.shared_size);
-    plan.shared_size += xattr_entry_size(*runs[k].x);
+    plan.shared_size += xattr_entry_size(plan, *runs[k].x);
     for (std::size_t i = runs[k].begin; i < runs[k].end; ++i) plan.xattrs[uses[i].index].set_shared(k);
   }
 
-  // Per inode, in name order: references while fewer than 128 were made, inline after that.
+  // Per inode, in its order: references while fewer than the format's cap were made, inline
+  // after that. (composefs-rs has no cap below the one-byte count, and past 255 references
+  // writes a count that wrapped; this writer keeps the rest inline instead.)
   for (Inode& in : plan.inodes) {
     if (in.xattr_count == 0) continue;
     std::uint32_t xsize = 12;
     for (XattrView& x : plan.xattrs_of(in)) {
-      if (x.shared() != kNotShared && in.shared_refs < format::kMaxSharedXattrRefs) {
+      if (x.shared() != kNotShared && in.shared_refs < plan.rules.max_shared_refs) {
         ++in.shared_refs;
         xsize += 4;
       } else {
         x.set_shared(kNotShared);
-        xsize += xattr_entry_size(x);
+        xsize += xattr_entry_size(plan, x);
       }
     }
     in.xsize = xsize;

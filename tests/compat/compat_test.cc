@@ -9,6 +9,7 @@
 #include "reader/image.h"
 #include "reader/to_tree.h"
 #include "reader/walk.h"
+#include "streamed_dump.h"
 #include "support/support.h"
 #include "verity/fsverity.h"
 #include "writer/writer.h"
@@ -17,13 +18,7 @@ namespace cfs {
 namespace {
 
 using test::sha256_hex;
-
-// The dump as composefs-info prints it: straight from the image, without a tree.
-std::string streamed_dump(const reader::Image& img) {
-  std::string text;
-  reader::walk(img, {}, [&](const reader::WalkEntry& e) { dump::append_line(text, e.path, e.inode, e.primary); });
-  return text;
-}
+using test::streamed_dump;
 
 writer::Options options_for(const test::Upstream& a) {
   if (!a.version) return {};
