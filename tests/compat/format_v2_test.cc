@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +17,7 @@
 #include "reader/to_tree.h"
 #include "reader/walk.h"
 #include "streamed_dump.h"
+#include "support/format_v2.h"
 #include "support/support.h"
 #include "verity/fsverity.h"
 #include "writer/writer.h"
@@ -188,22 +188,6 @@ TEST(FormatV2, ComposefsRsConformanceImageId) {
             "f7684c21050615c02cec250e0c7d4118fb0ff6340af5039e06f2f372a7614fff25dfd38cf7f28ad67d8b86e86371b7deafa9ae4bf543630322aee6196417de92");
 }
 
-// What V2 cannot keep of a tree, dropped: nanoseconds (it stores none) and a non-directory's
-// own nlink (V2 counts the names; upstream keeps the node's).
-void normalize_for_v2(tree::Node* root) {
-  std::vector<tree::Node*> nodes{root};
-  std::map<const tree::Node*, std::uint32_t> names;
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    tree::Node* n = nodes[i];
-    n->mtime_nsec = 0;
-    if (n->is_alias()) ++names[n->resolve()];
-    nodes.insert(nodes.end(), n->children.begin(), n->children.end());
-  }
-  for (tree::Node* n : nodes) {
-    if (!n->is_alias() && !n->is_dir()) n->nlink = 1 + names[n];
-  }
-}
-
 // A dump without the root's size (upstream's root holds 256 more entries).
 std::string without_root_size(const std::string& text) {
   std::size_t a = text.find(' '), b = text.find(' ', a + 1);
@@ -211,13 +195,13 @@ std::string without_root_size(const std::string& text) {
 }
 
 // Every generated dump through V2: the tree read back is the one V0 gives back for the same
-// tree (normalized as above), composefs-info's streamed dump agrees, and the tree read back,
+// tree (reduced to what V2 keeps), composefs-info's streamed dump agrees, and the tree read back,
 // or its dump, writes the same bytes again.
 TEST(FormatV2, GeneratedDumpsRoundTrip) {
   int seeds = 0;
   for (const auto& [seed, want] : test::expected(test::repo_vectors() / "dumps" / "expected.sha256")) {
     auto tree = dump::parse(test::generated_dump(seed), {.strict = true});
-    normalize_for_v2(tree.root());
+    test::normalize_for_format_v2(tree.root());
     Bytes image = write_v2(tree);
     auto img = reader::Image::open(image);
     EXPECT_EQ(img.composefs_version(), 2u);
