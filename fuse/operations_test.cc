@@ -101,16 +101,22 @@ class OperationsTest : public ::testing::Test {
     store.flush();
     object_ = object_path(ingested.digest);
     std::string size = std::to_string(content.size());
-    std::string dump =
+    dump_ =
         "/ 4096 40755 3 0 0 0 1700000000.0 - - - user.top=1\n"
         "/dir 4096 40755 2 0 0 0 1700000000.0 - - -\n"
         "/dir/inline 6 100644 1 1000 1000 0 1700000000.0 - hello\\n - user.a=value\n"
         "/dir/gone 0 20000 1 0 0 0 1700000000.0 - - -\n"
         "/ext " + size + " 100644 1 0 0 0 1700000000.0 " + object_ + " - " + to_hex(ingested.digest) + "\n"
         "/link 3 120777 1 0 0 0 1700000000.0 dir - -\n";
-    image_bytes_ = writer::write_to_vector(dump::parse(dump));
+    image_bytes_ = writer::write_to_vector(dump::parse(dump_));
     image_.emplace(reader::Image::open(image_bytes_));
     objects_.emplace(std::vector<std::string>{(tmp_ / "objects").string()});
+  }
+
+  // The same tree as a format V2 image (composefs-rs's legacy layout).
+  void use_format_v2() {
+    image_bytes_ = writer::write_to_vector(dump::parse(dump_), writer::Options::exactly(2));
+    image_.emplace(reader::Image::open(image_bytes_));
   }
 
   void start(const store::ObjectSource* source = nullptr) {
@@ -171,6 +177,7 @@ class OperationsTest : public ::testing::Test {
   }
 
   test::TempDir tmp_;
+  std::string dump_;
   std::string object_;
   std::vector<std::byte> image_bytes_;
   std::optional<reader::Image> image_;
@@ -268,6 +275,32 @@ TEST_F(OperationsTest, ExternalFileIsVerifiedOnOpen) {
   options_.verity = VerityMode::kOff;
   start();
   EXPECT_EQ(open(ext.nodeid).error, 0) << "verity=off";
+}
+
+// A V2 image serves the same tree, except that its whiteout is the char device 0/0 it stores,
+// which overlayfs (and so this server) takes for a whiteout: hidden.
+TEST_F(OperationsTest, FormatV2ImageServesTheSameTree) {
+  use_format_v2();
+  ASSERT_EQ(image_->composefs_version(), 2u);
+  start();
+  fuse_entry_out dir = lookup(FUSE_ROOT_ID, "dir");
+  EXPECT_TRUE(S_ISDIR(dir.attr.mode));
+  fuse_entry_out file = lookup(dir.nodeid, "inline");
+  EXPECT_EQ(file.attr.uid, 1000u);
+  EXPECT_EQ(file.attr.ino, image_->inode(file.nodeid).ino) << "V2's ino is the nid";
+  Reply opened = open(file.nodeid);
+  ASSERT_EQ(opened.error, 0);
+  EXPECT_EQ(read(file.nodeid, struct_of<OpenOut>(opened.data).fh).data, "hello\n");
+  EXPECT_EQ(call(FUSE_LOOKUP, dir.nodeid, std::string("gone\0", 5)).error, ENOENT);
+  fuse_entry_out ext = lookup(FUSE_ROOT_ID, "ext");
+  opened = open(ext.nodeid);
+  ASSERT_EQ(opened.error, 0);
+  EXPECT_EQ(read(ext.nodeid, struct_of<OpenOut>(opened.data).fh).data, kContent);
+  EXPECT_EQ(call(FUSE_READLINK, lookup(FUSE_ROOT_ID, "link").nodeid).data, "dir");
+  fuse_getxattr_in g{};
+  g.size = 100;
+  EXPECT_EQ(call(FUSE_GETXATTR, file.nodeid, bytes_of(g) + "user.a" + '\0').data, "value");
+  EXPECT_EQ(call(FUSE_LISTXATTR, FUSE_ROOT_ID, bytes_of(g)).data, std::string("user.top\0", 9));
 }
 
 // -o noopen: OPEN is answered ENOSYS (the kernel then opens without asking), READ comes with

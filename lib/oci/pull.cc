@@ -96,7 +96,7 @@ void check_version(std::uint32_t version) {
 Digest erofs_image_id(const tree::Tree& tree, std::uint32_t version, HashAlgorithm algorithm) {
   check_version(version);
   verity::Hasher hasher(algorithm);
-  writer::write(tree, {version, version}, [&](std::span<const std::byte> chunk) { hasher.update(chunk); });
+  writer::write(tree, writer::Options::exactly(version), [&](std::span<const std::byte> chunk) { hasher.update(chunk); });
   return hasher.finish();
 }
 
@@ -105,7 +105,7 @@ Digest store_erofs_image(repo::Repository& repo, const tree::Tree& tree, std::ui
   UniqueFd tmp(::openat(repo.fd(), "objects", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
   if (!tmp) throw_errno(errno, repo.path() + "/objects: a temporary file for the image");
   std::uint64_t size = 0;
-  writer::write(tree, {version, version}, [&](std::span<const std::byte> chunk) {
+  writer::write(tree, writer::Options::exactly(version), [&](std::span<const std::byte> chunk) {
     write_all(tmp.get(), chunk);
     size += chunk.size();
   });

@@ -53,6 +53,24 @@ int code_of(std::span<const std::byte> bytes) {
   return 0;
 }
 
+// Format V2 stores a whiteout as the char device 0/0 it is, and no marker xattrs: the reader
+// keeps such devices (upstream's are only the root's stubs) and takes a tree's own
+// trusted.overlay.whiteout (stored escaped) for an xattr, not for a whiteout mark.
+TEST(Image, FormatV2KeepsWhiteoutsAndMarkerNames) {
+  auto tree = dump::parse(
+      "/ 4096 40755 2 0 0 0 0.0 - - -\n"
+      "/f 0 100644 1 0 0 0 0.0 - - - trusted.overlay.whiteout= user.overlay.whiteouts=\n"
+      "/wh 0 20644 1 0 0 0 0.0 - - -\n");
+  auto image = writer::write_to_vector(tree, writer::Options::exactly(2));
+  auto img = Image::open(image);
+  EXPECT_EQ(img.composefs_version(), 2u);
+  EXPECT_EQ(code_of(image), 0);
+  EXPECT_EQ(dump::print_to_string(to_tree(img)),
+            "/ 54 40755 2 0 0 0 0.0 - - -\n"
+            "/f 0 100644 1 0 0 0 0.0 - - - trusted.overlay.whiteout= user.overlay.whiteouts=\n"
+            "/wh 0 20644 1 0 0 0 0.0 - - -\n");
+}
+
 TEST(Image, HeaderChecks) {
   auto img = sample_image();
   EXPECT_EQ(code_of(img), 0);

@@ -11,8 +11,10 @@
 #include <functional>
 #include <iostream>
 
+#include "dump/parse.h"
 #include "support/oci_image.h"
 #include "support/support.h"
+#include "writer/writer.h"
 
 namespace cfs {
 namespace {
@@ -164,6 +166,25 @@ TEST_F(Info, DumpRoundTripsThroughMkcomposefs) {
   EXPECT_EQ(test::read_file(copy), test::read_file(image_));
   auto filtered = run({tool("composefs-info"), "--filter=link", "--filter=wh", "dump", image_});
   EXPECT_EQ(std::count(filtered.out.begin(), filtered.out.end(), '\n'), 3);
+}
+
+// composefs-info and composefs-dump read V2 images (composefs-rs's legacy format): the dump
+// writes the same V2 bytes again, composefs-dump copies them unchanged, and the objects named
+// are the V0 image's.
+TEST_F(Info, ReadsFormatV2Images) {
+  auto bytes = writer::write_to_vector(dump::parse(kDump), writer::Options::exactly(2));
+  auto v2 = (tmp_ / "v2.cfs").string();
+  test::write_file(v2, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  auto dump = run({tool("composefs-info"), "dump", v2});
+  ASSERT_EQ(dump.status, 0) << dump.err;
+  EXPECT_EQ(writer::write_to_vector(dump::parse(dump.out), writer::Options::exactly(2)), bytes);
+  auto copy = (tmp_ / "copy.cfs").string();
+  auto r = run({tool("composefs-dump"), v2, copy});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(test::read_file(copy), test::read_file(v2));
+  auto objects = run({tool("composefs-info"), "objects", v2});
+  ASSERT_EQ(objects.status, 0) << objects.err;
+  EXPECT_EQ(objects.out, run({tool("composefs-info"), "objects", image_}).out);
 }
 
 TEST_F(Info, ObjectsAndMissingObjects) {

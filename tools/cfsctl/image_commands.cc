@@ -89,7 +89,7 @@ void check_erofs_version(std::uint32_t version) {
 
 std::vector<std::byte> image_of(const tree::Tree& tree, std::uint32_t version) {
   check_erofs_version(version);
-  return writer::write_to_vector(tree, {version, version});
+  return writer::write_to_vector(tree, writer::Options::exactly(version));
 }
 
 // Names under images/refs/ (recursively, in directory order) and the image each names.

@@ -61,7 +61,7 @@ int composefs_dump_main(int argc, char** argv) {
   try {
     OutputFile out(dest);
     try {
-      writer::write(tree, {version, version},
+      writer::write(tree, writer::Options::exactly(version),
                     [&](std::span<const std::byte> chunk) { out.write(chunk); });
     } catch (const Error& e) {
       cli::error(kProg, std::string("cannot write file: ") + std::strerror(e.code()));
