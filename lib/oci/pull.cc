@@ -89,19 +89,13 @@ ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const Reso
 
 }  // namespace
 
-void check_version(std::uint32_t version) {
-  if (version > 1) throw Error(ENOTSUP, "EROFS format version " + std::to_string(version) + " is not supported yet");
-}
-
 Digest erofs_image_id(const tree::Tree& tree, std::uint32_t version, HashAlgorithm algorithm) {
-  check_version(version);
   verity::Hasher hasher(algorithm);
   writer::write(tree, writer::Options::exactly(version), [&](std::span<const std::byte> chunk) { hasher.update(chunk); });
   return hasher.finish();
 }
 
 Digest store_erofs_image(repo::Repository& repo, const tree::Tree& tree, std::uint32_t version) {
-  check_version(version);
   UniqueFd tmp(::openat(repo.fd(), "objects", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
   if (!tmp) throw_errno(errno, repo.path() + "/objects: a temporary file for the image");
   std::uint64_t size = 0;
@@ -134,7 +128,6 @@ tree::Tree image_tree(const repo::Repository& repo, const StoredImage& image, co
 PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& tag, const PullOptions& o) {
   for (std::uint32_t v : repo.erofs_versions()) {
     if (v == 0) throw Error(EINVAL, "commit_images did not produce the repository's default EROFS format");
-    if (v > 1) throw Error(ENOTSUP, "EROFS format version " + std::to_string(v) + " is not supported yet");
   }
   ResolvedImage img = resolve(source);
   if (!img.container) throw Error(ENOTSUP, "artifacts (config media type " + img.config_blob.media_type + ") are not supported yet");
@@ -159,7 +152,7 @@ PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& 
   for (std::uint32_t v : repo.erofs_versions()) {
     Digest id = with_context("storing the EROFS image", [&] { return store_erofs_image(repo, tree, v); });
     repo.link_image(id);
-    config_refs[std::string(kImageRefV1)] = id;
+    config_refs[std::string(image_ref_name(v))] = id;
     if (!r.image) r.image = id;
   }
   Digest config_stream = with_context("storing config " + img.config_digest, [&] {

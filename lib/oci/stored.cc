@@ -107,7 +107,7 @@ DocumentStream read_document_stream(const repo::Repository& repo, const Digest& 
 }
 
 std::optional<Digest> StoredImage::image(std::uint32_t version) const {
-  auto it = config_refs.find(std::string(version == 2 ? kImageRefV2 : kImageRefV1));
+  auto it = config_refs.find(std::string(image_ref_name(version)));
   if (it == config_refs.end()) return std::nullopt;
   return it->second;
 }

@@ -18,6 +18,8 @@ namespace cfs::oci {
 
 inline constexpr std::string_view kImageRefV1 = "composefs.image.v1";  // V0/V1 EROFS
 inline constexpr std::string_view kImageRefV2 = "composefs.image";     // V2 EROFS
+// The config stream's name for the EROFS of format `version`.
+inline std::string_view image_ref_name(std::uint32_t version) { return version == 2 ? kImageRefV2 : kImageRefV1; }
 
 std::string manifest_stream_name(const std::string& digest);  // oci-manifest-<digest>
 std::string config_stream_name(const std::string& digest);    // oci-config-<digest>

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "format/rules.h"
 
 namespace cfs::repo {
 namespace {
@@ -15,6 +16,11 @@ std::string json_string_array(const std::vector<std::string>& items, const std::
     out += indent + "  " + nlohmann::json(items[i]).dump() + (i + 1 < items.size() ? ",\n" : "\n");
   }
   return out + indent + "]";
+}
+
+// The EROFS format versions there are: 0 and 1 (upstream's), 2 (composefs-rs's legacy V2).
+void check_erofs_version(std::uint32_t version) {
+  if (version > format::kFormatV2) throw Error(EINVAL, "unknown EROFS format version " + std::to_string(version));
 }
 
 std::vector<std::string> strings_at(const nlohmann::json& obj, const char* key) {
@@ -101,6 +107,8 @@ Meta Meta::parse(std::string_view text) {
         std::sort(m.erofs_extra.begin(), m.erofs_extra.end());
       }
     }
+    for (std::uint32_t v : m.erofs_extra) check_erofs_version(v);
+    check_erofs_version(m.erofs_default);
     return m;
   } catch (const nlohmann::json::exception& e) {
     throw Error(EINVAL, std::string("parsing meta.json: ") + e.what());

@@ -68,16 +68,17 @@ void expect_image_content(const fs::path& mnt, const fs::path& src) {
   EXPECT_TRUE(fs::is_empty(mnt / "run"));
 }
 
-// Mounted with the kernel by ref and by hex, and with composefs-fuse; SHA-512 and SHA-256.
+// Mounted with the kernel by ref and by hex, and with composefs-fuse; SHA-512 and SHA-256;
+// format V1 and (a V2 repository) composefs-rs's legacy V2.
 TEST(CfsctlRepo, ImagesMountWithTheKernelAndFuse) {
   CFS_REQUIRE_MOUNTS();
-  for (const char* algorithm : {"fsverity-sha512-12", "fsverity-sha256-12"}) {
-    SCOPED_TRACE(algorithm);
+  for (auto [algorithm, erofs] : {std::pair{"fsverity-sha512-12", "1"}, {"fsverity-sha256-12", "1"}, {"fsverity-sha512-12", "2"}}) {
+    SCOPED_TRACE(std::string(algorithm) + " V" + erofs);
     test::TempDir tmp;
     auto repo = tmp / "repo", mnt = tmp / "mnt";
     fs::create_directory(mnt);
     sample_tree(tmp / "src", "m");
-    ASSERT_EQ(cfsctl(repo, {"init", "--insecure", "--algorithm", algorithm}).status, 0);
+    ASSERT_EQ(cfsctl(repo, {"init", "--insecure", "--algorithm", algorithm, "--erofs-version", erofs}).status, 0);
     auto r = cfsctl(repo, {"create-image", (tmp / "src").string(), "os"});
     ASSERT_EQ(r.status, 0) << r.err;
     std::string hex = r.out.substr(r.out.find(':') + 1);

@@ -29,6 +29,8 @@ using test::tool;
 
 const std::string kV1Sha512 =
     "d06f1f6a73f62ed48e05ce9442ff045cdf2a9f5ba1ec623795de3d6177a253d91076459795d94f55d8c3d71dab458bb3fc0071255a50c0a4896d86ffdc870b9a";
+const std::string kV2Sha512 =  // composefs-rs's test_oci_pull_and_inspect pins it (a V2 repository)
+    "f7684c21050615c02cec250e0c7d4118fb0ff6340af5039e06f2f372a7614fff25dfd38cf7f28ad67d8b86e86371b7deafa9ae4bf543630322aee6196417de92";
 
 using test::cfsctl;
 
@@ -100,6 +102,50 @@ TEST(CfsctlOci, PinnedImageIdsFromALayout) {
   EXPECT_NE(r.out.find("objects  2 new + 0 already present objects; 200 B stored, 3 B inlined"), std::string::npos) << r.out;
   EXPECT_EQ(cfsctl(r256, {"oci", "compute-id", "@" + m.config_digest}).out,
             "2ff68dbbe821ce1c27042d2e6c3e8d10379043509a223412b4f8bdeafcf2852d\n");
+}
+
+// Format V2 repositories: `init --erofs-version 2` pulls V2 images (config ref composefs.image)
+// under composefs-rs's pinned V2 ID; meta.json's `extra: [2]` adds the V2 image beside the
+// default V1 one; the global --erofs-version picks either for compute-id and inspect.
+TEST(CfsctlOci, FormatV2Repositories) {
+  test::TempDir tmp;
+  test::WrittenImage img = test::write_layout(tmp / "layout", {{conformance_layer()}}, "latest");
+  std::string source = "oci:" + (tmp / "layout").string() + ":latest";
+  fs::path repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure", "--erofs-version", "2"}).status, 0);
+  auto r = cfsctl(repo, {"oci", "pull", source, "test-image"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(fs::is_symlink(repo / "images" / kV2Sha512));
+  EXPECT_FALSE(fs::exists(repo / "images" / kV1Sha512));
+  EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "test-image"}).out, kV2Sha512 + "\n");
+  EXPECT_EQ(cfsctl(repo, {"--erofs-version", "1", "oci", "compute-id", "test-image"}).out, kV1Sha512 + "\n");
+  auto inspect = cfsctl(repo, {"oci", "inspect", "test-image"});
+  EXPECT_NE(inspect.out.find("\"composefs_erofs\": \"" + kV2Sha512 + "\""), std::string::npos) << inspect.out;
+  inspect = cfsctl(repo, {"--erofs-version", "1", "oci", "inspect", "test-image"});
+  EXPECT_NE(inspect.out.find("\"composefs_erofs\": null"), std::string::npos) << "no V1 image: " << inspect.out;
+
+  // Default V1 with V2 as an extra format: both images, each under its config ref.
+  fs::path dual = init(tmp / "dual");
+  std::string meta = test::read_file(dual / "meta.json");
+  std::string v1_only = "\"default\": 1\n";
+  ASSERT_NE(meta.find(v1_only), std::string::npos) << meta;
+  meta.replace(meta.find(v1_only), v1_only.size(), "\"default\": 1,\n    \"extra\": [2]\n");
+  test::write_file(dual / "meta.json", meta);
+  r = cfsctl(dual, {"oci", "pull", source, "test-image"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(fs::is_symlink(dual / "images" / kV1Sha512));
+  EXPECT_TRUE(fs::is_symlink(dual / "images" / kV2Sha512));
+  inspect = cfsctl(dual, {"--erofs-version", "2", "oci", "inspect", "test-image"});
+  EXPECT_NE(inspect.out.find("\"composefs_erofs\": \"" + kV2Sha512 + "\""), std::string::npos) << inspect.out;
+  inspect = cfsctl(dual, {"oci", "inspect", "test-image"});
+  EXPECT_NE(inspect.out.find("\"composefs_erofs\": \"" + kV1Sha512 + "\""), std::string::npos) << inspect.out;
+
+  // A format meta.json names that no writer knows is refused when the repository is opened.
+  meta.replace(meta.find("[2]"), 3, "[3]");
+  test::write_file(dual / "meta.json", meta);
+  r = cfsctl(dual, {"oci", "images"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("unknown EROFS format version 3"), std::string::npos) << r.err;
 }
 
 TEST(CfsctlOci, EveryCompressionAndDockerArchivesGiveTheSameImage) {

@@ -126,6 +126,19 @@ TEST(Cfsctl, ImageIdsAreComposefsRsIds) {
   EXPECT_EQ(fs::read_symlink(repo / "images" / "refs" / "conf"), fs::path("../" + hex));
   EXPECT_EQ(test::sha256_hex(test::read_file(repo / "images" / hex)),
             test::sha256_hex(test::read_file(repo / "objects" / hex.substr(0, 2) / hex.substr(2))));
+  // Format V2: composefs-rs's pinned V2 ID, from --erofs-version 2 or a V2 repository.
+  const std::string v2 =
+      "f7684c21050615c02cec250e0c7d4118fb0ff6340af5039e06f2f372a7614fff25dfd38cf7f28ad67d8b86e86371b7deafa9ae4bf543630322aee6196417de92";
+  r = run({tool("cfsctl").string(), "--no-repo", "--erofs-version", "2", "compute-id", (tmp / "tree").string()});
+  EXPECT_EQ(r.out, v2 + "\n") << r.err;
+  auto repo2 = tmp / "repo2";
+  ASSERT_EQ(cfsctl(repo2, {"init", "--insecure", "--erofs-version", "2"}).status, 0);
+  std::string meta = test::read_file(repo2 / "meta.json");
+  EXPECT_NE(meta.find("\"read-only-compatible\": [],"), std::string::npos) << meta;
+  EXPECT_NE(meta.find("\"default\": 2"), std::string::npos) << meta;
+  r = cfsctl(repo2, {"create-image", (tmp / "tree").string()});
+  EXPECT_EQ(r.out, "sha512:" + v2 + "\n") << r.err;
+  EXPECT_EQ(cfsctl(repo2, {"compute-id", (tmp / "tree").string()}).out, hex + "\n") << "compute-id ignores the repository format";
 }
 
 TEST(Cfsctl, CreateImageStoresObjectsAndListsThem) {
@@ -163,10 +176,13 @@ TEST(Cfsctl, CreateImageStoresObjectsAndListsThem) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("has no usr directory"), std::string::npos) << r.err;
   EXPECT_EQ(object_files(repo), before) << "a refused create-image stored objects";
+  // --erofs-version 2: the V2 image of the same tree, one more object.
   r = cfsctl(repo, {"--erofs-version", "2", "create-image", (tmp / "tree").string()});
-  EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("EROFS format version 2 is not supported"), std::string::npos) << r.err;
-  EXPECT_EQ(object_files(repo), before) << "a refused create-image stored objects";
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(object_files(repo).size(), before.size() + 1);
+  std::string v2 = test::read_file(repo / "images" / r.out.substr(7, 128));
+  ASSERT_GE(v2.size(), 16u);
+  EXPECT_EQ(v2.substr(12, 4), std::string("\2\0\0\0", 4)) << "composefs_version 2";
   EXPECT_EQ(cfsctl(repo, {"create-image", "--no-propagate-usr-to-root", (tmp / "nousr").string()}).status, 0);
   r = cfsctl(repo, {"image-objects", "nested/name"});  // with a '/', only images/NAME is looked at
   EXPECT_NE(r.err.find("image not found: nested/name"), std::string::npos) << r.err;

@@ -39,7 +39,7 @@ constexpr const char* kHelp =
     "      --user                      Use $HOME/.var/lib/composefs\n"
     "      --system                    Use /sysroot/composefs\n"
     "      --hash <HASH>               sha256 or sha512 (must match the repository)\n"
-    "      --erofs-version <VERSION>   EROFS format version for this run (0, 1)\n"
+    "      --erofs-version <VERSION>   EROFS format version for this run (0, 1, 2)\n"
     "      --require-verity            Refuse a repository without fs-verity\n"
     "      --no-upgrade                Do not upgrade repositories without meta.json\n"
     "      --no-repo                   Run compute-id without a repository\n"

@@ -83,12 +83,7 @@ tree::Tree scan(const std::string& path, HashAlgorithm algorithm, store::ObjectS
   return tree;
 }
 
-void check_erofs_version(std::uint32_t version) {
-  if (version > 1) throw Error(ENOTSUP, "EROFS format version " + std::to_string(version) + " is not supported yet");
-}
-
 std::vector<std::byte> image_of(const tree::Tree& tree, std::uint32_t version) {
-  check_erofs_version(version);
   return writer::write_to_vector(tree, writer::Options::exactly(version));
 }
 
@@ -189,7 +184,6 @@ int cmd_create_image(const Global& g, Args& a) {
   if (pos.size() == 2) repo::check_ref_path(pos[1]);  // before anything is stored
   auto repo = repo::Repository::open(repo_path(g), g.open);
   repo->check_writable();
-  for (std::uint32_t version : repo->erofs_versions()) check_erofs_version(version);  // before storing anything
   tree::Tree tree = scan(pos[0], repo->algorithm(), &repo->objects(), t);
   std::optional<Digest> first;
   for (std::uint32_t version : repo->erofs_versions()) {
