@@ -2,6 +2,8 @@
 // its two mkfs snapshots (crates/composefs/tests/snapshots/mkfs__{empty,simple}.snap) structure
 // for structure, the digests its test_erofs_digest_stability pins for them, the V2 image ID of
 // its CLI test layer (../shared/spec/oci-import.md §13), and every generated dump through V2.
+#include "support/format_v2.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -17,7 +19,6 @@
 #include "reader/to_tree.h"
 #include "reader/walk.h"
 #include "streamed_dump.h"
-#include "support/format_v2.h"
 #include "support/support.h"
 #include "verity/fsverity.h"
 #include "writer/writer.h"
@@ -27,7 +28,9 @@ namespace {
 
 using Bytes = std::vector<std::byte>;
 
-Bytes write_v2(const tree::Tree& tree) { return writer::write_to_vector(tree, writer::Options::exactly(2)); }
+Bytes write_v2(const tree::Tree& tree) {
+  return writer::write_to_vector(tree, writer::Options::exactly(2));
+}
 
 std::string verity256(const Bytes& image) { return to_hex(verity::digest_of(image)); }
 
@@ -72,8 +75,10 @@ void expect_dirents(const Bytes& image, std::uint64_t nid, const std::vector<Dir
   ASSERT_EQ(first, 12 * want.size());
   for (std::size_t i = 0; i < want.size(); ++i) {
     auto d = load<format::ErofsDirent>(image, base + 12 * i);
-    std::uint16_t end = i + 1 < want.size() ? static_cast<std::uint16_t>(load<format::ErofsDirent>(image, base + 12 * (i + 1)).nameoff)
-                                            : static_cast<std::uint16_t>(d.nameoff + std::strlen(want[i].name));
+    std::uint16_t end = i + 1 < want.size()
+                            ? static_cast<std::uint16_t>(
+                                  load<format::ErofsDirent>(image, base + 12 * (i + 1)).nameoff)
+                            : static_cast<std::uint16_t>(d.nameoff + std::strlen(want[i].name));
     EXPECT_EQ(text_at(image, base + d.nameoff, end - d.nameoff), want[i].name);
     EXPECT_EQ(d.nid, want[i].nid) << want[i].name;
     EXPECT_EQ(d.file_type, want[i].type) << want[i].name;
@@ -123,14 +128,17 @@ TEST(FormatV2, ComposefsRsEmptySnapshot) {
 TEST(FormatV2, ComposefsRsSimpleSnapshot) {
   std::string id(64, 'a');
   for (std::size_t i = 0; i < id.size(); i += 2) id.replace(i, 2, "5a");
-  auto tree = dump::parse("/ 4096 40755 2 0 0 0 0.0 - - -\n"
-                          "/blkdev 0 60000 1 0 0 123 0.0 - - -\n"
-                          "/chrdev 0 20000 1 0 0 123 0.0 - - -\n"
-                          "/fifo 0 10000 1 0 0 0 0.0 - - -\n"
-                          "/regular-external 1234 100000 1 0 0 0 0.0 5a/" + id.substr(2) + " - " + id + "\n"
-                          "/regular-inline 4 100000 1 0 0 0 0.0 - hihi -\n"
-                          "/socket 0 140000 1 0 0 0 0.0 - - -\n"
-                          "/symlink 7 120000 1 0 0 0 0.0 /target - -\n");
+  auto tree = dump::parse(
+      "/ 4096 40755 2 0 0 0 0.0 - - -\n"
+      "/blkdev 0 60000 1 0 0 123 0.0 - - -\n"
+      "/chrdev 0 20000 1 0 0 123 0.0 - - -\n"
+      "/fifo 0 10000 1 0 0 0 0.0 - - -\n"
+      "/regular-external 1234 100000 1 0 0 0 0.0 5a/" +
+      id.substr(2) + " - " + id +
+      "\n"
+      "/regular-inline 4 100000 1 0 0 0 0.0 - hihi -\n"
+      "/socket 0 140000 1 0 0 0 0.0 - - -\n"
+      "/symlink 7 120000 1 0 0 0 0.0 /target - -\n");
   Bytes image = write_v2(tree);
   ASSERT_EQ(image.size(), 4096u);
   expect_v2_header(image, 8, 1);
@@ -185,7 +193,8 @@ TEST(FormatV2, ComposefsRsConformanceImageId) {
       "/hello.txt 22 100644 2 0 0 0 1234567890.0 - hello\\x20from\\x20test\\x20layer\\n -\n"
       "/usr 4096 40755 2 0 0 0 1234567890.0 - - -\n");
   EXPECT_EQ(to_hex(verity::digest_of(write_v2(tree), HashAlgorithm::kSha512)),
-            "f7684c21050615c02cec250e0c7d4118fb0ff6340af5039e06f2f372a7614fff25dfd38cf7f28ad67d8b86e86371b7deafa9ae4bf543630322aee6196417de92");
+            "f7684c21050615c02cec250e0c7d4118fb0ff6340af5039e06f2f372a7614fff25dfd38cf7f28ad67d8b86"
+            "e86371b7deafa9ae4bf543630322aee6196417de92");
 }
 
 // A dump without the root's size (upstream's root holds 256 more entries).
@@ -199,7 +208,8 @@ std::string without_root_size(const std::string& text) {
 // or its dump, writes the same bytes again.
 TEST(FormatV2, GeneratedDumpsRoundTrip) {
   int seeds = 0;
-  for (const auto& [seed, want] : test::expected(test::repo_vectors() / "dumps" / "expected.sha256")) {
+  for (const auto& [seed, want] :
+       test::expected(test::repo_vectors() / "dumps" / "expected.sha256")) {
     auto tree = dump::parse(test::generated_dump(seed), {.strict = true});
     test::normalize_for_format_v2(tree.root());
     Bytes image = write_v2(tree);
@@ -208,11 +218,14 @@ TEST(FormatV2, GeneratedDumpsRoundTrip) {
     auto back = reader::to_tree(img);
     std::string text = dump::print_to_string(back);
     Bytes v0 = writer::write_to_vector(tree, {0, 0});
-    EXPECT_TRUE(without_root_size(text) == without_root_size(dump::print_to_string(reader::to_tree(reader::Image::open(v0)))))
+    EXPECT_TRUE(without_root_size(text) ==
+                without_root_size(dump::print_to_string(reader::to_tree(reader::Image::open(v0)))))
         << "seed " << seed << ": V2 and V0 give back different trees";
-    EXPECT_TRUE(test::streamed_dump(img) == text) << "seed " << seed << ": composefs-info's dump differs";
+    EXPECT_TRUE(test::streamed_dump(img) == text)
+        << "seed " << seed << ": composefs-info's dump differs";
     EXPECT_EQ(write_v2(back), image) << "seed " << seed << ": image -> tree -> image";
-    EXPECT_EQ(write_v2(dump::parse(text, {.strict = true})), image) << "seed " << seed << ": image -> dump -> image";
+    EXPECT_EQ(write_v2(dump::parse(text, {.strict = true})), image)
+        << "seed " << seed << ": image -> dump -> image";
     ++seeds;
   }
   EXPECT_GE(seeds, 30);
@@ -222,8 +235,8 @@ TEST(FormatV2, GeneratedDumpsRoundTrip) {
 // MAX_INLINE_CONTENT) and this writer refuses more, where upstream's formats take 5000.
 TEST(FormatV2, RefusesInlineFilesOver512Bytes) {
   auto dump_with = [](std::size_t n) {
-    return dump::parse("/ 4096 40755 2 0 0 0 0.0 - - -\n/f " + std::to_string(n) + " 100644 1 0 0 0 0.0 - " +
-                       std::string(n, 'x') + " -\n");
+    return dump::parse("/ 4096 40755 2 0 0 0 0.0 - - -\n/f " + std::to_string(n) +
+                       " 100644 1 0 0 0 0.0 - " + std::string(n, 'x') + " -\n");
   };
   EXPECT_NO_THROW(write_v2(dump_with(512)));
   try {
@@ -237,17 +250,20 @@ TEST(FormatV2, RefusesInlineFilesOver512Bytes) {
 
 // erofs-utils' fsck accepts V2 images: composefs-rs's two trees and every generated dump.
 TEST(FormatV2, FsckErofsAcceptsImages) {
-  CFS_REQUIRE(test::run({"sh", "-c", "command -v fsck.erofs"}).status == 0, "fsck.erofs (erofs-utils) is not installed");
+  CFS_REQUIRE(test::run({"sh", "-c", "command -v fsck.erofs"}).status == 0,
+              "fsck.erofs (erofs-utils) is not installed");
   test::TempDir tmp;
   auto fsck = [&](const Bytes& image, const std::string& what) {
     auto path = tmp / "v2.img";
-    test::write_file(path, std::string_view(reinterpret_cast<const char*>(image.data()), image.size()));
+    test::write_file(path,
+                     std::string_view(reinterpret_cast<const char*>(image.data()), image.size()));
     auto r = test::run({"fsck.erofs", path.string()});
     EXPECT_EQ(r.status, 0) << what << ": " << r.out << r.err;
   };
   fsck(write_v2(dump::parse("/ 4096 40755 2 0 0 0 0.0 - - -\n")), "empty");
   int seeds = 0;
-  for (const auto& [seed, want] : test::expected(test::repo_vectors() / "dumps" / "expected.sha256")) {
+  for (const auto& [seed, want] :
+       test::expected(test::repo_vectors() / "dumps" / "expected.sha256")) {
     fsck(write_v2(dump::parse(test::generated_dump(seed))), "seed " + seed);
     ++seeds;
   }

@@ -12,7 +12,9 @@ namespace cfs::test {
 
 inline std::string streamed_dump(const reader::Image& img) {
   std::string text;
-  reader::walk(img, {}, [&](const reader::WalkEntry& e) { dump::append_line(text, e.path, e.inode, e.primary); });
+  reader::walk(img, {}, [&](const reader::WalkEntry& e) {
+    dump::append_line(text, e.path, e.inode, e.primary);
+  });
   return text;
 }
 

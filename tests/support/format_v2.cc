@@ -1,14 +1,17 @@
 #include "support/format_v2.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <map>
-#include <sys/stat.h>
 #include <vector>
 
 namespace cfs::test {
 
 void normalize_for_format_v2(tree::Node* root, bool drop_whiteouts) {
-  auto whiteout = [](const tree::Node* n) { return !n->is_alias() && n->type() == S_IFCHR && n->rdev == 0; };
+  auto whiteout = [](const tree::Node* n) {
+    return !n->is_alias() && n->type() == S_IFCHR && n->rdev == 0;
+  };
   std::vector<tree::Node*> nodes{root};
   std::map<const tree::Node*, std::uint32_t> names;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
