@@ -3,7 +3,7 @@
 # builds into build/. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(build-essential ccache cmake pkg-config clang libclang-rt-14-dev libgtest-dev libssl-dev
+packages=(build-essential ccache cmake pkg-config clang libclang-rt-14-dev libgtest-dev libssl-dev libpcre2-dev
           zlib1g-dev erofs-utils fsverity python3 kmod util-linux fuse3 bc go-md2man man-db dpkg-dev
           file time nlohmann-json3-dev libzstd-dev libcurl4-openssl-dev
           docker-registry skopeo umoci apache2-utils libcap2-bin nginx openssl
