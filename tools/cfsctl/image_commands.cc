@@ -28,6 +28,9 @@
 #include "reader/to_tree.h"
 #include "cfsctl/remote_commands.h"
 #include "mount/mount.h"
+#include "boot/policy_reader.h"
+#include "boot/transform.h"
+#include "oci/boot.h"
 #include "oci/transform.h"
 #include "repo/image_objects.h"
 #include "repo/layout.h"
@@ -41,9 +44,9 @@ namespace cfs::cfsctl {
 namespace {
 
 
-// --bootable, --no-propagate-usr-to-root, --xattrs: how a directory becomes the image's tree.
+// --no-propagate-usr-to-root, --xattrs: how a directory becomes the image's tree (--bootable is
+// read by the commands).
 oci::TransformOptions transform_options(Args& a) {
-  if (a.flag("bootable")) throw Error(ENOTSUP, "--bootable is not supported yet");
   oci::TransformOptions t;
   t.propagate_usr_to_root = !a.flag("no-propagate-usr-to-root");
   if (auto x = a.value("xattrs")) {
@@ -164,6 +167,7 @@ std::string composefs_rs_dump(const tree::Node& node, const std::string& path) {
 }
 
 int cmd_compute_id(const Global& g, Args& a) {
+  bool bootable = a.flag("bootable");
   oci::TransformOptions t = transform_options(a);
   std::string path = a.positionals(1, 1, "<PATH>")[0];
   HashAlgorithm algorithm = g.open.hash.value_or(HashAlgorithm::kSha512);
@@ -174,17 +178,25 @@ int cmd_compute_id(const Global& g, Args& a) {
     }
   }
   tree::Tree tree = scan(path, algorithm, nullptr, t);
+  if (bootable) {  // nothing is stored: the policy is read from the directory, as composefs-rs
+    UniqueFd root(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw Error(errno, std::strerror(errno)).wrap("opening directory " + path);
+    boot::DirPolicyReader policy(root.get());
+    boot::transform_for_boot(tree, policy);
+  }
   std::cout << to_hex(verity::digest_of(image_of(tree, g.open.erofs_version.value_or(1)), algorithm)) << "\n";
   return 0;
 }
 
 int cmd_create_image(const Global& g, Args& a) {
+  bool bootable = a.flag("bootable");
   oci::TransformOptions t = transform_options(a);
   std::vector<std::string> pos = a.positionals(1, 2, "<PATH>");
   if (pos.size() == 2) repo::check_ref_path(pos[1]);  // before anything is stored
   auto repo = repo::Repository::open(repo_path(g), g.open);
   repo->check_writable();
   tree::Tree tree = scan(pos[0], repo->algorithm(), &repo->objects(), t);
+  if (bootable) oci::make_bootable(*repo, tree);  // the policy read from the tree and its objects
   std::optional<Digest> first;
   for (std::uint32_t version : repo->erofs_versions()) {
     std::vector<std::byte> image = image_of(tree, version);

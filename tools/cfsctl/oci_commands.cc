@@ -11,6 +11,7 @@
 #include "cfsctl/cfsctl.h"
 #include "cfsctl/table.h"
 #include "common/progress_line.h"
+#include "oci/boot.h"
 #include "oci/pull.h"
 #include "oci/stored.h"
 #include "repo/fsck.h"
@@ -39,7 +40,6 @@ std::uint32_t effective_version(const Global& g, const repo::Repository& repo) {
 }
 
 oci::TransformOptions oci_transform(Args& a) {
-  if (a.flag("bootable")) throw Error(ENOTSUP, "--bootable is not supported yet");
   oci::TransformOptions t;
   if (auto x = a.value("xattrs")) {
     one_of(*x, "--xattrs <XATTRS>", {"allowlist-only", "keep-user-xattrs"});
@@ -49,8 +49,11 @@ oci::TransformOptions oci_transform(Args& a) {
 }
 
 int oci_pull(const Global& g, Args& a) {
-  if (a.flag("bootable")) throw Error(ENOTSUP, "--bootable is not supported yet");
-  if (a.value("expected-digest")) throw UsageError("the argument '--expected-digest <EXPECTED_DIGEST>' requires '--bootable'");
+  bool bootable = a.flag("bootable");
+  if (a.value("expected-digest")) {
+    if (!bootable) throw UsageError("the argument '--expected-digest <EXPECTED_DIGEST>' requires '--bootable'");
+    throw Error(ENOTSUP, "--expected-digest is not supported yet");
+  }
   oci::SourceOptions so;
   if (auto v = a.value("tls-verify")) so.tls_verify = one_of(*v, "--tls-verify <BOOL>", {"true", "false"}) == "true";
   if (auto v = a.value("creds")) so.creds = *v;
@@ -58,6 +61,9 @@ int oci_pull(const Global& g, Args& a) {
   std::string name = pos.size() == 2 ? pos[1] : pos[0];
   auto repo = repo::Repository::open(repo_path(g), g.open);
   repo->check_writable();
+  if (bootable) {  // every EROFS version's boot image supported, before anything is fetched
+    for (std::uint32_t v : repo->erofs_versions()) oci::boot_image_ref(v);
+  }
   std::unique_ptr<oci::ImageSource> source = oci::open_source(pos[0], so);
   Progress progress;
   oci::PullResult r = [&] {
@@ -72,6 +78,7 @@ int oci_pull(const Global& g, Args& a) {
             << "tagged   " << name << "\n"
             << "objects  " << r.stats.new_objects << " new + " << r.stats.present_objects << " already present objects; "
             << human_bytes(r.stats.stored_bytes) << " stored, " << human_bytes(r.stats.inlined_bytes) << " inlined\n";
+  if (bootable) std::cout << "Boot image: " << to_hex(oci::ensure_boot_image(*repo, r.manifest_digest)) << "\n";
   return 0;
 }
 
@@ -127,7 +134,8 @@ int oci_inspect(const Global& g, Args& a) {
   j["config"] = img.config;
   j["referrers"] = ojson::array();
   j["composefs_erofs"] = erofs ? ojson(to_hex(*erofs)) : ojson(nullptr);
-  j["composefs_boot_erofs"] = nullptr;
+  std::optional<Digest> boot = oci::boot_image(img, effective_version(g, *repo));
+  j["composefs_boot_erofs"] = boot ? ojson(to_hex(*boot)) : ojson(nullptr);
   std::cout << j.dump(2) << "\n";
   return 0;
 }
@@ -152,17 +160,33 @@ int oci_untag(const Global& g, Args& a) {
 }
 
 int oci_mount(const Global& g, Args& a) {
-  if (a.flag("bootable")) throw Error(ENOTSUP, "--bootable is not supported yet");
+  bool bootable = a.flag("bootable");
   return mount_command(g, a, [&](const repo::Repository& repo, const std::string& name) {
     oci::StoredImage img = oci::open_stored_image(repo, name);
-    std::optional<Digest> erofs = img.image(effective_version(g, repo));
+    std::uint32_t version = effective_version(g, repo);
+    if (bootable) {
+      std::optional<Digest> boot = oci::boot_image(img, version);
+      if (!boot) throw Error(ENOENT, "No boot EROFS image linked — try pulling with --bootable");
+      return to_hex(*boot);
+    }
+    std::optional<Digest> erofs = img.image(version);
     if (!erofs) throw Error(ENOENT, "No composefs EROFS image linked — try re-pulling the image");
     return to_hex(*erofs);
   });
 }
 
 // REF [CONFIG_VERITY] as oci compute-id and oci dump take them: a tag, or @<config digest>.
+tree::Tree unbooted_tree(const Global& g, Args& a, std::unique_ptr<repo::Repository>& repo);
+
+// With --bootable, the tree after the boot transform.
 tree::Tree stored_tree(const Global& g, Args& a, std::unique_ptr<repo::Repository>& repo) {
+  bool bootable = a.flag("bootable");
+  tree::Tree tree = unbooted_tree(g, a, repo);
+  if (bootable) oci::make_bootable(*repo, tree);
+  return tree;
+}
+
+tree::Tree unbooted_tree(const Global& g, Args& a, std::unique_ptr<repo::Repository>& repo) {
   oci::TransformOptions t = oci_transform(a);
   std::vector<std::string> pos = a.positionals(1, 2, "<REF>");
   repo = repo::Repository::open(repo_path(g), g.open);

@@ -1,0 +1,67 @@
+#include "oci/boot.h"
+
+#include <cerrno>
+#include <map>
+
+#include "base/error.h"
+#include "base/file_io.h"
+#include "boot/policy_reader.h"
+#include "boot/transform.h"
+#include "oci/pull.h"
+
+namespace cfs::oci {
+
+std::string boot_image_ref(std::uint32_t version) {
+  if (version <= 1) return std::string(kBootImageRefV1);
+  // EROFS format 2: this is where its boot image plugs in (composefs-rs names it
+  // kBootImageRefV2). Until the V2 writer lands, store_erofs_image refuses version 2, and so
+  // ensure_boot_image does before anything is stored.
+  throw Error(ENOTSUP, "EROFS format version " + std::to_string(version) + " boot images are not supported yet");
+}
+
+std::optional<Digest> boot_image(const StoredImage& image, std::uint32_t version) {
+  auto it = image.config_refs.find(boot_image_ref(version));
+  if (it == image.config_refs.end()) return std::nullopt;
+  return it->second;
+}
+
+void make_bootable(const repo::Repository& repo, tree::Tree& tree) {
+  boot::TreePolicyReader policy(tree, [&](const Digest& object) {
+    UniqueFd fd = repo.open_object(object);
+    std::vector<std::byte> bytes = read_all(fd.get());
+    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  });
+  boot::transform_for_boot(tree, policy);
+}
+
+Digest ensure_boot_image(repo::Repository& repo, const std::string& name_or_digest) {
+  std::vector<std::uint32_t> versions = repo.erofs_versions();
+  for (std::uint32_t v : versions) boot_image_ref(v);  // every version supported, before storing anything
+  StoredImage img = open_stored_image(repo, name_or_digest);
+  if (std::optional<Digest> cached = boot_image(img, versions.front())) return *cached;
+  tree::Tree tree = image_tree(repo, img, TransformOptions{});
+  make_bootable(repo, tree);
+  // Crash-safe order, as pull: images, then the config stream naming them, then the manifest
+  // stream naming that.
+  std::map<std::string, Digest> config_refs = img.config_refs;
+  std::optional<Digest> first;
+  for (std::uint32_t v : versions) {
+    Digest id = with_context("storing the boot EROFS image", [&] { return store_erofs_image(repo, tree, v); });
+    repo.link_image(id);
+    config_refs[boot_image_ref(v)] = id;
+    if (!first) first = id;
+  }
+  Digest config_stream = with_context("storing config " + img.config_digest, [&] {
+    return write_document_stream(repo, config_content_type(), img.config, config_refs);
+  });
+  repo.link_stream(config_stream_name(img.config_digest), config_stream);
+  DocumentStream manifest = read_document_stream(repo, img.manifest_stream, manifest_content_type());
+  manifest.named_refs["config:" + img.config_digest] = config_stream;
+  Digest manifest_stream = with_context("storing manifest " + img.manifest_digest, [&] {
+    return write_document_stream(repo, manifest_content_type(), manifest.bytes, manifest.named_refs);
+  });
+  repo.link_stream(manifest_stream_name(img.manifest_digest), manifest_stream);
+  return *first;
+}
+
+}  // namespace cfs::oci

@@ -1,0 +1,39 @@
+// --bootable for images in the repository, as composefs-rs 0.9 does it (crates/composefs-oci/
+// src/{boot,lib}.rs): the tree goes through the boot transform (boot/transform.h) with the
+// policy read from the tree and the repository's objects, and a pulled image's bootable
+// EROFS is cached under a named ref of its config stream, where composefs-rs looks for it
+// too (and where gc's config marking keeps it). Layer: oci.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "oci/stored.h"
+#include "repo/repository.h"
+#include "tree/tree.h"
+
+namespace cfs::oci {
+
+inline constexpr std::string_view kBootImageRefV1 = "composefs.image.boot.v1";  // V0/V1 EROFS
+inline constexpr std::string_view kBootImageRefV2 = "composefs.image.boot";     // V2 EROFS
+
+// The config's named ref of the boot image in EROFS `version` (made with the default xattr
+// mode, allowlist-only; composefs-rs appends ".xattrs=<mode>" for other modes, which pull
+// never uses).
+std::string boot_image_ref(std::uint32_t version);
+
+// The boot image the config names for `version`, if it has been made.
+std::optional<Digest> boot_image(const StoredImage& image, std::uint32_t version);
+
+// transform_for_boot on `tree`, whose external files are objects of `repo`.
+void make_bootable(const repo::Repository& repo, tree::Tree& tree);
+
+// The boot image of a stored image (a tag or manifest digest) in the repository's first EROFS
+// version: the cached one, or made now from its layers, stored (an image of each of the
+// repository's versions) and named by a rewritten config stream, which a rewritten manifest
+// stream names in turn (the tag, a link to the manifest's stream name, is unchanged).
+Digest ensure_boot_image(repo::Repository& repo, const std::string& name_or_digest);
+
+}  // namespace cfs::oci
