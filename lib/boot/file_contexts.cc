@@ -20,14 +20,19 @@ char32_t decode(std::string_view s, std::size_t i, std::size_t& len) {
   }
   len = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
   char32_t c = b & (0x3F >> (len - 1));
-  for (std::size_t k = 1; k < len; ++k) c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  for (std::size_t k = 1; k < len; ++k)
+    c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
   return c;
 }
 
 bool valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     auto b = static_cast<unsigned char>(s[i]);
-    std::size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    std::size_t len = b < 0x80           ? 1
+                      : (b >> 5) == 0x6  ? 2
+                      : (b >> 4) == 0xE  ? 3
+                      : (b >> 3) == 0x1E ? 4
+                                         : 0;
     if (len == 0 || i + len > s.size()) return false;
     for (std::size_t k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
@@ -35,8 +40,8 @@ bool valid_utf8(std::string_view s) {
     std::size_t n;
     char32_t c = decode(s, i, n);
     // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
-        (c >= 0xD800 && c <= 0xDFFF)) {
+    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
+        (len == 4 && (c < 0x10000 || c > 0x10FFFF)) || (c >= 0xD800 && c <= 0xDFFF)) {
       return false;
     }
     i += len;
@@ -103,7 +108,8 @@ void parse_spec_file(std::string_view text, const std::string& file, std::vector
     if (f[1].starts_with('-')) {
       std::string_view code = f[1].substr(1);
       if (code.size() != 1 || std::string_view("bcdpls-").find(code[0]) == std::string_view::npos) {
-        bad_line(file, number, "invalid file type " + std::string(f[1]) + " (one of -b -c -d -p -l -s --)");
+        bad_line(file, number,
+                 "invalid file type " + std::string(f[1]) + " (one of -b -c -d -p -l -s --)");
       }
       s.type = code[0];
       if (f.size() < 3) bad_line(file, number, "no context after the file type");

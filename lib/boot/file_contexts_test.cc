@@ -76,7 +76,8 @@ TEST(FileContexts, SubsFiles) {
   parse_subs_file("# c\n/srv/home /home\n/a /b\n/a /c\n", "subs", aliases);
   EXPECT_EQ(aliases.at("/srv/home"), "/home");
   EXPECT_EQ(aliases.at("/a"), "/c");  // the later line wins
-  EXPECT_EQ(error_of([&] { parse_subs_file("/x\n", "subs", aliases); }), "subs:1: no original path after the alias");
+  EXPECT_EQ(error_of([&] { parse_subs_file("/x\n", "subs", aliases); }),
+            "subs:1: no original path after the alias");
   EXPECT_EQ(error_of([&] { parse_subs_file("/x /y /z\n", "subs", aliases); }),
             "subs:1: trailing data after the original path");
 }
@@ -88,14 +89,16 @@ TEST(FileContexts, SelinuxType) {
   };
   const Case cases[] = {
       {"SELINUX=enforcing\nSELINUXTYPE=targeted\n", "targeted"},
-      {"# SELINUXTYPE=mls\n selinuxtype = mls \nSELINUXTYPE=targeted\n", "mls"},  // first, any case, trimmed
+      {"# SELINUXTYPE=mls\n selinuxtype = mls \nSELINUXTYPE=targeted\n",
+       "mls"},  // first, any case, trimmed
       {"SELINUX=disabled\n", std::nullopt},
       {"#SELINUXTYPE=x\n", std::nullopt},
       {"SELINUXTYPE=a=b\n", "a=b"},
       {"SELINUXTYPE=x\n\xFF\n", "x"},  // lines after it are not read
   };
   for (const Case& c : cases) EXPECT_EQ(parse_selinux_type(c.text, "config"), c.type) << c.text;
-  EXPECT_EQ(error_of([] { parse_selinux_type("\xFF\nSELINUXTYPE=x\n", "config"); }), "config:1: not valid UTF-8");
+  EXPECT_EQ(error_of([] { parse_selinux_type("\xFF\nSELINUXTYPE=x\n", "config"); }),
+            "config:1: not valid UTF-8");
 }
 
 }  // namespace

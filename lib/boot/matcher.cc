@@ -14,13 +14,16 @@ namespace {
 
 struct StemHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
 };
 
 std::string pcre2_message(int code) {
   PCRE2_UCHAR buf[256];
   int n = pcre2_get_error_message(code, buf, sizeof buf);
-  return n < 0 ? "PCRE2 error " + std::to_string(code) : std::string(reinterpret_cast<char*>(buf), n);
+  return n < 0 ? "PCRE2 error " + std::to_string(code)
+               : std::string(reinterpret_cast<char*>(buf), n);
 }
 
 }  // namespace
@@ -53,7 +56,8 @@ Matcher::Matcher(const std::vector<Spec>& specs) : impl_(std::make_unique<Impl>(
     pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
                                      pcre2_options(plan.engine), &err, &offset, nullptr);
     if (code == nullptr) {
-      throw Error(EINVAL, where + ": invalid regular expression " + s.regex + ": " + pcre2_message(err));
+      throw Error(EINVAL,
+                  where + ": invalid regular expression " + s.regex + ": " + pcre2_message(err));
     }
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // the interpreter when JIT is not available
     impl_->codes.push_back(code);
@@ -75,11 +79,13 @@ std::optional<std::size_t> Matcher::lookup(std::string_view path, char type) {
   m.candidates.clear();
   for (std::size_t len = 0; len <= m.key.size(); ++len) {
     auto it = m.by_stem.find(std::string_view(m.key).substr(0, len));
-    if (it != m.by_stem.end()) m.candidates.insert(m.candidates.end(), it->second.begin(), it->second.end());
+    if (it != m.by_stem.end())
+      m.candidates.insert(m.candidates.end(), it->second.begin(), it->second.end());
   }
   std::sort(m.candidates.begin(), m.candidates.end(), std::greater<>());
   for (std::uint32_t i : m.candidates) {
-    int rc = pcre2_match(m.codes[i], reinterpret_cast<PCRE2_SPTR>(m.key.data()), m.key.size(), 0, 0, m.match, nullptr);
+    int rc = pcre2_match(m.codes[i], reinterpret_cast<PCRE2_SPTR>(m.key.data()), m.key.size(), 0, 0,
+                         m.match, nullptr);
     if (rc >= 0) return i;
     // Other errors (a match limit): no match, as composefs-rs's is_match(..).unwrap_or(false).
   }

@@ -28,12 +28,14 @@ struct Lookup {
   std::optional<std::string> context;  // nullopt: no line matches
 };
 
-void check(const std::vector<Rule>& rules, const std::vector<Lookup>& lookups, const std::string& what) {
+void check(const std::vector<Rule>& rules, const std::vector<Lookup>& lookups,
+           const std::string& what) {
   std::vector<Spec> specs = specs_of(rules);
   Matcher m(specs);
   for (const Lookup& l : lookups) {
     std::optional<std::size_t> i = m.lookup(l.path, l.type);
-    std::optional<std::string> got = i ? std::optional<std::string>(specs[*i].context) : std::nullopt;
+    std::optional<std::string> got =
+        i ? std::optional<std::string>(specs[*i].context) : std::nullopt;
     EXPECT_EQ(got, l.context) << what << ": " << l.path << " " << l.type;
   }
 }
@@ -93,12 +95,21 @@ TEST(Matcher, Rules) {
        {{"/opt/app/x", '-', "opt_t"}}},
       {"anchored at both ends: a pattern is the whole path",
        {{"/usr", 0, "usr_t"}, {"bin", 0, "bin_t"}},
-       {{"/usr/x", '-', std::nullopt}, {"/xusr", 'd', std::nullopt}, {"/usr/bin", 'd', std::nullopt}}},
+       {{"/usr/x", '-', std::nullopt},
+        {"/xusr", 'd', std::nullopt},
+        {"/usr/bin", 'd', std::nullopt}}},
       {"a file type character matches only that type",
-       {{"/dev/.*", 'c', "chr_t"}, {"/dev/.*", 'b', "blk_t"}, {"/dev/.*", 'p', "fifo_t"},
-        {"/dev/.*", 's', "sock_t"}, {"/dev/.*", 'l', "lnk_t"}},
-       {{"/dev/a", 'c', "chr_t"}, {"/dev/a", 'b', "blk_t"}, {"/dev/a", 'p', "fifo_t"},
-        {"/dev/a", 's', "sock_t"}, {"/dev/a", 'l', "lnk_t"}, {"/dev/a", '-', std::nullopt},
+       {{"/dev/.*", 'c', "chr_t"},
+        {"/dev/.*", 'b', "blk_t"},
+        {"/dev/.*", 'p', "fifo_t"},
+        {"/dev/.*", 's', "sock_t"},
+        {"/dev/.*", 'l', "lnk_t"}},
+       {{"/dev/a", 'c', "chr_t"},
+        {"/dev/a", 'b', "blk_t"},
+        {"/dev/a", 'p', "fifo_t"},
+        {"/dev/a", 's', "sock_t"},
+        {"/dev/a", 'l', "lnk_t"},
+        {"/dev/a", '-', std::nullopt},
         {"/dev/a", 'd', std::nullopt}}},
       // regex-syntax with line_terminator(0): '.' matches '\n' in the DFA; PCRE2's default '.'
       // (the fallback, for a pattern with a lookahead) does not.
@@ -112,10 +123,16 @@ TEST(Matcher, Rules) {
        {{"/d/a$", 0, "dollar_t"}},
        {{"/d/a", '-', std::nullopt}}},
       {"character classes, escapes and repetition",
-       {{"/c/[^/]+\\.so(\\.[0-9]+)*", 0, "lib_t"}, {"/c/[[:digit:]]{2,3}", 0, "num_t"},
-        {"/c/\\d\\w\\s", 0, "esc_t"}, {"/c/[]a]x", 0, "br_t"}},
-       {{"/c/libz.so.1.2", '-', "lib_t"}, {"/c/sub/libz.so", '-', std::nullopt}, {"/c/12", '-', "num_t"},
-        {"/c/1234", '-', std::nullopt}, {"/c/1a ", '-', "esc_t"}, {"/c/]x", '-', "br_t"}}},
+       {{"/c/[^/]+\\.so(\\.[0-9]+)*", 0, "lib_t"},
+        {"/c/[[:digit:]]{2,3}", 0, "num_t"},
+        {"/c/\\d\\w\\s", 0, "esc_t"},
+        {"/c/[]a]x", 0, "br_t"}},
+       {{"/c/libz.so.1.2", '-', "lib_t"},
+        {"/c/sub/libz.so", '-', std::nullopt},
+        {"/c/12", '-', "num_t"},
+        {"/c/1234", '-', std::nullopt},
+        {"/c/1a ", '-', "esc_t"},
+        {"/c/]x", '-', "br_t"}}},
       {"case-insensitive flag",
        {{"/i/(?i)readme", 0, "doc_t"}},
        {{"/i/README", '-', "doc_t"}, {"/I/readme", '-', std::nullopt}}},
@@ -175,7 +192,8 @@ TEST(Matcher, UnsupportedSyntaxIsRefusedWithFileAndLine) {
     Matcher m(specs_of({{"/a(b", 0, "x"}}));
     ADD_FAILURE() << "accepted";
   } catch (const Error& e) {
-    EXPECT_TRUE(std::string(e.what()).starts_with("fc:1: invalid regular expression /a(b: ")) << e.what();
+    EXPECT_TRUE(std::string(e.what()).starts_with("fc:1: invalid regular expression /a(b: "))
+        << e.what();
   }
 }
 

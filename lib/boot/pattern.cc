@@ -20,7 +20,9 @@ struct Unsupported {
 bool is_ascii_alnum(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 bool is_ascii(char c) { return static_cast<unsigned char>(c) < 0x80; }
 
 class Classifier {
@@ -71,7 +73,9 @@ class Classifier {
           i_ += len;
           if (i_ < r_.size() && r_[i_] == '?') ++i_;  // lazy: the same in both
           if (i_ < r_.size() && (r_[i_] == '+' || quantifier_length(i_) != 0)) {
-            throw Unsupported{"a quantifier after a quantifier (Rust nests it, PCRE2 reads it as possessive or refuses it)"};
+            throw Unsupported{
+                "a quantifier after a quantifier (Rust nests it, PCRE2 reads it as possessive or "
+                "refuses it)"};
           }
           can_repeat = false;
           break;
@@ -116,7 +120,8 @@ class Classifier {
       return Verdict::kSame;  // an escaped punctuation character: a literal in both
     }
     if (std::string_view("dDsSwWaftnrv").find(e) != std::string_view::npos) return Verdict::kSame;
-    if (!in_class && std::string_view("bBAz").find(e) != std::string_view::npos) return Verdict::kSame;
+    if (!in_class && std::string_view("bBAz").find(e) != std::string_view::npos)
+      return Verdict::kSame;
     if (e == 'x') {
       if (i_ + 1 < r_.size() && is_hex(r_[i_]) && is_hex(r_[i_ + 1])) {
         i_ += 2;
@@ -133,7 +138,8 @@ class Classifier {
       }
       return Verdict::kRustRejects;
     }
-    if (e == 'u' || e == 'U') throw Unsupported{"\\u or \\U (a hex escape to Rust, refused by PCRE2)"};
+    if (e == 'u' || e == 'U')
+      throw Unsupported{"\\u or \\U (a hex escape to Rust, refused by PCRE2)"};
     return Verdict::kRustRejects;  // \p \P \Q \E \Z \G \K \h \R \e \c \g \k ...
   }
 
@@ -145,7 +151,8 @@ class Classifier {
     ++i_;
     if (i_ >= r_.size()) return Verdict::kRustRejects;
     char c = r_[i_];
-    if (c == '<' && i_ + 1 < r_.size() && (r_[i_ + 1] == '=' || r_[i_ + 1] == '!')) return Verdict::kRustRejects;
+    if (c == '<' && i_ + 1 < r_.size() && (r_[i_ + 1] == '=' || r_[i_ + 1] == '!'))
+      return Verdict::kRustRejects;
     if (c == '<' || (c == 'P' && i_ + 1 < r_.size() && r_[i_ + 1] == '<')) {  // a named group
       std::size_t close = r_.find('>', i_);
       if (close == std::string_view::npos) return Verdict::kRustRejects;
@@ -157,12 +164,15 @@ class Classifier {
     bool others = false;
     while (j < r_.size() && r_[j] != ':' && r_[j] != ')') {
       char f = r_[j];
-      if (std::string_view("imsxUuR-").find(f) == std::string_view::npos) return Verdict::kRustRejects;
+      if (std::string_view("imsxUuR-").find(f) == std::string_view::npos)
+        return Verdict::kRustRejects;
       if (f != 'i' && f != '-') others = true;
       ++j;
     }
     if (j >= r_.size()) return Verdict::kRustRejects;
-    if (others) throw Unsupported{"the inline flags m, s, x, U, u or R (their meaning differs between Rust and PCRE2)"};
+    if (others)
+      throw Unsupported{
+          "the inline flags m, s, x, U, u or R (their meaning differs between Rust and PCRE2)"};
     i_ = j + 1;
     return Verdict::kSame;
   }
@@ -186,11 +196,13 @@ class Classifier {
           continue;
         }
         Verdict nested = char_class();
-        if (nested == Verdict::kSame) throw Unsupported{"'[' inside a character class (a nested class to Rust, a literal to PCRE2)"};
+        if (nested == Verdict::kSame)
+          throw Unsupported{
+              "'[' inside a character class (a nested class to Rust, a literal to PCRE2)"};
         return nested;
       }
-      if ((c == '&' || c == '~' || (c == '-' && !prev_literal)) && i_ + 1 < r_.size() && r_[i_ + 1] == c &&
-          !(c == '-' && i_ + 2 < r_.size() && r_[i_ + 2] == ']')) {
+      if ((c == '&' || c == '~' || (c == '-' && !prev_literal)) && i_ + 1 < r_.size() &&
+          r_[i_ + 1] == c && !(c == '-' && i_ + 2 < r_.size() && r_[i_ + 2] == ']')) {
         throw Unsupported{"a class set operation &&, -- or ~~ (Rust only)"};
       }
       if (c == '-' && prev_literal && i_ + 1 < r_.size() && r_[i_ + 1] != ']') {  // a range
@@ -199,7 +211,8 @@ class Classifier {
           std::size_t at = i_;
           Verdict v = escape(true);
           if (v != Verdict::kSame) return v;
-          if (i_ - at == 2 && std::string_view("dDsSwW").find(r_[at + 1]) != std::string_view::npos) {
+          if (i_ - at == 2 &&
+              std::string_view("dDsSwW").find(r_[at + 1]) != std::string_view::npos) {
             return Verdict::kRustRejects;
           }
         } else {
@@ -228,8 +241,9 @@ class Classifier {
     if (close == std::string_view::npos) return false;
     std::string_view name = r_.substr(i_ + 2, close - i_ - 2);
     if (name.starts_with('^')) name.remove_prefix(1);
-    static constexpr std::string_view kNames[] = {"alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph",
-                                                  "lower", "print", "punct", "space", "upper", "word", "xdigit"};
+    static constexpr std::string_view kNames[] = {"alnum", "alpha", "ascii", "blank", "cntrl",
+                                                  "digit", "graph", "lower", "print", "punct",
+                                                  "space", "upper", "word",  "xdigit"};
     for (std::string_view n : kNames) {
       if (n == name) {
         i_ = close + 2;
@@ -257,7 +271,8 @@ std::string stem_of(std::string_view r) {
       if (j < r.size() && r[j] == '^') ++j;
       if (j < r.size() && r[j] == ']') ++j;
       while (j < r.size() && r[j] != ']') {
-        if (r[j] == '\\') ++j;
+        if (r[j] == '\\')
+          ++j;
         else if (r[j] == '[' && j + 1 < r.size() && r[j + 1] == ':') {
           std::size_t close = r.find(":]", j + 2);
           if (close == std::string_view::npos) return "";
@@ -287,7 +302,8 @@ std::string stem_of(std::string_view r) {
       width = 2;
     }
     i += width;
-    if (i < r.size() && (r[i] == '?' || r[i] == '*' || r[i] == '{')) break;  // optional: not in the stem
+    if (i < r.size() && (r[i] == '?' || r[i] == '*' || r[i] == '{'))
+      break;  // optional: not in the stem
     stem += c;
     if (i < r.size() && r[i] == '+') break;
   }
@@ -301,8 +317,9 @@ PatternPlan plan_pattern(std::string_view regex) {
   try {
     plan.engine = Classifier(regex).run() == Verdict::kSame ? Engine::kDfa : Engine::kPcre;
   } catch (const Unsupported& u) {
-    throw Error(EINVAL, "the pattern uses " + u.what + "; composefs-rs's two regex engines disagree on it, "
-                        "and it is not supported");
+    throw Error(EINVAL, "the pattern uses " + u.what +
+                            "; composefs-rs's two regex engines disagree on it, "
+                            "and it is not supported");
   }
   plan.stem = stem_of(regex);
   return plan;

@@ -24,7 +24,8 @@ std::vector<std::string_view> components(std::string_view path) {
     std::string_view part = path.substr(0, slash);
     path.remove_prefix(std::min(slash + 1, path.size()));
     if (part.empty()) continue;
-    if (part == "." || part == "..") throw Error(EINVAL, "invalid file name in policy path " + whole);
+    if (part == "." || part == "..")
+      throw Error(EINVAL, "invalid file name in policy path " + whole);
     out.push_back(part);
   }
   return out;

@@ -16,13 +16,20 @@ constexpr std::string_view kNone = "<<none>>";
 
 char type_char(std::uint32_t mode) {
   switch (mode & S_IFMT) {
-    case S_IFDIR: return 'd';
-    case S_IFIFO: return 'p';
-    case S_IFSOCK: return 's';
-    case S_IFLNK: return 'l';
-    case S_IFBLK: return 'b';
-    case S_IFCHR: return 'c';
-    default: return '-';
+    case S_IFDIR:
+      return 'd';
+    case S_IFIFO:
+      return 'p';
+    case S_IFSOCK:
+      return 's';
+    case S_IFLNK:
+      return 'l';
+    case S_IFBLK:
+      return 'b';
+    case S_IFCHR:
+      return 'c';
+    default:
+      return '-';
   }
 }
 
@@ -50,7 +57,8 @@ std::string join(const std::string& dir, std::string_view name) {
 
 class Labeller {
  public:
-  Labeller(tree::Tree& tree, const Policy& policy) : tree_(tree), policy_(policy), matcher_(policy.specs) {}
+  Labeller(tree::Tree& tree, const Policy& policy)
+      : tree_(tree), policy_(policy), matcher_(policy.specs) {}
 
   void run() {
     tree::Node* root = tree_.root();
@@ -72,7 +80,8 @@ class Labeller {
       tree::Node* dir = f.dir;
       tree::Node* child = dir->children[index];
       std::string path = join(f.path, child->name);
-      if (auto alias = policy_.aliases.find(path); alias != policy_.aliases.end()) path = alias->second;
+      if (auto alias = policy_.aliases.find(path); alias != policy_.aliases.end())
+        path = alias->second;
       if (child->is_dir()) {
         set_label(*child, lookup(path, 'd'));
         stack.push_back({child, std::move(path), 0});  // f is not used after this
@@ -133,12 +142,14 @@ std::optional<Policy> load_policy(PolicyReader& reader) {
     if (text) {
       parse_spec_file(*text, path_of(name), policy.specs);
     } else if (*suffix == '\0') {
-      throw Error(ENOENT, "SELinux policy " + *type + " is missing its mandatory file " + path_of(name));
+      throw Error(ENOENT,
+                  "SELinux policy " + *type + " is missing its mandatory file " + path_of(name));
     }
   }
   for (const char* suffix : {".subs", ".subs_dist"}) {
     std::string name = std::string("file_contexts") + suffix;
-    if (std::optional<std::string> text = reader.read(dir, name)) parse_subs_file(*text, path_of(name), policy.aliases);
+    if (std::optional<std::string> text = reader.read(dir, name))
+      parse_subs_file(*text, path_of(name), policy.aliases);
   }
   return policy;
 }

@@ -30,8 +30,8 @@ class PolicyReader {
 };
 
 struct Policy {
-  std::string type;          // SELINUXTYPE
-  std::vector<Spec> specs;   // file_contexts, .local, .homedirs, in that order
+  std::string type;         // SELINUXTYPE
+  std::vector<Spec> specs;  // file_contexts, .local, .homedirs, in that order
   std::unordered_map<std::string, std::string> aliases;  // .subs then .subs_dist (later wins)
 };
 

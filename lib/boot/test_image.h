@@ -29,8 +29,9 @@ inline tree::Node* find(const tree::Tree& t, std::string_view path) {
 
 // `entries`: dump lines below "/" (parents first). `policy`: file_contexts* by name; `config`:
 // /etc/selinux/config (nullopt: none). Without a policy nor a config there is no /etc/selinux.
-inline tree::Tree image(const std::string& entries, const PolicyFiles& policy,
-                        std::optional<std::string> config = "SELINUX=enforcing\nSELINUXTYPE=targeted\n") {
+inline tree::Tree image(
+    const std::string& entries, const PolicyFiles& policy,
+    std::optional<std::string> config = "SELINUX=enforcing\nSELINUXTYPE=targeted\n") {
   std::string dump = "/ 0 40755 2 0 0 0 0.0 - - -\n";
   if (config || !policy.empty()) {
     dump += "/etc 0 40755 2 0 0 0 0.0 - - -\n/etc/selinux 0 40755 2 0 0 0 0.0 - - -\n";
@@ -59,7 +60,8 @@ inline tree::Tree image(const std::string& entries, const PolicyFiles& policy,
 
 // The reader of a tree whose files are all inline.
 inline TreePolicyReader inline_reader(const tree::Tree& t) {
-  return TreePolicyReader(t, [](const Digest&) -> std::string { throw Error(ENOENT, "no objects in this test"); });
+  return TreePolicyReader(
+      t, [](const Digest&) -> std::string { throw Error(ENOENT, "no objects in this test"); });
 }
 
 inline std::optional<std::string> label(const tree::Tree& t, std::string_view path) {

@@ -10,8 +10,12 @@ namespace {
 
 tree::Node& top_directory(tree::Tree& tree, std::string_view name) {
   tree::Node* n = tree.root()->find_child(name);
-  if (n == nullptr) throw Error(ENOENT, "cannot make the image bootable: it has no /" + std::string(name) + " directory");
-  if (!n->is_dir()) throw Error(ENOTDIR, "cannot make the image bootable: /" + std::string(name) + " is not a directory");
+  if (n == nullptr)
+    throw Error(ENOENT,
+                "cannot make the image bootable: it has no /" + std::string(name) + " directory");
+  if (!n->is_dir())
+    throw Error(ENOTDIR,
+                "cannot make the image bootable: /" + std::string(name) + " is not a directory");
   return *n;
 }
 

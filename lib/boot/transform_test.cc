@@ -49,7 +49,8 @@ TEST(BootTransform, Labels) {
       {"selabel_applies_correct_labels",
        {{"file_contexts",
          "/\t\tsystem_u:object_r:root_t:s0\n/usr\t\tsystem_u:object_r:usr_t:s0\n"
-         "/usr/bin(/.*)?\t\tsystem_u:object_r:bin_t:s0\n/etc(/.*)?\t\tsystem_u:object_r:etc_t:s0\n"}},
+         "/usr/bin(/.*)?\t\tsystem_u:object_r:bin_t:s0\n/etc(/"
+         ".*)?\t\tsystem_u:object_r:etc_t:s0\n"}},
        "/etc/hostname 9 100644 1 0 0 0 0.0 - testhost\\n -\n/usr/bin 0 40755 2 0 0 0 1000.0 - - -\n"
        "/usr/bin/hello 21 100755 1 0 0 0 0.0 - #!/bin/sh\\necho\\x20hello\\n -\n",
        {{"/", "system_u:object_r:root_t:s0"},
@@ -61,16 +62,20 @@ TEST(BootTransform, Labels) {
         {"/boot", std::nullopt}}},
       {"selabel_type_specific_labels",
        {{"file_contexts",
-         "/var(/.*)?\t\tsystem_u:object_r:var_t:s0\n/var/log(/.*)? -d system_u:object_r:var_log_dir_t:s0\n"
-         "/var/log(/.*)? -- system_u:object_r:var_log_t:s0\n/var/log(/.*)? -l system_u:object_r:var_log_link_t:s0\n"}},
+         "/var(/.*)?\t\tsystem_u:object_r:var_t:s0\n/var/log(/.*)? -d "
+         "system_u:object_r:var_log_dir_t:s0\n"
+         "/var/log(/.*)? -- system_u:object_r:var_log_t:s0\n/var/log(/.*)? -l "
+         "system_u:object_r:var_log_link_t:s0\n"}},
        "/var 0 40755 2 0 0 0 0.0 - - -\n/var/log 0 40755 2 0 0 0 0.0 - - -\n"
-       "/var/log/messages 10 100644 1 0 0 0 0.0 - 0123456789 -\n/var/log/current 4 120777 1 0 0 0 0.0 /var/log/messages - -\n",
+       "/var/log/messages 10 100644 1 0 0 0 0.0 - 0123456789 -\n/var/log/current 4 120777 1 0 0 0 "
+       "0.0 /var/log/messages - -\n",
        {{"/var", "system_u:object_r:var_t:s0"},
         {"/var/log", "system_u:object_r:var_log_dir_t:s0"},
         {"/var/log/messages", "system_u:object_r:var_log_t:s0"},
         {"/var/log/current", "system_u:object_r:var_log_link_t:s0"}}},
       {"selabel_subs_aliases",
-       {{"file_contexts", "/home(/.*)?\t\tsystem_u:object_r:home_t:s0\n"}, {"file_contexts.subs", "/srv/home /home\n"}},
+       {{"file_contexts", "/home(/.*)?\t\tsystem_u:object_r:home_t:s0\n"},
+        {"file_contexts.subs", "/srv/home /home\n"}},
        "/home 0 40755 2 0 0 0 0.0 - - -\n/home/user.txt 5 100644 1 0 0 0 0.0 - hello -\n"
        "/srv 0 40755 2 0 0 0 0.0 - - -\n/srv/home 0 40755 2 0 0 0 0.0 - - -\n"
        "/srv/home/data.txt 5 100644 1 0 0 0 0.0 - world -\n",
@@ -83,11 +88,13 @@ TEST(BootTransform, Labels) {
        {{"file_contexts", "/a(/.*)?\tA\n/b(/.*)?\tB\n"},
         {"file_contexts.subs", "/x /a\n"},
         {"file_contexts.subs_dist", "/x /b\n/y/z /a\n"}},
-       "/x 0 40755 2 0 0 0 0.0 - - -\n/x/f 1 100644 1 0 0 0 0.0 - f -\n/y 0 40755 2 0 0 0 0.0 - - -\n"
+       "/x 0 40755 2 0 0 0 0.0 - - -\n/x/f 1 100644 1 0 0 0 0.0 - f -\n/y 0 40755 2 0 0 0 0.0 - - "
+       "-\n"
        "/y/z2 1 100644 1 0 0 0 0.0 - f -\n",
        {{"/x", "B"}, {"/x/f", "B"}, {"/y/z2", std::nullopt}}},
       {"selabel_none_context",
-       {{"file_contexts", "/tmp(/.*)?\t\tsystem_u:object_r:tmp_t:s0\n/tmp/private(/.*)?\t\t<<none>>\n"}},
+       {{"file_contexts",
+         "/tmp(/.*)?\t\tsystem_u:object_r:tmp_t:s0\n/tmp/private(/.*)?\t\t<<none>>\n"}},
        "/tmp 0 40755 2 0 0 0 0.0 - - -\n/tmp/scratch.txt 5 100644 1 0 0 0 0.0 - hello -\n"
        "/tmp/private 0 40755 2 0 0 0 0.0 - - - security.selinux=old\n"
        "/tmp/private/secret.txt 6 100644 1 0 0 0 0.0 - secret - security.selinux=old\n",
@@ -105,14 +112,18 @@ TEST(BootTransform, Labels) {
         {"/opt/custom", "system_u:object_r:custom_t:s0"},
         {"/opt/custom/app", "system_u:object_r:custom_t:s0"}}},
       {"ours: priority across files is file_contexts < .local < .homedirs (last line wins)",
-       {{"file_contexts", "/h(/.*)?\tfc\n"}, {"file_contexts.homedirs", "/h/u(/.*)?\thome\n"},
+       {{"file_contexts", "/h(/.*)?\tfc\n"},
+        {"file_contexts.homedirs", "/h/u(/.*)?\thome\n"},
         {"file_contexts.local", "/h/u(/.*)?\tlocal\n/h/v\tlocal\n"}},
-       "/h 0 40755 2 0 0 0 0.0 - - -\n/h/u 0 40755 2 0 0 0 0.0 - - -\n/h/v 1 100644 1 0 0 0 0.0 - v -\n",
+       "/h 0 40755 2 0 0 0 0.0 - - -\n/h/u 0 40755 2 0 0 0 0.0 - - -\n/h/v 1 100644 1 0 0 0 0.0 - "
+       "v -\n",
        {{"/h", "fc"}, {"/h/u", "home"}, {"/h/v", "local"}}},
       {"selabel_device_and_fifo_labels",
        {{"file_contexts",
-         "/dev(/.*)?\t\tsystem_u:object_r:device_t:s0\n/dev(/.*)? -b system_u:object_r:fixed_disk_device_t:s0\n"
-         "/dev(/.*)? -c system_u:object_r:tty_device_t:s0\n/dev(/.*)? -p system_u:object_r:fifo_t:s0\n"}},
+         "/dev(/.*)?\t\tsystem_u:object_r:device_t:s0\n/dev(/.*)? -b "
+         "system_u:object_r:fixed_disk_device_t:s0\n"
+         "/dev(/.*)? -c system_u:object_r:tty_device_t:s0\n/dev(/.*)? -p "
+         "system_u:object_r:fifo_t:s0\n"}},
        "/dev 0 40755 2 0 0 0 0.0 - - -\n/dev/sda 0 60660 1 0 0 2049 0.0 - - -\n"
        "/dev/tty0 0 20666 1 0 0 1024 0.0 - - -\n/dev/initctl 0 10644 1 0 0 0 0.0 - - -\n",
        {{"/dev", "system_u:object_r:device_t:s0"},
@@ -136,9 +147,12 @@ TEST(BootTransform, Labels) {
        {{"/srv/website", "system_u:object_r:srv_public_t:s0"},
         {"/srv/backup_2024", "system_u:object_r:srv_t:s0"}}},
       {"selabel_replaces_stale_labels",
-       {{"file_contexts", "/(/.*)?\t\tsystem_u:object_r:default_t:s0\n/usr(/.*)?\t\tsystem_u:object_r:usr_t:s0\n"}},
-       "/usr/lib 0 40755 2 0 0 0 0.0 - - - security.selinux=unconfined_u:object_r:container_file_t:s0:c0,c1\n"
-       "/usr/lib/readme.txt 5 100644 1 0 0 0 0.0 - hello - security.selinux=unconfined_u:object_r:container_file_t:s0:c0,c1\n",
+       {{"file_contexts",
+         "/(/.*)?\t\tsystem_u:object_r:default_t:s0\n/usr(/.*)?\t\tsystem_u:object_r:usr_t:s0\n"}},
+       "/usr/lib 0 40755 2 0 0 0 0.0 - - - "
+       "security.selinux=unconfined_u:object_r:container_file_t:s0:c0,c1\n"
+       "/usr/lib/readme.txt 5 100644 1 0 0 0 0.0 - hello - "
+       "security.selinux=unconfined_u:object_r:container_file_t:s0:c0,c1\n",
        {{"/usr", "system_u:object_r:usr_t:s0"},
         {"/usr/lib", "system_u:object_r:usr_t:s0"},
         {"/usr/lib/readme.txt", "system_u:object_r:usr_t:s0"}}},
@@ -146,13 +160,15 @@ TEST(BootTransform, Labels) {
   for (const Case& c : cases) {
     tree::Tree t = image(kBootable + c.entries, c.policy);
     transform(t);
-    for (const auto& [path, expected] : c.labels) EXPECT_EQ(label(t, path), expected) << c.mirrors << ": " << path;
+    for (const auto& [path, expected] : c.labels)
+      EXPECT_EQ(label(t, path), expected) << c.mirrors << ": " << path;
   }
 }
 
 // selabel_strips_when_no_policy, and the other ways to have no policy.
 TEST(BootTransform, NoPolicyStripsEveryLabel) {
-  const std::string labelled = kBootable + "/file 1 100644 1 0 0 0 0.0 - x - security.selinux=old_label\n";
+  const std::string labelled =
+      kBootable + "/file 1 100644 1 0 0 0 0.0 - x - security.selinux=old_label\n";
   struct Case {
     std::string what;
     test::PolicyFiles policy;
@@ -175,13 +191,14 @@ TEST(BootTransform, NoPolicyStripsEveryLabel) {
 // selabel_breaks_hardlinks_with_different_labels and
 // selabel_no_hardlinks_after_labeling_bootable_layout.
 TEST(BootTransform, HardLinksWithDifferentLabelsAreSplit) {
-  tree::Tree t = image(kBootable +
-                           "/opt 0 40755 2 0 0 0 0.0 - - -\n/usr/bin 0 40755 2 0 0 0 0.0 - - -\n"
-                           "/usr/bin/foo 5 100644 3 0 0 0 0.0 - hello -\n"
-                           "/opt/foo 0 @120000 - - - - 0.0 /usr/bin/foo - -\n"
-                           "/opt/foo2 0 @120000 - - - - 0.0 /usr/bin/foo - -\n"
-                           "/usr/bin/same 0 @120000 - - - - 0.0 /usr/bin/foo - -\n",
-                       {{"file_contexts", "/(/.*)?\tdefault_t\n/usr(/.*)?\tusr_t\n/opt(/.*)?\topt_t\n"}});
+  tree::Tree t =
+      image(kBootable +
+                "/opt 0 40755 2 0 0 0 0.0 - - -\n/usr/bin 0 40755 2 0 0 0 0.0 - - -\n"
+                "/usr/bin/foo 5 100644 3 0 0 0 0.0 - hello -\n"
+                "/opt/foo 0 @120000 - - - - 0.0 /usr/bin/foo - -\n"
+                "/opt/foo2 0 @120000 - - - - 0.0 /usr/bin/foo - -\n"
+                "/usr/bin/same 0 @120000 - - - - 0.0 /usr/bin/foo - -\n",
+            {{"file_contexts", "/(/.*)?\tdefault_t\n/usr(/.*)?\tusr_t\n/opt(/.*)?\topt_t\n"}});
   transform(t);
   EXPECT_EQ(label(t, "/usr/bin/foo"), "usr_t");
   EXPECT_EQ(label(t, "/usr/bin/same"), "usr_t");
@@ -231,30 +248,48 @@ TEST(BootTransform, Errors) {
     std::string error;
   };
   const Case cases[] = {
-      {"no /boot", "/sysroot 0 40755 2 0 0 0 0.0 - - -\n/usr 0 40755 2 0 0 0 0.0 - - -\n", {},
+      {"no /boot",
+       "/sysroot 0 40755 2 0 0 0 0.0 - - -\n/usr 0 40755 2 0 0 0 0.0 - - -\n",
+       {},
        "cannot make the image bootable: it has no /boot directory"},
-      {"no /sysroot", "/boot 0 40755 2 0 0 0 0.0 - - -\n/usr 0 40755 2 0 0 0 0.0 - - -\n", {},
+      {"no /sysroot",
+       "/boot 0 40755 2 0 0 0 0.0 - - -\n/usr 0 40755 2 0 0 0 0.0 - - -\n",
+       {},
        "cannot make the image bootable: it has no /sysroot directory"},
-      {"no /usr", "/boot 0 40755 2 0 0 0 0.0 - - -\n/sysroot 0 40755 2 0 0 0 0.0 - - -\n", {},
+      {"no /usr",
+       "/boot 0 40755 2 0 0 0 0.0 - - -\n/sysroot 0 40755 2 0 0 0 0.0 - - -\n",
+       {},
        "cannot make the image bootable: it has no /usr directory"},
-      {"/boot a file", "/boot 0 100644 1 0 0 0 0.0 - - -\n/sysroot 0 40755 2 0 0 0 0.0 - - -\n/usr 0 40755 2 0 0 0 0.0 - - -\n",
-       {}, "cannot make the image bootable: /boot is not a directory"},
-      {"no file_contexts", kBootable, {{"file_contexts.local", "/ x\n"}},
-       "Applying SELinux labels to filesystem: SELinux policy targeted is missing its mandatory file "
+      {"/boot a file",
+       "/boot 0 100644 1 0 0 0 0.0 - - -\n/sysroot 0 40755 2 0 0 0 0.0 - - -\n/usr 0 40755 2 0 0 0 "
+       "0.0 - - -\n",
+       {},
+       "cannot make the image bootable: /boot is not a directory"},
+      {"no file_contexts",
+       kBootable,
+       {{"file_contexts.local", "/ x\n"}},
+       "Applying SELinux labels to filesystem: SELinux policy targeted is missing its mandatory "
+       "file "
        "/etc/selinux/targeted/contexts/files/file_contexts"},
-      {"a malformed line", kBootable, {{"file_contexts", "/ x\n"}, {"file_contexts.local", "\n/a -z x\n"}},
-       "Applying SELinux labels to filesystem: /etc/selinux/targeted/contexts/files/file_contexts.local:2: "
+      {"a malformed line",
+       kBootable,
+       {{"file_contexts", "/ x\n"}, {"file_contexts.local", "\n/a -z x\n"}},
+       "Applying SELinux labels to filesystem: "
+       "/etc/selinux/targeted/contexts/files/file_contexts.local:2: "
        "invalid file type -z (one of -b -c -d -p -l -s --)"},
   };
   for (const Case& c : cases) {
-    tree::Tree t = image(c.entries, c.policy, c.policy.empty() ? std::nullopt : std::optional<std::string>("SELINUXTYPE=targeted\n"));
+    tree::Tree t = image(
+        c.entries, c.policy,
+        c.policy.empty() ? std::nullopt : std::optional<std::string>("SELINUXTYPE=targeted\n"));
     EXPECT_EQ(error_of([&] { transform(t); }), c.error) << c.what;
   }
 }
 
 TEST(BootTransform, MissingPolicyDirectoryIsAnError) {
   tree::Tree t = image(kBootable, {}, "SELINUXTYPE=mls\n");
-  EXPECT_EQ(error_of([&] { transform(t); }), "Applying SELinux labels to filesystem: /etc/selinux/mls not found");
+  EXPECT_EQ(error_of([&] { transform(t); }),
+            "Applying SELinux labels to filesystem: /etc/selinux/mls not found");
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ std::string boot_image_ref(std::uint32_t version) {
   // EROFS format 2: this is where its boot image plugs in (composefs-rs names it
   // kBootImageRefV2). Until the V2 writer lands, store_erofs_image refuses version 2, and so
   // ensure_boot_image does before anything is stored.
-  throw Error(ENOTSUP, "EROFS format version " + std::to_string(version) + " boot images are not supported yet");
+  throw Error(ENOTSUP, "EROFS format version " + std::to_string(version) +
+                           " boot images are not supported yet");
 }
 
 std::optional<Digest> boot_image(const StoredImage& image, std::uint32_t version) {
@@ -36,7 +37,8 @@ void make_bootable(const repo::Repository& repo, tree::Tree& tree) {
 
 Digest ensure_boot_image(repo::Repository& repo, const std::string& name_or_digest) {
   std::vector<std::uint32_t> versions = repo.erofs_versions();
-  for (std::uint32_t v : versions) boot_image_ref(v);  // every version supported, before storing anything
+  for (std::uint32_t v : versions)
+    boot_image_ref(v);  // every version supported, before storing anything
   StoredImage img = open_stored_image(repo, name_or_digest);
   if (std::optional<Digest> cached = boot_image(img, versions.front())) return *cached;
   tree::Tree tree = image_tree(repo, img, TransformOptions{});
@@ -46,7 +48,8 @@ Digest ensure_boot_image(repo::Repository& repo, const std::string& name_or_dige
   std::map<std::string, Digest> config_refs = img.config_refs;
   std::optional<Digest> first;
   for (std::uint32_t v : versions) {
-    Digest id = with_context("storing the boot EROFS image", [&] { return store_erofs_image(repo, tree, v); });
+    Digest id = with_context("storing the boot EROFS image",
+                             [&] { return store_erofs_image(repo, tree, v); });
     repo.link_image(id);
     config_refs[boot_image_ref(v)] = id;
     if (!first) first = id;
@@ -55,10 +58,12 @@ Digest ensure_boot_image(repo::Repository& repo, const std::string& name_or_dige
     return write_document_stream(repo, config_content_type(), img.config, config_refs);
   });
   repo.link_stream(config_stream_name(img.config_digest), config_stream);
-  DocumentStream manifest = read_document_stream(repo, img.manifest_stream, manifest_content_type());
+  DocumentStream manifest =
+      read_document_stream(repo, img.manifest_stream, manifest_content_type());
   manifest.named_refs["config:" + img.config_digest] = config_stream;
   Digest manifest_stream = with_context("storing manifest " + img.manifest_digest, [&] {
-    return write_document_stream(repo, manifest_content_type(), manifest.bytes, manifest.named_refs);
+    return write_document_stream(repo, manifest_content_type(), manifest.bytes,
+                                 manifest.named_refs);
   });
   repo.link_stream(manifest_stream_name(img.manifest_digest), manifest_stream);
   return *first;

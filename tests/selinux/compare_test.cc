@@ -33,8 +33,8 @@ struct Entry {
 };
 
 // The machine's files under `top` (no symlinked directories followed) into `tree`.
-void add_files(tree::Tree& tree, std::map<std::string, tree::Node*>& nodes, std::vector<Entry>& entries,
-               const std::string& path, std::uint32_t mode) {
+void add_files(tree::Tree& tree, std::map<std::string, tree::Node*>& nodes,
+               std::vector<Entry>& entries, const std::string& path, std::uint32_t mode) {
   std::string parent = path.substr(0, path.rfind('/'));
   if (parent.empty()) parent = "/";
   if (!nodes.count(parent)) add_files(tree, nodes, entries, parent, S_IFDIR | 0755);
@@ -50,7 +50,8 @@ void add_files(tree::Tree& tree, std::map<std::string, tree::Node*>& nodes, std:
 
 TEST(SelinuxCompare, OurLabelsAgainstLibselinux) {
   const char* root = std::getenv("CFS_SELINUX_ROOT");
-  if (root == nullptr) GTEST_SKIP() << "set CFS_SELINUX_ROOT (scripts/selinux-policy-root.sh makes one)";
+  if (root == nullptr)
+    GTEST_SKIP() << "set CFS_SELINUX_ROOT (scripts/selinux-policy-root.sh makes one)";
   int root_fd = ::open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   ASSERT_GE(root_fd, 0) << root;
   boot::DirPolicyReader reader(root_fd);
@@ -68,7 +69,8 @@ TEST(SelinuxCompare, OurLabelsAgainstLibselinux) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
     add_files(tree, nodes, entries, dir, S_IFDIR | 0755);
-    for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+    for (auto it = fs::recursive_directory_iterator(
+             dir, fs::directory_options::skip_permission_denied, ec);
          it != fs::recursive_directory_iterator() && entries.size() < limit; it.increment(ec)) {
       struct stat st {};
       if (::lstat(it->path().c_str(), &st) != 0) continue;
@@ -79,30 +81,45 @@ TEST(SelinuxCompare, OurLabelsAgainstLibselinux) {
   }
   // Paths a boot image has that this machine may not, of every file type.
   for (auto [p, m] : std::vector<std::pair<std::string, std::uint32_t>>{
-           {"/bin/sh", S_IFREG}, {"/lib/systemd/systemd", S_IFREG}, {"/etc/systemd/system/x.service", S_IFREG},
-           {"/home/user/.ssh/authorized_keys", S_IFREG}, {"/root/.bashrc", S_IFREG}, {"/tmp/x", S_IFREG},
-           {"/dev/null", S_IFCHR}, {"/dev/sda", S_IFBLK}, {"/run/systemd/initctl/fifo", S_IFIFO},
-           {"/run/docker.sock", S_IFSOCK}, {"/var/run/utmp", S_IFREG}, {"/usr/local/lib/libx.so", S_IFREG},
-           {"/var/lib/private/x", S_IFREG}, {"/sysroot", S_IFDIR}, {"/boot/vmlinuz", S_IFREG},
-           {"/usr/lib64/ld.so", S_IFREG}, {"/lib64/ld-linux-x86-64.so.2", S_IFLNK}}) {
+           {"/bin/sh", S_IFREG},
+           {"/lib/systemd/systemd", S_IFREG},
+           {"/etc/systemd/system/x.service", S_IFREG},
+           {"/home/user/.ssh/authorized_keys", S_IFREG},
+           {"/root/.bashrc", S_IFREG},
+           {"/tmp/x", S_IFREG},
+           {"/dev/null", S_IFCHR},
+           {"/dev/sda", S_IFBLK},
+           {"/run/systemd/initctl/fifo", S_IFIFO},
+           {"/run/docker.sock", S_IFSOCK},
+           {"/var/run/utmp", S_IFREG},
+           {"/usr/local/lib/libx.so", S_IFREG},
+           {"/var/lib/private/x", S_IFREG},
+           {"/sysroot", S_IFDIR},
+           {"/boot/vmlinuz", S_IFREG},
+           {"/usr/lib64/ld.so", S_IFREG},
+           {"/lib64/ld-linux-x86-64.so.2", S_IFLNK}}) {
     add_files(tree, nodes, entries, p, m | 0644);
   }
   auto start = std::chrono::steady_clock::now();
   boot::relabel(tree, &*policy);
   std::cout << "SelinuxCompare: relabelled in "
-            << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+            << " s\n";
 
-  std::string fc = std::string(root) + "/etc/selinux/" + policy->type + "/contexts/files/file_contexts";
+  std::string fc =
+      std::string(root) + "/etc/selinux/" + policy->type + "/contexts/files/file_contexts";
   selinux_opt opts[] = {{SELABEL_OPT_PATH, fc.c_str()}};
   selabel_handle* h = selabel_open(SELABEL_CTX_FILE, opts, 1);
   ASSERT_NE(h, nullptr) << fc;
-  std::map<std::pair<std::string, std::string>, std::vector<std::string>> differences;  // (ours, libselinux) -> paths
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>>
+      differences;  // (ours, libselinux) -> paths
   std::size_t same = 0;
   for (const Entry& e : entries) {
     const tree::Xattr* x = e.node->find_xattr("security.selinux");
     std::string ours = x ? x->value : "(none)";
     char* con = nullptr;
-    std::string theirs = selabel_lookup(h, &con, e.path.c_str(), static_cast<int>(e.mode)) == 0 ? con : "(none)";
+    std::string theirs =
+        selabel_lookup(h, &con, e.path.c_str(), static_cast<int>(e.mode)) == 0 ? con : "(none)";
     freecon(con);
     if (ours == theirs) {
       ++same;
@@ -112,10 +129,13 @@ TEST(SelinuxCompare, OurLabelsAgainstLibselinux) {
   }
   selabel_close(h);
   std::size_t differ = entries.size() - same;
-  std::cout << "SelinuxCompare: " << entries.size() << " paths, " << same << " the same, " << differ << " differ\n";
+  std::cout << "SelinuxCompare: " << entries.size() << " paths, " << same << " the same, " << differ
+            << " differ\n";
   for (const auto& [pair, paths] : differences) {
-    std::cout << "  ours " << pair.first << " / libselinux " << pair.second << ": " << paths.size() << " paths, e.g.";
-    for (std::size_t i = 0; i < std::min<std::size_t>(paths.size(), 3); ++i) std::cout << " " << paths[i];
+    std::cout << "  ours " << pair.first << " / libselinux " << pair.second << ": " << paths.size()
+              << " paths, e.g.";
+    for (std::size_t i = 0; i < std::min<std::size_t>(paths.size(), 3); ++i)
+      std::cout << " " << paths[i];
     std::cout << "\n";
   }
   // On Debian's policy (semodule sorts file_contexts so that later lines are more specific)
@@ -144,9 +164,9 @@ TEST(SelinuxCompare, KnownDifferences) {
   write(root / "etc/selinux/config", "SELINUXTYPE=t\n");
   write(files / "file_contexts",
         "/.*\tu:r:default_t:s0\n"
-        "/opt/exact\tu:r:exact_t:s0\n"        // an exact path, then a regex that also matches it
+        "/opt/exact\tu:r:exact_t:s0\n"  // an exact path, then a regex that also matches it
         "/opt(/.*)?\tu:r:opt_t:s0\n"
-        "/alt/a|/alt/b\tu:r:alt_t:s0\n"      // a top-level alternation
+        "/alt/a|/alt/b\tu:r:alt_t:s0\n"  // a top-level alternation
         "/nl/.*\tu:r:nl_t:s0\n"
         "/h(/.*)?\tu:r:h_t:s0\n");
   write(files / "file_contexts.local", "/h/x\tu:r:local_t:s0\n");
@@ -162,7 +182,8 @@ TEST(SelinuxCompare, KnownDifferences) {
       {"/alt/a", S_IFREG, "u:r:alt_t:s0", "u:r:alt_t:s0", ""},
       {"/alt/b", S_IFREG, "u:r:alt_t:s0", "u:r:alt_t:s0", ""},
       {"/nl/a\nb", S_IFREG, "u:r:nl_t:s0", "u:r:nl_t:s0", ""},
-      {"/srv/opt/exact", S_IFREG, "u:r:opt_t:s0", "u:r:exact_t:s0", "as /opt/exact, through the alias"},
+      {"/srv/opt/exact", S_IFREG, "u:r:opt_t:s0", "u:r:exact_t:s0",
+       "as /opt/exact, through the alias"},
   };
   tree::Tree tree;
   tree::Node* top = tree.new_node();
@@ -183,7 +204,8 @@ TEST(SelinuxCompare, KnownDifferences) {
   for (const Probe& p : probes) {
     const tree::Xattr* x = nodes.at(p.path)->find_xattr("security.selinux");
     char* con = nullptr;
-    std::string theirs = selabel_lookup(h, &con, p.path.c_str(), static_cast<int>(p.mode)) == 0 ? con : "(none)";
+    std::string theirs =
+        selabel_lookup(h, &con, p.path.c_str(), static_cast<int>(p.mode)) == 0 ? con : "(none)";
     freecon(con);
     EXPECT_EQ(x ? x->value : "(none)", p.ours) << p.path;
     EXPECT_EQ(theirs, p.libselinux) << p.path;

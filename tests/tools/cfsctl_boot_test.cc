@@ -1,8 +1,8 @@
 // cfsctl --bootable (composefs-rs 0.9's boot transform, boot.md §3.1-3.2): compute-id with and
 // without a repository, create-image, and oci pull / compute-id / dump / mount / inspect, with
 // an SELinux policy inside the image. No root needed.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <sstream>
@@ -59,7 +59,8 @@ TEST(CfsctlBoot, ComputeIdAndCreateImage) {
   test::TempDir tmp;
   bootable_tree(tmp / "tree");
   auto plain = run({tool("cfsctl").string(), "--no-repo", "compute-id", (tmp / "tree").string()});
-  auto no_repo = run({tool("cfsctl").string(), "--no-repo", "compute-id", "--bootable", (tmp / "tree").string()});
+  auto no_repo = run(
+      {tool("cfsctl").string(), "--no-repo", "compute-id", "--bootable", (tmp / "tree").string()});
   ASSERT_EQ(no_repo.status, 0) << no_repo.err;
   EXPECT_EQ(no_repo.out.size(), 129U);
   EXPECT_NE(no_repo.out, plain.out);
@@ -72,44 +73,61 @@ TEST(CfsctlBoot, ComputeIdAndCreateImage) {
   auto dump = cfsctl(repo, {"dump-files", "boot", "/boot", "/sysroot", "/usr", "/etc"});
   ASSERT_EQ(dump.status, 0) << dump.err;
   // /boot and /sysroot emptied, with /usr's mtime; the kernel lives on under /usr alone.
-  EXPECT_NE(line_of(dump.out, "/boot").find(" 40755 2 0 0 0 1000.700 "), std::string::npos) << dump.out;
+  EXPECT_NE(line_of(dump.out, "/boot").find(" 40755 2 0 0 0 1000.700 "), std::string::npos)
+      << dump.out;
   EXPECT_EQ(line_of(dump.out, "/boot/vmlinuz"), "");
   EXPECT_EQ(line_of(dump.out, "/sysroot/ostree"), "");
-  EXPECT_NE(line_of(dump.out, "/usr/lib/vmlinuz").find(" 100644 1 "), std::string::npos) << dump.out;
+  EXPECT_NE(line_of(dump.out, "/usr/lib/vmlinuz").find(" 100644 1 "), std::string::npos)
+      << dump.out;
   // Labels: the last matching line wins; -d lines only for directories.
-  EXPECT_NE(line_of(dump.out, "/usr/bin/tool").find("security.selinux=system_u:object_r:bin_t:s0"), std::string::npos) << dump.out;
-  EXPECT_NE(line_of(dump.out, "/usr/lib/vmlinuz").find("security.selinux=system_u:object_r:usr_t:s0"), std::string::npos);
-  EXPECT_NE(line_of(dump.out, "/etc").find("security.selinux=system_u:object_r:etc_t:s0"), std::string::npos);
-  EXPECT_NE(line_of(dump.out, "/etc/selinux/config").find("security.selinux=system_u:object_r:default_t:s0"), std::string::npos);
+  EXPECT_NE(line_of(dump.out, "/usr/bin/tool").find("security.selinux=system_u:object_r:bin_t:s0"),
+            std::string::npos)
+      << dump.out;
+  EXPECT_NE(
+      line_of(dump.out, "/usr/lib/vmlinuz").find("security.selinux=system_u:object_r:usr_t:s0"),
+      std::string::npos);
+  EXPECT_NE(line_of(dump.out, "/etc").find("security.selinux=system_u:object_r:etc_t:s0"),
+            std::string::npos);
+  EXPECT_NE(line_of(dump.out, "/etc/selinux/config")
+                .find("security.selinux=system_u:object_r:default_t:s0"),
+            std::string::npos);
 }
 
 TEST(CfsctlBoot, Errors) {
   test::TempDir tmp;
   bootable_tree(tmp / "tree");
   fs::remove_all(tmp / "tree" / "sysroot");
-  auto r = run({tool("cfsctl").string(), "--no-repo", "compute-id", "--bootable", (tmp / "tree").string()});
+  auto r = run(
+      {tool("cfsctl").string(), "--no-repo", "compute-id", "--bootable", (tmp / "tree").string()});
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("cannot make the image bootable: it has no /sysroot directory"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot make the image bootable: it has no /sysroot directory"),
+            std::string::npos)
+      << r.err;
   fs::create_directories(tmp / "tree" / "sysroot");
   test::write_file(tmp / "tree" / kPolicyDir / "file_contexts", kFileContexts + "/x -q ctx\n");
-  r = run({tool("cfsctl").string(), "--no-repo", "compute-id", "--bootable", (tmp / "tree").string()});
+  r = run(
+      {tool("cfsctl").string(), "--no-repo", "compute-id", "--bootable", (tmp / "tree").string()});
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("/etc/selinux/targeted/contexts/files/file_contexts:5: invalid file type -q"), std::string::npos) << r.err;
+  EXPECT_NE(
+      r.err.find("/etc/selinux/targeted/contexts/files/file_contexts:5: invalid file type -q"),
+      std::string::npos)
+      << r.err;
   // No policy: labels are removed, and the ID is that of the same tree without /etc/selinux.
   fs::remove_all(tmp / "tree" / "etc" / "selinux");
-  r = run({tool("cfsctl").string(), "--no-repo", "compute-id", "--bootable", (tmp / "tree").string()});
+  r = run(
+      {tool("cfsctl").string(), "--no-repo", "compute-id", "--bootable", (tmp / "tree").string()});
   EXPECT_EQ(r.status, 0) << r.err;
 }
 
 TEST(CfsctlBoot, OciPullComputeIdDumpMountAndGc) {
   test::TempDir tmp;
   std::string layer = test::make_tar(
-      {test::dir("usr/", 1000), test::dir("usr/bin/", 1000), test::file("usr/bin/tool", std::string(100, 't'), 1000),
-       test::dir("boot/", 5), test::file("boot/vmlinuz", "kernel"), test::dir("sysroot/", 6),
-       test::dir("sysroot/ostree/"), test::dir("etc/"), test::dir("etc/selinux/"),
-       test::file("etc/selinux/config", kConfig), test::dir("etc/selinux/targeted/"),
-       test::dir("etc/selinux/targeted/contexts/"), test::dir(kPolicyDir + "/"),
-       test::file(kPolicyDir + "/file_contexts", kFileContexts)});
+      {test::dir("usr/", 1000), test::dir("usr/bin/", 1000),
+       test::file("usr/bin/tool", std::string(100, 't'), 1000), test::dir("boot/", 5),
+       test::file("boot/vmlinuz", "kernel"), test::dir("sysroot/", 6), test::dir("sysroot/ostree/"),
+       test::dir("etc/"), test::dir("etc/selinux/"), test::file("etc/selinux/config", kConfig),
+       test::dir("etc/selinux/targeted/"), test::dir("etc/selinux/targeted/contexts/"),
+       test::dir(kPolicyDir + "/"), test::file(kPolicyDir + "/file_contexts", kFileContexts)});
   test::WrittenImage img = test::write_layout(tmp / "layout", {{layer}}, "latest");
   fs::path repo = tmp / "repo";
   ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
@@ -118,7 +136,9 @@ TEST(CfsctlBoot, OciPullComputeIdDumpMountAndGc) {
   fs::create_directories(tmp / "mnt");
   auto r = cfsctl(repo, {"oci", "mount", "--bootable", "plain", (tmp / "mnt").string()});
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("No boot EROFS image linked — try pulling with --bootable"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("No boot EROFS image linked — try pulling with --bootable"),
+            std::string::npos)
+      << r.err;
 
   auto boot_id = cfsctl(repo, {"oci", "compute-id", "--bootable", "plain"});
   ASSERT_EQ(boot_id.status, 0) << boot_id.err;
@@ -127,17 +147,22 @@ TEST(CfsctlBoot, OciPullComputeIdDumpMountAndGc) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("\nBoot image: " + boot_id.out), std::string::npos) << r.out;
   // Cached: a second pull names the same image; inspect shows it; both tags see it (one manifest).
-  EXPECT_NE(cfsctl(repo, {"oci", "pull", "--bootable", source, "boot"}).out.find("Boot image: " + boot_id.out),
+  EXPECT_NE(cfsctl(repo, {"oci", "pull", "--bootable", source, "boot"})
+                .out.find("Boot image: " + boot_id.out),
             std::string::npos);
   auto inspect = cfsctl(repo, {"oci", "inspect", "plain"});
-  EXPECT_NE(inspect.out.find("\"composefs_boot_erofs\": \"" + boot_id.out.substr(0, 128) + "\""), std::string::npos)
+  EXPECT_NE(inspect.out.find("\"composefs_boot_erofs\": \"" + boot_id.out.substr(0, 128) + "\""),
+            std::string::npos)
       << inspect.out;
   auto dump = cfsctl(repo, {"oci", "dump", "--bootable", "boot"});
   EXPECT_EQ(line_of(dump.out, "/boot/vmlinuz"), "");
   EXPECT_NE(line_of(dump.out, "/boot").find(" 1000.0 "), std::string::npos) << dump.out;
-  EXPECT_NE(line_of(dump.out, "/usr/bin/tool").find("security.selinux=system_u:object_r:bin_t:s0"), std::string::npos)
+  EXPECT_NE(line_of(dump.out, "/usr/bin/tool").find("security.selinux=system_u:object_r:bin_t:s0"),
+            std::string::npos)
       << dump.out;
-  EXPECT_NE(line_of(dump.out, "/").find("security.selinux=system_u:object_r:default_t:s0"), std::string::npos) << dump.out;
+  EXPECT_NE(line_of(dump.out, "/").find("security.selinux=system_u:object_r:default_t:s0"),
+            std::string::npos)
+      << dump.out;
   // gc keeps the boot image (a named ref of the config stream); fsck is clean.
   ASSERT_EQ(cfsctl(repo, {"gc"}).status, 0);
   EXPECT_TRUE(fs::exists(repo / "images" / boot_id.out.substr(0, 128)));
