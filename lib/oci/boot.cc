@@ -13,11 +13,8 @@ namespace cfs::oci {
 
 std::string boot_image_ref(std::uint32_t version) {
   if (version <= 1) return std::string(kBootImageRefV1);
-  // EROFS format 2: this is where its boot image plugs in (composefs-rs names it
-  // kBootImageRefV2). Until the V2 writer lands, store_erofs_image refuses version 2, and so
-  // ensure_boot_image does before anything is stored.
-  throw Error(ENOTSUP, "EROFS format version " + std::to_string(version) +
-                           " boot images are not supported yet");
+  if (version == 2) return std::string(kBootImageRefV2);
+  throw Error(ENOTSUP, "EROFS format version " + std::to_string(version) + " has no boot image");
 }
 
 std::optional<Digest> boot_image(const StoredImage& image, std::uint32_t version) {
@@ -37,8 +34,6 @@ void make_bootable(const repo::Repository& repo, tree::Tree& tree) {
 
 Digest ensure_boot_image(repo::Repository& repo, const std::string& name_or_digest) {
   std::vector<std::uint32_t> versions = repo.erofs_versions();
-  for (std::uint32_t v : versions)
-    boot_image_ref(v);  // every version supported, before storing anything
   StoredImage img = open_stored_image(repo, name_or_digest);
   if (std::optional<Digest> cached = boot_image(img, versions.front())) return *cached;
   tree::Tree tree = image_tree(repo, img, TransformOptions{});

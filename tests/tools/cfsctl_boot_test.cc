@@ -3,6 +3,8 @@
 // an SELinux policy inside the image. No root needed.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include <map>
 #include <sys/stat.h>
 
 #include <sstream>
@@ -119,8 +121,8 @@ TEST(CfsctlBoot, Errors) {
   EXPECT_EQ(r.status, 0) << r.err;
 }
 
-TEST(CfsctlBoot, OciPullComputeIdDumpMountAndGc) {
-  test::TempDir tmp;
+// An OCI layout in dir/layout (tag latest) of a bootable tree with an SELinux policy.
+std::string bootable_layout(const test::TempDir& tmp) {
   std::string layer = test::make_tar(
       {test::dir("usr/", 1000), test::dir("usr/bin/", 1000),
        test::file("usr/bin/tool", std::string(100, 't'), 1000), test::dir("boot/", 5),
@@ -128,10 +130,36 @@ TEST(CfsctlBoot, OciPullComputeIdDumpMountAndGc) {
        test::dir("etc/"), test::dir("etc/selinux/"), test::file("etc/selinux/config", kConfig),
        test::dir("etc/selinux/targeted/"), test::dir("etc/selinux/targeted/contexts/"),
        test::dir(kPolicyDir + "/"), test::file(kPolicyDir + "/file_contexts", kFileContexts)});
-  test::WrittenImage img = test::write_layout(tmp / "layout", {{layer}}, "latest");
+  test::write_layout(tmp / "layout", {{layer}}, "latest");
+  return "oci:" + (tmp / "layout").string() + ":latest";
+}
+
+// A repository of EROFS format 2 names its boot image as composefs-rs does for V2
+// (composefs.image.boot): another ID than V1's for the same tree.
+TEST(CfsctlBoot, FormatV2BootImages) {
+  test::TempDir tmp;
+  std::string source = bootable_layout(tmp);
+  std::map<std::string, std::string> ids;
+  for (const char* version : {"1", "2"}) {
+    fs::path repo = tmp / (std::string("repo") + version);
+    ASSERT_EQ(cfsctl(repo, {"init", "--insecure", "--erofs-version", version}).status, 0);
+    auto r = cfsctl(repo, {"oci", "pull", "--bootable", source, "boot"});
+    ASSERT_EQ(r.status, 0) << version << ": " << r.err;
+    auto id = cfsctl(repo, {"oci", "compute-id", "--bootable", "boot"});
+    ASSERT_EQ(id.status, 0) << id.err;
+    EXPECT_NE(r.out.find("Boot image: " + id.out), std::string::npos) << r.out;
+    ids[version] = id.out;
+    EXPECT_EQ(cfsctl(repo, {"gc"}).status, 0);
+    EXPECT_TRUE(fs::exists(repo / "images" / id.out.substr(0, 128))) << "kept by gc";
+  }
+  EXPECT_NE(ids["1"], ids["2"]);
+}
+
+TEST(CfsctlBoot, OciPullComputeIdDumpMountAndGc) {
+  test::TempDir tmp;
+  std::string source = bootable_layout(tmp);
   fs::path repo = tmp / "repo";
   ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
-  std::string source = "oci:" + (tmp / "layout").string() + ":latest";
   ASSERT_EQ(cfsctl(repo, {"oci", "pull", source, "plain"}).status, 0);
   fs::create_directories(tmp / "mnt");
   auto r = cfsctl(repo, {"oci", "mount", "--bootable", "plain", (tmp / "mnt").string()});
