@@ -3,10 +3,9 @@
 // an SELinux policy inside the image. No root needed.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-
-#include <map>
 #include <sys/stat.h>
 
+#include <map>
 #include <sstream>
 
 #include "support/oci_image.h"
@@ -201,6 +200,141 @@ TEST(CfsctlBoot, OciPullComputeIdDumpMountAndGc) {
   ASSERT_EQ(cfsctl(repo, {"oci", "untag", "plain"}).status, 0);
   ASSERT_EQ(cfsctl(repo, {"gc"}).status, 0);
   EXPECT_FALSE(fs::exists(repo / "images" / boot_id.out.substr(0, 128)));
+}
+
+// compute-karg (boot.md §3.3): the bootable image's ID in composefs-rs's kernel argument form.
+// As composefs-rs 0.9 decides: the hash is the repository's (--hash or SHA-512 without one),
+// the EROFS version --erofs-version or 1 (never the repository's), '?' from --insecure only.
+TEST(CfsctlBoot, ComputeKarg) {
+  test::TempDir tmp;
+  bootable_tree(tmp / "tree");
+  std::string tree = (tmp / "tree").string();
+  auto no_repo = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {tool("cfsctl").string(), "--no-repo"});
+    auto r = run(args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  };
+  auto id = [&](std::vector<std::string> global, std::vector<std::string> opts = {}) {
+    global.push_back("compute-id");
+    global.push_back("--bootable");
+    global.insert(global.end(), opts.begin(), opts.end());
+    global.push_back(tree);
+    std::string out = no_repo(global);
+    return out.substr(0, out.size() - 1);
+  };
+  struct Case {
+    std::vector<std::string> global;
+    std::string karg;
+  } cases[] = {
+      {{}, "composefs.digest=v1-sha512-12:" + id({})},
+      {{"--hash", "sha256"}, "composefs.digest=v1-sha256-12:" + id({"--hash", "sha256"})},
+      {{"--erofs-version", "1"}, "composefs.digest=v1-sha512-12:" + id({})},
+      {{"--erofs-version", "0"}, "composefs.digest=v1-sha512-12:" + id({"--erofs-version", "0"})},
+      {{"--insecure"}, "composefs.digest=?v1-sha512-12:" + id({})},
+      {{"--erofs-version", "2"}, "composefs=" + id({"--erofs-version", "2"})},
+      {{"--erofs-version", "2", "--hash", "sha256", "--insecure"},
+       "composefs=?" + id({"--erofs-version", "2", "--hash", "sha256"})},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = c.global;
+    args.insert(args.end(), {"compute-karg", tree});
+    EXPECT_EQ(no_repo(args), c.karg + "\n");
+  }
+  EXPECT_NE(id({"--erofs-version", "0"}), id({}));
+  // --no-propagate-usr-to-root: the root keeps its own metadata, as compute-id's.
+  EXPECT_EQ(no_repo({"compute-karg", "--no-propagate-usr-to-root", tree}),
+            "composefs.digest=v1-sha512-12:" + id({}, {"--no-propagate-usr-to-root"}) + "\n");
+  EXPECT_NE(id({}, {"--no-propagate-usr-to-root"}), id({}));
+
+  // A repository: its hash, but neither its EROFS version nor its (insecure) mode.
+  fs::path repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure", "--algorithm", "fsverity-sha256-12",
+                          "--erofs-version", "2"})
+                .status,
+            0);
+  auto r = cfsctl(repo, {"compute-karg", tree});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "composefs.digest=v1-sha256-12:" + id({"--hash", "sha256"}) + "\n");
+
+  // Always bootable: a tree without /sysroot is refused; compute-karg takes no --xattrs or
+  // --bootable (composefs-rs's clap rejects them, exit 2).
+  r = run(
+      {tool("cfsctl").string(), "--no-repo", "compute-karg", "--xattrs", "keep-user-xattrs", tree});
+  EXPECT_EQ(r.status, 2) << r.err;
+  r = run({tool("cfsctl").string(), "--no-repo", "compute-karg", "--bootable", tree});
+  EXPECT_EQ(r.status, 2) << r.err;
+  fs::remove_all(tmp / "tree" / "sysroot");
+  r = run({tool("cfsctl").string(), "--no-repo", "compute-karg", tree});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("no /sysroot directory"), std::string::npos) << r.err;
+}
+
+// create-dumpfile: the directory as composefs-rs prints it (composefs-dump(5), its dumpfile
+// writer): depth first in name order, small files inline with no object, directories' nlink
+// 2 + subdirectories, later names of a file as "@120000" lines; --bootable and --xattrs as
+// compute-id's.
+TEST(CfsctlBoot, CreateDumpfile) {
+  test::TempDir tmp;
+  fs::path d = tmp / "tree";
+  fs::create_directories(d / "usr" / "bin");
+  fs::create_directories(d / "etc" / "sub");
+  test::write_file(d / "usr" / "bin" / "small", "hi\n");
+  test::write_file(d / "usr" / "bin" / "empty", "");
+  test::write_file(d / "usr" / "bin" / "big", std::string(100, 'b'));
+  fs::create_hard_link(d / "usr" / "bin" / "big", d / "etc" / "big2");
+  fs::create_symlink("../usr/bin/small", d / "etc" / "link");
+  for (const char* p :
+       {"usr/bin/small", "usr/bin/empty", "usr/bin/big", "etc/sub", "etc", "usr/bin", "usr"}) {
+    set_mtime(d / p, 1000, 5);
+  }
+  ASSERT_EQ(::chmod((d / "usr" / "bin" / "small").c_str(), 0755), 0);
+  std::string uid = std::to_string(::getuid()), gid = std::to_string(::getgid());
+  auto r = run(
+      {tool("cfsctl").string(), "--no-repo", "--hash", "sha256", "create-dumpfile", d.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string big = "d5/3b9a6ae28edc9b4a4a8bb7f3ba9e1a5b0ea2d6a02ecae08ef46bdd26bc4f1b";
+  auto own = [&](const std::string& rest) { return " " + uid + " " + gid + " " + rest; };
+  std::string link_target = "../usr/bin/small";
+  std::vector<std::string> expected = {
+      "/ 0 40755 4" + own("0 1000.5 - - -"),
+      "/etc 0 40755 3" + own("0 1000.5 - - -"),
+      "/etc/big2 100 100644 2" + own("0 1000.5 "),  // object path and digest checked below
+      "/etc/link 16 120777 1",
+      "/etc/sub 0 40755 2" + own("0 1000.5 - - -"),
+      "/usr 0 40755 3" + own("0 1000.5 - - -"),
+      "/usr/bin 0 40755 2" + own("0 1000.5 - - -"),
+      "/usr/bin/big 0 @120000 - - - - 0.0 /etc/big2 - -",
+      "/usr/bin/empty 0 100644 1" + own("0 1000.5 - - -"),
+      "/usr/bin/small 3 100755 1" + own("0 1000.5 - hi\\n -"),
+  };
+  std::istringstream in(r.out);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), expected.size()) << r.out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_TRUE(lines[i].starts_with(expected[i])) << lines[i] << "\n  expected: " << expected[i];
+  }
+  // The external file: "<xx>/<rest> - <hex>", its fs-verity digest (the same as compute-id's).
+  std::string object = lines[2].substr(expected[2].size());
+  ASSERT_EQ(object.size(), 2 + 1 + 62 + 3 + 64) << object;
+  EXPECT_EQ(object.substr(0, 2) + object.substr(3, 62), object.substr(68));
+  EXPECT_EQ(object.substr(65, 3), " - ");
+  EXPECT_NE(lines[3].find(" ../usr/bin/small - -"), std::string::npos) << lines[3];
+
+  // --bootable: /boot and /sysroot emptied, labelled from the directory's policy.
+  bootable_tree(tmp / "boot");
+  r = run({tool("cfsctl").string(), "--no-repo", "create-dumpfile", "--bootable",
+           (tmp / "boot").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(line_of(r.out, "/boot/vmlinuz"), "");
+  EXPECT_NE(line_of(r.out, "/boot").find(" 40755 2 "), std::string::npos) << r.out;
+  EXPECT_NE(line_of(r.out, "/usr/bin/tool").find("security.selinux=system_u:object_r:bin_t:s0"),
+            std::string::npos)
+      << r.out;
+  // No repository is needed; anything but a directory is an error.
+  r = run({tool("cfsctl").string(), "--no-repo", "create-dumpfile", (tmp / "missing").string()});
+  EXPECT_EQ(r.status, 1);
 }
 
 }  // namespace

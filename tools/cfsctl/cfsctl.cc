@@ -25,6 +25,8 @@ constexpr const char* kHelp =
     "  init            Initialize a repository\n"
     "  create-image    Build an image of a directory into the repository\n"
     "  compute-id      Print the image ID a directory would get\n"
+    "  compute-karg    Print the kernel argument for a directory's boot image\n"
+    "  create-dumpfile Print a directory as a composefs dumpfile\n"
     "  images          List named images\n"
     "  image-objects   List the objects an image needs\n"
     "  dump-files      Print entries of an image as a composefs dumpfile\n"
@@ -42,7 +44,7 @@ constexpr const char* kHelp =
     "      --erofs-version <VERSION>   EROFS format version for this run (0, 1, 2)\n"
     "      --require-verity            Refuse a repository without fs-verity\n"
     "      --no-upgrade                Do not upgrade repositories without meta.json\n"
-    "      --no-repo                   Run compute-id without a repository\n"
+    "      --no-repo                   Open no repository (compute-id, compute-karg, create-dumpfile)\n"
     "  -h, --help                      Print help\n"
     "  -V, --version                   Print version\n";
 
@@ -125,6 +127,8 @@ int cfsctl_main(int argc, char** argv) {
       {"init", cmd_init},
       {"create-image", cmd_create_image},
       {"compute-id", cmd_compute_id},
+      {"compute-karg", cmd_compute_karg},
+      {"create-dumpfile", cmd_create_dumpfile},
       {"images", cmd_images},
       {"list-images", cmd_images},
       {"image-objects", cmd_image_objects},
@@ -147,7 +151,8 @@ int cfsctl_main(int argc, char** argv) {
     if (at == words.size()) return usage_error("'cfsctl' requires a subcommand but one was not provided");
     auto cmd = kCommands.find(words[at]);
     if (cmd == kCommands.end()) return usage_error("unrecognized subcommand '" + words[at] + "'");
-    if (g.no_repo && words[at] != "compute-id" && words[at] != "init") {
+    if (g.no_repo && words[at] != "compute-id" && words[at] != "compute-karg" &&
+        words[at] != "create-dumpfile" && words[at] != "init") {
       throw Error(EINVAL, "--no-repo is only supported for compute-id and create-dumpfile");
     }
     Args args(std::vector<std::string>(words.begin() + static_cast<std::ptrdiff_t>(at) + 1, words.end()));

@@ -26,6 +26,8 @@ std::string repo_path(const Global& g);
 int cmd_init(const Global& g, Args& a);
 int cmd_create_image(const Global& g, Args& a);
 int cmd_compute_id(const Global& g, Args& a);
+int cmd_compute_karg(const Global& g, Args& a);
+int cmd_create_dumpfile(const Global& g, Args& a);
 int cmd_images(const Global& g, Args& a);
 int cmd_image_objects(const Global& g, Args& a);
 int cmd_dump_files(const Global& g, Args& a);

@@ -23,11 +23,13 @@
 #include "common/cli.h"
 #include "common/progress_line.h"
 #include "dump/print.h"
+#include "format/composefs.h"
 #include "fsbuild/build.h"
 #include "reader/image.h"
 #include "reader/to_tree.h"
 #include "cfsctl/remote_commands.h"
 #include "mount/mount.h"
+#include "boot/cmdline.h"
 #include "boot/policy_reader.h"
 #include "boot/transform.h"
 #include "oci/boot.h"
@@ -166,25 +168,97 @@ std::string composefs_rs_dump(const tree::Node& node, const std::string& path) {
   return out;
 }
 
-int cmd_compute_id(const Global& g, Args& a) {
-  bool bootable = a.flag("bootable");
-  oci::TransformOptions t = transform_options(a);
-  std::string path = a.positionals(1, 1, "<PATH>")[0];
-  HashAlgorithm algorithm = g.open.hash.value_or(HashAlgorithm::kSha512);
-  if (!g.no_repo) {  // the repository's algorithm where there is one; no lock
+namespace {
+
+// The tree of directory `path` as compute-id, compute-karg and create-dumpfile read it: nothing
+// is stored and no repository is opened; the algorithm is the repository's where there is one
+// (read without a lock), else --hash, else SHA-512. With `bootable` the policy is read from the
+// directory, as composefs-rs does without a repository.
+tree::Tree scan_without_repo(const Global& g, const std::string& path, const oci::TransformOptions& t,
+                             bool bootable, HashAlgorithm& algorithm) {
+  algorithm = g.open.hash.value_or(HashAlgorithm::kSha512);
+  if (!g.no_repo) {
     try {
       algorithm = repo::detect_algorithm(repo_path(g), g.open);
     } catch (const Error&) {
     }
   }
   tree::Tree tree = scan(path, algorithm, nullptr, t);
-  if (bootable) {  // nothing is stored: the policy is read from the directory, as composefs-rs
+  if (bootable) {
     UniqueFd root(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw Error(errno, std::strerror(errno)).wrap("opening directory " + path);
     boot::DirPolicyReader policy(root.get());
     boot::transform_for_boot(tree, policy);
   }
+  return tree;
+}
+
+// A directory's tree as composefs-rs holds it when it prints a dumpfile: small files (up to the
+// inline limit) inline only, with no object path or digest; a directory's nlink 2 + its
+// subdirectories and a leaf's the number of its names in the tree; xattrs sorted by name.
+void as_composefs_rs_tree(tree::Tree& tree) {
+  std::map<const tree::Node*, std::uint32_t> names;
+  std::vector<tree::Node*> todo{tree.root()};
+  std::vector<tree::Node*> leaves;
+  while (!todo.empty()) {
+    tree::Node* n = todo.back();
+    todo.pop_back();
+    if (!n->is_dir()) {
+      ++names[n->resolve()];
+      if (!n->is_alias()) leaves.push_back(n);
+      continue;
+    }
+    n->nlink = 2;
+    for (tree::Node* c : n->children) {
+      if (c->is_dir()) ++n->nlink;
+      todo.push_back(c);
+    }
+    std::sort(n->xattrs.begin(), n->xattrs.end(), [](const auto& x, const auto& y) { return x.name < y.name; });
+  }
+  for (tree::Node* n : leaves) {
+    n->nlink = names[n];
+    if (n->type() == S_IFREG && n->size <= format::kRecommendedInline) {
+      n->payload = {};
+      n->digest = {};
+    }
+    std::sort(n->xattrs.begin(), n->xattrs.end(), [](const auto& x, const auto& y) { return x.name < y.name; });
+  }
+}
+
+}  // namespace
+
+int cmd_compute_id(const Global& g, Args& a) {
+  bool bootable = a.flag("bootable");
+  oci::TransformOptions t = transform_options(a);
+  std::string path = a.positionals(1, 1, "<PATH>")[0];
+  HashAlgorithm algorithm;
+  tree::Tree tree = scan_without_repo(g, path, t, bootable, algorithm);
   std::cout << to_hex(verity::digest_of(image_of(tree, g.open.erofs_version.value_or(1)), algorithm)) << "\n";
+  return 0;
+}
+
+// Always bootable, always allowlist-only; the EROFS version is --erofs-version or 1 (never the
+// repository's) and insecure is --insecure alone, as composefs-rs decides.
+int cmd_compute_karg(const Global& g, Args& a) {
+  oci::TransformOptions t;
+  t.propagate_usr_to_root = !a.flag("no-propagate-usr-to-root");
+  std::string path = a.positionals(1, 1, "<PATH>")[0];
+  HashAlgorithm algorithm;
+  tree::Tree tree = scan_without_repo(g, path, t, true, algorithm);
+  std::uint32_t version = g.open.erofs_version.value_or(1);
+  Digest id = verity::digest_of(image_of(tree, version), algorithm);
+  std::cout << boot::format(boot::karg_for(version, id, g.open.insecure)) << "\n";
+  return 0;
+}
+
+int cmd_create_dumpfile(const Global& g, Args& a) {
+  bool bootable = a.flag("bootable");
+  oci::TransformOptions t = transform_options(a);
+  std::string path = a.positionals(1, 1, "<PATH>")[0];
+  HashAlgorithm algorithm;
+  tree::Tree tree = scan_without_repo(g, path, t, bootable, algorithm);
+  as_composefs_rs_tree(tree);
+  std::cout << composefs_rs_dump(*tree.root(), "/") << std::flush;
   return 0;
 }
 
