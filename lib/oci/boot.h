@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "oci/stored.h"
+#include "oci/transform.h"
 #include "repo/repository.h"
 #include "tree/tree.h"
 
@@ -19,10 +20,9 @@ namespace cfs::oci {
 inline constexpr std::string_view kBootImageRefV1 = "composefs.image.boot.v1";  // V0/V1 EROFS
 inline constexpr std::string_view kBootImageRefV2 = "composefs.image.boot";     // V2 EROFS
 
-// The config's named ref of the boot image in EROFS `version` (made with the default xattr
-// mode, allowlist-only; composefs-rs appends ".xattrs=<mode>" for other modes, which pull
-// never uses).
-std::string boot_image_ref(std::uint32_t version);
+// The config's named ref of the boot image in EROFS `version` made with xattr `mode`: the
+// default mode (allowlist-only) has the bare name, another gets ".xattrs=<mode>" appended.
+std::string boot_image_ref(std::uint32_t version, XattrMode mode = XattrMode::kAllowlistOnly);
 
 // The boot image the config names for `version`, if it has been made.
 std::optional<Digest> boot_image(const StoredImage& image, std::uint32_t version);
@@ -35,5 +35,36 @@ void make_bootable(const repo::Repository& repo, tree::Tree& tree);
 // repository's versions) and named by a rewritten config stream, which a rewritten manifest
 // stream names in turn (the tag, a link to the manifest's stream name, is unchanged).
 Digest ensure_boot_image(repo::Repository& repo, const std::string& name_or_digest);
+
+// Boot image recovery (boot.md §3.6, composefs-rs's find_matching_boot_image): the boot image
+// a UKI names may come from another composefs-rs release with other defaults. These are the
+// (xattr mode, EROFS version) pairs tried, in composefs-rs's order.
+struct BootVariant {
+  XattrMode mode;
+  std::uint32_t version;
+};
+inline constexpr BootVariant kBootVariants[] = {
+    {XattrMode::kAllowlistOnly, 1},
+    {XattrMode::kAllowlistOnly, 2},
+    {XattrMode::kKeepUserXattrs, 1},
+    {XattrMode::kKeepUserXattrs, 2},
+};
+
+struct BootAttempt {
+  BootVariant variant;
+  Digest id;
+  bool cached = false;  // named by the config already, not computed
+};
+struct BootImageSearch {
+  std::optional<BootAttempt> found;  // its image stored and named by the config
+  std::vector<BootAttempt> tried;    // the ones that did not match, in the order tried
+};
+
+// For each xattr mode: the boot images the config names already (V1, then V2), then, when a
+// version is not named, its ID computed from one boot tree of that mode. The first whose ID is
+// `expected` is stored and named (a computed one; a named one is there already); the search
+// stops there.
+BootImageSearch find_boot_image(repo::Repository& repo, const std::string& name_or_digest,
+                                const Digest& expected);
 
 }  // namespace cfs::oci

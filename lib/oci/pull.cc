@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
+#include "oci/boot.h"
 #include "oci/merge.h"
 #include "verity/fsverity.h"
 #include "writer/writer.h"
@@ -154,6 +155,12 @@ PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& 
     repo.link_image(id);
     config_refs[std::string(image_ref_name(v))] = id;
     if (!r.image) r.image = id;
+  }
+  // Boot images made before stay named (every composefs.image.boot* ref, as composefs-rs).
+  if (std::optional<Digest> old = repo.stream_object(config_stream_name(img.config_digest))) {
+    for (const auto& [name, id] : read_document_stream(repo, *old, config_content_type()).named_refs) {
+      if (name.starts_with(kBootImageRefV2)) config_refs.emplace(name, id);
+    }
   }
   Digest config_stream = with_context("storing config " + img.config_digest, [&] {
     return write_document_stream(repo, config_content_type(), img.config, config_refs);

@@ -7,6 +7,11 @@
 #include "base/error.h"
 
 namespace cfs::oci {
+
+std::string_view xattr_mode_name(XattrMode mode) {
+  return mode == XattrMode::kKeepUserXattrs ? "keep-user-xattrs" : "allowlist-only";
+}
+
 namespace {
 
 bool kept(const tree::Xattr& x, XattrMode mode) {

@@ -4,6 +4,8 @@
 // an allowlist. Layer: oci (pure: on a tree::Tree).
 #pragma once
 
+#include <string_view>
+
 #include "tree/tree.h"
 
 namespace cfs::oci {
@@ -12,6 +14,9 @@ enum class XattrMode {
   kAllowlistOnly,   // keep security.capability only (composefs-rs's default)
   kKeepUserXattrs,  // and user.*
 };
+
+// composefs-rs's spelling: "allowlist-only", "keep-user-xattrs".
+std::string_view xattr_mode_name(XattrMode mode);
 
 struct TransformOptions {
   bool propagate_usr_to_root = true;  // false: none of this (--no-propagate-usr-to-root)

@@ -337,5 +337,106 @@ TEST(CfsctlBoot, CreateDumpfile) {
   EXPECT_EQ(r.status, 1);
 }
 
+// oci pull --bootable --expected-digest (boot.md §3.6): the boot image a UKI names, made by
+// another composefs-rs with other defaults, is found by trying allowlist-only then
+// keep-user-xattrs, each in EROFS V1 then V2; the first match is stored and named by the
+// config. The layer carries a user.* xattr, so the two modes give different images.
+TEST(CfsctlBoot, OciPullExpectedDigest) {
+  test::TempDir tmp;
+  test::TarMember tool_file = test::file("usr/bin/tool", std::string(100, 't'), 1000);
+  tool_file.pax["SCHILY.xattr.user.origin"] = "build";
+  std::string layer = test::make_tar(
+      {test::dir("usr/", 1000), test::dir("usr/bin/", 1000), tool_file, test::dir("boot/", 5),
+       test::dir("sysroot/", 6), test::dir("etc/"), test::dir("etc/selinux/"),
+       test::file("etc/selinux/config", kConfig), test::dir("etc/selinux/targeted/"),
+       test::dir("etc/selinux/targeted/contexts/"), test::dir(kPolicyDir + "/"),
+       test::file(kPolicyDir + "/file_contexts", kFileContexts)});
+  test::write_layout(tmp / "layout", {{layer}}, "latest");
+  std::string source = "oci:" + (tmp / "layout").string() + ":latest";
+
+  // What each combination gives, from a repository that made none of them.
+  fs::path ref = tmp / "ref";
+  ASSERT_EQ(cfsctl(ref, {"init", "--insecure"}).status, 0);
+  ASSERT_EQ(cfsctl(ref, {"oci", "pull", source, "img"}).status, 0);
+  std::map<std::string, std::string> id;
+  for (const char* mode : {"allowlist-only", "keep-user-xattrs"}) {
+    for (const char* version : {"1", "2"}) {
+      auto r = cfsctl(ref, {"--erofs-version", version, "oci", "compute-id", "--bootable",
+                            "--xattrs", mode, "img"});
+      ASSERT_EQ(r.status, 0) << r.err;
+      id[std::string(mode) + " V" + version] = r.out.substr(0, r.out.size() - 1);
+    }
+  }
+  ASSERT_EQ(id.size(), 4u);
+  for (const auto& [a, x] : id) {
+    for (const auto& [b, y] : id) EXPECT_TRUE(a == b || x != y) << a << " = " << b;
+  }
+
+  // A V1 repository recovers the keep-user-xattrs V2 image (the last tried).
+  fs::path repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  std::string want = id["keep-user-xattrs V2"];
+  auto r = cfsctl(repo, {"oci", "pull", "--bootable", "--expected-digest", want, source, "boot"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("tagged   boot\n"), std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find("\nBoot image: " + want + " (xattr-mode=keep-user-xattrs, format-version=V2)\n"),
+      std::string::npos)
+      << r.out;
+  EXPECT_TRUE(fs::exists(repo / "images" / want));
+  // Named by the config (under composefs-rs's name for that mode), so gc keeps it and fsck is
+  // clean; the default boot image was not made.
+  auto inspect = cfsctl(repo, {"oci", "inspect", "boot"});
+  ASSERT_EQ(cfsctl(repo, {"gc"}).status, 0);
+  EXPECT_TRUE(fs::exists(repo / "images" / want));
+  EXPECT_FALSE(fs::exists(repo / "images" / id["allowlist-only V1"]));
+  EXPECT_EQ(cfsctl(repo, {"fsck"}).status, 0);
+  EXPECT_EQ(cfsctl(repo, {"oci", "fsck"}).status, 0);
+  // Again: found among the config's names.
+  r = cfsctl(repo, {"oci", "pull", "--bootable", "--expected-digest", want, source, "boot"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Boot image: " + want + " (xattr-mode=keep-user-xattrs, format-version=V2)"),
+            std::string::npos);
+
+  // The first in composefs-rs's order: allowlist-only V1 (also in a V2 repository).
+  fs::path repo2 = tmp / "repo2";
+  ASSERT_EQ(cfsctl(repo2, {"init", "--insecure", "--erofs-version", "2"}).status, 0);
+  r = cfsctl(repo2,
+             {"oci", "pull", "--bootable", "--expected-digest", id["allowlist-only V1"], source});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Boot image: " + id["allowlist-only V1"] +
+                       " (xattr-mode=allowlist-only, format-version=V1)"),
+            std::string::npos)
+      << r.out;
+
+  // No match: one line naming every combination and its ID; the pull and tag stay done.
+  std::string other(128, 'a');
+  r = cfsctl(repo2, {"oci", "pull", "--bootable", "--expected-digest", other, source, "none"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("tagged   none"), std::string::npos) << r.out;
+  std::string msg =
+      "Error: No boot image configuration matched expected digest " + other +
+      " (tried 4 mode/version combinations: xattr-mode=allowlist-only, format-version=V1: " +
+      id["allowlist-only V1"] +
+      " (cached); xattr-mode=allowlist-only, format-version=V2: " + id["allowlist-only V2"] +
+      "; xattr-mode=keep-user-xattrs, format-version=V1: " + id["keep-user-xattrs V1"] +
+      "; xattr-mode=keep-user-xattrs, format-version=V2: " + id["keep-user-xattrs V2"] + ")\n";
+  EXPECT_EQ(r.err, msg);
+  EXPECT_EQ(cfsctl(repo2, {"oci", "inspect", "none"}).status, 0);
+
+  // Checked before anything is pulled: the repository's full-length hex; --bootable required.
+  r = cfsctl(repo, {"oci", "pull", "--bootable", "--expected-digest", want.substr(0, 64), source,
+                    "early"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(r.err.starts_with("Error: Parsing --expected-digest\n")) << r.err;
+  r = cfsctl(repo, {"oci", "pull", "--bootable", "--expected-digest", "zz" + want.substr(2), source,
+                    "early"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(cfsctl(repo, {"oci", "inspect", "early"}).status, 0) << "nothing pulled";
+  r = cfsctl(repo, {"oci", "pull", "--expected-digest", want, source, "early"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("requires '--bootable'"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace cfs

@@ -48,11 +48,32 @@ oci::TransformOptions oci_transform(Args& a) {
   return t;
 }
 
+std::string variant_name(const oci::BootVariant& v) {
+  return "xattr-mode=" + std::string(oci::xattr_mode_name(v.mode)) + ", format-version=V" +
+         std::to_string(v.version);
+}
+
+// "Boot image: <hex> (xattr-mode=…, format-version=V…)", or the error naming every
+// combination tried and the ID each gave.
+void print_recovered_boot_image(const oci::BootImageSearch& s, const Digest& expected) {
+  if (s.found) {
+    std::cout << "Boot image: " << to_hex(s.found->id) << " (" << variant_name(s.found->variant) << ")\n";
+    return;
+  }
+  std::string tried;
+  for (const oci::BootAttempt& t : s.tried) {
+    tried += (tried.empty() ? "" : "; ") + variant_name(t.variant) + ": " + to_hex(t.id) +
+             (t.cached ? " (cached)" : "");
+  }
+  throw Error(ENOENT, "No boot image configuration matched expected digest " + to_hex(expected) + " (tried " +
+                          std::to_string(s.tried.size()) + " mode/version combinations: " + tried + ")");
+}
+
 int oci_pull(const Global& g, Args& a) {
   bool bootable = a.flag("bootable");
-  if (a.value("expected-digest")) {
-    if (!bootable) throw UsageError("the argument '--expected-digest <EXPECTED_DIGEST>' requires '--bootable'");
-    throw Error(ENOTSUP, "--expected-digest is not supported yet");
+  std::optional<std::string> expected_hex = a.value("expected-digest");
+  if (expected_hex && !bootable) {
+    throw UsageError("the argument '--expected-digest <EXPECTED_DIGEST>' requires '--bootable'");
   }
   oci::SourceOptions so;
   if (auto v = a.value("tls-verify")) so.tls_verify = one_of(*v, "--tls-verify <BOOL>", {"true", "false"}) == "true";
@@ -60,8 +81,17 @@ int oci_pull(const Global& g, Args& a) {
   std::vector<std::string> pos = a.positionals(1, 2, "<IMAGE>");
   std::string name = pos.size() == 2 ? pos[1] : pos[0];
   auto repo = repo::Repository::open(repo_path(g), g.open);
+  std::optional<Digest> expected;  // checked before anything is pulled
+  if (expected_hex) {
+    expected = parse_hex_digest(*expected_hex, repo->algorithm());
+    if (!expected) {
+      throw Error(EINVAL, "not " + std::to_string(2 * digest_size(repo->algorithm())) + " hex digits (" +
+                              std::string(hash_name(repo->algorithm())) + "): " + *expected_hex)
+          .wrap("Parsing --expected-digest");
+    }
+  }
   repo->check_writable();
-  if (bootable) {  // every EROFS version's boot image supported, before anything is fetched
+  if (bootable && !expected) {  // every EROFS version's boot image supported, before anything is fetched
     for (std::uint32_t v : repo->erofs_versions()) oci::boot_image_ref(v);
   }
   std::unique_ptr<oci::ImageSource> source = oci::open_source(pos[0], so);
@@ -78,7 +108,12 @@ int oci_pull(const Global& g, Args& a) {
             << "tagged   " << name << "\n"
             << "objects  " << r.stats.new_objects << " new + " << r.stats.present_objects << " already present objects; "
             << human_bytes(r.stats.stored_bytes) << " stored, " << human_bytes(r.stats.inlined_bytes) << " inlined\n";
-  if (bootable) std::cout << "Boot image: " << to_hex(oci::ensure_boot_image(*repo, r.manifest_digest)) << "\n";
+  if (expected) {
+    std::cout << std::flush;  // the pull's lines stay, whether a boot image matches or not
+    print_recovered_boot_image(oci::find_boot_image(*repo, r.manifest_digest, *expected), *expected);
+  } else if (bootable) {
+    std::cout << "Boot image: " << to_hex(oci::ensure_boot_image(*repo, r.manifest_digest)) << "\n";
+  }
   return 0;
 }
 
