@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "format/composefs.h"
+#include "tree/links.h"
 
 namespace cfs::oci {
 namespace {
@@ -36,21 +37,6 @@ void set_metadata(tree::Node& n, const TarEntry& e) {
   n.mtime_sec = e.mtime_sec;
   n.mtime_nsec = e.mtime_nsec;
   n.xattrs = e.xattrs;
-}
-
-// Everything of an inode, not its place (name, parent, children).
-void copy_inode(tree::Node& to, const tree::Node& from) {
-  to.mode = from.mode;
-  to.uid = from.uid;
-  to.gid = from.gid;
-  to.rdev = from.rdev;
-  to.size = from.size;
-  to.mtime_sec = from.mtime_sec;
-  to.mtime_nsec = from.mtime_nsec;
-  to.payload = from.payload;
-  to.content = from.content;
-  to.digest = from.digest;
-  to.xattrs = from.xattrs;
 }
 
 }  // namespace
@@ -177,7 +163,7 @@ void LayerMerger::finish() {
       auto [it, is_first] = first.emplace(c->link, c);
       if (is_first) {
         const tree::Node* leaf = c->link;
-        copy_inode(*c, *leaf);
+        tree::copy_inode_fields(*c, *leaf);
         c->link = nullptr;
         c->nlink = 1;
       } else {
