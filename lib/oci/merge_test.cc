@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "base/error.h"
+#include "oci/transform.h"
 
 namespace cfs::oci {
 namespace {
@@ -89,6 +90,23 @@ TEST(Merge, HardLinksShareTheInodeAcrossLayersAndCountNames) {
   EXPECT_EQ(b->content, "data");
   EXPECT_EQ(m.at("/usr/a")->nlink, 1U);
   EXPECT_EQ(m.at("/usr/a")->content, "replaced");
+}
+
+// /run is emptied (composefs-rs's transform): names of an inode that were there go, and
+// the names left keep the inode, counted again — also when /run held its first name.
+TEST(Merge, EmptyingRunRecountsHardLinks) {
+  Merged m = merge({dir("/usr"), file("/usr/a", "data"), dir("/run"), link("/run/b", "/usr/a"),
+                    file("/run/x", "xx"), link("/usr/y", "/run/x")});
+  ASSERT_TRUE(m.at("/usr/a")->is_alias()) << "/run/b comes first breadth-first";
+  transform_for_oci(m.tree, {});
+  EXPECT_TRUE(m.at("/run")->children.empty());
+  for (auto [path, content] : {std::pair{"/usr/a", "data"}, std::pair{"/usr/y", "xx"}}) {
+    const tree::Node* n = m.at(path);
+    ASSERT_NE(n, nullptr) << path;
+    EXPECT_FALSE(n->is_alias()) << path;
+    EXPECT_EQ(n->nlink, 1U) << path;
+    EXPECT_EQ(n->content, content) << path;
+  }
 }
 
 TEST(Merge, RefusalsNameTheEntry) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "tree/links.h"
 
 namespace cfs::oci {
 
@@ -33,9 +34,11 @@ void transform_for_oci(tree::Tree& tree, const TransformOptions& options) {
   root.mtime_nsec = usr->mtime_nsec;
   root.xattrs = usr->xattrs;
   if (tree::Node* run = root.find_child("run"); run != nullptr && run->is_dir()) {
+    bool had_names = !run->children.empty();
     run->children.clear();
     run->mtime_sec = usr->mtime_sec;
     run->mtime_nsec = usr->mtime_nsec;
+    if (had_names) tree::relink(tree);  // hard links may have had names there, even their first
   }
   std::vector<tree::Node*> todo{&root};  // every node, aliases included (their xattrs are unused)
   while (!todo.empty()) {
