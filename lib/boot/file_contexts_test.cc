@@ -5,18 +5,12 @@
 #include <gtest/gtest.h>
 
 #include "base/error.h"
+#include "boot/test_image.h"
 
 namespace cfs::boot {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 TEST(FileContexts, SpecLines) {
   struct Case {

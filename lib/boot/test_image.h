@@ -2,6 +2,7 @@
 // files put in as inline files (contents may hold any byte: they are set after parsing).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,18 +15,6 @@ namespace cfs::boot::test {
 
 // "/etc/selinux/targeted/contexts/files/<name>" -> text, and "/etc/selinux/config".
 using PolicyFiles = std::map<std::string, std::string>;
-
-inline tree::Node* find(const tree::Tree& t, std::string_view path) {
-  tree::Node* n = t.root();
-  if (path == "/") return n;
-  while (!path.empty() && n != nullptr) {
-    path.remove_prefix(1);
-    std::size_t slash = std::min(path.find('/'), path.size());
-    n = n->find_child(path.substr(0, slash));
-    path.remove_prefix(slash);
-  }
-  return n;
-}
 
 // `entries`: dump lines below "/" (parents first). `policy`: file_contexts* by name; `config`:
 // /etc/selinux/config (nullopt: none). Without a policy nor a config there is no /etc/selinux.
@@ -49,13 +38,23 @@ inline tree::Tree image(
   dump += entries;
   tree::Tree t = dump::parse(dump);
   auto set = [&](const std::string& path, const std::string& text) {
-    tree::Node* n = find(t, path);
+    tree::Node* n = t.find(path);
     n->content = t.keep(text);
     n->size = text.size();
   };
   if (config) set("/etc/selinux/config", *config);
   for (const auto& [name, text] : policy) set("/etc/selinux/targeted/contexts/files/" + name, text);
   return t;
+}
+
+// What f throws as an Error (its whole chain), or "" when it throws nothing.
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 // The reader of a tree whose files are all inline.
@@ -65,7 +64,7 @@ inline TreePolicyReader inline_reader(const tree::Tree& t) {
 }
 
 inline std::optional<std::string> label(const tree::Tree& t, std::string_view path) {
-  const tree::Node* n = find(t, path);
+  const tree::Node* n = t.find(path);
   if (n == nullptr) throw Error(ENOENT, std::string(path) + " not in the tree");
   const tree::Xattr* x = n->resolve()->find_xattr("security.selinux");
   return x ? std::optional<std::string>(x->value) : std::nullopt;

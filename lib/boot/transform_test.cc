@@ -13,7 +13,8 @@
 namespace cfs::boot {
 namespace {
 
-using test::find;
+using test::error_of;
+
 using test::image;
 using test::label;
 
@@ -22,15 +23,6 @@ const std::string kBootable =
     "/boot 0 40755 2 0 0 0 0.0 - - -\n"
     "/sysroot 0 40755 2 0 0 0 0.0 - - -\n"
     "/usr 0 40755 2 0 0 0 1000.0 - - -\n";
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 void transform(tree::Tree& t) {
   TreePolicyReader reader = test::inline_reader(t);
@@ -181,7 +173,7 @@ TEST(BootTransform, NoPolicyStripsEveryLabel) {
   };
   for (const Case& c : cases) {
     tree::Tree t = image(labelled, c.policy, c.config);
-    find(t, "/usr")->xattrs.push_back({"security.selinux", "old"});
+    t.find("/usr")->xattrs.push_back({"security.selinux", "old"});
     transform(t);
     EXPECT_EQ(label(t, "/file"), std::nullopt) << c.what;
     EXPECT_EQ(label(t, "/usr"), std::nullopt) << c.what;
@@ -207,10 +199,10 @@ TEST(BootTransform, HardLinksWithDifferentLabelsAreSplit) {
   // Walked depth first with names sorted, /opt/foo comes first and keeps the inode; each later
   // name with another label gets an inode of its own, even two with the same label
   // (composefs-rs clones the leaf for each such name).
-  const tree::Node* opt_foo = find(t, "/opt/foo")->resolve();
-  const tree::Node* opt_foo2 = find(t, "/opt/foo2")->resolve();
-  const tree::Node* usr_foo = find(t, "/usr/bin/foo")->resolve();
-  const tree::Node* usr_same = find(t, "/usr/bin/same")->resolve();
+  const tree::Node* opt_foo = t.find("/opt/foo")->resolve();
+  const tree::Node* opt_foo2 = t.find("/opt/foo2")->resolve();
+  const tree::Node* usr_foo = t.find("/usr/bin/foo")->resolve();
+  const tree::Node* usr_same = t.find("/usr/bin/same")->resolve();
   EXPECT_NE(opt_foo, usr_foo);
   EXPECT_EQ(opt_foo, opt_foo2);
   EXPECT_NE(usr_foo, usr_same);
@@ -228,13 +220,13 @@ TEST(BootTransform, EmptiesBootAndSysrootWithUsrMtime) {
       "/usr 0 40755 2 0 0 0 1000.123 - - -\n/usr/kernel 0 @120000 - - - - 0.0 /boot/vmlinuz - -\n",
       {}, std::nullopt);
   transform(t);
-  EXPECT_TRUE(find(t, "/boot")->children.empty());
-  EXPECT_TRUE(find(t, "/sysroot")->children.empty());
-  EXPECT_EQ(find(t, "/boot")->mtime_sec, 1000);
-  EXPECT_EQ(find(t, "/boot")->mtime_nsec, 7U);  // seconds only, as composefs-rs
-  EXPECT_EQ(find(t, "/sysroot")->mtime_sec, 1000);
+  EXPECT_TRUE(t.find("/boot")->children.empty());
+  EXPECT_TRUE(t.find("/sysroot")->children.empty());
+  EXPECT_EQ(t.find("/boot")->mtime_sec, 1000);
+  EXPECT_EQ(t.find("/boot")->mtime_nsec, 7U);  // seconds only, as composefs-rs
+  EXPECT_EQ(t.find("/sysroot")->mtime_sec, 1000);
   // The inode whose first name was in /boot lives on under its other name (compact()).
-  const tree::Node* kernel = find(t, "/usr/kernel");
+  const tree::Node* kernel = t.find("/usr/kernel");
   EXPECT_FALSE(kernel->is_alias());
   EXPECT_EQ(kernel->nlink, 1U);
   EXPECT_EQ(kernel->content, "k");

@@ -25,16 +25,7 @@ TarEntry link(std::string path, std::string target) {
 
 struct Merged {
   tree::Tree tree;
-  const tree::Node* at(std::string_view path) const {
-    const tree::Node* n = tree.root();
-    while (!path.empty() && n != nullptr) {
-      path.remove_prefix(1);
-      std::size_t slash = std::min(path.find('/'), path.size());
-      n = n->find_child(path.substr(0, slash));
-      path.remove_prefix(slash);
-    }
-    return n;
-  }
+  const tree::Node* at(std::string_view path) const { return tree.find(path); }
 };
 
 Merged merge(const std::vector<TarEntry>& entries) {

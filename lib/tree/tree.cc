@@ -27,6 +27,17 @@ Node* Node::find_child(std::string_view child_name) const {
   return it != children.end() && (*it)->name == child_name ? *it : nullptr;
 }
 
+Node* Tree::find(std::string_view path) const {
+  Node* n = root_;
+  while (!path.empty() && path != "/" && n != nullptr) {
+    path.remove_prefix(1);  // '/'
+    std::size_t slash = std::min(path.find('/'), path.size());
+    n = n->find_child(path.substr(0, slash));
+    path.remove_prefix(slash);
+  }
+  return n;
+}
+
 std::string Node::path() const {
   if (parent == nullptr) return "/";
   std::vector<const Node*> chain;

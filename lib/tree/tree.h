@@ -92,6 +92,8 @@ class Tree {
   }
 
   Node* root() const noexcept { return root_; }
+  // The entry at `path` ("/" or "/a/b"), through directories' children; nullptr if absent.
+  Node* find(std::string_view path) const;
   void set_root(Node* root) noexcept { root_ = root; }
   Node* new_node();  // detached; attach with add_child
   // A copy of `bytes` that lives as long as the tree (for Node's string fields). Thread-safe:
