@@ -76,20 +76,23 @@ void check_objects_have_verity(int image_fd, const std::vector<std::string>& bas
   }
 }
 
-// Linux before 6.6 has no overlayfs verity=: the kernel only says EINVAL.
-[[noreturn]] void no_overlay_verity() {
+// The running kernel's release, "6.1.0-50-amd64".
+std::string kernel_release() {
   utsname u{};
   ::uname(&u);
-  fail(EOPNOTSUPP, std::string("verity: this kernel's overlayfs (Linux ") + u.release +
+  return u.release;
+}
+
+// Linux before 6.6 has no overlayfs verity=: the kernel only says EINVAL.
+[[noreturn]] void no_overlay_verity() {
+  fail(EOPNOTSUPP, "verity: this kernel's overlayfs (Linux " + kernel_release() +
                        ") cannot require fs-verity; that needs Linux 6.6 (use tryverity or noverity, or "
                        "composefs-fuse -o verity=require, which verifies without it)");
 }
 
 bool kernel_before(int major, int minor) {
-  utsname u{};
-  ::uname(&u);
   int have_major = 0, have_minor = 0;
-  std::sscanf(u.release, "%d.%d", &have_major, &have_minor);
+  std::sscanf(kernel_release().c_str(), "%d.%d", &have_major, &have_minor);
   return std::pair(have_major, have_minor) < std::pair(major, minor);
 }
 
