@@ -203,6 +203,9 @@ void as_composefs_rs_tree(tree::Tree& tree) {
   while (!todo.empty()) {
     tree::Node* n = todo.back();
     todo.pop_back();
+    if (!n->is_alias()) {
+      std::sort(n->xattrs.begin(), n->xattrs.end(), [](const auto& x, const auto& y) { return x.name < y.name; });
+    }
     if (!n->is_dir()) {
       ++names[n->resolve()];
       if (!n->is_alias()) leaves.push_back(n);
@@ -213,7 +216,6 @@ void as_composefs_rs_tree(tree::Tree& tree) {
       if (c->is_dir()) ++n->nlink;
       todo.push_back(c);
     }
-    std::sort(n->xattrs.begin(), n->xattrs.end(), [](const auto& x, const auto& y) { return x.name < y.name; });
   }
   for (tree::Node* n : leaves) {
     n->nlink = names[n];
@@ -221,7 +223,6 @@ void as_composefs_rs_tree(tree::Tree& tree) {
       n->payload = {};
       n->digest = {};
     }
-    std::sort(n->xattrs.begin(), n->xattrs.end(), [](const auto& x, const auto& y) { return x.name < y.name; });
   }
 }
 
