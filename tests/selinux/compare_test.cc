@@ -2,8 +2,9 @@
 // for every file of this machine's /usr, /etc, /var, /opt, /srv, /boot plus some chosen paths.
 // composefs-rs does not promise libselinux's answers: the differences are printed, grouped,
 // and the test fails only when one is not of a kind we know (see the report it prints).
-// $CFS_SELINUX_ROOT: a directory holding etc/selinux/config and the policy (made by
-// scripts/selinux-policy-root.sh into a scratch directory, never this machine's /etc).
+// The policy: the Debian root of tests/debian/root.sh (selinux), or $CFS_SELINUX_ROOT, a
+// directory holding etc/selinux/config and a policy (scripts/selinux-policy-root.sh makes one
+// from Debian's package without debootstrap; never this machine's /etc).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <selinux/label.h>
@@ -19,6 +20,7 @@
 
 #include "boot/policy_reader.h"
 #include "boot/selabel.h"
+#include "support/support.h"
 #include "tree/tree.h"
 
 namespace cfs {
@@ -49,9 +51,15 @@ void add_files(tree::Tree& tree, std::map<std::string, tree::Node*>& nodes,
 }
 
 TEST(SelinuxCompare, OurLabelsAgainstLibselinux) {
-  const char* root = std::getenv("CFS_SELINUX_ROOT");
-  if (root == nullptr)
-    GTEST_SKIP() << "set CFS_SELINUX_ROOT (scripts/selinux-policy-root.sh makes one)";
+  std::string why, root_path;
+  if (const char* given = std::getenv("CFS_SELINUX_ROOT")) {
+    root_path = given;
+  } else {
+    std::optional<fs::path> debian = test::debian_root("selinux", why);
+    CFS_REQUIRE(debian, why);
+    root_path = debian->string();
+  }
+  const char* root = root_path.c_str();
   int root_fd = ::open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   ASSERT_GE(root_fd, 0) << root;
   boot::DirPolicyReader reader(root_fd);

@@ -38,6 +38,14 @@ std::optional<fs::path> upstream_vectors_dir() {
   return std::nullopt;
 }
 
+std::optional<fs::path> debian_root(const std::string& recipe, std::string& why) {
+  Run r = run({"bash", (fs::path(CFS_SOURCE_DIR) / "tests" / "debian" / "root.sh").string(), recipe});
+  if (r.status == 0 && !r.out.empty()) return fs::path(r.out.substr(0, r.out.find('\n')));
+  why = r.err.empty() ? "tests/debian/root.sh " + recipe + " failed" : r.err;
+  if (r.status != 77) ADD_FAILURE() << "tests/debian/root.sh " << recipe << ": " << r.err;
+  return std::nullopt;
+}
+
 fs::path repo_vectors() { return fs::path(CFS_SOURCE_DIR) / "tests" / "vectors"; }
 
 std::vector<Expected> expected(const fs::path& sha256_file) {

@@ -40,6 +40,9 @@ fs::path tool(const std::string& name);  // built binary of a tool
 // test process exits (a checkout in /root is out of reach of the user "nobody").
 fs::path tool_for_anyone(const std::string& name);
 bool in_ci();                            // CI=true: a missing environment is a failure
+// A Debian root made by tests/debian/root.sh RECIPE (built once, kept in the test cache), or
+// what is missing to make one (`why`); the build failing otherwise fails the test.
+std::optional<fs::path> debian_root(const std::string& recipe, std::string& why);
 
 std::string read_file(const fs::path& p);  // .gz files are decompressed
 void write_file(const fs::path& p, std::string_view data);

@@ -18,11 +18,8 @@ case $kernel in
   *) echo "kernel.sh: unknown kernel $kernel (6.1 or 6.12)" >&2; exit 2 ;;
 esac
 
-# The Debian mirror this machine already uses.
-sources=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-mirror=$(sed -n -e 's/^URIs: *\([^ ]*\).*/\1/p' -e 's/^deb \(\[[^]]*\] \)\?\([^ ]*\) .*/\2/p' <<<"$sources" |
-  grep -v security | head -1 || true)
-[ -n "$mirror" ] || { echo "kernel.sh: no Debian mirror in the apt sources" >&2; exit 1; }
+. "$here/../debian/common.sh"
+mirror=$(debian_mirror)
 apt_dir=$cache/apt
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
 for s in bookworm bookworm-backports; do

@@ -11,7 +11,8 @@
 #   124 when the guest ran out of time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${CFS_VM_CACHE:-$here/../../build/vm}
+. "$here/../debian/common.sh"
+cache=$(test_cache_dir)/vm
 timeout=600
 while [ $# -gt 0 ]; do
   case $1 in
@@ -25,11 +26,6 @@ done
 [ "${1:-}" = -- ] && shift
 [ -n "${kernel:-}" ] && [ $# -gt 0 ] || { echo "usage: vm.sh [--cache DIR] [--timeout S] KERNEL -- COMMAND..." >&2; exit 2; }
 
-unavailable() {  # a missing environment: a visible skip, or a failure in CI
-  echo "vm.sh: $*" >&2
-  [ "${CI:-}" = true ] && exit 1
-  exit 77
-}
 command -v qemu-system-x86_64 >/dev/null || unavailable "qemu-system-x86_64 is not installed (scripts/setup.sh installs it)"
 [ -x /bin/busybox ] && file -L /bin/busybox | grep -q "statically linked" ||
   unavailable "a static /bin/busybox is needed for the initramfs (busybox-static)"
