@@ -5,7 +5,9 @@
 # installed) through a private apt state under the cache; the system's sources, lists and
 # packages are untouched. See tests/vm/README.md.
 #
-#   vm.sh [--cache DIR] [--timeout SECONDS] KERNEL -- COMMAND [ARG...]
+#   vm.sh [--cache DIR] [--timeout SECONDS] [--disk FILE] KERNEL -- COMMAND [ARG...]
+#     --disk   the guest's /tmp is this ext4 image (made with -O verity by the caller) and is
+#              kept, rather than a new empty disk
 #     KERNEL   6.1 (bookworm) or 6.12 (bookworm-backports)
 #   Exit status: the command's; 77 when QEMU or the kernel cannot be had (1 under CI=true);
 #   124 when the guest ran out of time.
@@ -18,13 +20,14 @@ while [ $# -gt 0 ]; do
   case $1 in
     --cache) cache=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
+    --disk) disk=$(realpath "$2"); shift 2 ;;
     --) shift; break ;;
     -*) echo "vm.sh: unknown option $1" >&2; exit 2 ;;
     *) kernel=$1; shift ;;
   esac
 done
 [ "${1:-}" = -- ] && shift
-[ -n "${kernel:-}" ] && [ $# -gt 0 ] || { echo "usage: vm.sh [--cache DIR] [--timeout S] KERNEL -- COMMAND..." >&2; exit 2; }
+[ -n "${kernel:-}" ] && [ $# -gt 0 ] || { echo "usage: vm.sh [--cache DIR] [--timeout S] [--disk FILE] KERNEL -- COMMAND..." >&2; exit 2; }
 
 command -v qemu-system-x86_64 >/dev/null || unavailable "qemu-system-x86_64 is not installed (scripts/setup.sh installs it)"
 [ -x /bin/busybox ] && file -L /bin/busybox | grep -q "statically linked" ||
@@ -46,8 +49,11 @@ trap 'rm -rf "$run"' EXIT
   printf '%q ' "$@"
   echo
 } >"$run/command.sh"
-truncate -s 1G "$run/disk.img"
-mkfs.ext4 -q -F -O verity "$run/disk.img"
+if [ -z "${disk:-}" ]; then
+  disk=$run/disk.img
+  truncate -s 1G "$disk"
+  mkfs.ext4 -q -F -O verity "$disk"
+fi
 
 set +e
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 3072 \
@@ -55,7 +61,7 @@ timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 2
   -kernel "$kdir/vmlinuz" -initrd "$kdir/initrd.img" \
   -append "console=ttyS0 quiet panic=-1 cfs.run=$run/command.sh" \
   -net none -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
-  -drive file="$run/disk.img",if=virtio,format=raw,cache=unsafe </dev/null | tee "$run/console.log"
+  -drive file="$disk",if=virtio,format=raw,cache=unsafe </dev/null | tee "$run/console.log"
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" = 124 ] && { echo "vm.sh: the guest did not finish within ${timeout}s" >&2; exit 124; }
