@@ -10,7 +10,7 @@
 #      with their own fs-verity, and a gc that keeps both images because entries name them;
 #   2. boots of that disk with each entry's kernel, initramfs and command line: / is the
 #      composefs overlay with verity=require and read-only, /etc an overlay whose change
-#      survives a reboot, /var the bind, /sysroot the disk, the tampered file EIO and the rest
+#      survives a reboot (seen when rolling back), /var the bind, /sysroot the disk, the tampered file EIO and the rest
 #      readable; the second image, then back to the first (rollback); a wrong digest stops in
 #      the initramfs' emergency shell with composefs-setup-root's line;
 #   3. the same system on a plain ext4 disk, for the boot time beside it.
@@ -138,7 +138,7 @@ boot composefs-1 "$work/disk.img" "$work/vmlinuz.1" "$work/initrd.1" "$(cat "$wo
 log=$work/composefs-1.log
 check "the entry's argument names image 1" "$work/options.1" "$id1"
 check "/ is the composefs overlay with verity=require" "$log" "verity=require"
-grep "CFS-PROOF root:" "$log" | grep -q "^CFS-PROOF root: overlay ro" && echo "ok:     / is a read-only overlay" ||
+grep -q "^CFS-PROOF root: overlay ro," "$log" && echo "ok:     / is a read-only overlay" ||
   { echo "FAILED: / is not a read-only overlay: $(grep 'CFS-PROOF root:' "$log" | head -1)"; failures=$((failures + 1)); }
 check "/ cannot be written" "$log" "CFS-PROOF root: read-only"
 check "image 1 booted" "$log" "CFS-PROOF version: 1"
@@ -161,16 +161,13 @@ fi
 # Reboot, the next image, rollback, and the same system on plain ext4 (booted by the same kernel
 # and initramfs) for the boot time beside it: with initramfs-tools, Debian's default.
 if [ "$initramfs" = initramfs-tools ]; then
-  boot composefs-1-again "$work/disk.img" "$work/vmlinuz.1" "$work/initrd.1" "$(cat "$work/options.1")"
-  check "a change to /etc survives a reboot" "$work/composefs-1-again.log" "CFS-PROOF etc-boots: 2"
-
   boot composefs-2 "$work/disk.img" "$work/vmlinuz.2" "$work/initrd.2" "$(cat "$work/options.2")"
   check "the next image boots" "$work/composefs-2.log" "CFS-PROOF version: 2"
   check "the next image has its own /etc" "$work/composefs-2.log" "CFS-PROOF etc-boots: 1"
 
   boot rollback "$work/disk.img" "$work/vmlinuz.1" "$work/initrd.1" "$(cat "$work/options.1")"
   check "rolling back boots image 1 again" "$work/rollback.log" "CFS-PROOF version: 1"
-  check "rolling back keeps image 1's /etc" "$work/rollback.log" "CFS-PROOF etc-boots: 3"
+  check "image 1's change to /etc survived its reboot" "$work/rollback.log" "CFS-PROOF etc-boots: 2"
 
   umount "$system2"
   truncate -s 2G "$work/plain.img"
