@@ -61,25 +61,30 @@ void rename_config(repo::Repository& repo, const StoredImage& img,
 
 }  // namespace
 
+std::vector<std::pair<std::uint32_t, Digest>> commit_boot_tree(repo::Repository& repo, const StoredImage& img,
+                                                               const tree::Tree& tree) {
+  // Crash-safe order, as pull: images, then the config stream naming them, then the manifest
+  // stream naming that.
+  std::map<std::string, Digest> config_refs = img.config_refs;
+  std::vector<std::pair<std::uint32_t, Digest>> ids;
+  for (std::uint32_t v : repo.erofs_versions()) {
+    Digest id = with_context("storing the boot EROFS image",
+                             [&] { return store_erofs_image(repo, tree, v); });
+    repo.link_image(id);
+    config_refs[boot_image_ref(v)] = id;
+    ids.emplace_back(v, id);
+  }
+  if (!img.manifest.empty() && config_refs != img.config_refs) rename_config(repo, img, config_refs);
+  return ids;
+}
+
 Digest ensure_boot_image(repo::Repository& repo, const std::string& name_or_digest) {
   std::vector<std::uint32_t> versions = repo.erofs_versions();
   StoredImage img = open_stored_image(repo, name_or_digest);
   if (std::optional<Digest> cached = boot_image(img, versions.front())) return *cached;
   tree::Tree tree = image_tree(repo, img, TransformOptions{});
   make_bootable(repo, tree);
-  // Crash-safe order, as pull: images, then the config stream naming them, then the manifest
-  // stream naming that.
-  std::map<std::string, Digest> config_refs = img.config_refs;
-  std::optional<Digest> first;
-  for (std::uint32_t v : versions) {
-    Digest id = with_context("storing the boot EROFS image",
-                             [&] { return store_erofs_image(repo, tree, v); });
-    repo.link_image(id);
-    config_refs[boot_image_ref(v)] = id;
-    if (!first) first = id;
-  }
-  rename_config(repo, img, config_refs);
-  return *first;
+  return commit_boot_tree(repo, img, tree).front().second;
 }
 
 BootImageSearch find_boot_image(repo::Repository& repo, const std::string& name_or_digest,

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "oci/stored.h"
 #include "oci/transform.h"
@@ -35,6 +37,12 @@ void make_bootable(const repo::Repository& repo, tree::Tree& tree);
 // repository's versions) and named by a rewritten config stream, which a rewritten manifest
 // stream names in turn (the tag, a link to the manifest's stream name, is unchanged).
 Digest ensure_boot_image(repo::Repository& repo, const std::string& name_or_digest);
+
+// Stores the bootable `tree` of `img` in each of the repository's EROFS versions (images/<hex>)
+// and, when `img` has a manifest (a tag or manifest digest, not a bare config), names them in
+// its config as ensure_boot_image does. The IDs, the repository's default version first.
+std::vector<std::pair<std::uint32_t, Digest>> commit_boot_tree(repo::Repository& repo, const StoredImage& img,
+                                                               const tree::Tree& tree);
 
 // Boot image recovery (boot.md §3.6, composefs-rs's find_matching_boot_image): the boot image
 // a UKI names may come from another composefs-rs release with other defaults. These are the

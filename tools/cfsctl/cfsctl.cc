@@ -35,7 +35,11 @@ constexpr const char* kHelp =
     "  gc              Remove objects no image or stream needs\n"
     "  fsck            Check the repository\n"
     "  transaction     Hold the repository open (blocks gc) until killed\n"
-    "  oci             Container images: pull, images, inspect, tag, untag, mount, compute-id, dump, fsck\n\n"
+    "  oci             Container images: pull, images, inspect, tag, untag, mount, compute-id, dump, fsck,\n"
+    "                  prepare-boot\n"
+    "  prepare-boot    Write a boot entry for an image made by create-image --bootable\n"
+    "  boot-entries    List the boot entries of a boot directory\n"
+    "  remove-boot-entry  Remove a boot entry (to fall back to the previous image)\n\n"
     "Options:\n"
     "      --repo <REPO>               Repository path\n"
     "      --user                      Use $HOME/.var/lib/composefs\n"
@@ -141,6 +145,9 @@ int cfsctl_main(int argc, char** argv) {
       {"fetch", cmd_fetch},
       {"merkle", cmd_merkle},
       {"oci", cmd_oci},
+      {"prepare-boot", cmd_prepare_boot},
+      {"boot-entries", cmd_boot_entries},
+      {"remove-boot-entry", cmd_remove_boot_entry},
   };
   try {
     Global g;

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "cfsctl/args.h"
+#include "oci/stored.h"
 #include "repo/repository.h"
 #include "tree/tree.h"
 
@@ -40,6 +42,15 @@ int cmd_fetch(const Global& g, Args& a);
 int cmd_merkle(const Global& g, Args& a);
 
 int cmd_oci(const Global& g, Args& a);
+int cmd_oci_prepare_boot(const Global& g, Args& a);
+int cmd_prepare_boot(const Global& g, Args& a);
+int cmd_boot_entries(const Global& g, Args& a);
+int cmd_remove_boot_entry(const Global& g, Args& a);
+
+// REF [CONFIG_VERITY] of the oci commands: a tag or manifest digest, or @<config digest> with
+// its stream's verity (then `verify` says whether the layers must be checked: no verity given).
+// Opens the repository into `repo`.
+oci::StoredImage stored_ref(const Global& g, Args& a, std::unique_ptr<repo::Repository>& repo, bool& verify);
 
 // `mount` with NAME first turned into an image name by `resolve` (oci mount); null: as it is.
 using ImageResolver = std::function<std::string(const repo::Repository&, const std::string&)>;

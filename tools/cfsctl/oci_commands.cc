@@ -19,6 +19,33 @@
 #include "verity/sha256.h"
 
 namespace cfs::cfsctl {
+
+oci::StoredImage stored_ref(const Global& g, Args& a, std::unique_ptr<repo::Repository>& repo, bool& verify) {
+  std::vector<std::string> pos = a.positionals(1, 2, "<REF>");
+  repo = repo::Repository::open(repo_path(g), g.open);
+  verify = false;
+  if (!pos[0].starts_with("@")) return oci::open_stored_image(*repo, pos[0]);
+  std::string digest = pos[0].substr(1);
+  oci::StoredImage img;
+  img.container = true;
+  std::optional<Digest> stream;
+  if (pos.size() == 2) {
+    stream = parse_hex_digest(pos[1], repo->algorithm());
+    if (!stream) throw Error(EINVAL, "invalid config verity " + pos[1]);
+  } else {
+    stream = repo->stream_object(oci::config_stream_name(digest));
+    if (!stream) throw Error(ENOENT, "config " + digest + " not found in the repository");
+  }
+  oci::DocumentStream config = oci::read_document_stream(*repo, *stream, oci::config_content_type());
+  verify = pos.size() == 1;
+  if (verify && verity::sha256_digest(config.bytes) != digest) {
+    throw Error(EILSEQ, "Config integrity check failed: expected " + digest + ", got " + verity::sha256_digest(config.bytes));
+  }
+  img.config = config.bytes;
+  img.config_refs = config.named_refs;
+  return img;
+}
+
 namespace {
 
 using ojson = nlohmann::ordered_json;
@@ -223,27 +250,8 @@ tree::Tree stored_tree(const Global& g, Args& a, std::unique_ptr<repo::Repositor
 
 tree::Tree unbooted_tree(const Global& g, Args& a, std::unique_ptr<repo::Repository>& repo) {
   oci::TransformOptions t = oci_transform(a);
-  std::vector<std::string> pos = a.positionals(1, 2, "<REF>");
-  repo = repo::Repository::open(repo_path(g), g.open);
-  if (!pos[0].starts_with("@")) return oci::image_tree(*repo, oci::open_stored_image(*repo, pos[0]), t);
-  std::string digest = pos[0].substr(1);
-  oci::StoredImage img;
-  img.container = true;
-  std::optional<Digest> stream;
-  if (pos.size() == 2) {
-    stream = parse_hex_digest(pos[1], repo->algorithm());
-    if (!stream) throw Error(EINVAL, "invalid config verity " + pos[1]);
-  } else {
-    stream = repo->stream_object(oci::config_stream_name(digest));
-    if (!stream) throw Error(ENOENT, "config " + digest + " not found in the repository");
-  }
-  oci::DocumentStream config = oci::read_document_stream(*repo, *stream, oci::config_content_type());
-  bool verify = pos.size() == 1;
-  if (verify && verity::sha256_digest(config.bytes) != digest) {
-    throw Error(EILSEQ, "Config integrity check failed: expected " + digest + ", got " + verity::sha256_digest(config.bytes));
-  }
-  img.config = config.bytes;
-  img.config_refs = config.named_refs;
+  bool verify = false;
+  oci::StoredImage img = stored_ref(g, a, repo, verify);
   return oci::image_tree(*repo, img, t, verify);
 }
 
@@ -356,6 +364,7 @@ int cmd_oci(const Global& g, Args& a) {
       {"pull", oci_pull},         {"images", oci_images},         {"inspect", oci_inspect},
       {"tag", oci_tag},           {"untag", oci_untag},           {"mount", oci_mount},
       {"compute-id", oci_compute_id}, {"dump", oci_dump},         {"fsck", oci_fsck},
+      {"prepare-boot", cmd_oci_prepare_boot},
   };
   std::string sub = a.subcommand();
   if (sub.empty()) throw UsageError("'cfsctl oci' requires a subcommand but one was not provided");

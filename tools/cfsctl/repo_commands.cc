@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "base/error.h"
+#include "boot/bootdir.h"
 #include "cfsctl/cfsctl.h"
 #include "common/progress_line.h"
 #include "repo/fsck.h"
@@ -35,9 +36,21 @@ int cmd_init(const Global& g, Args& a) {
 
 int cmd_gc(const Global& g, Args& a) {
   std::vector<std::string> roots = a.values("root", 'r');
+  std::vector<std::string> bootdirs = a.values("bootdir");
   bool dry_run = a.flag("dry-run", 'n');
   a.positionals(0, 0, "");
   auto repo = repo::Repository::open(repo_path(g), g.open);
+  // Every image a boot entry names is a root: removing it would leave the entry unbootable.
+  for (const std::string& bootdir : bootdirs) {
+    for (const boot::InstalledEntry& e : boot::list_entries(bootdir)) {
+      if (!e.error.empty()) {
+        throw Error(EINVAL, "boot entry " + bootdir + "/" + e.path + " cannot be read (nothing removed): " + e.error);
+      }
+      for (const boot::Karg& k : e.kargs) {
+        if (k.digest.algorithm() == repo->algorithm()) roots.push_back(to_hex(k.digest));
+      }
+    }
+  }
   std::cout << repo::gc_report(repo::gc(*repo, roots, dry_run), dry_run) << std::flush;
   return 0;
 }
