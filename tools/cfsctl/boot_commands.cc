@@ -52,16 +52,24 @@ int cmd_prepare_boot(const Global& g, Args& a) {
   return 0;
 }
 
-// ENTRY, the image its first composefs karg names, and the kernel, in the order systemd-boot
-// offers them (the first is its default unless loader.conf names another).
+// ENTRY, the kernel, and the image its first composefs karg names (12 hex digits, all with
+// --no-trunc), in the order systemd-boot offers them: the first is its default unless
+// loader.conf names another.
 int cmd_boot_entries(const Global& g, Args& a) {
   std::string bootdir = a.value("bootdir").value_or("/boot");
+  bool no_trunc = a.flag("no-trunc");
   a.positionals(0, 0, "");
   (void)g;
   std::vector<std::vector<std::string>> rows;
   for (const boot::InstalledEntry& e : boot::list_entries(bootdir)) {
-    std::string image = !e.error.empty() ? "? (" + e.error + ")" : e.kargs.empty() ? "-" : boot::format(e.kargs.front());
-    rows.push_back({e.id, e.uki ? "UKI " + e.path : e.kernel, image});
+    std::string image = "-";
+    if (!e.error.empty()) {
+      image = "? " + e.error;
+    } else if (!e.kargs.empty()) {
+      image = to_hex(e.kargs.front().digest);
+      if (!no_trunc) image.resize(12);
+    }
+    rows.push_back({e.id, e.uki ? e.path : e.kernel, image});
   }
   if (rows.empty()) {
     std::cout << "No boot entries in " << bootdir << "\n";
