@@ -5,7 +5,9 @@
 namespace cfs::boot {
 namespace {
 
-bool ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+bool ascii_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
 
 // "k=" for "k=v", the word itself otherwise.
 std::string_view key_of(std::string_view arg) {
@@ -16,7 +18,8 @@ std::string_view key_of(std::string_view arg) {
 }  // namespace
 
 std::optional<std::string_view> bls_value(std::string_view line, std::string_view key) {
-  if (!line.starts_with(key) || line.size() == key.size() || !ascii_space(line[key.size()])) return std::nullopt;
+  if (!line.starts_with(key) || line.size() == key.size() || !ascii_space(line[key.size()]))
+    return std::nullopt;
   std::string_view rest = line.substr(key.size());
   while (!rest.empty() && ascii_space(rest.front())) rest.remove_prefix(1);
   return rest;

@@ -8,7 +8,8 @@ namespace cfs::boot {
 namespace {
 
 TEST(Bls, ParsesLinesAndValues) {
-  EntryFile e = EntryFile::parse("title Test Entry\nversion\t\t1.0\ninitrd /a\ninitrd /b\ntitleX y\nlinux\n");
+  EntryFile e =
+      EntryFile::parse("title Test Entry\nversion\t\t1.0\ninitrd /a\ninitrd /b\ntitleX y\nlinux\n");
   EXPECT_EQ(e.lines().size(), 6u);
   EXPECT_EQ(e.value("title"), "Test Entry");
   EXPECT_EQ(e.value("version"), "1.0");
@@ -26,13 +27,21 @@ TEST(Bls, AddsKernelArguments) {
     std::vector<std::string> args;
     std::string options;
   } cases[] = {
-      {"title T\nlinux /v\n", {"composefs=abc", "quiet", "splash"}, "options composefs=abc quiet splash"},
+      {"title T\nlinux /v\n",
+       {"composefs=abc", "quiet", "splash"},
+       "options composefs=abc quiet splash"},
       {"options splash\n", {"quiet"}, "options splash quiet"},
-      {"options quiet splash root=/dev/sda1\n", {"root=/dev/sda2"}, "options quiet splash root=/dev/sda2"},
+      {"options quiet splash root=/dev/sda1\n",
+       {"root=/dev/sda2"},
+       "options quiet splash root=/dev/sda2"},
       {"options quiet rw splash\n", {"rw"}, "options quiet rw splash"},
       {"options quiet composefs=old\n", {"composefs=?new"}, "options quiet composefs=?new"},
-      {"options a \"x y\" root=/dev/sda1\n", {"ro"}, "options a \"x y\" root=/dev/sda1 ro"},  // not "root="
-      {"options composefs.digest=v1-x\n", {"composefs=abc"}, "options composefs.digest=v1-x composefs=abc"},
+      {"options a \"x y\" root=/dev/sda1\n",
+       {"ro"},
+       "options a \"x y\" root=/dev/sda1 ro"},  // not "root="
+      {"options composefs.digest=v1-x\n",
+       {"composefs=abc"},
+       "options composefs.digest=v1-x composefs=abc"},
   };
   for (const Case& c : cases) {
     EntryFile e = EntryFile::parse(c.entry);

@@ -2,12 +2,11 @@
 
 #include <fcntl.h>
 #include <string.h>
-
-#include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -32,9 +31,11 @@ std::vector<std::string> names_in(const std::string& dir, std::string_view suffi
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename();
-    if (name.ends_with(suffix) && name.size() > suffix.size() && !name.starts_with('.')) out.push_back(name);
+    if (name.ends_with(suffix) && name.size() > suffix.size() && !name.starts_with('.'))
+      out.push_back(name);
   }
-  if (ec && ec != std::errc::no_such_file_or_directory) throw Error(ec.value(), dir + ": " + ec.message());
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw Error(ec.value(), dir + ": " + ec.message());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -138,21 +139,26 @@ std::string next_entry_id(const std::string& bootdir, std::string_view name) {
     if (!stem.starts_with(kEntryIdPrefix)) return;
     std::string_view rest = std::string_view(stem).substr(kEntryIdPrefix.size());
     std::size_t digits = 0;
-    while (digits < rest.size() && digits < 18 && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+    while (digits < rest.size() && digits < 18 && rest[digits] >= '0' && rest[digits] <= '9')
+      ++digits;
     if (digits == 0 || digits == rest.size() || rest[digits] != '-') return;
     highest = std::max(highest, std::stoull(std::string(rest.substr(0, digits))));
   };
-  for (const std::string& n : names_in(bootdir + "/" + kEntriesDir, ".conf")) consider(n.substr(0, n.size() - 5));
-  for (const std::string& n : names_in(bootdir + "/" + kUkiDir, ".efi")) consider(n.substr(0, n.size() - 4));
+  for (const std::string& n : names_in(bootdir + "/" + kEntriesDir, ".conf"))
+    consider(n.substr(0, n.size() - 5));
+  for (const std::string& n : names_in(bootdir + "/" + kUkiDir, ".efi"))
+    consider(n.substr(0, n.size() - 4));
   return std::string(kEntryIdPrefix) + std::to_string(highest + 1) + "-" + std::string(name);
 }
 
 void write_plan(const std::string& bootdir, const BootPlan& plan) {
   struct stat st {};
   if (::stat(bootdir.c_str(), &st) != 0) throw_errno(errno, "boot directory " + bootdir);
-  if (!S_ISDIR(st.st_mode)) throw Error(ENOTDIR, "boot directory " + bootdir + " is not a directory");
+  if (!S_ISDIR(st.st_mode))
+    throw Error(ENOTDIR, "boot directory " + bootdir + " is not a directory");
   for (const PlannedFile& f : plan.files) {
-    if (!clean_relative(f.path)) throw Error(EINVAL, "refusing to write " + f.path + " outside the boot directory");
+    if (!clean_relative(f.path))
+      throw Error(EINVAL, "refusing to write " + f.path + " outside the boot directory");
   }
   std::vector<std::unique_ptr<OutputFile>> staged;
   for (const PlannedFile& f : plan.files) {
@@ -169,11 +175,15 @@ void write_plan(const std::string& bootdir, const BootPlan& plan) {
 
 std::vector<InstalledEntry> list_entries(const std::string& bootdir) {
   std::vector<InstalledEntry> type1, ukis;
-  for (const std::string& n : names_in(bootdir + "/" + kEntriesDir, ".conf")) type1.push_back(read_type1(bootdir, n));
-  for (const std::string& n : names_in(bootdir + "/" + kUkiDir, ".efi")) ukis.push_back(read_uki(bootdir, n));
-  std::stable_sort(type1.begin(), type1.end(), [](const auto& a, const auto& b) { return compare_entries(a, b) < 0; });
-  std::stable_sort(ukis.begin(), ukis.end(),
-                   [](const auto& a, const auto& b) { return ::strverscmp(a.id.c_str(), b.id.c_str()) > 0; });
+  for (const std::string& n : names_in(bootdir + "/" + kEntriesDir, ".conf"))
+    type1.push_back(read_type1(bootdir, n));
+  for (const std::string& n : names_in(bootdir + "/" + kUkiDir, ".efi"))
+    ukis.push_back(read_uki(bootdir, n));
+  std::stable_sort(type1.begin(), type1.end(),
+                   [](const auto& a, const auto& b) { return compare_entries(a, b) < 0; });
+  std::stable_sort(ukis.begin(), ukis.end(), [](const auto& a, const auto& b) {
+    return ::strverscmp(a.id.c_str(), b.id.c_str()) > 0;
+  });
   type1.insert(type1.end(), ukis.begin(), ukis.end());
   return type1;
 }
@@ -196,7 +206,8 @@ std::vector<std::string> remove_entry(const std::string& bootdir, const std::str
     std::set<std::string> still_named;
     for (const std::string& other : names_in(bootdir + "/" + kEntriesDir, ".conf")) {
       try {
-        for (std::string& f : files_of(bootdir + "/" + kEntriesDir + "/" + other)) still_named.insert(std::move(f));
+        for (std::string& f : files_of(bootdir + "/" + kEntriesDir + "/" + other))
+          still_named.insert(std::move(f));
       } catch (const Error&) {
         return removed;  // cannot tell what another entry needs: keep every file
       }
@@ -205,7 +216,8 @@ std::vector<std::string> remove_entry(const std::string& bootdir, const std::str
     for (const std::string& f : files) {
       if (still_named.contains(f)) continue;
       if (::unlink((bootdir + "/" + f).c_str()) == 0) removed.push_back(f);
-      if (std::size_t slash = f.rfind('/'); slash != std::string::npos) dirs.insert(f.substr(0, slash));
+      if (std::size_t slash = f.rfind('/'); slash != std::string::npos)
+        dirs.insert(f.substr(0, slash));
     }
     for (const std::string& d : dirs) ::rmdir((bootdir + "/" + d).c_str());  // only when empty
     return removed;
@@ -215,7 +227,8 @@ std::vector<std::string> remove_entry(const std::string& bootdir, const std::str
     removed.push_back(uki);
     return removed;
   }
-  throw Error(ENOENT, "no boot entry " + id + " in " + bootdir + " (neither " + conf + " nor " + uki + ")");
+  throw Error(ENOENT,
+              "no boot entry " + id + " in " + bootdir + " (neither " + conf + " nor " + uki + ")");
 }
 
 }  // namespace cfs::boot

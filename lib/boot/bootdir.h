@@ -30,12 +30,12 @@ void write_plan(const std::string& bootdir, const BootPlan& plan);
 
 struct InstalledEntry {
   std::string id;
-  std::string path;          // relative to the boot directory
+  std::string path;  // relative to the boot directory
   bool uki = false;
-  std::vector<Karg> kargs;   // every composefs karg of its command line, in order
-  std::string kernel;        // Type 1: the value of its linux line ("" for a UKI)
+  std::vector<Karg> kargs;  // every composefs karg of its command line, in order
+  std::string kernel;       // Type 1: the value of its linux line ("" for a UKI)
   std::string sort_key, machine_id, version;
-  std::string error;         // why its command line could not be read ("" when it was)
+  std::string error;  // why its command line could not be read ("" when it was)
 };
 
 // Type 1 entries (loader/entries/*.conf) in systemd-boot's order (those with a sort-key first,

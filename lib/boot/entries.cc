@@ -42,7 +42,8 @@ bool clean_absolute(std::string_view p) {
   }
 }
 
-void load_type1(const tree::Tree& tree, const ReadObject& read_object, std::vector<BootEntry>& out) {
+void load_type1(const tree::Tree& tree, const ReadObject& read_object,
+                std::vector<BootEntry>& out) {
   const std::string dir = "/boot/loader/entries";
   const tree::Node* entries = directory(tree, dir);
   if (entries == nullptr) return;
@@ -56,7 +57,8 @@ void load_type1(const tree::Tree& tree, const ReadObject& read_object, std::vect
     for (const char* key : kEntryKeys) {
       for (std::string_view value : e.entry.values(key)) {
         std::string v(value);
-        if (!clean_absolute(v)) bad(path + ": " + key + " " + v + " is not an absolute path without . or .. components");
+        if (!clean_absolute(v))
+          bad(path + ": " + key + " " + v + " is not an absolute path without . or .. components");
         std::optional<FileRef> file = regular(tree.find(v), v);
         if (!file) bad(path + ": " + key + " " + v + " is not a regular file of the image");
         e.files.emplace_back(v, *file);
@@ -125,7 +127,8 @@ std::vector<BootEntry> find_boot_entries(const tree::Tree& tree, const ReadObjec
 }
 
 std::string default_entry_name(const BootEntry& entry) {
-  if (const auto* t1 = std::get_if<Type1Entry>(&entry)) return t1->name.substr(0, t1->name.size() - 5);
+  if (const auto* t1 = std::get_if<Type1Entry>(&entry))
+    return t1->name.substr(0, t1->name.size() - 5);
   if (const auto* t2 = std::get_if<Type2Entry>(&entry)) {
     std::string base = t2->path.substr(t2->path.rfind('/') + 1);
     return base.substr(0, base.size() - 4);

@@ -34,7 +34,8 @@ static_assert(sizeof(SectionHeader) == 40 && alignof(SectionHeader) == 1);
 // load<T>, with the reason a short file gives.
 template <class T>
 T at(std::span<const std::byte> file, std::uint64_t off, const char* what) {
-  if (off > file.size() || file.size() - off < sizeof(T)) not_pe(std::string(what) + " runs past the end");
+  if (off > file.size() || file.size() - off < sizeof(T))
+    not_pe(std::string(what) + " runs past the end");
   return load<T>(file, off);
 }
 
@@ -42,7 +43,8 @@ T at(std::span<const std::byte> file, std::uint64_t off, const char* what) {
 
 std::optional<std::span<const std::byte>> pe_section(std::span<const std::byte> file,
                                                      std::string_view name) {
-  if (name.size() > 8) throw Error(EINVAL, "PE section names have at most 8 characters: " + std::string(name));
+  if (name.size() > 8)
+    throw Error(EINVAL, "PE section names have at most 8 characters: " + std::string(name));
   if (file.size() < kLfanewOffset + 4) not_pe("shorter than a DOS header");
   if (file[0] != std::byte{'M'} || file[1] != std::byte{'Z'}) not_pe("no MZ signature");
   std::uint64_t pe = at<le32>(file, kLfanewOffset, "the DOS header");
@@ -51,7 +53,8 @@ std::optional<std::span<const std::byte>> pe_section(std::span<const std::byte> 
   auto coff = at<CoffHeader>(file, pe + 4, "the COFF header");
   std::uint64_t table = pe + 4 + sizeof(CoffHeader) + coff.size_of_optional_header;
   std::uint64_t table_size = std::uint64_t{coff.number_of_sections} * sizeof(SectionHeader);
-  if (table > file.size() || file.size() - table < table_size) not_pe("the section table runs past the end");
+  if (table > file.size() || file.size() - table < table_size)
+    not_pe("the section table runs past the end");
   std::array<char, 8> key{};
   std::memcpy(key.data(), name.data(), name.size());
   for (std::uint64_t i = 0; i < coff.number_of_sections; ++i) {
@@ -59,7 +62,8 @@ std::optional<std::span<const std::byte>> pe_section(std::span<const std::byte> 
     if (s.name != key) continue;
     std::uint64_t off = s.pointer_to_raw_data;
     std::uint64_t size = std::min<std::uint64_t>(s.virtual_size, s.size_of_raw_data);
-    if (off > file.size() || file.size() - off < size) not_pe("section " + std::string(name) + " runs past the end");
+    if (off > file.size() || file.size() - off < size)
+      not_pe("section " + std::string(name) + " runs past the end");
     return file.subspan(off, size);
   }
   return std::nullopt;

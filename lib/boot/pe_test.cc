@@ -50,7 +50,9 @@ std::string make_pe(const std::vector<Section>& sections) {
   return b;
 }
 
-std::span<const std::byte> bytes(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+std::span<const std::byte> bytes(const std::string& s) {
+  return std::as_bytes(std::span(s.data(), s.size()));
+}
 
 std::string text(std::span<const std::byte> b) {
   std::string s(b.size(), '\0');
@@ -68,7 +70,8 @@ std::string error_of(const std::string& file) {
 }
 
 TEST(Pe, FindsSectionsByName) {
-  std::string pe = make_pe({{".osrel", "ID=debian\n"}, {".cmdline", "composefs=abc rw", 7}, {".linux", "kernel"}});
+  std::string pe = make_pe(
+      {{".osrel", "ID=debian\n"}, {".cmdline", "composefs=abc rw", 7}, {".linux", "kernel"}});
   EXPECT_EQ(text(*pe_section(bytes(pe), ".osrel")), "ID=debian\n");
   EXPECT_EQ(text(*pe_section(bytes(pe), ".linux")), "kernel");
   EXPECT_EQ(uki_cmdline(bytes(pe)), "composefs=abc rw");  // VirtualSize, not the padded raw size
@@ -93,10 +96,13 @@ TEST(Pe, RefusesHostileFiles) {
     int width;
     std::string error;
   } cases[] = {
-      {"e_lfanew past the end", 0x3c, 0xfffffff0, 4, "not a PE file: the PE signature runs past the end"},
-      {"no PE signature", 0x40, 0x00004550 ^ 1, 4, "not a PE file: no PE signature at its e_lfanew"},
+      {"e_lfanew past the end", 0x3c, 0xfffffff0, 4,
+       "not a PE file: the PE signature runs past the end"},
+      {"no PE signature", 0x40, 0x00004550 ^ 1, 4,
+       "not a PE file: no PE signature at its e_lfanew"},
       {"huge section count", 0x46, 0xffff, 2, "not a PE file: the section table runs past the end"},
-      {"huge optional header", 0x54, 0xffff, 2, "not a PE file: the section table runs past the end"},
+      {"huge optional header", 0x54, 0xffff, 2,
+       "not a PE file: the section table runs past the end"},
       {"section data past the end", 0x40 + 24 + 16 + 20, 0xffffff00, 4,
        "not a PE file: section .cmdline runs past the end"},
       {"section size past the end", 0x40 + 24 + 16 + 8, 0x7fffffff, 4, ""},  // raw size caps it
@@ -104,8 +110,10 @@ TEST(Pe, RefusesHostileFiles) {
   };
   for (const Case& c : cases) {
     std::string pe = good;
-    if (c.width == 4) put32(pe, c.at, c.value);
-    else put16(pe, c.at, static_cast<std::uint16_t>(c.value));
+    if (c.width == 4)
+      put32(pe, c.at, c.value);
+    else
+      put16(pe, c.at, static_cast<std::uint16_t>(c.value));
     EXPECT_EQ(error_of(pe), c.error) << c.what;
   }
   std::string both = good;

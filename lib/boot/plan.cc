@@ -35,14 +35,16 @@ BootPlan plan_type1(const Type1Entry& t1, const PlanOptions& o, const ReadObject
       std::optional<std::string_view> value = bls_value(entry.lines()[i], key);
       if (!value) continue;
       std::string v(*value);
-      auto file = std::find_if(t1.files.begin(), t1.files.end(), [&](const auto& f) { return f.first == v; });
+      auto file = std::find_if(t1.files.begin(), t1.files.end(),
+                               [&](const auto& f) { return f.first == v; });
       if (file == t1.files.end()) continue;  // every value was looked up when the entry was found
       std::string path = o.entry_id + v.substr(v.rfind('/'));
       auto [at, added] = written.emplace(path, v);
       if (added) {
         plan.files.push_back({path, read_file(file->second, read_object)});
       } else if (at->second != v) {
-        throw Error(EINVAL, t1.name + ": " + at->second + " and " + v + " would both be written as /" + path);
+        throw Error(EINVAL, t1.name + ": " + at->second + " and " + v +
+                                " would both be written as /" + path);
       }
       entry.set_value(i, key, "/" + path);
     }
@@ -59,35 +61,44 @@ BootPlan plan_type2(const Type2Entry& t2, const PlanOptions& o, const ReadObject
   std::string cmdline = prefixed(t2.file.path + ": ", [&] {
     return uki_cmdline(std::as_bytes(std::span(content.data(), content.size())));
   });
-  std::optional<Karg> karg = prefixed(t2.file.path + ": parsing UKI .cmdline: ",
-                                      [&] { return parse_for(cmdline, o.karg.digest.algorithm()); });
+  std::optional<Karg> karg = prefixed(t2.file.path + ": parsing UKI .cmdline: ", [&] {
+    return parse_for(cmdline, o.karg.digest.algorithm());
+  });
   if (!karg) {
-    throw Error(EINVAL, t2.file.path + ": UKI .cmdline has no composefs karg (composefs= or composefs.digest=): " + cmdline);
+    throw Error(
+        EINVAL,
+        t2.file.path +
+            ": UKI .cmdline has no composefs karg (composefs= or composefs.digest=): " + cmdline);
   }
   if (std::find(o.acceptable.begin(), o.acceptable.end(), karg->digest) == o.acceptable.end()) {
     std::string expected;
     for (const Digest& d : o.acceptable) expected += (expected.empty() ? "" : ", ") + to_hex(d);
-    throw Error(EINVAL, t2.file.path + ": The UKI has the wrong composefs digest (is '" + to_hex(karg->digest) +
-                            "', should be one of [" + expected + "])");
+    throw Error(EINVAL, t2.file.path + ": The UKI has the wrong composefs digest (is '" +
+                            to_hex(karg->digest) + "', should be one of [" + expected + "])");
   }
   std::size_t slash = t2.path.rfind('/');
   std::string parent = slash == std::string::npos ? "" : t2.path.substr(0, slash + 1);
-  return BootPlan{o.entry_id, *karg, {{"EFI/Linux/" + parent + o.entry_id + ".efi", std::move(content)}}};
+  return BootPlan{
+      o.entry_id, *karg, {{"EFI/Linux/" + parent + o.entry_id + ".efi", std::move(content)}}};
 }
 
 BootPlan plan_kernel(const ModulesKernel& k, const PlanOptions& o, const ReadObject& read_object) {
   if (!k.initramfs) {
     throw Error(ENOENT, "kernel " + k.kver + " has no initramfs.img in /usr/lib/modules/" + k.kver);
   }
-  Type1Entry t1{o.entry_id + ".conf", modules_entry(o.entry_id),
-                {{"/" + o.entry_id + "/vmlinuz", k.vmlinuz}, {"/" + o.entry_id + "/initramfs.img", *k.initramfs}}};
+  Type1Entry t1{o.entry_id + ".conf",
+                modules_entry(o.entry_id),
+                {{"/" + o.entry_id + "/vmlinuz", k.vmlinuz},
+                 {"/" + o.entry_id + "/initramfs.img", *k.initramfs}}};
   return plan_type1(t1, o, read_object);
 }
 
 }  // namespace
 
 void check_entry_id(const std::string& id) {
-  auto bad = [&](const std::string& why) { throw Error(EINVAL, "invalid boot entry ID '" + id + "': " + why); };
+  auto bad = [&](const std::string& why) {
+    throw Error(EINVAL, "invalid boot entry ID '" + id + "': " + why);
+  };
   if (id.empty() || id == "." || id == "..") bad("not a file name");
   for (char c : id) {
     unsigned char u = static_cast<unsigned char>(c);
@@ -96,10 +107,13 @@ void check_entry_id(const std::string& id) {
   }
 }
 
-BootPlan plan_boot(const BootEntry& entry, const PlanOptions& options, const ReadObject& read_object) {
+BootPlan plan_boot(const BootEntry& entry, const PlanOptions& options,
+                   const ReadObject& read_object) {
   check_entry_id(options.entry_id);
-  if (const auto* t1 = std::get_if<Type1Entry>(&entry)) return plan_type1(*t1, options, read_object);
-  if (const auto* t2 = std::get_if<Type2Entry>(&entry)) return plan_type2(*t2, options, read_object);
+  if (const auto* t1 = std::get_if<Type1Entry>(&entry))
+    return plan_type1(*t1, options, read_object);
+  if (const auto* t2 = std::get_if<Type2Entry>(&entry))
+    return plan_type2(*t2, options, read_object);
   return plan_kernel(std::get<ModulesKernel>(entry), options, read_object);
 }
 

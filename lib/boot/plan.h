@@ -40,6 +40,7 @@ void check_entry_id(const std::string& id);
 // Reads the entry's files through `read_object`. Errors: a kernel without initramfs.img,
 // --cmdline for a UKI, a UKI that is not a PE file, has no .cmdline or no composefs karg there,
 // or names another image; two files of an entry with the same name.
-BootPlan plan_boot(const BootEntry& entry, const PlanOptions& options, const ReadObject& read_object);
+BootPlan plan_boot(const BootEntry& entry, const PlanOptions& options,
+                   const ReadObject& read_object);
 
 }  // namespace cfs::boot

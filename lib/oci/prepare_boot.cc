@@ -25,7 +25,8 @@ boot::ReadObject object_reader(const repo::Repository& repo) {
     UniqueFd fd = repo.open_object(d);
     std::vector<std::byte> bytes = read_all(fd.get());
     if (verity::digest_of(bytes, d.algorithm()) != d) {
-      throw Error(ErrorKind::kCorrupt, EUCLEAN, "object " + to_hex(d) + " does not match its digest (run fsck)");
+      throw Error(ErrorKind::kCorrupt, EUCLEAN,
+                  "object " + to_hex(d) + " does not match its digest (run fsck)");
     }
     std::string text(bytes.size(), '\0');
     if (!bytes.empty()) std::memcpy(text.data(), bytes.data(), bytes.size());
@@ -36,7 +37,8 @@ boot::ReadObject object_reader(const repo::Repository& repo) {
 void check_bootdir(const std::string& bootdir) {
   struct stat st {};
   if (::stat(bootdir.c_str(), &st) != 0) throw_errno(errno, "boot directory " + bootdir);
-  if (!S_ISDIR(st.st_mode)) throw Error(ENOTDIR, "boot directory " + bootdir + " is not a directory");
+  if (!S_ISDIR(st.st_mode))
+    throw Error(ENOTDIR, "boot directory " + bootdir + " is not a directory");
 }
 
 const boot::BootEntry& first_entry(const std::vector<boot::BootEntry>& entries) {
@@ -49,8 +51,9 @@ const boot::BootEntry& first_entry(const std::vector<boot::BootEntry>& entries) 
 }
 
 // Plans the entry (reading its files), writes it, makes the state directories.
-PreparedBoot write_entry(const repo::Repository& repo, const boot::BootEntry& entry, const boot::Karg& karg,
-                         const std::vector<Digest>& acceptable, const PrepareBootOptions& o) {
+PreparedBoot write_entry(const repo::Repository& repo, const boot::BootEntry& entry,
+                         const boot::Karg& karg, const std::vector<Digest>& acceptable,
+                         const PrepareBootOptions& o) {
   boot::PlanOptions p;
   p.entry_id = o.entry_id.value_or(boot::next_entry_id(o.bootdir, boot::default_entry_name(entry)));
   p.karg = karg;
@@ -74,7 +77,8 @@ bool empty_dir(const tree::Tree& tree, const char* path) {
 
 }  // namespace
 
-boot::Karg boot_karg(const repo::Repository& repo, const std::vector<std::pair<std::uint32_t, Digest>>& ids) {
+boot::Karg boot_karg(const repo::Repository& repo,
+                     const std::vector<std::pair<std::uint32_t, Digest>>& ids) {
   const Digest* v1 = nullptr;
   const Digest* v2 = nullptr;
   for (const auto& [version, id] : ids) (version == 2 ? v2 : v1) = &id;
@@ -85,8 +89,8 @@ boot::Karg boot_karg(const repo::Repository& repo, const std::vector<std::pair<s
   return boot::Karg{writes_v2 ? 2U : 1U, *id, !repo.secure()};
 }
 
-PreparedBoot prepare_boot_oci(repo::Repository& repo, const StoredImage& img, const PrepareBootOptions& o,
-                              bool verify) {
+PreparedBoot prepare_boot_oci(repo::Repository& repo, const StoredImage& img,
+                              const PrepareBootOptions& o, bool verify) {
   check_bootdir(o.bootdir);
   repo.check_writable();
   tree::Tree tree = image_tree(repo, img, TransformOptions{}, verify);
@@ -99,14 +103,18 @@ PreparedBoot prepare_boot_oci(repo::Repository& repo, const StoredImage& img, co
   return write_entry(repo, entry, boot_karg(repo, ids), acceptable, o);
 }
 
-PreparedBoot prepare_boot_image(repo::Repository& repo, const std::string& name, const PrepareBootOptions& o) {
+PreparedBoot prepare_boot_image(repo::Repository& repo, const std::string& name,
+                                const PrepareBootOptions& o) {
   check_bootdir(o.bootdir);
   repo::Repository::OpenedImage img = repo.open_image(name);
   MappedFile file = MappedFile::open(img.fd.get());
   reader::Image image = reader::Image::open(file.bytes());
   tree::Tree tree = reader::to_tree(image);
   if (!empty_dir(tree, "/boot") || !empty_dir(tree, "/sysroot")) {
-    throw Error(EINVAL, "image " + name + " was not made with --bootable (its /boot and /sysroot are not empty directories)");
+    throw Error(
+        EINVAL,
+        "image " + name +
+            " was not made with --bootable (its /boot and /sysroot are not empty directories)");
   }
   std::vector<boot::BootEntry> entries = boot::find_boot_entries(tree, object_reader(repo));
   const boot::BootEntry& entry = first_entry(entries);

@@ -33,18 +33,20 @@ struct PreparedBoot {
 // image's ID (V0 counts as V1 here; composefs-rs has none for a V0-only repository), else the
 // V2 one's, in the V1 form when the repository writes no V2 image, else as composefs=; '?'
 // when the repository is insecure.
-boot::Karg boot_karg(const repo::Repository& repo, const std::vector<std::pair<std::uint32_t, Digest>>& ids);
+boot::Karg boot_karg(const repo::Repository& repo,
+                     const std::vector<std::pair<std::uint32_t, Digest>>& ids);
 
 // An OCI image (a tag, a manifest digest, or a bare config with `verify` telling whether its
 // layers are checked): its tree before the boot transform gives the entries, the bootable tree
 // is stored (and named by the config when there is a manifest), then the first entry is
 // written. Error before anything is written for a missing boot directory, no entry, a bad one.
-PreparedBoot prepare_boot_oci(repo::Repository& repo, const StoredImage& img, const PrepareBootOptions& options,
-                              bool verify = false);
+PreparedBoot prepare_boot_oci(repo::Repository& repo, const StoredImage& img,
+                              const PrepareBootOptions& options, bool verify = false);
 
 // An image of the repository made bootable (create-image --bootable; NAME a ref or image ID):
 // its /boot is empty, so the entries are its UKIs and kernels under /usr/lib/modules.
 // Error(EINVAL) when its /boot or /sysroot is not empty (not made with --bootable).
-PreparedBoot prepare_boot_image(repo::Repository& repo, const std::string& name, const PrepareBootOptions& options);
+PreparedBoot prepare_boot_image(repo::Repository& repo, const std::string& name,
+                                const PrepareBootOptions& options);
 
 }  // namespace cfs::oci

@@ -83,7 +83,8 @@ int cmd_remove_boot_entry(const Global& g, Args& a) {
   std::string bootdir = a.value("bootdir").value_or("/boot");
   std::string id = a.positionals(1, 1, "<ENTRY>")[0];
   (void)g;
-  for (const std::string& p : boot::remove_entry(bootdir, id)) std::cout << "removed " << bootdir << "/" << p << "\n";
+  for (const std::string& p : boot::remove_entry(bootdir, id))
+    std::cout << "removed " << bootdir << "/" << p << "\n";
   return 0;
 }
 
