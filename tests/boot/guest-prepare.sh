@@ -11,6 +11,7 @@ extra=()
 for a in $kargs; do extra+=(--cmdline "$a"); done
 
 "$cfsctl" --repo "$repo" init >/dev/null
+mkdir -p /tmp/boot
 for n in 1 2; do
   system=system$n
   id=$("$cfsctl" --repo "$repo" create-image --bootable "${!system}" "system-$n")
