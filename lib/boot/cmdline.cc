@@ -142,15 +142,23 @@ std::vector<std::string_view> split_cmdline(std::string_view cmdline) {
   return out;
 }
 
+std::vector<std::string_view> composefs_arguments(std::string_view cmdline) {
+  std::vector<std::string_view> out;
+  for (std::string_view arg : split_cmdline(cmdline)) {
+    if (arg.starts_with(kDigestPrefix) || arg.starts_with(kLegacyPrefix)) out.push_back(arg);
+  }
+  return out;
+}
+
+std::optional<Karg> parse_argument(std::string_view arg) {
+  if (arg.starts_with(kDigestPrefix)) return parse_digest_karg(arg.substr(kDigestPrefix.size()), std::nullopt);
+  if (arg.starts_with(kLegacyPrefix)) return parse_legacy_karg(arg.substr(kLegacyPrefix.size()), std::nullopt);
+  return std::nullopt;
+}
+
 std::vector<Karg> parse_all(std::string_view cmdline) {
   std::vector<Karg> out;
-  for (std::string_view arg : split_cmdline(cmdline)) {
-    if (arg.starts_with(kDigestPrefix)) {
-      out.push_back(*parse_digest_karg(arg.substr(kDigestPrefix.size()), std::nullopt));
-    } else if (arg.starts_with(kLegacyPrefix)) {
-      out.push_back(parse_legacy_karg(arg.substr(kLegacyPrefix.size()), std::nullopt));
-    }
-  }
+  for (std::string_view arg : composefs_arguments(cmdline)) out.push_back(*parse_argument(arg));
   return out;
 }
 

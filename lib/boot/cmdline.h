@@ -43,6 +43,13 @@ std::string format(const Karg& karg);
 // (no escapes; the quotes stay in the argument). Empty arguments are dropped.
 std::vector<std::string_view> split_cmdline(std::string_view cmdline);
 
+// The command line's composefs arguments (composefs.digest=… and composefs=…) as written, in
+// order, unparsed: what composefs-setup-root names in its messages.
+std::vector<std::string_view> composefs_arguments(std::string_view cmdline);
+
+// One of those arguments parsed. Error(EINVAL) as parse_all; nullopt for any other argument.
+std::optional<Karg> parse_argument(std::string_view argument);
+
 // Every composefs karg, in command-line order: the images composefs-setup-root tries, first
 // to last. Error(EINVAL) naming the argument for a malformed one (unknown version, hash or
 // block size, no ':', hex of the wrong length or not hex).

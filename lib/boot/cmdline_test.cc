@@ -92,6 +92,20 @@ TEST(Cmdline, ParseAllKeepsCommandLineOrder) {
   }
 }
 
+// The arguments as written (what composefs-setup-root names), each parsed on its own.
+TEST(Cmdline, ArgumentsAsWritten) {
+  std::string v2 = "composefs.digest=v2-sha512-12:" + k512, legacy = "composefs=?" + k256;
+  std::string cmdline = "root=UUID=abc composefs " + v2 + " rw " + legacy + " composefs.digest";
+  std::vector<std::string_view> args = composefs_arguments(cmdline);
+  ASSERT_EQ(args, (std::vector<std::string_view>{v2, legacy}));
+  EXPECT_EQ(parse_argument(args[0]), (Karg{2, hex(k512), false}));
+  EXPECT_EQ(parse_argument(args[1]), (Karg{2, hex(k256), true}));
+  EXPECT_EQ(parse_argument("rw"), std::nullopt);
+  EXPECT_NE(error_of([] { parse_argument("composefs=abc"); }), "");
+  // A malformed argument is still one: it is named, not skipped.
+  EXPECT_EQ(composefs_arguments("composefs=abc quiet").size(), 1u);
+}
+
 TEST(Cmdline, ParseForPicksAsComposefsRs) {
   struct Case {
     std::string cmdline;
