@@ -131,19 +131,21 @@ const Argument& mount_first_image(const std::string& sysroot, const std::vector<
   throw Error(ENOENT, "no composefs image found (tried: " + tried + ")");
 }
 
-// `dir` under a writable tmpfs overlay: changes last until shutdown.
-void overlay_transient(const mount::Staging& staging, const std::string& dir, const std::string& name) {
+// `lower` under a writable tmpfs overlay on `target`: changes last until shutdown.
+void overlay_transient(const mount::Staging& staging, const std::string& lower, const std::string& target,
+                       const std::string& name) {
   std::string tmp = staging.make_dir("transient-" + name);
   mount::mount_tmpfs(tmp, "mode=0755");  // stays in the staging area; the overlay holds it
-  mount::mount_overlay("transient", dir, ensure_dir(tmp + "/upper", 0755), ensure_dir(tmp + "/work", 0700), dir);
+  mount::mount_overlay("transient", lower, ensure_dir(tmp + "/upper", 0755), ensure_dir(tmp + "/work", 0700), target);
 }
 
-// /etc or /var of the new root as the configuration says.
-void mount_state(StateMount mode, const std::string& name, const std::string& root, const std::string& state,
-                 const mount::Staging& staging) {
+// /etc or /var of the new root as the configuration says; overlays over the image's.
+void mount_state(StateMount mode, const std::string& name, const std::string& image, const std::string& root,
+                 const std::string& state, const mount::Staging& staging) {
   if (mode == StateMount::kNone) return;
-  std::string target = root + "/" + name, source = state + "/" + name;
-  require_directory(target, "the image's /" + name);
+  std::string lower = image + "/" + name, target = root + "/" + name, source = state + "/" + name;
+  require_directory(lower, "the image's /" + name);
+  require_directory(target, "the new root's /" + name);
   if (mode != StateMount::kTransient) require_directory(source, "state directory");
   switch (mode) {
     case StateMount::kBind:
@@ -151,11 +153,11 @@ void mount_state(StateMount mode, const std::string& name, const std::string& ro
       break;
     case StateMount::kOverlay:
       // upper 0755: the merged directory shows its mode (composefs-rs#287); work is private.
-      mount::mount_overlay("overlay", target, ensure_dir(source + "/upper", 0755),
+      mount::mount_overlay("overlay", lower, ensure_dir(source + "/upper", 0755),
                            ensure_dir(source + "/work", 0700), target);
       break;
     case StateMount::kTransient:
-      overlay_transient(staging, target, name);
+      overlay_transient(staging, lower, target, name);
       break;
     case StateMount::kNone:
       break;
@@ -209,12 +211,15 @@ void setup_root(const SetupRootOptions& o, std::ostream& info) {
   // Declared first, so undone last: after the staging area's mounts are gone.
   WritableSysroot sysroot(o.sysroot);
   mount::Staging staging(staging_parent(), "composefs-setup-root");
-  std::string root = staging.make_dir("root");
-  const Argument& chosen = o.root_fs ? args.front() : mount_first_image(o.sysroot, args, staging, root, info);
+  // The image stays reachable at `image`: the lower layer of every overlay, also under a
+  // transient root (overlayfs stacks at most two deep: composefs, then one more).
+  std::string image = staging.make_dir("image");
+  const Argument& chosen = o.root_fs ? args.front() : mount_first_image(o.sysroot, args, staging, image, info);
   with_argument(chosen, [&] {
-    if (o.root_fs) mount::bind(*o.root_fs, root, false);
+    if (o.root_fs) mount::bind(*o.root_fs, image, false);
     sysroot.ensure(info);
-    if (config.root_transient) overlay_transient(staging, root, "root");
+    std::string root = image;
+    if (config.root_transient) overlay_transient(staging, image, root = staging.make_dir("root"), "root");
     // The physical root stays reachable in the new one; an image without /sysroot goes
     // without, as composefs-rs.
     if (exists(root + "/sysroot")) {
@@ -225,8 +230,8 @@ void setup_root(const SetupRootOptions& o, std::ostream& info) {
     std::string state = o.sysroot + "/state/deploy/" + chosen.hex;
     auto uses_state = [](StateMount m) { return m == StateMount::kBind || m == StateMount::kOverlay; };
     if (uses_state(etc) || uses_state(var)) require_directory(state, "state directory");
-    mount_state(etc, "etc", root, state, staging);
-    mount_state(var, "var", root, state, staging);
+    mount_state(etc, "etc", image, root, state, staging);
+    mount_state(var, "var", image, root, state, staging);
     mount::move(root, o.target.value_or(o.sysroot));
   });
   sysroot.keep();
