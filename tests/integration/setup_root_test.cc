@@ -224,6 +224,31 @@ TEST_F(SetupRoot, FailuresLeaveNothingMounted) {
                                               ": No such file or directory (" + insecure(other_) + ")");
 }
 
+// / and /run shared, as systemd makes them in the initramfs, and a mount below the physical
+// root: the new root still moves into place, /sysroot/boot comes along, and a failure after
+// the physical root was bound into the staging area unmounts nothing of the original (a
+// detach of a shared mount's copy propagates to the original unless made private first).
+TEST_F(SetupRoot, SharedMountsAsSystemdMakesThem) {
+  std::string shared = R"sh(mkdir -p "$SYS/boot"
+mount -t tmpfs -o mode=0755 boot "$SYS/boot"
+echo kernel > "$SYS/boot/vmlinuz"
+mount --make-rshared /)sh";
+  Outcome o = setup(insecure(id_), "", std::string(kReport) + R"sh(
+cat "$SYS/sysroot/boot/vmlinuz"
+findmnt -rn -o PROPAGATION -M /run)sh", shared);
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.seen,
+            "/: overlay composefs; image-root; write: read-only\n"
+            "etc: overlay overlay; image-etc; write: ./state/deploy/ID/etc/upper/probe-etc\n"
+            "var: tmpfs sysroot[/state/deploy/ID/var]; state-var; write: ./state/deploy/ID/var/probe-var\n"
+            "sysroot: tmpfs sysroot; physical\n"
+            "kernel\n"
+            "shared\n");
+  Outcome failed = setup(insecure(other_), "", "", shared);  // no state directory
+  expect_failure(failed, "state directory " + (tmp_ / "sys").string() + "/state/deploy/" + other_ +
+                             ": No such file or directory (" + insecure(other_) + ")");
+}
+
 // An image whose bytes are not those its ID names is refused, not mounted.
 TEST_F(SetupRoot, WrongImageBytesAreRefused) {
   // The object of id_ replaced by the bytes of other_.

@@ -225,6 +225,9 @@ void setup_root(const SetupRootOptions& o, std::ostream& info) {
     if (exists(root + "/sysroot")) {
       require_directory(root + "/sysroot", "the image's /sysroot");
       mount::bind(o.sysroot, root + "/sysroot", true);
+      // A copy of a shared sysroot is its peer: the new root moved onto the sysroot would
+      // propagate onto this copy too, hiding the physical root behind a second new root.
+      mount::make_private(root + "/sysroot", true);
     }
     StateMount etc = config.etc_mode(), var = config.var_mode();
     std::string state = o.sysroot + "/state/deploy/" + chosen.hex;
