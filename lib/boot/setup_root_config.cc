@@ -1,10 +1,10 @@
 #include "boot/setup_root_config.h"
 
 #include <fcntl.h>
+#include <toml++/toml.h>
 
 #include <cerrno>
 #include <cstring>
-#include <toml++/toml.h>
 
 #include "base/error.h"
 #include "base/file_io.h"
@@ -19,27 +19,36 @@ constexpr std::pair<std::string_view, StateMount> kModes[] = {
     {"transient", StateMount::kTransient},
 };
 
-[[noreturn]] void invalid(const std::string& source, const toml::node& at, const std::string& what) {
+[[noreturn]] void invalid(const std::string& source, const toml::node& at,
+                          const std::string& what) {
   const toml::source_position& p = at.source().begin;
-  throw Error(EINVAL, source + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " + what);
+  throw Error(EINVAL,
+              source + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " + what);
 }
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    default: return "a date or time";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    default:
+      return "a date or time";
   }
 }
 
 // `key` of `table`, or nullptr; anything but a T is an error.
 template <class T>
-const toml::value<T>* value_of(const std::string& source, const toml::table& table, const std::string& where,
-                               const char* key, const char* expected) {
+const toml::value<T>* value_of(const std::string& source, const toml::table& table,
+                               const std::string& where, const char* key, const char* expected) {
   const toml::node* n = table.get(key);
   if (n == nullptr) return nullptr;
   if (const auto* v = n->as<T>()) return v;
@@ -63,11 +72,13 @@ StateMountConfig state_mount(const std::string& source, const toml::table& doc, 
       if (m->get() == text) out.mount = mode;
     }
     if (!out.mount) {
-      invalid(source, *m, where + " mount: unknown value '" + m->get() +
-                              "' (expected none, bind, overlay or transient)");
+      invalid(source, *m,
+              where + " mount: unknown value '" + m->get() +
+                  "' (expected none, bind, overlay or transient)");
     }
   }
-  if (const auto* tr = value_of<bool>(source, *t, where, "transient", "a boolean")) out.transient = tr->get();
+  if (const auto* tr = value_of<bool>(source, *t, where, "transient", "a boolean"))
+    out.transient = tr->get();
   return out;
 }
 
@@ -91,8 +102,8 @@ SetupRootConfig parse_setup_root_config(std::string_view text, const std::string
     doc = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     const toml::source_position& p = e.source().begin;
-    throw Error(EINVAL, source + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " +
-                            std::string(e.description()));
+    throw Error(EINVAL, source + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) +
+                            ": " + std::string(e.description()));
   }
   SetupRootConfig out;
   out.etc = state_mount(source, doc, "etc");

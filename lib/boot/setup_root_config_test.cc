@@ -30,7 +30,8 @@ TEST(SetupRootConfig, ModesAsComposefsRs) {
       {"[root]\ntransient = true\n", M::kOverlay, M::kBind, true},
       {"root.transient = true\netc.mount = \"bind\"\n", M::kBind, M::kBind, true},  // dotted keys
       // Unknown tables and keys are ignored, as serde does.
-      {"[boot]\nx = 1\n[etc]\ncolour = \"blue\"\n[root]\nother = 2\n", M::kOverlay, M::kBind, false},
+      {"[boot]\nx = 1\n[etc]\ncolour = \"blue\"\n[root]\nother = 2\n", M::kOverlay, M::kBind,
+       false},
   };
   for (const Case& c : cases) {
     SetupRootConfig cfg = parse_setup_root_config(c.text, "conf.toml");
@@ -46,11 +47,14 @@ TEST(SetupRootConfig, ErrorsNameFileAndLine) {
     std::string message;  // the whole error
   } cases[] = {
       {"[etc]\nmount = \"tmpfs\"\n",
-       "conf.toml:2:9: [etc] mount: unknown value 'tmpfs' (expected none, bind, overlay or transient)"},
-      {"[var]\n\ntransient = \"yes\"\n", "conf.toml:3:13: [var] transient: expected a boolean, got a string"},
+       "conf.toml:2:9: [etc] mount: unknown value 'tmpfs' (expected none, bind, overlay or "
+       "transient)"},
+      {"[var]\n\ntransient = \"yes\"\n",
+       "conf.toml:3:13: [var] transient: expected a boolean, got a string"},
       {"[var]\nmount = 1\n", "conf.toml:2:9: [var] mount: expected a string, got an integer"},
       {"etc = 3\n", "conf.toml:1:7: etc: expected a table, got an integer"},
-      {"[root]\ntransient = 1\n", "conf.toml:2:13: [root] transient: expected a boolean, got an integer"},
+      {"[root]\ntransient = 1\n",
+       "conf.toml:2:13: [root] transient: expected a boolean, got an integer"},
   };
   for (const Case& c : cases) {
     try {
@@ -87,7 +91,8 @@ TEST(SetupRootConfig, LoadsAFileOrTheDefaults) {
     load_setup_root_config((tmp / "bad.toml").string());
     ADD_FAILURE() << "accepted bad.toml";
   } catch (const Error& e) {
-    EXPECT_TRUE(std::string(e.what()).starts_with((tmp / "bad.toml").string() + ":2:9: ")) << e.what();
+    EXPECT_TRUE(std::string(e.what()).starts_with((tmp / "bad.toml").string() + ":2:9: "))
+        << e.what();
   }
   // A directory is not a file: an error naming it, not the defaults.
   EXPECT_THROW(load_setup_root_config(tmp.path().string()), Error);

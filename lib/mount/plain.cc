@@ -33,8 +33,9 @@ void mount_tmpfs(const std::string& target, const std::string& options) {
 }
 
 void bind(const std::string& source, const std::string& target, bool recursive) {
-  check(::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | (recursive ? MS_REC : 0), nullptr),
-        "binding " + source + " to " + target);
+  check(
+      ::mount(source.c_str(), target.c_str(), nullptr, MS_BIND | (recursive ? MS_REC : 0), nullptr),
+      "binding " + source + " to " + target);
 }
 
 void mount_overlay(const std::string& name, const std::string& lower, const std::string& upper,
@@ -46,7 +47,8 @@ void mount_overlay(const std::string& name, const std::string& lower, const std:
 }
 
 void move(const std::string& from, const std::string& to) {
-  check(::mount(from.c_str(), to.c_str(), nullptr, MS_MOVE, nullptr), "moving the mount " + from + " to " + to);
+  check(::mount(from.c_str(), to.c_str(), nullptr, MS_MOVE, nullptr),
+        "moving the mount " + from + " to " + to);
 }
 
 void make_private(const std::string& target, bool recursive) {
@@ -68,9 +70,9 @@ void remount(const std::string& mountpoint, bool read_only) {
   // A remount sets every per-mount flag anew: the ones it has are given again.
   unsigned long flags = MS_REMOUNT | (read_only ? MS_RDONLY : 0);
   constexpr std::pair<unsigned long, unsigned long> kKept[] = {
-      {ST_NOSUID, MS_NOSUID},       {ST_NODEV, MS_NODEV},           {ST_NOEXEC, MS_NOEXEC},
+      {ST_NOSUID, MS_NOSUID},           {ST_NODEV, MS_NODEV},       {ST_NOEXEC, MS_NOEXEC},
       {ST_SYNCHRONOUS, MS_SYNCHRONOUS}, {ST_MANDLOCK, MS_MANDLOCK}, {ST_NOATIME, MS_NOATIME},
-      {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME},
+      {ST_NODIRATIME, MS_NODIRATIME},   {ST_RELATIME, MS_RELATIME},
   };
   for (auto [st, ms] : kKept) {
     if (sv.f_flag & st) flags |= ms;

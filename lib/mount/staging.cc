@@ -15,7 +15,8 @@ Staging::Staging(const std::string& parent, const std::string& prefix) {
   std::string tmpl = parent + "/" + prefix + ".XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
-  if (::mkdtemp(buf.data()) == nullptr) throw_errno(errno, "making a staging directory in " + parent);
+  if (::mkdtemp(buf.data()) == nullptr)
+    throw_errno(errno, "making a staging directory in " + parent);
   path_ = buf.data();
   try {
     mount_tmpfs(path_, "mode=0700");

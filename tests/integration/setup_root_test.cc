@@ -47,7 +47,8 @@ class SetupRoot : public ::testing::Test {
  protected:
   void SetUp() override {
     CFS_REQUIRE_MOUNTS();
-    CFS_REQUIRE(run({"unshare", "-m", "true"}).status == 0, "cannot make a mount namespace (unshare -m)");
+    CFS_REQUIRE(run({"unshare", "-m", "true"}).status == 0,
+                "cannot make a mount namespace (unshare -m)");
     id_ = image("root", true);
     other_ = image("other", false);
     test::write_file(prep_ / "marker", "physical");
@@ -63,7 +64,9 @@ class SetupRoot : public ::testing::Test {
     test::write_file(src / "var" / "from", "image-var");
     test::write_file(src / "usr" / "bin" / "tool", std::string(20000, 'x') + name);  // an object
     fs::path repo = prep_ / "composefs";
-    if (!fs::exists(repo)) EXPECT_EQ(test::cfsctl(repo, {"init", "--insecure"}).status, 0);
+    if (!fs::exists(repo)) {
+      EXPECT_EQ(test::cfsctl(repo, {"init", "--insecure"}).status, 0);
+    }
     test::Run r = test::cfsctl(repo, {"create-image", src.string()});
     EXPECT_EQ(r.status, 0) << r.err;
     std::string id = r.out.substr(r.out.find(':') + 1);
@@ -80,8 +83,8 @@ class SetupRoot : public ::testing::Test {
 
   // composefs-setup-root --cmdline `cmdline` on a sysroot holding prep_, with `config` as its
   // configuration file (none if empty); `before` runs first (in the namespace), `check` after.
-  Outcome setup(const std::string& cmdline, const std::string& config = "", const std::string& check = "",
-                const std::string& before = "") {
+  Outcome setup(const std::string& cmdline, const std::string& config = "",
+                const std::string& check = "", const std::string& before = "") {
     fs::path out = tmp_ / ("run" + std::to_string(runs_++)), sys = tmp_ / "sys";
     fs::create_directories(out);
     fs::create_directories(sys);
@@ -100,9 +103,10 @@ cat /proc/self/mountinfo > "$OUT/after"
 ls -A /run > "$OUT/run-after"
 cd /
 )sh" + check;
-    test::Run r = run({"unshare", "-m", "--propagation", "private", "sh", "-c", script}, "",
-                      {"SYS=" + sys.string(), "PREP=" + prep_.string(), "OUT=" + out.string(),
-                       "TOOL=" + test::tool("composefs-setup-root").string(), "CMDLINE=" + cmdline, "ID=" + id_});
+    test::Run r = run(
+        {"unshare", "-m", "--propagation", "private", "sh", "-c", script}, "",
+        {"SYS=" + sys.string(), "PREP=" + prep_.string(), "OUT=" + out.string(),
+         "TOOL=" + test::tool("composefs-setup-root").string(), "CMDLINE=" + cmdline, "ID=" + id_});
     EXPECT_EQ(r.err, "");
     Outcome o;
     o.status = std::stoi(test::read_file(out / "status"));
@@ -134,15 +138,15 @@ cd /
 // the state directory's etc/upper (0755; work 0700), /var the state's var, /sysroot the
 // physical root; the staging area gone.
 TEST_F(SetupRoot, DefaultsAsComposefsRs) {
-  Outcome o = setup("quiet " + insecure(id_) + " rw", "",
-                    std::string(kReport) + R"sh(
+  Outcome o = setup("quiet " + insecure(id_) + " rw", "", std::string(kReport) + R"sh(
 stat -c '%n %a' "$SYS/sysroot/state/deploy/$ID/etc/upper" "$SYS/sysroot/state/deploy/$ID/etc/work" | sed "s|$SYS/sysroot/state/deploy/$ID/||")sh");
   EXPECT_EQ(o.status, 0) << o.err;
   EXPECT_EQ(o.err, "");
   EXPECT_EQ(o.seen,
             "/: overlay composefs; image-root; write: read-only\n"
             "etc: overlay overlay; image-etc; write: ./state/deploy/ID/etc/upper/probe-etc\n"
-            "var: tmpfs sysroot[/state/deploy/ID/var]; state-var; write: ./state/deploy/ID/var/probe-var\n"
+            "var: tmpfs sysroot[/state/deploy/ID/var]; state-var; write: "
+            "./state/deploy/ID/var/probe-var\n"
             "sysroot: tmpfs sysroot; physical\n"
             "etc/upper 755\n"
             "etc/work 700\n");
@@ -161,7 +165,8 @@ TEST_F(SetupRoot, ConfigVariants) {
        "var: -; image-var; write: read-only\n"},
       {"[etc]\nmount = \"bind\"\n[var]\nmount = \"overlay\"\n",
        "/: overlay composefs; image-root; write: read-only\n"
-       "etc: tmpfs sysroot[/state/deploy/ID/etc]; state-etc; write: ./state/deploy/ID/etc/probe-etc\n"
+       "etc: tmpfs sysroot[/state/deploy/ID/etc]; state-etc; write: "
+       "./state/deploy/ID/etc/probe-etc\n"
        "var: overlay overlay; image-var; write: ./state/deploy/ID/var/upper/probe-var\n"},
       {"[etc]\nmount = \"transient\"\n[var]\ntransient = true\n",
        "/: overlay composefs; image-root; write: read-only\n"
@@ -170,7 +175,8 @@ TEST_F(SetupRoot, ConfigVariants) {
       {"[etc]\nmount = \"overlay\"\ntransient = true\n[root]\ntransient = true\n",  // mount wins
        "/: overlay transient; image-root; write: elsewhere\n"
        "etc: overlay overlay; image-etc; write: ./state/deploy/ID/etc/upper/probe-etc\n"
-       "var: tmpfs sysroot[/state/deploy/ID/var]; state-var; write: ./state/deploy/ID/var/probe-var\n"},
+       "var: tmpfs sysroot[/state/deploy/ID/var]; state-var; write: "
+       "./state/deploy/ID/var/probe-var\n"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.config);
@@ -183,10 +189,12 @@ TEST_F(SetupRoot, ConfigVariants) {
 // Arguments in command-line order; the first whose image exists wins, the others are named.
 TEST_F(SetupRoot, FirstExistingImageWins) {
   std::string missing(128, 'a');
-  Outcome o = setup(insecure(missing) + " composefs.digest=?v1-sha512-12:" + id_ + " " + insecure(other_), "",
-                    "cat \"$SYS/from\"");
+  Outcome o =
+      setup(insecure(missing) + " composefs.digest=?v1-sha512-12:" + id_ + " " + insecure(other_),
+            "", "cat \"$SYS/from\"");
   EXPECT_EQ(o.status, 0) << o.err;
-  EXPECT_EQ(o.out, "composefs-setup-root: image " + missing + " not found, trying the next argument\n");
+  EXPECT_EQ(o.out,
+            "composefs-setup-root: image " + missing + " not found, trying the next argument\n");
   EXPECT_EQ(o.seen, "image-root");
 }
 
@@ -198,7 +206,8 @@ TEST_F(SetupRoot, ReadOnlySysrootIsRemounted) {
   EXPECT_EQ(o.status, 0) << o.err;
   EXPECT_EQ(o.out, "composefs-setup-root: remounted " + (tmp_ / "sys").string() +
                        " read-write (it was mounted read-only)\n");
-  EXPECT_NE(o.seen.find("etc: overlay overlay; image-etc; write: ./state/deploy/ID/etc/upper/probe-etc\n"),
+  EXPECT_NE(o.seen.find(
+                "etc: overlay overlay; image-etc; write: ./state/deploy/ID/etc/upper/probe-etc\n"),
             std::string::npos)
       << o.seen;
 
@@ -211,17 +220,22 @@ TEST_F(SetupRoot, FailuresLeaveNothingMounted) {
   std::string sys = (tmp_ / "sys").string(), missing(128, 'b');
   expect_failure(setup("quiet rw"), "no composefs argument on the kernel command line");
   expect_failure(setup("composefs=abc"),
-                 "malformed kernel argument: a digest of 3 characters (64 for sha256, 128 for sha512) (composefs=abc)");
+                 "malformed kernel argument: a digest of 3 characters (64 for sha256, 128 for "
+                 "sha512) (composefs=abc)");
   expect_failure(setup(insecure(missing)), "no composefs image found (tried: " + missing + ")");
   expect_failure(setup("composefs=" + id_),
-                 "repository " + sys + "/composefs: repository was not initialized with fs-verity (hint: re-create "
-                 "with `cfsctl init` on a verity-capable filesystem) (composefs=" + id_ + ")");
-  expect_failure(setup(insecure(id_), "[etc]\nmount = \"tmpfs\"\n"),
-                 (tmp_ / "run4" / "conf.toml").string() +
-                     ":2:9: [etc] mount: unknown value 'tmpfs' (expected none, bind, overlay or transient)");
+                 "repository " + sys +
+                     "/composefs: repository was not initialized with fs-verity (hint: re-create "
+                     "with `cfsctl init` on a verity-capable filesystem) (composefs=" +
+                     id_ + ")");
+  expect_failure(
+      setup(insecure(id_), "[etc]\nmount = \"tmpfs\"\n"),
+      (tmp_ / "run4" / "conf.toml").string() +
+          ":2:9: [etc] mount: unknown value 'tmpfs' (expected none, bind, overlay or transient)");
   // After the image is mounted: its state directory is missing.
   expect_failure(setup(insecure(other_)), "state directory " + sys + "/state/deploy/" + other_ +
-                                              ": No such file or directory (" + insecure(other_) + ")");
+                                              ": No such file or directory (" + insecure(other_) +
+                                              ")");
 }
 
 // / and /run shared, as systemd makes them in the initramfs, and a mount below the physical
@@ -235,12 +249,14 @@ echo kernel > "$SYS/boot/vmlinuz"
 mount --make-rshared /)sh";
   Outcome o = setup(insecure(id_), "", std::string(kReport) + R"sh(
 cat "$SYS/sysroot/boot/vmlinuz"
-findmnt -rn -o PROPAGATION -M /run)sh", shared);
+findmnt -rn -o PROPAGATION -M /run)sh",
+                    shared);
   EXPECT_EQ(o.status, 0) << o.err;
   EXPECT_EQ(o.seen,
             "/: overlay composefs; image-root; write: read-only\n"
             "etc: overlay overlay; image-etc; write: ./state/deploy/ID/etc/upper/probe-etc\n"
-            "var: tmpfs sysroot[/state/deploy/ID/var]; state-var; write: ./state/deploy/ID/var/probe-var\n"
+            "var: tmpfs sysroot[/state/deploy/ID/var]; state-var; write: "
+            "./state/deploy/ID/var/probe-var\n"
             "sysroot: tmpfs sysroot; physical\n"
             "kernel\n"
             "shared\n");
@@ -256,7 +272,8 @@ TEST_F(SetupRoot, WrongImageBytesAreRefused) {
   std::string other_obj = "composefs/objects/" + other_.substr(0, 2) + "/" + other_.substr(2);
   fs::remove(prep_ / id_obj);
   fs::copy_file(prep_ / other_obj, prep_ / id_obj);
-  expect_failure(setup(insecure(id_)), "mounting the image: Image has wrong fs-verity (" + insecure(id_) + ")");
+  expect_failure(setup(insecure(id_)),
+                 "mounting the image: Image has wrong fs-verity (" + insecure(id_) + ")");
 }
 
 }  // namespace

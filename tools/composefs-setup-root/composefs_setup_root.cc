@@ -59,13 +59,25 @@ int composefs_setup_root_main(int argc, char** argv) {
   opterr = 0;  // our own one-line message
   for (int c; (c = getopt_long(argc, argv, "hV", kLong, nullptr)) != -1;) {
     switch (c) {
-      case kSysroot: o.sysroot = optarg; break;
-      case kConfig: o.config = optarg; break;
-      case kCmdline: o.cmdline = optarg; break;
-      case kTarget: o.target = optarg; break;
-      case kRootFs: o.root_fs = optarg; break;
-      case 'h': return cli::print_out(kProg, kHelp) ? 0 : 1;
-      case 'V': return cli::print_out(kProg, std::string(kProg) + " " + cli::kVersion + "\n") ? 0 : 1;
+      case kSysroot:
+        o.sysroot = optarg;
+        break;
+      case kConfig:
+        o.config = optarg;
+        break;
+      case kCmdline:
+        o.cmdline = optarg;
+        break;
+      case kTarget:
+        o.target = optarg;
+        break;
+      case kRootFs:
+        o.root_fs = optarg;
+        break;
+      case 'h':
+        return cli::print_out(kProg, kHelp) ? 0 : 1;
+      case 'V':
+        return cli::print_out(kProg, std::string(kProg) + " " + cli::kVersion + "\n") ? 0 : 1;
       default:
         cli::error(kProg, std::string("invalid option '") + argv[optind - 1] + "' (see --help)");
         return 2;

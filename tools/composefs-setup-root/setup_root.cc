@@ -43,7 +43,8 @@ auto with_argument(const Argument& a, F&& f) -> decltype(f()) {
 }
 
 std::string read_text(const std::string& path) {
-  std::vector<std::byte> bytes = with_context(path, [&] { return read_all(open_read(path).get()); });
+  std::vector<std::byte> bytes =
+      with_context(path, [&] { return read_all(open_read(path).get()); });
   std::string text(bytes.size(), '\0');
   std::memcpy(text.data(), bytes.data(), bytes.size());
   return text;
@@ -98,7 +99,8 @@ bool mount_image_if_exists(const std::string& repo_path, const Argument& a, cons
   open.hash = a.karg.digest.algorithm();
   open.insecure = a.karg.insecure;
   open.require_verity = !a.karg.insecure;  // a secure argument needs a repository with fs-verity
-  auto repo = with_context("repository " + repo_path, [&] { return repo::Repository::open(repo_path, open); });
+  auto repo = with_context("repository " + repo_path,
+                           [&] { return repo::Repository::open(repo_path, open); });
   repo::Repository::OpenedImage image;
   try {
     image = repo->open_image(a.hex);
@@ -108,40 +110,44 @@ bool mount_image_if_exists(const std::string& repo_path, const Argument& a, cons
   }
   mount::Options m;
   m.basedirs = {repo_path + "/objects"};
-  m.digest = a.hex;                        // the image checked against its ID
-  m.require_verity = !a.karg.insecure;     // every file against its digest (overlay verity=require)
-  m.read_only = true;                      // a root filesystem: set-uid files and devices kept
-  m.image_mountdir = erofs_dir;            // the initramfs may have no /tmp
+  m.digest = a.hex;                     // the image checked against its ID
+  m.require_verity = !a.karg.insecure;  // every file against its digest (overlay verity=require)
+  m.read_only = true;                   // a root filesystem: set-uid files and devices kept
+  m.image_mountdir = erofs_dir;         // the initramfs may have no /tmp
   with_context("mounting the image", [&] { mount::mount_image(image.fd.get(), root, m); });
   return true;
 }
 
 // The first argument whose image exists, mounted on `root`.
 const Argument& mount_first_image(const std::string& sysroot, const std::vector<Argument>& args,
-                                  const mount::Staging& staging, const std::string& root, std::ostream& info) {
+                                  const mount::Staging& staging, const std::string& root,
+                                  std::ostream& info) {
   std::string repo_path = sysroot + "/composefs";
   std::string erofs_dir = staging.make_dir("erofs");
   std::string tried;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const Argument& a = args[i];
-    if (with_argument(a, [&] { return mount_image_if_exists(repo_path, a, root, erofs_dir); })) return a;
+    if (with_argument(a, [&] { return mount_image_if_exists(repo_path, a, root, erofs_dir); }))
+      return a;
     tried += (tried.empty() ? "" : ", ") + a.hex;
-    if (i + 1 < args.size()) info << kProg << ": image " << a.hex << " not found, trying the next argument\n";
+    if (i + 1 < args.size())
+      info << kProg << ": image " << a.hex << " not found, trying the next argument\n";
   }
   throw Error(ENOENT, "no composefs image found (tried: " + tried + ")");
 }
 
 // `lower` under a writable tmpfs overlay on `target`: changes last until shutdown.
-void overlay_transient(const mount::Staging& staging, const std::string& lower, const std::string& target,
-                       const std::string& name) {
+void overlay_transient(const mount::Staging& staging, const std::string& lower,
+                       const std::string& target, const std::string& name) {
   std::string tmp = staging.make_dir("transient-" + name);
   mount::mount_tmpfs(tmp, "mode=0755");  // stays in the staging area; the overlay holds it
-  mount::mount_overlay("transient", lower, ensure_dir(tmp + "/upper", 0755), ensure_dir(tmp + "/work", 0700), target);
+  mount::mount_overlay("transient", lower, ensure_dir(tmp + "/upper", 0755),
+                       ensure_dir(tmp + "/work", 0700), target);
 }
 
 // /etc or /var of the new root as the configuration says; overlays over the image's.
-void mount_state(StateMount mode, const std::string& name, const std::string& image, const std::string& root,
-                 const std::string& state, const mount::Staging& staging) {
+void mount_state(StateMount mode, const std::string& name, const std::string& image,
+                 const std::string& root, const std::string& state, const mount::Staging& staging) {
   if (mode == StateMount::kNone) return;
   std::string lower = image + "/" + name, target = root + "/" + name, source = state + "/" + name;
   require_directory(lower, "the image's /" + name);
@@ -214,12 +220,14 @@ void setup_root(const SetupRootOptions& o, std::ostream& info) {
   // The image stays reachable at `image`: the lower layer of every overlay, also under a
   // transient root (overlayfs stacks at most two deep: composefs, then one more).
   std::string image = staging.make_dir("image");
-  const Argument& chosen = o.root_fs ? args.front() : mount_first_image(o.sysroot, args, staging, image, info);
+  const Argument& chosen =
+      o.root_fs ? args.front() : mount_first_image(o.sysroot, args, staging, image, info);
   with_argument(chosen, [&] {
     if (o.root_fs) mount::bind(*o.root_fs, image, false);
     sysroot.ensure(info);
     std::string root = image;
-    if (config.root_transient) overlay_transient(staging, image, root = staging.make_dir("root"), "root");
+    if (config.root_transient)
+      overlay_transient(staging, image, root = staging.make_dir("root"), "root");
     // The physical root stays reachable in the new one; an image without /sysroot goes
     // without, as composefs-rs.
     if (exists(root + "/sysroot")) {
@@ -231,7 +239,9 @@ void setup_root(const SetupRootOptions& o, std::ostream& info) {
     }
     StateMount etc = config.etc_mode(), var = config.var_mode();
     std::string state = o.sysroot + "/state/deploy/" + chosen.hex;
-    auto uses_state = [](StateMount m) { return m == StateMount::kBind || m == StateMount::kOverlay; };
+    auto uses_state = [](StateMount m) {
+      return m == StateMount::kBind || m == StateMount::kOverlay;
+    };
     if (uses_state(etc) || uses_state(var)) require_directory(state, "state directory");
     mount_state(etc, "etc", image, root, state, staging);
     mount_state(var, "var", image, root, state, staging);
@@ -243,7 +253,8 @@ void setup_root(const SetupRootOptions& o, std::ostream& info) {
 void link_volatile_root() noexcept {
   struct stat st {};
   if (::stat("/dev/gpt-auto-root", &st) != 0) return;
-  std::string target = "/dev/block/" + std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
+  std::string target =
+      "/dev/block/" + std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
   ::symlink(target.c_str(), "/run/systemd/volatile-root");  // EEXIST: made before us (ostree)
 }
 
