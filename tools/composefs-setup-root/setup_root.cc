@@ -226,8 +226,10 @@ void setup_root(const SetupRootOptions& o, std::ostream& info) {
     if (o.root_fs) mount::bind(*o.root_fs, image, false);
     sysroot.ensure(info);
     std::string root = image;
-    if (config.root_transient)
-      overlay_transient(staging, image, root = staging.make_dir("root"), "root");
+    if (config.root_transient) {
+      root = staging.make_dir("root");
+      overlay_transient(staging, image, root, "root");
+    }
     // The physical root stays reachable in the new one; an image without /sysroot goes
     // without, as composefs-rs.
     if (exists(root + "/sysroot")) {
