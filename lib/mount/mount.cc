@@ -63,15 +63,15 @@ UniqueFd open_object(const std::vector<std::string>& basedirs, const std::string
 // then every read fails with EIO. Say so at mount time instead, from objects the image names
 // (a store may hold other files without fs-verity, as ostree's .commitmeta); the kernel
 // still checks every object on open.
-void check_objects_have_verity(int image_fd, const std::vector<std::string>& basedirs) {
+void check_objects_have_verity(int image_fd, const std::vector<std::string>& basedirs,
+                               const std::string& advice) {
   MappedFile file = MappedFile::open(image_fd);
   std::size_t checked = 0;
   for (const std::string& object : reader::object_paths(reader::Image::open(file.bytes()))) {
     if (checked++ == kVerityChecks) break;
     UniqueFd fd = open_object(basedirs, object);
     if (fd && !verity::kernel_measure_any(fd.get())) {
-      fail(kNoVerity, "verity: object " + object + " has no fs-verity, so it would not open (use tryverity or "
-                      "noverity, or composefs-fuse, which verifies without it)");
+      fail(kNoVerity, "verity: object " + object + " has no fs-verity, so it would not open (" + advice + ")");
     }
   }
 }
@@ -84,10 +84,9 @@ std::string kernel_release() {
 }
 
 // Linux before 6.6 has no overlayfs verity=: the kernel only says EINVAL.
-[[noreturn]] void no_overlay_verity() {
+[[noreturn]] void no_overlay_verity(const std::string& advice) {
   fail(EOPNOTSUPP, "verity: this kernel's overlayfs (Linux " + kernel_release() +
-                       ") cannot require fs-verity; that needs Linux 6.6 (use tryverity or noverity, or "
-                       "composefs-fuse -o verity=require, which verifies without it)");
+                       ") cannot require fs-verity; that needs Linux 6.6 (" + advice + ")");
 }
 
 bool kernel_before(int major, int minor) {
@@ -188,7 +187,7 @@ bool mount_overlay_new_api(const std::string& lower, const std::string& target, 
     return sys::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value, 0) == 0;
   };
   if (!set("source", "composefs") || !set("metacopy", "on") || !set("redirect_dir", "on")) fail(errno);
-  if (want_verity && !set("verity", "require") && o.require_verity) no_overlay_verity();
+  if (want_verity && !set("verity", "require") && o.require_verity) no_overlay_verity(o.verity_advice);
   if (!set("lowerdir+", lower.c_str())) {
     if (errno == EINVAL) return false;
     fail(errno);
@@ -245,7 +244,7 @@ void mount_overlay_legacy(const std::string& lower, const std::string& target, c
   // Kernels without data-only layers: the basedirs become ordinary lower layers, hidden
   // under the opaque root and its 00..ff whiteouts.
   if (::mount("composefs", target.c_str(), "overlay", flags, (opts + plain + tail).c_str()) != 0) {
-    if (errno == EINVAL && o.require_verity && kernel_before(6, 6)) no_overlay_verity();
+    if (errno == EINVAL && o.require_verity && kernel_before(6, 6)) no_overlay_verity(o.verity_advice);
     fail(errno);
   }
 }
@@ -294,7 +293,7 @@ void mount_image(int image_fd, const std::string& mountpoint, const Options& o) 
   }
   bool acl = header.flags & format::kComposefsFlagHasAcl;
   bool want_verity = opts.require_verity || opts.try_verity;
-  if (opts.require_verity) check_objects_have_verity(source_fd, o.basedirs);
+  if (opts.require_verity) check_objects_have_verity(source_fd, o.basedirs, o.verity_advice);
   if (o.dry_run) return;
 
   // 3. EROFS on a private directory; from the file itself, else through a loop device.

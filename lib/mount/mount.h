@@ -20,6 +20,9 @@ struct Options {
   // C API leaves that to its caller's flags, as upstream's library does).
   bool digest_implies_verity = false;
   bool try_verity = false;      // verity=require where the kernel supports it
+  // What a user can do instead when verity cannot be required (ends the error message).
+  std::string verity_advice =
+      "use tryverity or noverity, or composefs-fuse -o verity=require, which verifies without it";
   bool read_only = false;
   // For images that are not trusted as a root filesystem: ignore set-uid bits, device nodes,
   // execution (mount(8)'s nosuid, nodev, noexec; upstream refuses these options).

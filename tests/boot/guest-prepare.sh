@@ -14,7 +14,9 @@ for a in $kargs; do extra+=(--cmdline "$a"); done
 mkdir -p /tmp/boot
 for n in 1 2; do
   system=system$n
-  id=$("$cfsctl" --repo "$repo" create-image --bootable "${!system}" "system-$n")
+  # (The console is a terminal: the progress line goes to a file, with any error.)
+  id=$("$cfsctl" --repo "$repo" create-image --bootable "${!system}" "system-$n" 2>/tmp/create.log) ||
+    { cat /tmp/create.log >&2; exit 1; }
   echo "CFS-BOOT id$n=${id#*:}"
   "$cfsctl" --repo "$repo" prepare-boot "system-$n" --bootdir /tmp/boot --entry-id "system-$n" "${extra[@]}"
 done

@@ -40,7 +40,7 @@ root=$(bash "$here/../debian/root.sh" boot) || exit $?
 kver=$(ls "$root/usr/lib/modules")
 cache=$(test_cache_dir)
 work=$(mktemp -d "$cache/boot.XXXXXX")
-trap 'umount -R "$work"/mnt.* 2>/dev/null; rm -rf "$work"' EXIT
+trap 'set +e; umount -R "$work/mnt.2" "$work/mnt.1" 2>/dev/null; rm -rf "$work"' EXIT
 failures=0
 check() {  # check NAME LOG EXPECTED-LINE: the console log has the line (a fixed string)
   if grep -qF -- "$3" "$2"; then
@@ -53,7 +53,8 @@ check() {  # check NAME LOG EXPECTED-LINE: the console log has the line (a fixed
 
 # 1. The two systems: overlays on the cached root (version 1), and on that (version 2).
 system() {  # system N LOWER: mounts $work/mnt.N, prints its path
-  local n=$1 lower=$2 dir=$work/mnt.$n
+  local n=$1 lower=$2
+  local dir=$work/mnt.$n
   mkdir -p "$dir" "$work/upper.$n" "$work/ovl-work.$n"
   mount -t overlay overlay -o "lowerdir=$lower,upperdir=$work/upper.$n,workdir=$work/ovl-work.$n" "$dir"
   echo "$n" >"$dir/etc/cfs-version"
@@ -83,7 +84,7 @@ else
   chroot "$system1" mkinitramfs -o "$initrd" "$kver" 2>"$work/initramfs.log"
 fi || { cat "$work/initramfs.log"; exit 1; }
 umount "$system1/proc"
-lsinitramfs "$system1$initrd" | grep -q 'usr/sbin/composefs-setup-root$' ||
+chroot "$system1" lsinitramfs "$initrd" | grep -q 'usr/sbin/composefs-setup-root$' ||
   { echo "FAILED: the initramfs has no composefs-setup-root (our $initramfs integration did not run)"; exit 1; }
 system2=$(system 2 "$system1")
 
@@ -93,28 +94,31 @@ truncate -s 4G "$work/disk.img"
 mkfs.ext4 -q -F -O verity "$work/disk.img"
 bash "$here/../vm/vm.sh" --timeout 1200 --disk "$work/disk.img" 6.12 -- \
   bash "$here/guest-prepare.sh" "$build/tools/cfsctl" "$system1" "$system2" "$kargs" | tee "$work/prepare.log"
-id1=$(sed -n 's/^CFS-BOOT id1=\([0-9a-f]*\).*/\1/p' "$work/prepare.log")
-id2=$(sed -n 's/^CFS-BOOT id2=\([0-9a-f]*\).*/\1/p' "$work/prepare.log")
+id1=$(sed -n 's/.*CFS-BOOT id1=\([0-9a-f]*\).*/\1/p' "$work/prepare.log")
+id2=$(sed -n 's/.*CFS-BOOT id2=\([0-9a-f]*\).*/\1/p' "$work/prepare.log")
 [ -n "$id1" ] && [ -n "$id2" ] || { echo "FAILED: the disk was not prepared"; exit 1; }
 check "gc keeps image 1 while an entry names it" "$work/prepare.log" "CFS-BOOT kept $id1"
 check "gc keeps image 2 while an entry names it" "$work/prepare.log" "CFS-BOOT kept $id2"
 
-# The entries, as a boot loader reads them (the host mounts the verity disk read-only).
-mkdir -p "$work/disk"
-mount -o ro,loop "$work/disk.img" "$work/disk"
-entry_for() {  # entry_for ID: the Type 1 entry whose options name image ID
-  grep -l -- "$1" "$work/disk/boot/loader/entries/"*.conf | head -1
-}
-field() { sed -n "s/^$1 *//p" "$2" | head -1; }
-for n in 1 2; do
-  id=id$n
-  entry=$(entry_for "${!id}")
-  [ -n "$entry" ] || { echo "FAILED: no boot entry names image $n"; exit 1; }
-  cp "$work/disk/boot/$(field linux "$entry")" "$work/vmlinuz.$n"
-  cp "$work/disk/boot/$(field initrd "$entry")" "$work/initrd.$n"
-  field options "$entry" >"$work/options.$n"
+# The entries, as a boot loader reads them, with debugfs: the disk has fs-verity, which this
+# host's kernel may not mount (the guest powered off without unmounting: journal first).
+e2fsck -E journal_only -p "$work/disk.img" >/dev/null
+disk_cat() { debugfs -R "cat $1" "$work/disk.img" 2>/dev/null; }
+field() { sed -n "s/^$1 *//p" | head -1; }
+for entry in $(debugfs -R "ls -p /boot/loader/entries" "$work/disk.img" 2>/dev/null | awk -F/ '$6 ~ /\.conf$/ { print $6 }'); do
+  text=$(disk_cat "/boot/loader/entries/$entry")
+  for n in 1 2; do
+    id=id$n
+    grep -q -- "${!id}" <<<"$text" || continue
+    disk_cat "/boot$(field linux <<<"$text")" >"$work/vmlinuz.$n"
+    disk_cat "/boot$(field initrd <<<"$text")" >"$work/initrd.$n"
+    field options <<<"$text" >"$work/options.$n"
+  done
 done
-umount "$work/disk"
+for n in 1 2; do
+  [ -s "$work/options.$n" ] && [ -s "$work/vmlinuz.$n" ] && [ -s "$work/initrd.$n" ] ||
+    { echo "FAILED: no boot entry (with kernel and initramfs) names image $n"; exit 1; }
+done
 
 times=()
 boot() {  # boot NAME DISK KERNEL INITRD CMDLINE: until the proof is done or an emergency shell
@@ -131,7 +135,7 @@ boot() {  # boot NAME DISK KERNEL INITRD CMDLINE: until the proof is done or an 
   done
   kill "$qemu" 2>/dev/null || true
   wait "$qemu" 2>/dev/null || true
-  times+=("$(printf '%-18s power-on to the proof service: %s' "$1" "${proof:-never} s")")
+  times+=("$(printf '%-18s power-on to the proof service: %s' "$1" "${proof:+$proof s}")")
 }
 
 boot composefs-1 "$work/disk.img" "$work/vmlinuz.1" "$work/initrd.1" "$(cat "$work/options.1")"

@@ -245,8 +245,8 @@ TEST(MountComposefs, VerityWithoutFsVerityIsAMountError) {
   EXPECT_EQ(r.status, 1);
   std::string prefix = "mount.composefs: Failed to mount composefs " + b.image.string() + ": verity: object ";
   EXPECT_EQ(r.err.rfind(prefix, 0), 0u) << r.err;
-  EXPECT_TRUE(r.err.ends_with(" has no fs-verity, so it would not open (use tryverity or noverity, or composefs-fuse, "
-                              "which verifies without it)\n")) << r.err;
+  EXPECT_TRUE(r.err.ends_with(" has no fs-verity, so it would not open (use tryverity or noverity, or composefs-fuse "
+                              "-o verity=require, which verifies without it)\n")) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_EQ(mounts_snapshot(), before);
 }

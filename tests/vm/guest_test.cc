@@ -419,5 +419,61 @@ TEST(OldKernel, FuseServesReadsItselfWithoutPassthrough) {
   EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << "said once: " << log;
 }
 
+// ---- composefs-setup-root on this kernel ------------------------------------------------------
+
+// composefs-setup-root with `cmdline` on a sysroot holding a secure repository on the verity
+// disk, in a private mount namespace: "status=N", then its stderr, or (on success) the new
+// root's FSTYPE and OPTIONS and its file "from".
+std::string setup_root(const fs::path& sys, const std::string& cmdline) {
+  const char* script = R"sh(
+mount --bind "$SYS" "$SYS" && mount -t tmpfs run /run || exit 1
+if "$TOOL" --sysroot "$SYS" --config /nonexistent --cmdline "$CMDLINE" 2>/run/err >/dev/null; then
+  echo status=0
+  findmnt -rn -o FSTYPE,OPTIONS -M "$SYS" | tail -1
+  cat "$SYS/from"
+else
+  echo "status=$?"
+  cat /run/err
+fi
+)sh";
+  test::Run r = run({"unshare", "-m", "--propagation", "private", "sh", "-c", script}, "",
+                    {"SYS=" + sys.string(), "TOOL=" + tool("composefs-setup-root").string(),
+                     "CMDLINE=" + cmdline});
+  return r.out + r.err;
+}
+
+// From 6.6 a secure argument mounts with verity=require; before, it is one line saying what
+// the kernel lacks and what to do, and the insecure form mounts (a loop device before 6.12).
+TEST(SetupRootKernel, SecureAndInsecureArguments) {
+  REQUIRE_VM();
+  test::TempDir tmp;
+  fs::path src = tmp / "src", sys = tmp / "sysroot";
+  for (const char* d : {"etc", "var", "sysroot", "usr/bin"}) fs::create_directories(src / d);
+  test::write_file(src / "usr" / "bin" / "tool", test::patterned(20000));
+  test::write_file(src / "from", "image\n");
+  ASSERT_EQ(test::cfsctl(sys / "composefs", {"init"}).status, 0);
+  test::Run r = test::cfsctl(sys / "composefs", {"create-image", src.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string id = r.out.substr(r.out.find(':') + 1, 128);
+  for (const char* d : {"etc", "var"}) fs::create_directories(sys / "state" / "deploy" / id / d);
+
+  std::string secure = "composefs.digest=v1-sha512-12:" + id;
+  std::string out = setup_root(sys, "quiet " + secure);
+  if (kernel_at_least(6, 6)) {
+    EXPECT_TRUE(out.starts_with("status=0\noverlay ro,")) << out;
+    EXPECT_NE(out.find("verity=require"), std::string::npos) << out;
+    EXPECT_TRUE(out.ends_with("\nimage\n")) << out;
+  } else {
+    EXPECT_EQ(out, "status=1\ncomposefs-setup-root: mounting the image: verity: this kernel's overlayfs (Linux " +
+                       [] { utsname u{}; ::uname(&u); return std::string(u.release); }() +
+                       ") cannot require fs-verity; that needs Linux 6.6 (boot a kernel that can, or "
+                       "write ? after the argument's = to boot unverified) (" + secure + ")\n");
+  }
+  out = setup_root(sys, "composefs.digest=?v1-sha512-12:" + id);
+  EXPECT_TRUE(out.starts_with("status=0\noverlay ro,")) << out;
+  EXPECT_EQ(out.find("verity=require"), std::string::npos) << out;
+  EXPECT_TRUE(out.ends_with("\nimage\n")) << out;
+}
+
 }  // namespace
 }  // namespace cfs

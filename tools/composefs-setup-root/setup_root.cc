@@ -114,6 +114,7 @@ bool mount_image_if_exists(const std::string& repo_path, const Argument& a, cons
   m.require_verity = !a.karg.insecure;  // every file against its digest (overlay verity=require)
   m.read_only = true;                   // a root filesystem: set-uid files and devices kept
   m.image_mountdir = erofs_dir;         // the initramfs may have no /tmp
+  m.verity_advice = "boot a kernel that can, or write ? after the argument's = to boot unverified";
   with_context("mounting the image", [&] { mount::mount_image(image.fd.get(), root, m); });
   return true;
 }
