@@ -21,6 +21,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../debian/common.sh"
+if [ -z "${CFS_BOOT_NAMESPACE:-}" ] && [ "$(id -u)" = 0 ]; then
+  exec env CFS_BOOT_NAMESPACE=1 unshare -m --propagation private bash "$0" "$@"
+fi
 initramfs=initramfs-tools
 if [ "${1:-}" = --initramfs ]; then initramfs=$2; shift 2; fi
 case $initramfs in
@@ -32,9 +35,6 @@ build=$(cd "${1:?usage: vm-boot.sh [--initramfs initramfs-tools|dracut] BUILD_DI
 [ "$(id -u)" = 0 ] || unavailable "booting a composefs root needs root (mounts, chroot)"
 command -v qemu-system-x86_64 >/dev/null || unavailable "qemu-system-x86_64 is not installed"
 [ -x "$build/tools/cfsctl" ] && [ -x "$build/tools/composefs-setup-root" ] || unavailable "build $build first"
-if [ -z "${CFS_BOOT_NAMESPACE:-}" ]; then
-  exec env CFS_BOOT_NAMESPACE=1 unshare -m --propagation private bash "$0" "$@"
-fi
 
 root=$(bash "$here/../debian/root.sh" boot) || exit $?
 kver=$(ls "$root/usr/lib/modules")
