@@ -94,6 +94,20 @@ fi
   "composefs, libcomposefs1|composefs, libcomposefs1|composefs, libcomposefs1" ] || fail "runtime relations"
 [ "$(dpkg-query -W -f='${Provides}|${Conflicts}|${Replaces}' composefs-cpp-dev)" = \
   "libcomposefs-dev|libcomposefs-dev|libcomposefs-dev" ] || fail "-dev relations"
+# Booting: composefs-setup-root and what puts it into the initramfs (initramfs-tools, dracut),
+# executable, and the trigger that rebuilds the initramfs.
+for f in /usr/sbin/composefs-setup-root /usr/share/initramfs-tools/hooks/composefs \
+         /usr/share/initramfs-tools/scripts/local-bottom/composefs \
+         /usr/lib/dracut/modules.d/37composefs/module-setup.sh; do
+  grep -qx "$f" <<<"$runtime_files" && [ -x "$f" ] || fail "$f not in the package, or not executable"
+done
+grep -qx /usr/lib/dracut/modules.d/37composefs/composefs-setup-root.service <<<"$runtime_files" ||
+  fail "the dracut module's unit is not in the package"
+grep -qx "activate-noawait update-initramfs" /var/lib/dpkg/info/composefs-cpp.triggers || fail "no update-initramfs trigger"
+MANWIDTH=80 man 8 composefs-setup-root 2>/dev/null | grep -q "NAME" || fail "man 8 composefs-setup-root does not render"
+said=$(/usr/sbin/composefs-setup-root --cmdline quiet --sysroot /nonexistent 2>&1 || true)
+[ "$said" = "composefs-setup-root: no composefs argument on the kernel command line" ] ||
+  fail "composefs-setup-root does not run: $said"
 grep -qx /usr/share/doc/composefs-cpp/copyright <<<"$runtime_files" || fail "no copyright file"
 grep -qx /usr/share/doc/composefs-cpp-dev/copyright <<<"$dev_files" || fail "no copyright file in -dev"
 for p in composefs-cpp composefs-cpp-dev; do
@@ -105,6 +119,7 @@ done
 echo "== apt purge composefs-cpp-dev composefs-cpp"
 apt-get purge -y -qq composefs-cpp-dev composefs-cpp >/dev/null
 for f in /usr/bin/mkcomposefs /sbin/mount.composefs /usr/bin/composefs-fuse /usr/share/man/man1/mkcomposefs.1.gz \
+         /usr/sbin/composefs-setup-root /usr/share/initramfs-tools/hooks/composefs /usr/lib/dracut/modules.d/37composefs \
          /usr/include/libcomposefs "/usr/lib/$multiarch/libcomposefs.so.1" \
          "/usr/lib/$multiarch/pkgconfig/composefs.pc" /usr/share/doc/composefs-cpp /usr/share/doc/composefs-cpp-dev; do
   [ ! -e "$f" ] || fail "$f left after purge"
