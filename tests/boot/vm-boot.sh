@@ -28,7 +28,7 @@ initramfs=initramfs-tools
 if [ "${1:-}" = --initramfs ]; then initramfs=$2; shift 2; fi
 case $initramfs in
   initramfs-tools) shell_marker="(initramfs)" ;;  # its panic shell's prompt
-  dracut) shell_marker="mergency" ;;               # "Entering emergency mode", systemd's
+  dracut) shell_marker="Entering emergency mode" ;;  # dracut-emergency's
   *) echo "vm-boot.sh: --initramfs initramfs-tools or dracut" >&2; exit 2 ;;
 esac
 build=$(cd "${1:?usage: vm-boot.sh [--initramfs initramfs-tools|dracut] BUILD_DIR}" && pwd)
@@ -41,6 +41,7 @@ kver=$(ls "$root/usr/lib/modules")
 cache=$(test_cache_dir)
 work=$(mktemp -d "$cache/boot.XXXXXX")
 trap 'set +e; umount -R "$work/mnt.2" "$work/mnt.1" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 143' TERM INT  # (so that the EXIT trap cleans up)
 failures=0
 check() {  # check NAME LOG EXPECTED-LINE: the console log has the line (a fixed string)
   if grep -qF -- "$3" "$2"; then
@@ -76,7 +77,7 @@ initrd=/usr/lib/modules/$kver/initramfs.img
 mount -t proc proc "$system1/proc"
 if [ "$initramfs" = dracut ]; then
   chroot "$system1" dracut -q --force --no-hostonly --kver "$kver" \
-    --modules "systemd systemd-initrd base rootfs-block fs-lib kernel-modules udev-rules composefs" \
+    --modules "systemd systemd-initrd dracut-systemd base rootfs-block fs-lib kernel-modules udev-rules composefs" \
     --drivers "virtio_pci virtio_blk ext4" "$initrd" 2>"$work/initramfs.log"
 else
   echo MODULES=list >"$system1/etc/initramfs-tools/conf.d/cfs-test"

@@ -20,5 +20,7 @@ install() {
   inst_binary /usr/sbin/composefs-setup-root
   [ -e /usr/lib/composefs/setup-root-conf.toml ] && inst_simple /usr/lib/composefs/setup-root-conf.toml
   inst_simple "$moddir/composefs-setup-root.service" "$systemdsystemunitdir/composefs-setup-root.service"
-  $SYSTEMCTL -q --root "$initdir" add-wants initrd-root-fs.target composefs-setup-root.service
+  # Required, not wanted: if it fails, initrd-root-fs.target is never reached, so the initrd
+  # cannot switch into the bare physical root.
+  $SYSTEMCTL -q --root "$initdir" add-requires initrd-root-fs.target composefs-setup-root.service
 }
