@@ -13,7 +13,9 @@
 #      survives a reboot (seen when rolling back), /var the bind, /sysroot the disk, the tampered file EIO and the rest
 #      readable; the second image, then back to the first (rollback); a wrong digest stops in
 #      the initramfs' emergency shell with composefs-setup-root's line;
-#   3. the same system on a plain ext4 disk, for the boot time beside it.
+#   3. a UKI (systemd's stub + kernel, initramfs and the entry's command line) booted by UEFI
+#      firmware (OVMF) from an EFI system partition;
+#   4. the same system on a plain ext4 disk, for the boot time beside it.
 # Every mount is made in a private mount namespace and every file under the test cache, so
 # nothing is left behind. Exit 0 when all checks pass, 1 when one fails, 77 when something it
 # needs is missing (1 under CI=true).
@@ -34,6 +36,9 @@ esac
 build=$(cd "${1:?usage: vm-boot.sh [--initramfs initramfs-tools|dracut] BUILD_DIR}" && pwd)
 [ "$(id -u)" = 0 ] || unavailable "booting a composefs root needs root (mounts, chroot)"
 command -v qemu-system-x86_64 >/dev/null || unavailable "qemu-system-x86_64 is not installed"
+for f in /usr/lib/systemd/boot/efi/linuxx64.efi.stub /usr/share/ovmf/OVMF.fd /usr/bin/mcopy /usr/sbin/mkfs.fat; do
+  [ -e "$f" ] || unavailable "$f is missing (systemd-boot-efi, ovmf, mtools, dosfstools: scripts/setup.sh)"
+done
 [ -x "$build/tools/cfsctl" ] && [ -x "$build/tools/composefs-setup-root" ] || unavailable "build $build first"
 
 root=$(bash "$here/../debian/root.sh" boot) || exit $?
@@ -121,13 +126,34 @@ for n in 1 2; do
     { echo "FAILED: no boot entry (with kernel and initramfs) names image $n"; exit 1; }
 done
 
+# make_uki KERNEL INITRD CMDLINE OS-RELEASE OUT: systemd-boot-efi's stub with the four as PE
+# sections, each placed after the stub's own, page-aligned (as ukify does).
+make_uki() {
+  local stub=/usr/lib/systemd/boot/efi/linuxx64.efi.stub align=4096 end=0 name size vma next
+  while read -r _ name size vma _; do
+    (( 0x$vma + 0x$size > end )) && end=$(( 0x$vma + 0x$size ))
+  done < <(objdump -h "$stub" | awk 'NF == 7 && $1 ~ /^[0-9]+$/')
+  printf '%s' "$3" >"$work/uki.cmdline"
+  next=$(( (end + align - 1) / align * align ))
+  local args=() section file
+  for section in osrel:"$4" cmdline:"$work/uki.cmdline" linux:"$1" initrd:"$2"; do
+    file=${section#*:}
+    args+=(--add-section ".${section%%:*}=$file" --change-section-vma ".${section%%:*}=$(printf 0x%x "$next")")
+    next=$(( (next + $(stat -L -c %s "$file") + align - 1) / align * align ))
+  done
+  objcopy "${args[@]}" "$stub" "$5"
+}
+
 times=()
 boot() {  # boot NAME DISK KERNEL INITRD CMDLINE: until the proof is done or an emergency shell
-  local log=$work/$1.log start=$SECONDS proof=
+  qemu_boot "$1" "$2" -kernel "$3" -initrd "$4" -append "$5"
+}
+qemu_boot() {  # qemu_boot NAME DISK QEMU-ARGS...: the disk is /dev/vda
+  local log=$work/$1.log start=$SECONDS proof= disk=$2
+  shift 2
   timeout --kill-after=10 600 qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 \
     -nographic -no-reboot -serial "file:$log" -monitor none -display none -net none \
-    -kernel "$3" -initrd "$4" -append "$5" \
-    -drive "file=$2,if=virtio,format=raw,cache=unsafe" </dev/null >/dev/null 2>&1 &
+    -drive "file=$disk,if=virtio,format=raw,cache=unsafe" "$@" </dev/null >/dev/null 2>&1 &
   local qemu=$!
   while kill -0 "$qemu" 2>/dev/null; do
     [ -z "$proof" ] && grep -q "CFS-PROOF-START" "$log" 2>/dev/null && proof=$((SECONDS - start))
@@ -136,7 +162,7 @@ boot() {  # boot NAME DISK KERNEL INITRD CMDLINE: until the proof is done or an 
   done
   kill "$qemu" 2>/dev/null || true
   wait "$qemu" 2>/dev/null || true
-  times+=("$(printf '%-18s power-on to the proof service: %s' "$1" "${proof:+$proof s}")")
+  times+=("$(printf '%-18s power-on to the proof service: %s' "$(basename "$log" .log)" "${proof:+$proof s}")")
 }
 
 boot composefs-1 "$work/disk.img" "$work/vmlinuz.1" "$work/initrd.1" "$(cat "$work/options.1")"
@@ -173,6 +199,18 @@ if [ "$initramfs" = initramfs-tools ]; then
   boot rollback "$work/disk.img" "$work/vmlinuz.1" "$work/initrd.1" "$(cat "$work/options.1")"
   check "rolling back boots image 1 again" "$work/rollback.log" "CFS-PROOF version: 1"
   check "image 1's change to /etc survived its reboot" "$work/rollback.log" "CFS-PROOF etc-boots: 2"
+
+  # A UKI: systemd's stub with the entry's kernel, initramfs and command line, booted by UEFI
+  # firmware (OVMF) from an EFI system partition.
+  make_uki "$work/vmlinuz.1" "$work/initrd.1" "$(cat "$work/options.1")" "$system1/usr/lib/os-release" "$work/uki.efi"
+  mkfs.fat -C "$work/esp.img" 65536 >/dev/null
+  mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT
+  mcopy -i "$work/esp.img" "$work/uki.efi" ::/EFI/BOOT/BOOTX64.EFI
+  qemu_boot uki "$work/disk.img" -bios /usr/share/ovmf/OVMF.fd \
+    -drive "file=$work/esp.img,if=virtio,format=raw,cache=unsafe"
+  check "a UKI boots image 1" "$work/uki.log" "CFS-PROOF version: 1"
+  check "a UKI boots it with verity=require" "$work/uki.log" "verity=require"
+  check "a UKI boots it with its /etc" "$work/uki.log" "CFS-PROOF etc-boots: 3"
 
   umount "$system2"
   truncate -s 2G "$work/plain.img"
