@@ -24,7 +24,7 @@ DevFuseChannel::DevFuseChannel(int fd) : fd_(fd) {
 // VM: an idle CPU) costs more than the request itself.
 ssize_t DevFuseChannel::read_request(std::vector<char>& buf) {
   constexpr auto kSpin = std::chrono::microseconds(200);
-  if (!spinner_.exchange(true)) {
+  if (spinning_ && !spinner_.exchange(true)) {
     auto until = std::chrono::steady_clock::now() + kSpin;
     do {
       ssize_t n = ::read(fd_, buf.data(), buf.size());

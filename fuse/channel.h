@@ -31,6 +31,9 @@ class DevFuseChannel final : public Channel {
   // ENOENT: try again). Several threads may wait at once.
   ssize_t read_request(std::vector<char>& buf);
   void stop() { stopping_ = true; }  // readers stop spinning; the unmount wakes them
+  // Whether a reader polls for a while after a request (on by default); off when io_uring
+  // carries the requests and /dev/fuse only the odd FORGET.
+  void set_spinning(bool on) { spinning_ = on; }
 
   void reply(std::uint64_t unique, int error, const void* data, std::size_t size) override;
   int open_backing(int fd) override;
@@ -40,6 +43,7 @@ class DevFuseChannel final : public Channel {
   int fd_;
   std::atomic<bool> spinner_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> spinning_{true};
 };
 
 }  // namespace cfs::fuse

@@ -32,7 +32,6 @@ namespace cfs::fuse {
 namespace {
 
 constexpr std::uint64_t kTimeout = 86400;  // images are immutable: cache entries for a day
-constexpr std::uint32_t kMaxWrite = 1 << 20;
 constexpr unsigned kLaterReplyThreads = 2;
 
 struct FileHandle {
@@ -103,6 +102,8 @@ class Operations::Impl {
   }
 
   bool destroyed() const { return destroyed_; }
+  bool over_uring() const { return over_uring_; }
+  void server_log(const std::string& line) const { log(line); }
   std::size_t open_files() const { return files_.size(); }
   std::size_t known_inodes() const {
     std::lock_guard lock(names_mutex_);
@@ -286,7 +287,8 @@ class Operations::Impl {
     InitOut out{};
     out.major = FUSE_KERNEL_VERSION;
     if (init.major != FUSE_KERNEL_VERSION) return reply_struct(in, out);  // the kernel retries
-    out.minor = std::min<std::uint32_t>(init.minor, kPassthroughMinor);
+    bool ask_uring = options_.uring != UringMode::kOff;
+    out.minor = std::min<std::uint32_t>(init.minor, ask_uring ? kUringMinor : kPassthroughMinor);
     out.max_readahead = init.max_readahead;
     std::uint64_t offered = init.flags | (init.flags & FUSE_INIT_EXT ? std::uint64_t{init.flags2} << 32 : 0);
     std::uint64_t want = FUSE_ASYNC_READ | FUSE_DO_READDIRPLUS | FUSE_READDIRPLUS_AUTO |
@@ -298,8 +300,10 @@ class Operations::Impl {
     if (acl_) want |= FUSE_POSIX_ACL;
     if (options_.passthrough && !options_.no_open) want |= kInitPassthrough;
     if (options_.no_open) want |= FUSE_NO_OPEN_SUPPORT;
+    if (ask_uring) want |= kInitOverIoUring;
     std::uint64_t flags = offered & want;
     passthrough_ = flags & kInitPassthrough;
+    over_uring_ = flags & kInitOverIoUring;
     if ((want & kInitPassthrough) && !passthrough_) {
       log("the kernel has no FUSE passthrough (Linux 6.9 has it): file data is served from user space");
     }
@@ -685,6 +689,7 @@ class Operations::Impl {
   std::once_flag summary_once_;
   XattrSummary summary_;
   std::atomic<bool> passthrough_{false};  // set by INIT, read by every worker
+  std::atomic<bool> over_uring_{false};   // INIT agreed on FUSE over io_uring
   std::mutex inode_files_mutex_;
   std::unordered_map<std::uint64_t, std::shared_ptr<FileHandle>> inode_files_;  // no_open only
   const std::size_t fd_budget_ = backing_fds_to_keep();  // for inode_files_
@@ -709,6 +714,8 @@ Operations::Operations(const reader::Image& image, const store::ObjectSource& ob
 Operations::~Operations() = default;
 void Operations::handle(const char* request, std::size_t size) { impl_->handle(request, size); }
 bool Operations::destroyed() const { return impl_->destroyed(); }
+bool Operations::over_uring() const { return impl_->over_uring(); }
+void Operations::log(const std::string& line) const { impl_->server_log(line); }
 std::size_t Operations::open_files() const { return impl_->open_files(); }
 std::size_t Operations::known_inodes() const { return impl_->known_inodes(); }
 std::size_t Operations::waiting_replies() const { return impl_->waiting_replies(); }

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "fuse/channel.h"
 #include "fuse/server.h"
@@ -26,6 +27,10 @@ class Operations {
   void handle(const char* request, std::size_t size);
   // FUSE_DESTROY came: the session is over.
   bool destroyed() const;
+  // FUSE_INIT agreed on FUSE over io_uring (ServerOptions::uring not off, and the kernel offered it).
+  bool over_uring() const;
+  // One line to the server's log (stderr or syslog, as the options say).
+  void log(const std::string& line) const;
 
   // For tests: what is held now.
   std::size_t open_files() const;

@@ -1,15 +1,20 @@
-// The FUSE wire protocol from <linux/fuse.h>, plus the passthrough additions (protocol 7.40,
-// Linux 6.9) that Debian 12's 6.1 headers lack. Layer: fuse.
+// The FUSE wire protocol from <linux/fuse.h>, plus what Debian 12's 6.1 headers lack: the
+// passthrough additions (protocol 7.40, Linux 6.9) and FUSE over io_uring (7.42, Linux 6.14).
+// Layer: fuse.
 #pragma once
 
 #include <linux/fuse.h>
 #include <sys/ioctl.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace cfs::fuse {
 
 inline constexpr std::uint32_t kPassthroughMinor = 40;
+inline constexpr std::uint32_t kUringMinor = 42;
+// The largest read a request asks for (our FUSE_INIT answer's max_write and max_pages).
+inline constexpr std::uint32_t kMaxWrite = 1 << 20;
 inline constexpr std::uint64_t kInitPassthrough = 1ULL << 37;  // FUSE_PASSTHROUGH (flags2 bit 5)
 inline constexpr std::uint32_t kOpenPassthrough = 1U << 7;     // FOPEN_PASSTHROUGH
 
@@ -47,5 +52,41 @@ struct BackingMap {
 
 inline constexpr unsigned long kIocBackingOpen = _IOW(229, 1, BackingMap);
 inline constexpr unsigned long kIocBackingClose = _IOW(229, 2, std::uint32_t);
+
+// --- FUSE over io_uring (Documentation/filesystems/fuse-io-uring.rst) ---------------------
+inline constexpr std::uint64_t kInitOverIoUring = 1ULL << 41;  // FUSE_OVER_IO_URING (flags2 bit 9)
+
+// The io_uring command ops (sqe->cmd_op of an IORING_OP_URING_CMD on the /dev/fuse fd).
+inline constexpr std::uint32_t kUringCmdRegister = 1;        // hand the kernel an entry's buffers
+inline constexpr std::uint32_t kUringCmdCommitAndFetch = 2;  // answer its request, take the next
+
+// What the kernel and the server tell each other about one entry's request.
+struct UringEntInOut {
+  std::uint64_t flags;
+  std::uint64_t commit_id;  // the request's; the commit names it
+  std::uint32_t payload_sz;  // bytes in the payload buffer: the request's, then the reply's
+  std::uint32_t padding;
+  std::uint64_t reserved;
+};
+
+// An entry's header buffer: the in (then out) header, the opcode's own argument struct, and
+// the sizes above. The other arguments (names, data) travel in the entry's payload buffer.
+inline constexpr std::size_t kUringInOutSize = 128;
+inline constexpr std::size_t kUringOpInSize = 128;
+struct UringReqHeader {
+  char in_out[kUringInOutSize];  // fuse_in_header, then fuse_out_header
+  char op_in[kUringOpInSize];
+  UringEntInOut ent_in_out;
+};
+static_assert(sizeof(UringReqHeader) == 288);
+
+// The 80-byte command area of a 128-byte SQE.
+struct UringCmdReq {
+  std::uint64_t flags;
+  std::uint64_t commit_id;  // COMMIT_AND_FETCH: the request answered
+  std::uint16_t qid;        // the queue (its CPU)
+  std::uint8_t padding[6];
+};
+static_assert(sizeof(UringCmdReq) == 24);
 
 }  // namespace cfs::fuse

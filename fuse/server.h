@@ -14,6 +14,9 @@
 namespace cfs::fuse {
 
 enum class VerityMode { kOff, kOn, kRequire };
+// FUSE over io_uring: auto where the kernel offers it (Linux 6.14+, fuse.enable_uring=1), on
+// or nothing (serve() throws where it cannot be had), off: requests are read from /dev/fuse.
+enum class UringMode { kOff, kAuto, kOn };
 
 struct ServerOptions {
   VerityMode verity = VerityMode::kOn;  // on: check every object whose digest is recorded
@@ -23,7 +26,8 @@ struct ServerOptions {
   // and file data stays in this mount's page cache, so a warm open costs what the kernel's
   // does; no passthrough, so the cache is not shared with other mounts of the same objects.
   bool no_open = false;
-  unsigned threads = 4;
+  unsigned threads = 4;  // reading /dev/fuse (io_uring has a thread per CPU besides)
+  UringMode uring = UringMode::kAuto;
   // Opens whose object must first come from a mirror (ObjectSource::may_wait) wait on threads
   // of their own, this many: local opens and verifications never queue behind the network.
   unsigned fetch_threads = 16;
@@ -40,6 +44,7 @@ struct ServerStats {
 };
 
 // Serves requests from `fuse_fd` (a mounted /dev/fuse) until the filesystem is unmounted.
+// Throws Error before serving anything when uring=on cannot be had.
 void serve(int fuse_fd, const reader::Image& image, const store::ObjectSource& objects,
            const ServerOptions& options, ServerStats& stats);
 

@@ -23,6 +23,7 @@
 #include "common/image_file.h"
 #include "fuse/mount_fuse.h"
 #include "fuse/server.h"
+#include "fuse/uring_channel.h"
 #include "mirror/mirror_source.h"
 #include "mirror/prefetch.h"
 #include "mirror/recorder.h"
@@ -46,6 +47,9 @@ void usage(const char* argv0, int fd) {
                 "                         (on: where recorded; require: refuse files without)\n"
                 "  -o noacl               hide POSIX ACLs\n"
                 "  -o threads=N           server threads (default 4)\n"
+                "  -o uring=auto|on|off   requests over io_uring, a queue per CPU (Linux 6.14+,\n"
+                "                         fuse.enable_uring=1); auto: where the kernel offers it\n"
+                "                         (default: $CFS_FUSE_URING, else auto)\n"
                 "  -o nopassthrough       serve file data from user space\n"
                 "  -o noopen              opens send no request: objects verified at first read,\n"
                 "                         data cached by this mount (fastest warm opens; no sharing)\n"
@@ -84,12 +88,20 @@ bool is_generic_noop(const std::string& key) {
   return key.starts_with("x-");
 }
 
+bool parse_uring(const std::string& value, fuse::UringMode& mode) {
+  if (value == "auto") mode = fuse::UringMode::kAuto;
+  else if (value == "on") mode = fuse::UringMode::kOn;
+  else if (value == "off") mode = fuse::UringMode::kOff;
+  else return false;
+  return true;
+}
+
 // Parses one -o list; returns an error message or "".
 std::string parse_options(const std::string& list, Args& a) {
   for (const auto& [key, value_or] : cli::split_mount_options(list)) {
     bool valued = key == "source" || key == "basedir" || key == "verity" || key == "threads" ||
                   key == "max_threads" || key == "fsname" || key == "remote" || key == "record" ||
-                  key == "prefetch";
+                  key == "prefetch" || key == "uring";
     if (valued && !value_or) return "No value specified for " + key + " option";
     const std::string value = value_or.value_or("");
     if (key == "source") {
@@ -109,6 +121,8 @@ std::string parse_options(const std::string& list, Args& a) {
       else if (value == "require") a.server.verity = fuse::VerityMode::kRequire;
       else if (value == "off") a.server.verity = fuse::VerityMode::kOff;
       else return "verity must be on, require or off";
+    } else if (key == "uring") {
+      if (!parse_uring(value, a.server.uring)) return "uring must be auto, on or off";
     } else if (key == "noacl") {
       a.server.acl = false;
     } else if (key == "threads" || key == "max_threads") {
@@ -198,6 +212,13 @@ int composefs_fuse_main(int argc, char** argv) {
   // Tests only: makes every object measurement slow, to show that a long verification does
   // not hold up other requests.
   if (const char* ms = std::getenv("CFS_TEST_VERIFY_DELAY_MS")) a.server.verify_delay_for_test_ms = std::atoi(ms);
+  // The default transport (tests run every mount both ways); -o uring= overrides it.
+  if (const char* uring = std::getenv("CFS_FUSE_URING"); uring != nullptr && *uring != '\0') {
+    if (!parse_uring(uring, a.server.uring)) {
+      cli::error(kProg, "CFS_FUSE_URING must be auto, on or off");
+      return 1;
+    }
+  }
   optind = 0;
   static const option kLong[] = {{"help", no_argument, nullptr, 'h'},
                                  {"version", no_argument, nullptr, 'V'},
@@ -254,6 +275,13 @@ int composefs_fuse_main(int argc, char** argv) {
   if (!a.remotes.empty() && a.server.no_open) {
     cli::error(kProg, "noopen cannot be combined with remote (a read would wait for the network)");
     return 1;
+  }
+
+  if (a.server.uring == fuse::UringMode::kOn) {
+    if (auto why = fuse::uring_unavailable()) {
+      cli::error(kProg, "uring=on: " + *why);
+      return 1;
+    }
   }
 
   std::optional<cli::ImageFile> image;
@@ -333,7 +361,16 @@ int composefs_fuse_main(int argc, char** argv) {
                        [to_syslog](const std::string& line) { log_line(line, to_syslog); });
   }
   fuse::ServerStats stats;
-  fuse::serve(mounted.fuse.get(), image->image, *objects.source, a.server, stats);
+  try {
+    fuse::serve(mounted.fuse.get(), image->image, *objects.source, a.server, stats);
+  } catch (const Error& e) {  // before serving anything: the mount goes with us
+    log_line(e.what(), to_syslog);
+    try {
+      fuse::unmount_fuse(a.mountpoint);
+    } catch (const Error&) {  // closing /dev/fuse at exit ends the session anyway
+    }
+    return 1;
+  }
   return 0;
 }
 
