@@ -387,9 +387,14 @@ class Operations::Impl {
     } catch (const Error& e) {
       return refuse(h, e.what());
     }
+    take_opened(h, std::move(opened), digest);
+    return 0;
+  }
+
+  // `opened` becomes `h`'s backing; `digest` is what it must still be checked against.
+  void take_opened(FileHandle& h, store::OpenedObject opened, std::optional<Digest>& digest) {
     h.backing = std::move(opened.fd);
     if (options_.verity == VerityMode::kOff || opened.verified) digest.reset();
-    return 0;
   }
 
   int refuse(const FileHandle& h, const std::string& why) {
@@ -429,8 +434,20 @@ class Operations::Impl {
       std::string object;
       std::optional<Digest> digest;
       if (int err = locate_backing(*h, object, digest); err != 0) return err;
-      if (objects_.may_wait({object, digest, h->inode.size})) return open_remote(in.unique, h, object, digest);
-      if (int err = open_located(*h, object, digest); err != 0) return err;
+      // One lookup says where the object is; only a local one is opened here.
+      store::ResolvedObject found;
+      try {
+        found = objects_.resolve({object, digest, h->inode.size});
+      } catch (const Error& e) {
+        return refuse(*h, e.what());
+      }
+      if (found.where == store::ResolvedObject::Where::kRemote) return open_remote(in.unique, h, object, digest);
+      if (found.where == store::ResolvedObject::Where::kStreaming) {
+        h->partial = std::move(found.streaming);
+        finish_open(in.unique, std::move(h));
+        return kReplied;
+      }
+      take_opened(*h, std::move(found.local), digest);
       h->verified_against = digest;
       if (digest) {
         std::optional<bool> known = verifier_.cached(h->backing.get(), *digest);

@@ -520,7 +520,7 @@ class GatedSource final : public store::ObjectSource {
     o.verified = true;
     return o;
   }
-  bool may_wait(const store::ObjectRef&) const override { return true; }
+  store::ResolvedObject resolve(const store::ObjectRef&) const override { return store::ResolvedObject(); }  // remote
   void release(bool fail) {
     std::lock_guard lock(mutex_);
     released_ = true;
@@ -570,6 +570,39 @@ TEST_F(OperationsTest, OpensWaitingForAMirrorHoldUpNothingElse) {
   EXPECT_EQ(channel_.replies(interrupted).size(), 1u) << "the interrupted open's late answer is dropped";
 }
 
+// Counts how it is asked.
+class CountingSource final : public store::ObjectSource {
+ public:
+  explicit CountingSource(const store::ObjectSource& inner) : inner_(inner) {}
+  store::OpenedObject open(const store::ObjectRef& ref) const override {
+    ++opens;
+    return inner_.open(ref);
+  }
+  store::ResolvedObject resolve(const store::ObjectRef& ref) const override {
+    ++resolves;
+    return inner_.resolve(ref);
+  }
+  std::shared_ptr<store::PartialObject> open_partial(const store::ObjectRef&) const override {
+    ++partials;
+    return nullptr;
+  }
+  mutable std::atomic<int> opens{0}, resolves{0}, partials{0};
+
+ private:
+  const store::ObjectSource& inner_;
+};
+
+TEST_F(OperationsTest, AnOpenOfALocalObjectLooksItUpOnce) {
+  CountingSource counting(*objects_);
+  start(&counting);
+  fuse_entry_out ext = lookup(FUSE_ROOT_ID, "ext");
+  Reply opened = open(ext.nodeid);
+  ASSERT_EQ(opened.error, 0);
+  EXPECT_EQ(counting.resolves, 1) << "one lookup says local, and opens it";
+  EXPECT_EQ(counting.opens, 0);
+  EXPECT_EQ(counting.partials, 0);
+}
+
 TEST_F(OperationsTest, AnOpenNoMirrorCanServeFailsWithEio) {
   GatedSource gated(*objects_);
   gated.release(true);
@@ -584,7 +617,7 @@ TEST_F(OperationsTest, AnOpenNoMirrorCanServeFailsWithEio) {
 class ThrowingSource final : public store::ObjectSource {
  public:
   store::OpenedObject open(const store::ObjectRef&) const override { throw std::runtime_error("not an Error"); }
-  bool may_wait(const store::ObjectRef&) const override { return true; }
+  store::ResolvedObject resolve(const store::ObjectRef&) const override { return store::ResolvedObject(); }  // remote
   std::shared_ptr<store::PartialObject> open_partial(const store::ObjectRef&) const override {
     if (++calls_ % 2 == 1) throw std::bad_alloc();
     return nullptr;  // then open() throws something else

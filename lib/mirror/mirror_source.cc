@@ -92,7 +92,28 @@ bool MirrorSource::may_wait(const store::ObjectRef& ref) const {
   return !local_->has(ref);
 }
 
+store::ResolvedObject MirrorSource::resolve(const store::ObjectRef& ref) const {
+  using Where = store::ResolvedObject::Where;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = unnamed_.find(ref.path); it != unnamed_.end()) {
+      return {Where::kLocal, {reopen_read_only(it->second->get()), true}, nullptr};
+    }
+    if (auto it = streaming_.find(ref.path); it != streaming_.end() && !it->second->complete() && !it->second->gave_up()) {
+      return {Where::kStreaming, {}, it->second};
+    }
+  }
+  try {
+    return {Where::kLocal, local_->open(ref), nullptr};
+  } catch (const Error& e) {
+    if (e.code() != ENOENT) throw;  // refused, or the wrong size: not fetched over it
+  }
+  return store::ResolvedObject();  // only on a mirror
+}
+
 store::OpenedObject MirrorSource::open(const store::ObjectRef& ref) const {
+  store::ResolvedObject here = resolve(ref);
+  if (here.where == store::ResolvedObject::Where::kLocal) return std::move(here.local);
   bool checked = fetch(ref);
   {
     std::lock_guard lock(mutex_);

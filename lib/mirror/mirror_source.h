@@ -30,8 +30,10 @@ class MirrorSource final : public store::ObjectSource {
   ~MirrorSource() override;  // names what is still unnamed
 
   store::OpenedObject open(const store::ObjectRef& ref) const override;
-  bool may_wait(const store::ObjectRef& ref) const override;
+  store::ResolvedObject resolve(const store::ObjectRef& ref) const override;
   std::shared_ptr<store::PartialObject> open_partial(const store::ObjectRef& ref) const override;
+  // Whether `ref` is not here yet (opening it would wait for a mirror).
+  bool may_wait(const store::ObjectRef& ref) const;
   void cancel_waits() const override { mirrors_.cancel(); }
 
   // Objects from this size on are streamed where a mirror has their Merkle tree.

@@ -78,6 +78,7 @@ TEST(MirrorSource, FetchesChecksAndCachesSharingDownloads) {
   Mirrors mirrors({s.serve("none")});
   MirrorSource source({(s.tmp / "cache").string()}, mirrors);
   EXPECT_TRUE(source.may_wait(ref));
+  EXPECT_EQ(source.resolve(ref).where, store::ResolvedObject::Where::kRemote);
   std::vector<std::thread> openers;
   std::atomic<int> right{0};
   for (int i = 0; i < 8; ++i) {
@@ -89,6 +90,9 @@ TEST(MirrorSource, FetchesChecksAndCachesSharingDownloads) {
   for (auto& t : openers) t.join();
   EXPECT_EQ(right, 8);
   EXPECT_FALSE(source.may_wait(ref));
+  store::ResolvedObject here = source.resolve(ref);
+  EXPECT_EQ(here.where, store::ResolvedObject::Where::kLocal);
+  EXPECT_EQ(read_whole(here.local.fd.get()), bytes) << "opened by the lookup";
   EXPECT_EQ(mirrors.stats().objects, 1u) << "concurrent opens of one object share one download";
   EXPECT_EQ(source.open_partial(ref), nullptr) << "small and local";
   for (int i = 0; i < 100 && !fs::exists(s.tmp / "cache" / path); ++i) {

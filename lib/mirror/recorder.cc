@@ -34,6 +34,11 @@ store::OpenedObject RecordingSource::open(const store::ObjectRef& ref) const {
   return inner_.open(ref);
 }
 
+store::ResolvedObject RecordingSource::resolve(const store::ObjectRef& ref) const {
+  record(ref.path);
+  return inner_.resolve(ref);
+}
+
 std::shared_ptr<store::PartialObject> RecordingSource::open_partial(const store::ObjectRef& ref) const {
   record(ref.path);
   return inner_.open_partial(ref);

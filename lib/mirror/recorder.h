@@ -24,7 +24,7 @@ class RecordingSource final : public store::ObjectSource {
 
   store::OpenedObject open(const store::ObjectRef& ref) const override;
   std::shared_ptr<store::PartialObject> open_partial(const store::ObjectRef& ref) const override;
-  bool may_wait(const store::ObjectRef& ref) const override { return inner_.may_wait(ref); }
+  store::ResolvedObject resolve(const store::ObjectRef& ref) const override;
   void cancel_waits() const override { inner_.cancel_waits(); }
 
  private:

@@ -21,6 +21,10 @@ UniqueFd open_object_beneath(int dir_fd, const ObjectRef& ref) {
   return fd;
 }
 
+ResolvedObject ObjectSource::resolve(const ObjectRef& ref) const {
+  return {ResolvedObject::Where::kLocal, open(ref), nullptr};
+}
+
 DirectorySource::DirectorySource(const std::vector<std::string>& dirs) {
   for (const std::string& d : dirs) {
     UniqueFd fd(::open(d.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

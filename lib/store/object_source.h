@@ -41,15 +41,24 @@ class PartialObject {
   virtual std::size_t read(std::uint64_t offset, std::span<std::byte> buf) = 0;
 };
 
+struct ResolvedObject {
+  enum class Where { kLocal, kStreaming, kRemote };
+  Where where = Where::kRemote;
+  OpenedObject local;                        // kLocal
+  std::shared_ptr<PartialObject> streaming;  // kStreaming
+};
+
 class ObjectSource {
  public:
   virtual ~ObjectSource() = default;
   // The object `ref` names. Throws Error: ENOENT when no source has it, else a one-line
   // reason (refused path, not a regular file, wrong size, I/O error).
   virtual OpenedObject open(const ObjectRef& ref) const = 0;
-  // True when open(ref) would wait for the network (the object is not local yet): callers
-  // that must not block call it from a thread of its own.
-  virtual bool may_wait(const ObjectRef& /*ref*/) const { return false; }
+  // Where `ref` is, found with one lookup and never waiting for the network: here (opened, as
+  // open() opens it), arriving (a stream serves it already), or only on a mirror: then
+  // open_partial() and open() wait for it, from a thread of the caller's that may block.
+  // Throws Error as open() does for a local object it refuses.
+  virtual ResolvedObject resolve(const ObjectRef& ref) const;
   // `ref`, when it is large and not local, as a PartialObject (concurrent callers share one);
   // null when it is local, small, or cannot be streamed (the caller open()s it whole).
   virtual std::shared_ptr<PartialObject> open_partial(const ObjectRef& /*ref*/) const { return nullptr; }

@@ -267,6 +267,98 @@ TEST(Fuse, PassthroughSharesPageCacheAcrossImages) {
   EXPECT_LT(grown, 384 * 1024) << "the object should be cached once (passthrough)";
 }
 
+// --- FUSE over io_uring ---------------------------------------------------------------------
+// The parameter set as asked for the test; skipped where the kernel has none (even in CI: a
+// kernel before 6.14), failed in CI where it has one but it cannot be set.
+#define REQUIRE_URING_PARAMETER(p)                                                            \
+  do {                                                                                        \
+    if (!(p).exists()) GTEST_SKIP() << "the kernel has no FUSE over io_uring (Linux 6.14+)"; \
+    CFS_REQUIRE((p).set(), "cannot set /sys/module/fuse/parameters/enable_uring");           \
+  } while (0)
+
+// What a -o debug server's log says of io_uring: its queues (0: none) and the requests they
+// served.
+struct UringLog {
+  long queues = 0, requests = -1;
+};
+UringLog uring_log(const fs::path& log) {
+  std::string text = test::read_file(log);
+  UringLog u;
+  auto number_after = [&](const std::string& what) -> long {
+    auto at = text.find(what);
+    return at == std::string::npos ? -1 : std::atol(text.c_str() + at + what.size());
+  };
+  u.queues = std::max(0L, number_after("FUSE over io_uring: "));
+  u.requests = number_after("requests served over io_uring: ");
+  return u;
+}
+
+TEST(Fuse, ServesRequestsOverIoUringWhenAsked) {
+  REQUIRE_FUSE();
+  test::UringParameter on(true);
+  REQUIRE_URING_PARAMETER(on);
+  test::TempDir tmp;
+  Built b = build(tmp, "131");
+  fs::create_directory(tmp / "mnt");
+  for (const char* mode : {"", "nopassthrough", "noopen"}) {
+    SCOPED_TRACE(*mode ? mode : "passthrough");
+    fs::path log = tmp / (std::string("log-") + mode);
+    std::vector<std::string> extra = {"uring=on", "debug"};
+    if (*mode) extra.push_back(mode);
+    FuseMount m(b.image, b.store.string(), tmp / "mnt", extra, "", {}, log);
+    ASSERT_TRUE(m.ok());
+    EXPECT_GT(test::compare_trees(b.src, tmp / "mnt"), 1000);
+    EXPECT_EQ(m.stop(), 0);
+    UringLog u = uring_log(log);
+    EXPECT_EQ(u.queues, static_cast<long>(std::thread::hardware_concurrency())) << "a queue per CPU";
+    EXPECT_GT(u.requests, 1000) << "lookups, getattrs, opens and reads came over io_uring";
+  }
+}
+
+TEST(Fuse, UringOffAndAutoWithoutTheKernelsConsentReadDevFuse) {
+  REQUIRE_FUSE();
+  test::UringParameter off(false);
+  REQUIRE_URING_PARAMETER(off);
+  test::TempDir tmp;
+  Built b = build(tmp, "132");
+  fs::create_directory(tmp / "mnt");
+  for (const char* uring : {"uring=auto", "uring=off"}) {
+    SCOPED_TRACE(uring);
+    fs::path log = tmp / (std::string("log-") + uring);
+    FuseMount m(b.image, b.store.string(), tmp / "mnt", {uring, "debug"}, "", {}, log);
+    ASSERT_TRUE(m.ok());
+    EXPECT_GT(test::compare_trees(b.src, tmp / "mnt"), 1000);
+    EXPECT_EQ(m.stop(), 0);
+    EXPECT_EQ(uring_log(log).queues, 0);
+  }
+  // on insists: a clear refusal, before anything is mounted.
+  auto r = run({tool("composefs-fuse").string(), "-f", "-o", "source=" + b.image.string() + ",basedir=" + b.store.string() + ",uring=on",
+                (tmp / "mnt").string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "composefs-fuse: uring=on: FUSE over io_uring is off (/sys/module/fuse/parameters/enable_uring is N)\n");
+  EXPECT_FALSE(test::is_mounted(tmp / "mnt"));
+  auto bad = run({tool("composefs-fuse").string(), "-f", "-o", "source=x,basedir=y,uring=maybe", (tmp / "mnt").string()});
+  EXPECT_EQ(bad.err, "composefs-fuse: uring must be auto, on or off\n");
+}
+
+TEST(Fuse, PassthroughOverIoUringSharesPageCache) {
+  REQUIRE_FUSE();
+  test::UringParameter on(true);
+  REQUIRE_URING_PARAMETER(on);
+  test::TempDir tmp;
+  ASSERT_EQ(test::make_images_sharing_an_object(tmp.path(), 256 << 20), "");
+  auto store = tmp / "store";
+  fs::create_directory(tmp / "m1");
+  fs::create_directory(tmp / "m2");
+  FuseMount m1(tmp / "1.cfs", store.string(), tmp / "m1", {"uring=on"});
+  FuseMount m2(tmp / "2.cfs", store.string(), tmp / "m2", {"uring=on"});
+  ASSERT_TRUE(m1.ok() && m2.ok());
+  test::read_file(tmp / "m1" / "big");
+  long grown = test::cached_growth_reading(tmp / "m1" / "big", tmp / "m2" / "big", 200 * 1024, 384 * 1024);
+  EXPECT_GT(grown, 200 * 1024);
+  EXPECT_LT(grown, 384 * 1024) << "the object should be cached once (passthrough over io_uring)";
+}
+
 // A stock Debian system makes /dev/fuse 0666 (udev); minimal VMs without udev do not. Opened
 // for the test's users while it lives, given back its mode after.
 class DevFuseForEveryone {

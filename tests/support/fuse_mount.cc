@@ -9,12 +9,73 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "support/fs_compare.h"
 #include "support/support.h"
 
 namespace cfs::test {
+
+namespace {
+
+constexpr const char* kEnableUring = "/sys/module/fuse/parameters/enable_uring";
+
+std::optional<char> read_parameter() {
+  int fd = ::open(kEnableUring, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char c = 'N';
+  if (::read(fd, &c, 1) != 1) c = 'N';
+  ::close(fd);
+  return c;
+}
+
+bool write_parameter(char c) {
+  int fd = ::open(kEnableUring, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, &c, 1) == 1;
+  ::close(fd);
+  return ok;
+}
+
+// Sets the parameter for the whole run when CFS_FUSE_URING=on; skips every test where the
+// kernel lacks FUSE over io_uring (and fails them under CI=true only where it has it but it
+// cannot be set).
+class ForcedUring : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    parameter_.emplace(true);
+    if (!parameter_->exists()) GTEST_SKIP() << "CFS_FUSE_URING=on: the kernel has no FUSE over io_uring";
+    if (!parameter_->set()) {
+      if (in_ci()) FAIL() << "CFS_FUSE_URING=on: cannot set " << kEnableUring;
+      GTEST_SKIP() << "CFS_FUSE_URING=on: cannot set " << kEnableUring << " (not root?)";
+    }
+  }
+  void TearDown() override { parameter_.reset(); }
+
+ private:
+  std::optional<UringParameter> parameter_;
+};
+
+[[maybe_unused]] ::testing::Environment* const forced_uring =
+    uring_forced() ? ::testing::AddGlobalTestEnvironment(new ForcedUring) : nullptr;
+
+}  // namespace
+
+bool uring_forced() {
+  const char* v = std::getenv("CFS_FUSE_URING");
+  return v != nullptr && std::string(v) == "on";
+}
+
+UringParameter::UringParameter(bool on) : old_(read_parameter()) {
+  if (old_) set_ = write_parameter(on ? '1' : '0');
+}
+
+UringParameter::~UringParameter() {
+  if (old_) write_parameter(*old_ == 'Y' || *old_ == '1' ? '1' : '0');
+}
 
 FuseMount::FuseMount(const std::filesystem::path& image, const std::string& basedir, const std::filesystem::path& mnt,
                      const std::vector<std::string>& extra, const std::string& as_user,

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,5 +34,26 @@ class FuseMount {
   pid_t pid_ = -1;
   int status_ = -1;
 };
+
+// The fuse module's enable_uring parameter, set for as long as this lives and given back its
+// old value after (it decides only what new mounts may ask for). exists(): the kernel has the
+// parameter (FUSE over io_uring, Linux 6.14+); set(): it now says what was asked.
+class UringParameter {
+ public:
+  explicit UringParameter(bool on);
+  ~UringParameter();
+  UringParameter(const UringParameter&) = delete;
+  UringParameter& operator=(const UringParameter&) = delete;
+  bool exists() const { return old_.has_value(); }
+  bool set() const { return set_; }
+
+ private:
+  std::optional<char> old_;
+  bool set_ = false;
+};
+
+// Under CFS_FUSE_URING=on (ctest's Uring.* runs of the FUSE suites) every composefs-fuse a test
+// starts serves over io_uring: the parameter is on while the tests run.
+bool uring_forced();
 
 }  // namespace cfs::test

@@ -59,7 +59,7 @@ void usage(const char* argv0, int fd) {
                 "  -o fsname=NAME, -o noexec, -o max_threads=N (as threads)\n"
                 "  (mount's generic options, e.g. ro, nodev, noatime, are accepted)\n"
                 "  -f                     stay in the foreground\n"
-                "  -d                     debug: foreground, log every request\n"
+                "  -d, -o debug           debug: foreground, log every request\n"
                 "  -s                     single-threaded\n"
                 "  -h, --help, -V, --version\n");
 }
@@ -123,6 +123,8 @@ std::string parse_options(const std::string& list, Args& a) {
       else return "verity must be on, require or off";
     } else if (key == "uring") {
       if (!parse_uring(value, a.server.uring)) return "uring must be auto, on or off";
+    } else if (key == "debug") {
+      a.foreground = a.server.debug = true;
     } else if (key == "noacl") {
       a.server.acl = false;
     } else if (key == "threads" || key == "max_threads") {
