@@ -100,7 +100,10 @@ store::ResolvedObject MirrorSource::resolve(const store::ObjectRef& ref) const {
       return {Where::kLocal, {reopen_read_only(it->second->get()), true}, nullptr};
     }
     if (auto it = streaming_.find(ref.path); it != streaming_.end() && !it->second->complete() && !it->second->gave_up()) {
-      return {Where::kStreaming, {}, it->second};
+      store::ResolvedObject arriving;
+      arriving.where = Where::kStreaming;
+      arriving.streaming = it->second;
+      return arriving;
     }
   }
   try {

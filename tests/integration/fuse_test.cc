@@ -298,7 +298,7 @@ TEST(Fuse, ServesRequestsOverIoUringWhenAsked) {
   test::UringParameter on(true);
   REQUIRE_URING_PARAMETER(on);
   test::TempDir tmp;
-  Built b = build(tmp, "131");
+  Built b = build(tmp, "101");
   fs::create_directory(tmp / "mnt");
   for (const char* mode : {"", "nopassthrough", "noopen"}) {
     SCOPED_TRACE(*mode ? mode : "passthrough");
@@ -320,7 +320,7 @@ TEST(Fuse, UringOffAndAutoWithoutTheKernelsConsentReadDevFuse) {
   test::UringParameter off(false);
   REQUIRE_URING_PARAMETER(off);
   test::TempDir tmp;
-  Built b = build(tmp, "132");
+  Built b = build(tmp, "101");
   fs::create_directory(tmp / "mnt");
   for (const char* uring : {"uring=auto", "uring=off"}) {
     SCOPED_TRACE(uring);
