@@ -339,6 +339,8 @@ TEST(Fuse, UringOffAndAutoWithoutTheKernelsConsentReadDevFuse) {
   EXPECT_FALSE(test::is_mounted(tmp / "mnt"));
   auto bad = run({tool("composefs-fuse").string(), "-f", "-o", "source=x,basedir=y,uring=maybe", (tmp / "mnt").string()});
   EXPECT_EQ(bad.err, "composefs-fuse: uring must be auto, on or off\n");
+  auto killed_unmount = run({tool("composefs-fuse").string(), "-f", "-o", "source=x,basedir=y,uring=on,auto_unmount", (tmp / "mnt").string()});
+  EXPECT_EQ(killed_unmount.err, "composefs-fuse: uring=on and auto_unmount exclude each other\n");
 }
 
 TEST(Fuse, PassthroughOverIoUringSharesPageCache) {

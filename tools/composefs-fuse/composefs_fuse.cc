@@ -73,6 +73,7 @@ struct Args {
   fuse::MountOptions mount;
   bool foreground = false;
   bool allow_other = false, allow_root = false;  // as given
+  bool uring_option = false;                      // -o uring= given (not the environment's default)
 };
 
 // Options that mount(8), mount.fuse3 and fstab pass to every file system, with nothing to do
@@ -123,6 +124,7 @@ std::string parse_options(const std::string& list, Args& a) {
       else return "verity must be on, require or off";
     } else if (key == "uring") {
       if (!parse_uring(value, a.server.uring)) return "uring must be auto, on or off";
+      a.uring_option = true;
     } else if (key == "debug") {
       a.foreground = a.server.debug = true;
     } else if (key == "noacl") {
@@ -279,6 +281,15 @@ int composefs_fuse_main(int argc, char** argv) {
     return 1;
   }
 
+  // A killed server's io_uring queues let go of /dev/fuse only after fusermount3 has looked
+  // whether the mount is dead (it finds it alive, and leaves it): auto_unmount reads /dev/fuse.
+  if (a.mount.auto_unmount && a.server.uring != fuse::UringMode::kOff) {
+    if (a.uring_option && a.server.uring == fuse::UringMode::kOn) {
+      cli::error(kProg, "uring=on and auto_unmount exclude each other");
+      return 1;
+    }
+    a.server.uring = fuse::UringMode::kOff;
+  }
   if (a.server.uring == fuse::UringMode::kOn) {
     if (auto why = fuse::uring_unavailable()) {
       cli::error(kProg, "uring=on: " + *why);
