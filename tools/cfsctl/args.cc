@@ -1,5 +1,7 @@
 #include "cfsctl/args.h"
 
+#include "cfsctl/commands.h"
+
 namespace cfs::cfsctl {
 namespace {
 
@@ -9,7 +11,17 @@ bool is(const std::string& word, std::string_view name, char short_name) {
 
 }  // namespace
 
+void Args::check_declared(std::string_view name, char short_name, bool takes_value) const {
+  if (command_ == nullptr) return;
+  const Opt* o = find_option(*command_, "--" + std::string(name));
+  if (o == nullptr || o->short_name != short_name || o->value.empty() == takes_value) {
+    throw std::logic_error("cfsctl " + std::string(command_->name) + ": --" + std::string(name) +
+                           " is read but not declared as such in the command table");
+  }
+}
+
 bool Args::flag(std::string_view name, char short_name) {
+  check_declared(name, short_name, false);
   bool found = false;
   for (auto it = words_.begin(); it != words_.end();) {
     if (*it == "--") break;
@@ -24,6 +36,7 @@ bool Args::flag(std::string_view name, char short_name) {
 }
 
 std::vector<std::string> Args::values(std::string_view name, char short_name) {
+  check_declared(name, short_name, true);
   std::vector<std::string> out;
   std::string prefix = "--" + std::string(name) + "=";
   for (auto it = words_.begin(); it != words_.end();) {
@@ -48,13 +61,6 @@ std::optional<std::string> Args::value(std::string_view name, char short_name) {
   std::vector<std::string> all = values(name, short_name);
   if (all.empty()) return std::nullopt;
   return all.back();
-}
-
-std::string Args::subcommand() {
-  if (words_.empty() || words_.front().starts_with("-")) return "";
-  std::string sub = words_.front();
-  words_.erase(words_.begin());
-  return sub;
 }
 
 std::vector<std::string> Args::positionals(std::size_t min, std::size_t max, std::string_view what) {

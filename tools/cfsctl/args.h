@@ -1,5 +1,6 @@
 // Command-line words as cfsctl (clap) reads them: --long VALUE or --long=VALUE, a few short
-// flags, then positionals. A misuse is a UsageError: cfsctl prints it and exits 2.
+// flags, then positionals. A misuse is a UsageError: cfsctl prints it and exits 2. Asking for an
+// option the command's table entry (commands.h) does not declare is a bug: std::logic_error.
 // Layer: tools.
 #pragma once
 
@@ -11,6 +12,8 @@
 
 namespace cfs::cfsctl {
 
+struct Command;
+
 class UsageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -18,7 +21,8 @@ class UsageError : public std::runtime_error {
 
 class Args {
  public:
-  explicit Args(std::vector<std::string> words) : words_(std::move(words)) {}
+  explicit Args(std::vector<std::string> words, const Command* command = nullptr)
+      : words_(std::move(words)), command_(command) {}
 
   // Takes every --name (or -s) out; whether there was one.
   bool flag(std::string_view name, char short_name = 0);
@@ -26,13 +30,14 @@ class Args {
   std::optional<std::string> value(std::string_view name, char short_name = 0);
   // All of them, in order (repeatable options).
   std::vector<std::string> values(std::string_view name, char short_name = 0);
-  // Takes the first word out when it is a subcommand name (not an option); "" otherwise.
-  std::string subcommand();
   // What is left: positionals only, between `min` and `max` of them.
   std::vector<std::string> positionals(std::size_t min, std::size_t max, std::string_view what);
 
  private:
+  void check_declared(std::string_view name, char short_name, bool takes_value) const;
+
   std::vector<std::string> words_;
+  const Command* command_;
 };
 
 // "A" or "B" of a fixed set; UsageError naming the option otherwise.

@@ -2,12 +2,13 @@
 // "Error: ..." and exit 1; usage errors clap-style and exit 2).
 #include "cfsctl/cfsctl.h"
 
+#include "cfsctl/commands.h"
+#include "cfsctl/help.h"
+
 #include <unistd.h>
 
 #include <cstdlib>
-#include <functional>
 #include <iostream>
-#include <map>
 
 #include "base/error.h"
 #include "base/file_io.h"
@@ -15,42 +16,6 @@
 
 namespace cfs::cfsctl {
 namespace {
-
-constexpr const char* kUsage = "Usage: cfsctl [OPTIONS] <COMMAND>";
-
-constexpr const char* kHelp =
-    "cfsctl: manage a composefs repository (composefs-rs 0.9 compatible)\n\n"
-    "Usage: cfsctl [OPTIONS] <COMMAND>\n\n"
-    "Commands:\n"
-    "  init            Initialize a repository\n"
-    "  create-image    Build an image of a directory into the repository\n"
-    "  compute-id      Print the image ID a directory would get\n"
-    "  compute-karg    Print the kernel argument for a directory's boot image\n"
-    "  create-dumpfile Print a directory as a composefs dumpfile\n"
-    "  images          List named images\n"
-    "  image-objects   List the objects an image needs\n"
-    "  dump-files      Print entries of an image as a composefs dumpfile\n"
-    "  import-image    Store an image read from standard input (unsafe)\n"
-    "  mount           Mount an image\n"
-    "  gc              Remove objects no image or stream needs\n"
-    "  fsck            Check the repository\n"
-    "  transaction     Hold the repository open (blocks gc) until killed\n"
-    "  oci             Container images: pull, images, inspect, tag, untag, mount, compute-id, dump, fsck,\n"
-    "                  prepare-boot\n"
-    "  prepare-boot    Write a boot entry for an image made by create-image --bootable\n"
-    "  boot-entries    List the boot entries of a boot directory\n"
-    "  remove-boot-entry  Remove a boot entry (to fall back to the previous image)\n\n"
-    "Options:\n"
-    "      --repo <REPO>               Repository path\n"
-    "      --user                      Use $HOME/.var/lib/composefs\n"
-    "      --system                    Use /sysroot/composefs\n"
-    "      --hash <HASH>               sha256 or sha512 (must match the repository)\n"
-    "      --erofs-version <VERSION>   EROFS format version for this run (0, 1, 2)\n"
-    "      --require-verity            Refuse a repository without fs-verity\n"
-    "      --no-upgrade                Do not upgrade repositories without meta.json\n"
-    "      --no-repo                   Open no repository (compute-id, compute-karg, create-dumpfile)\n"
-    "  -h, --help                      Print help\n"
-    "  -V, --version                   Print version\n";
 
 // An error and its causes as composefs-rs's cfsctl prints them (anyhow's format).
 std::string with_causes(const Error& e) {
@@ -62,9 +27,31 @@ std::string with_causes(const Error& e) {
   return out;
 }
 
-int usage_error(const std::string& message) {
-  std::cerr << "error: " << message << "\n\n" << kUsage << "\n\nFor more information, try '--help'.\n";
+int usage_error(const std::string& message, const CommandPath& path) {
+  std::cerr << "error: " << message << "\n\n" << usage_line(path) << "\n\nFor more information, try '--help'.\n";
   return 2;
+}
+
+// Whether -h or --help is among a command's words (not as an option's value, not after --).
+bool asks_for_help(const Command& c, const std::vector<std::string>& words) {
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (words[i] == "--") return false;
+    if (words[i] == "-h" || words[i] == "--help") return true;
+    const Opt* o = find_option(c, words[i]);
+    if (o != nullptr && !o->value.empty()) ++i;
+  }
+  return false;
+}
+
+int print_help(const CommandPath& path) {
+  write_all(STDOUT_FILENO, help_text(path));
+  return 0;
+}
+
+std::string command_name(const CommandPath& path) {
+  std::string name;
+  for (const Command* c : path) name += (name.empty() ? "" : " ") + std::string(c->name);
+  return name;
 }
 
 // The words up to the subcommand are global options.
@@ -127,45 +114,46 @@ std::string repo_path(const Global& g) {
 
 int cfsctl_main(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
-  static const std::map<std::string, std::function<int(const Global&, Args&)>> kCommands = {
-      {"init", cmd_init},
-      {"create-image", cmd_create_image},
-      {"compute-id", cmd_compute_id},
-      {"compute-karg", cmd_compute_karg},
-      {"create-dumpfile", cmd_create_dumpfile},
-      {"images", cmd_images},
-      {"list-images", cmd_images},
-      {"image-objects", cmd_image_objects},
-      {"dump-files", cmd_dump_files},
-      {"import-image", cmd_import_image},
-      {"mount", cmd_mount},
-      {"gc", cmd_gc},
-      {"fsck", cmd_fsck},
-      {"transaction", cmd_transaction},
-      {"fetch", cmd_fetch},
-      {"merkle", cmd_merkle},
-      {"oci", cmd_oci},
-      {"prepare-boot", cmd_prepare_boot},
-      {"boot-entries", cmd_boot_entries},
-      {"remove-boot-entry", cmd_remove_boot_entry},
-  };
+  CommandPath path{&command_tree()};
   try {
     Global g;
     bool help = false, version = false;
     std::size_t at = parse_global(words, g, help, version);
-    if (help) return write_all(STDOUT_FILENO, kHelp), 0;
+    if (help) return print_help(path);
     if (version) return write_all(STDOUT_FILENO, "cfsctl 0.9.0\n"), 0;
-    if (at == words.size()) return usage_error("'cfsctl' requires a subcommand but one was not provided");
-    auto cmd = kCommands.find(words[at]);
-    if (cmd == kCommands.end()) return usage_error("unrecognized subcommand '" + words[at] + "'");
-    if (g.no_repo && words[at] != "compute-id" && words[at] != "compute-karg" &&
-        words[at] != "create-dumpfile" && words[at] != "init") {
+    // Down to the command that runs; `help [COMMAND]...` at any level prints that command's help.
+    bool help_command = false;
+    std::size_t level_start = 0;
+    while (!path.back()->subcommands.empty()) {
+      if (at == words.size()) {
+        if (help_command) break;
+        if (at == level_start) {  // nothing at all: the help, as a usage error (clap's way)
+          std::cerr << help_text(path);
+          return 2;
+        }
+        throw UsageError("'" + command_name(path) + "' requires a subcommand but one was not provided");
+      }
+      const std::string& w = words[at++];
+      if (w == "-h" || w == "--help") return print_help(path);
+      if (w == "help" && !help_command) {
+        help_command = true;
+        continue;
+      }
+      const Command* sub = find_subcommand(*path.back(), w);
+      if (sub == nullptr) throw UsageError("unrecognized subcommand '" + w + "'");
+      path.push_back(sub);
+      level_start = at;
+    }
+    std::vector<std::string> rest(words.begin() + static_cast<std::ptrdiff_t>(at), words.end());
+    if (help_command || asks_for_help(*path.back(), rest)) return print_help(path);
+    std::string_view name = path[1]->name;
+    if (g.no_repo && name != "compute-id" && name != "compute-karg" && name != "create-dumpfile" && name != "init") {
       throw Error(EINVAL, "--no-repo is only supported for compute-id and create-dumpfile");
     }
-    Args args(std::vector<std::string>(words.begin() + static_cast<std::ptrdiff_t>(at) + 1, words.end()));
-    return cmd->second(g, args);
+    Args args(std::move(rest), path.back());
+    return path.back()->run(g, args);
   } catch (const UsageError& e) {
-    return usage_error(e.what());
+    return usage_error(e.what(), path);
   } catch (const Error& e) {
     std::cerr << "Error: " << with_causes(e) << "\n";
     return 1;

@@ -41,7 +41,15 @@ int cmd_transaction(const Global& g, Args& a);
 int cmd_fetch(const Global& g, Args& a);
 int cmd_merkle(const Global& g, Args& a);
 
-int cmd_oci(const Global& g, Args& a);
+int cmd_oci_pull(const Global& g, Args& a);
+int cmd_oci_images(const Global& g, Args& a);
+int cmd_oci_inspect(const Global& g, Args& a);
+int cmd_oci_tag(const Global& g, Args& a);
+int cmd_oci_untag(const Global& g, Args& a);
+int cmd_oci_mount(const Global& g, Args& a);
+int cmd_oci_compute_id(const Global& g, Args& a);
+int cmd_oci_dump(const Global& g, Args& a);
+int cmd_oci_fsck(const Global& g, Args& a);
 int cmd_oci_prepare_boot(const Global& g, Args& a);
 int cmd_prepare_boot(const Global& g, Args& a);
 int cmd_boot_entries(const Global& g, Args& a);

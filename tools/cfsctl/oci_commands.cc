@@ -96,7 +96,9 @@ void print_recovered_boot_image(const oci::BootImageSearch& s, const Digest& exp
                           std::to_string(s.tried.size()) + " mode/version combinations: " + tried + ")");
 }
 
-int oci_pull(const Global& g, Args& a) {
+}  // namespace
+
+int cmd_oci_pull(const Global& g, Args& a) {
   bool bootable = a.flag("bootable");
   std::optional<std::string> expected_hex = a.value("expected-digest");
   if (expected_hex && !bootable) {
@@ -144,7 +146,7 @@ int oci_pull(const Global& g, Args& a) {
   return 0;
 }
 
-int oci_images(const Global& g, Args& a) {
+int cmd_oci_images(const Global& g, Args& a) {
   bool json = a.flag("json");
   a.positionals(0, 0, "");
   auto repo = repo::Repository::open(repo_path(g), g.open);
@@ -180,7 +182,7 @@ int oci_images(const Global& g, Args& a) {
   return 0;
 }
 
-int oci_inspect(const Global& g, Args& a) {
+int cmd_oci_inspect(const Global& g, Args& a) {
   bool manifest = a.flag("manifest"), config = a.flag("config");
   if (manifest && config) throw UsageError("the argument '--manifest' cannot be used with '--config'");
   std::string name = a.positionals(1, 1, "<IMAGE>")[0];
@@ -202,7 +204,7 @@ int oci_inspect(const Global& g, Args& a) {
   return 0;
 }
 
-int oci_tag(const Global& g, Args& a) {
+int cmd_oci_tag(const Global& g, Args& a) {
   std::vector<std::string> pos = a.positionals(2, 2, "<MANIFEST_DIGEST> <NAME>");
   if (!verity::is_sha256_digest(pos[0])) throw Error(EINVAL, "invalid manifest digest " + pos[0]);
   if (pos[1].starts_with("@")) throw Error(EINVAL, "tag names cannot start with '@'");
@@ -213,7 +215,7 @@ int oci_tag(const Global& g, Args& a) {
   return 0;
 }
 
-int oci_untag(const Global& g, Args& a) {
+int cmd_oci_untag(const Global& g, Args& a) {
   std::string name = a.positionals(1, 1, "<NAME>")[0];
   auto repo = repo::Repository::open(repo_path(g), g.open);
   oci::untag_image(*repo, name);
@@ -221,7 +223,7 @@ int oci_untag(const Global& g, Args& a) {
   return 0;
 }
 
-int oci_mount(const Global& g, Args& a) {
+int cmd_oci_mount(const Global& g, Args& a) {
   bool bootable = a.flag("bootable");
   return mount_command(g, a, [&](const repo::Repository& repo, const std::string& name) {
     oci::StoredImage img = oci::open_stored_image(repo, name);
@@ -236,6 +238,8 @@ int oci_mount(const Global& g, Args& a) {
     return to_hex(*erofs);
   });
 }
+
+namespace {
 
 // REF [CONFIG_VERITY] as oci compute-id and oci dump take them: a tag, or @<config digest>.
 tree::Tree unbooted_tree(const Global& g, Args& a, std::unique_ptr<repo::Repository>& repo);
@@ -255,7 +259,9 @@ tree::Tree unbooted_tree(const Global& g, Args& a, std::unique_ptr<repo::Reposit
   return oci::image_tree(*repo, img, t, verify);
 }
 
-int oci_compute_id(const Global& g, Args& a) {
+}  // namespace
+
+int cmd_oci_compute_id(const Global& g, Args& a) {
   std::unique_ptr<repo::Repository> repo;
   tree::Tree tree = stored_tree(g, a, repo);
   std::uint32_t version = effective_version(g, *repo);
@@ -263,12 +269,14 @@ int oci_compute_id(const Global& g, Args& a) {
   return 0;
 }
 
-int oci_dump(const Global& g, Args& a) {
+int cmd_oci_dump(const Global& g, Args& a) {
   std::unique_ptr<repo::Repository> repo;
   tree::Tree tree = stored_tree(g, a, repo);
   std::cout << composefs_rs_dump(*tree.root(), "/") << std::flush;
   return 0;
 }
+
+namespace {
 
 // The OCI checks of one tag (spec §5.9), appended to `errors`; whether it is intact.
 bool check_tag(const repo::Repository& repo, const std::string& name, std::vector<std::string>& errors) {
@@ -315,7 +323,9 @@ bool check_tag(const repo::Repository& repo, const std::string& name, std::vecto
   return ok;
 }
 
-int oci_fsck(const Global& g, Args& a) {
+}  // namespace
+
+int cmd_oci_fsck(const Global& g, Args& a) {
   bool json = a.flag("json");
   std::vector<std::string> pos = a.positionals(0, 1, "[IMAGE]");
   auto repo = repo::Repository::open(repo_path(g), g.open);
@@ -355,22 +365,6 @@ int oci_fsck(const Global& g, Args& a) {
   if (ok) return 0;
   std::cerr << "Error: OCI integrity check failed\n";
   return 1;
-}
-
-}  // namespace
-
-int cmd_oci(const Global& g, Args& a) {
-  static const std::map<std::string, int (*)(const Global&, Args&)> kCommands = {
-      {"pull", oci_pull},         {"images", oci_images},         {"inspect", oci_inspect},
-      {"tag", oci_tag},           {"untag", oci_untag},           {"mount", oci_mount},
-      {"compute-id", oci_compute_id}, {"dump", oci_dump},         {"fsck", oci_fsck},
-      {"prepare-boot", cmd_oci_prepare_boot},
-  };
-  std::string sub = a.subcommand();
-  if (sub.empty()) throw UsageError("'cfsctl oci' requires a subcommand but one was not provided");
-  auto it = kCommands.find(sub);
-  if (it == kCommands.end()) throw UsageError("unrecognized subcommand '" + sub + "'");
-  return it->second(g, a);
 }
 
 }  // namespace cfs::cfsctl
