@@ -3,6 +3,7 @@
 #include "cfsctl/cfsctl.h"
 
 #include "cfsctl/commands.h"
+#include "cfsctl/complete.h"
 #include "cfsctl/help.h"
 
 #include <unistd.h>
@@ -114,6 +115,9 @@ std::string repo_path(const Global& g) {
 
 int cfsctl_main(int argc, char** argv) {
   std::vector<std::string> words(argv + 1, argv + argc);
+  if (const char* shell = std::getenv("COMPLETE"); shell != nullptr && *shell != '\0' && std::string_view(shell) != "0") {
+    return complete_main(shell, words);
+  }
   CommandPath path{&command_tree()};
   try {
     Global g;

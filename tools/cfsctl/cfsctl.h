@@ -63,6 +63,8 @@ oci::StoredImage stored_ref(const Global& g, Args& a, std::unique_ptr<repo::Repo
 // `mount` with NAME first turned into an image name by `resolve` (oci mount); null: as it is.
 using ImageResolver = std::function<std::string(const repo::Repository&, const std::string&)>;
 int mount_command(const Global& g, Args& a, const ImageResolver& resolve);
+// Every name under images/refs/ and the image ID (hex) it names, in directory order.
+std::vector<std::pair<std::string, std::string>> image_refs(const repo::Repository& repo);
 // cfsctl's dumpfile of `node` (at `path`) and everything below it.
 std::string composefs_rs_dump(const tree::Node& node, const std::string& path);
 // The digest's "sha512:<hex>" form.

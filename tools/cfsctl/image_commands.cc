@@ -297,13 +297,18 @@ int cmd_import_image(const Global& g, Args& a) {
   return 0;
 }
 
+std::vector<std::pair<std::string, std::string>> image_refs(const repo::Repository& repo) {
+  std::vector<std::pair<std::string, std::string>> refs;
+  list_refs(repo.fd(), "images/refs", "", refs);
+  return refs;
+}
+
 int cmd_images(const Global& g, Args& a) {
   bool json = a.flag("json");
   bool no_trunc = a.flag("no-trunc");
   a.positionals(0, 0, "");
   auto repo = repo::Repository::open(repo_path(g), g.open);
-  std::vector<std::pair<std::string, std::string>> refs;
-  list_refs(repo->fd(), "images/refs", "", refs);
+  std::vector<std::pair<std::string, std::string>> refs = image_refs(*repo);
   if (json) {
     nlohmann::ordered_json j;
     j["images"] = nlohmann::ordered_json::array();
