@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: the normal build, the same tests under
 # AddressSanitizer + UndefinedBehaviorSanitizer, the Debian package (installed, used, purged),
-# and a short libFuzzer run of each parser. Nothing is left installed or mounted.
+# the RPMs (built and inspected), and a short libFuzzer run of each parser. Nothing is left installed or mounted.
 #   CFS_FUZZ_SECONDS=N   seconds per fuzz target (default 45; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,9 @@ echo "== tests (RelWithDebInfo)"
 
 echo "== the Debian package"
 bash scripts/test-deb.sh
+
+echo "== the RPMs (built with Debian's rpmbuild, inspected)"
+bash scripts/test-rpm.sh
 
 echo "== tests under ASan + UBSan"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCFS_SANITIZE=ON >/dev/null
