@@ -27,6 +27,11 @@ for t in mkcomposefs composefs-info composefs-dump composefs-fuse; do
   /usr/bin/$t --version | grep -q composefs || fail "$t --version"
 done
 [ "$(/usr/bin/cfsctl --version)" = "cfsctl 0.9.0" ] || fail "cfsctl --version"
+/usr/bin/cfsctl oci pull --help | grep -q "^Usage: cfsctl oci pull" || fail "cfsctl oci pull --help"
+# Shell completion where bash-completion and zsh look for it.
+[ "$(bash -c 'source /usr/share/bash-completion/completions/cfsctl && complete -p cfsctl')" = \
+  "complete -o default -F _cfsctl cfsctl" ] || fail "bash completion"
+[ -f /usr/share/zsh/vendor-completions/_cfsctl ] || fail "zsh completion"
 for page in mkcomposefs composefs-info composefs-dump composefs-fuse mount.composefs "5 composefs-dump" cfsctl; do
   # shellcheck disable=SC2086
   MANWIDTH=80 man $page 2>/dev/null | grep -q "NAME" || fail "man $page does not render"
