@@ -46,7 +46,8 @@ std::string joined(const std::vector<std::string>& words) {
 std::string expect_help(const std::vector<std::string>& path) {
   std::vector<std::string> argv = {tool("cfsctl").string()};
   argv.insert(argv.end(), path.begin(), path.end());
-  std::vector<std::string> with_help = argv, with_h = argv, help_cmd = {tool("cfsctl").string(), "help"};
+  std::vector<std::string> with_help = argv, with_h = argv,
+                           help_cmd = {tool("cfsctl").string(), "help"};
   with_help.push_back("--help");
   with_h.push_back("-h");
   help_cmd.insert(help_cmd.end(), path.begin(), path.end());
@@ -79,22 +80,51 @@ TEST(CfsctlCli, EveryCommandHasHelp) {
     }
   }
   // composefs-rs 0.9's commands we implement, and ours (fetch and merkle were once unlisted).
-  for (const char* c : {"init", "transaction", "gc", "import-image", "images", "oci", "mount", "create-image",
-                        "compute-id", "compute-karg", "create-dumpfile", "image-objects", "dump-files", "fsck",
-                        "fetch", "merkle", "prepare-boot", "boot-entries", "remove-boot-entry", "oci pull",
-                        "oci images", "oci inspect", "oci tag", "oci untag", "oci mount", "oci compute-id",
-                        "oci dump", "oci fsck", "oci prepare-boot"}) {
+  for (const char* c : {"init",
+                        "transaction",
+                        "gc",
+                        "import-image",
+                        "images",
+                        "oci",
+                        "mount",
+                        "create-image",
+                        "compute-id",
+                        "compute-karg",
+                        "create-dumpfile",
+                        "image-objects",
+                        "dump-files",
+                        "fsck",
+                        "fetch",
+                        "merkle",
+                        "prepare-boot",
+                        "boot-entries",
+                        "remove-boot-entry",
+                        "oci pull",
+                        "oci images",
+                        "oci inspect",
+                        "oci tag",
+                        "oci untag",
+                        "oci mount",
+                        "oci compute-id",
+                        "oci dump",
+                        "oci fsck",
+                        "oci prepare-boot"}) {
     EXPECT_TRUE(seen.count(c)) << c << " is not in the help";
   }
   // Help wins wherever it is, as with clap: after arguments and other options too.
-  test::Run r = run({tool("cfsctl").string(), "--repo", "/nonexistent", "mount", "x", "--fuse", "no", "--help"});
+  test::Run r = run(
+      {tool("cfsctl").string(), "--repo", "/nonexistent", "mount", "x", "--fuse", "no", "--help"});
   EXPECT_EQ(r.status, 0);
-  EXPECT_NE(r.out.find("Usage: cfsctl mount [OPTIONS] <NAME> <MOUNTPOINT>"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Usage: cfsctl mount [OPTIONS] <NAME> <MOUNTPOINT>"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("--upperdir <UPPERDIR>"), std::string::npos) << r.out;
   r = run({tool("cfsctl").string(), "oci", "pull", "--help"});
   EXPECT_NE(r.out.find("      --tls-verify <BOOL>"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("  Check the registry's certificate [default: true] [possible values: true, false]\n"),
-            std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find(
+          "  Check the registry's certificate [default: true] [possible values: true, false]\n"),
+      std::string::npos)
+      << r.out;
 }
 
 TEST(CfsctlCli, UsageErrorsNameTheCommand) {
@@ -103,12 +133,18 @@ TEST(CfsctlCli, UsageErrorsNameTheCommand) {
     std::string err;  // in stderr
   };
   for (const Case& c : std::vector<Case>{
-           {{"help", "bogus"}, "error: unrecognized subcommand 'bogus'\n\nUsage: cfsctl [OPTIONS] <COMMAND>\n"},
-           {{"oci", "bogus"}, "error: unrecognized subcommand 'bogus'\n\nUsage: cfsctl oci <COMMAND>\n"},
+           {{"help", "bogus"},
+            "error: unrecognized subcommand 'bogus'\n\nUsage: cfsctl [OPTIONS] <COMMAND>\n"},
+           {{"oci", "bogus"},
+            "error: unrecognized subcommand 'bogus'\n\nUsage: cfsctl oci <COMMAND>\n"},
            {{"oci"}, "Usage: cfsctl oci <COMMAND>\n\nCommands:\n  pull"},  // the help, as an error
            {{"--repo", "x"}, "error: 'cfsctl' requires a subcommand but one was not provided"},
-           {{"mount", "--bogus"}, "error: unexpected argument '--bogus' found\n\nUsage: cfsctl mount [OPTIONS] <NAME> <MOUNTPOINT>\n"},
-           {{"oci", "tag", "x"}, "Usage: cfsctl oci tag <MANIFEST_DIGEST> <NAME>\n\nFor more information, try '--help'.\n"},
+           {{"mount", "--bogus"},
+            "error: unexpected argument '--bogus' found\n\nUsage: cfsctl mount [OPTIONS] <NAME> "
+            "<MOUNTPOINT>\n"},
+           {{"oci", "tag", "x"},
+            "Usage: cfsctl oci tag <MANIFEST_DIGEST> <NAME>\n\nFor more information, try "
+            "'--help'.\n"},
        }) {
     std::vector<std::string> argv = {tool("cfsctl").string()};
     argv.insert(argv.end(), c.args.begin(), c.args.end());
@@ -137,14 +173,16 @@ TEST(CfsctlCli, OtherToolsKeepTheirHelp) {
 
 // What bash's completion of `line` (up to its end) offers, through the script cfsctl prints,
 // with cfsctl found on PATH as a user runs it.
-std::vector<std::string> bash_complete(const std::string& line, const std::vector<std::string>& env = {}) {
+std::vector<std::string> bash_complete(const std::string& line,
+                                       const std::vector<std::string>& env = {}) {
   std::string script =
       "source <(COMPLETE=bash cfsctl) || exit 1\n"
       "COMP_LINE=\"$LINE\"; COMP_POINT=${#COMP_LINE}\n"
       "read -ra COMP_WORDS <<< \"$LINE\"; COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))\n"
       "_cfsctl cfsctl || exit 1\n"
       "printf '%s\\n' \"${COMPREPLY[@]}\"\n";
-  std::vector<std::string> e = {"PATH=" + tool("cfsctl").parent_path().string() + ":/usr/bin:/bin", "LINE=" + line};
+  std::vector<std::string> e = {"PATH=" + tool("cfsctl").parent_path().string() + ":/usr/bin:/bin",
+                                "LINE=" + line};
   e.insert(e.end(), env.begin(), env.end());
   test::Run r = run({"bash", "-c", script}, "", e);
   EXPECT_EQ(r.status, 0) << line << ": " << r.err;
@@ -161,7 +199,9 @@ using Words = std::vector<std::string>;
 
 TEST(CfsctlCli, BashCompletion) {
   test::TempDir tmp;
-  test::Run r = run({"bash", "-c", "source <(COMPLETE=bash " + tool("cfsctl").string() + ") && complete -p cfsctl"});
+  test::Run r =
+      run({"bash", "-c",
+           "source <(COMPLETE=bash " + tool("cfsctl").string() + ") && complete -p cfsctl"});
   EXPECT_EQ(r.out, "complete -o default -F _cfsctl cfsctl\n") << r.err;
 
   fs::path repo = tmp / "repo";
@@ -169,9 +209,12 @@ TEST(CfsctlCli, BashCompletion) {
   fs::create_directories(tmp / "tree/usr");
   test::write_file(tmp / "tree/usr/f", "f");
   ASSERT_EQ(cfsctl(repo, {"create-image", (tmp / "tree").string(), "os-1"}).status, 0);
-  test::WrittenImage app = test::write_layout(tmp / "layout", {test::Layer{test::make_tar({test::dir("usr/")})}}, "1");
-  ASSERT_EQ(cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":1", "app:1"}).status, 0);
-  std::string digest = run({tool("cfsctl").string(), "--repo", repo.string(), "oci", "images", "--json"}).out;
+  test::WrittenImage app =
+      test::write_layout(tmp / "layout", {test::Layer{test::make_tar({test::dir("usr/")})}}, "1");
+  ASSERT_EQ(
+      cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":1", "app:1"}).status, 0);
+  std::string digest =
+      run({tool("cfsctl").string(), "--repo", repo.string(), "oci", "images", "--json"}).out;
   std::size_t at = digest.find("\"manifest_digest\": \"");
   ASSERT_NE(at, std::string::npos) << digest;
   digest = digest.substr(at + 20, 71);
@@ -201,7 +244,8 @@ TEST(CfsctlCli, BashCompletion) {
   // --user's repository is $HOME's; a repository that does not open offers nothing.
   fs::create_directories(tmp / "home/.var/lib");
   fs::rename(repo, tmp / "home/.var/lib/composefs");
-  EXPECT_EQ(bash_complete("cfsctl --user image-objects ", {"HOME=" + (tmp / "home").string()}), (Words{"os-1"}));
+  EXPECT_EQ(bash_complete("cfsctl --user image-objects ", {"HOME=" + (tmp / "home").string()}),
+            (Words{"os-1"}));
   EXPECT_EQ(bash_complete(R + "mount "), (Words{}));
 }
 

@@ -24,14 +24,18 @@ TEST(Install, StaysUnderThePrefix) {
   test::TempDir tmp;
   // With DESTDIR: every file is DESTDIR/PREFIX/…, an absolute destination would show beside it.
   fs::path dest = tmp / "dest";
-  test::Run r = run({"cmake", "--install", CFS_BUILD_DIR, "--prefix", "/opt/cfs"}, "", {"DESTDIR=" + dest.string()});
+  test::Run r = run({"cmake", "--install", CFS_BUILD_DIR, "--prefix", "/opt/cfs"}, "",
+                    {"DESTDIR=" + dest.string()});
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   std::vector<std::string> files = files_under(dest);
-  for (const std::string& f : files) EXPECT_TRUE(f.starts_with("opt/cfs/")) << f << " is outside the prefix";
-  for (const char* f : {"bin/cfsctl", "bin/mkcomposefs", "bin/composefs-fuse", "sbin/mount.composefs",
-                        "sbin/composefs-setup-root", "share/bash-completion/completions/cfsctl",
-                        "share/zsh/vendor-completions/_cfsctl", "share/fish/vendor_completions.d/cfsctl.fish",
-                        "share/initramfs-tools/hooks/composefs", "lib/dracut/modules.d/37composefs/module-setup.sh"}) {
+  for (const std::string& f : files)
+    EXPECT_TRUE(f.starts_with("opt/cfs/")) << f << " is outside the prefix";
+  for (const char* f :
+       {"bin/cfsctl", "bin/mkcomposefs", "bin/composefs-fuse", "sbin/mount.composefs",
+        "sbin/composefs-setup-root", "share/bash-completion/completions/cfsctl",
+        "share/zsh/vendor-completions/_cfsctl", "share/fish/vendor_completions.d/cfsctl.fish",
+        "share/initramfs-tools/hooks/composefs",
+        "lib/dracut/modules.d/37composefs/module-setup.sh"}) {
     EXPECT_TRUE(fs::exists(dest / "opt/cfs" / f)) << f;
   }
   // The completion script installed is the one cfsctl prints.

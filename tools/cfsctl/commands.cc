@@ -11,8 +11,11 @@ const std::vector<std::string_view> kXattrModes = {"allowlist-only", "keep-user-
 const std::vector<std::string_view> kErofsVersions = {"0", "1", "2"};
 
 Opt xattrs() {
-  return {.name = "xattrs", .value = "XATTRS", .help = "Which extended attributes the image keeps",
-          .choices = kXattrModes, .default_value = "allowlist-only"};
+  return {.name = "xattrs",
+          .value = "XATTRS",
+          .help = "Which extended attributes the image keeps",
+          .choices = kXattrModes,
+          .default_value = "allowlist-only"};
 }
 Opt bootable(std::string_view help) { return {.name = "bootable", .help = help}; }
 Opt no_propagate() {
@@ -20,46 +23,62 @@ Opt no_propagate() {
           .help = "Keep the root directory's own metadata instead of taking /usr's"};
 }
 Opt bootdir() {
-  return {.name = "bootdir", .value = "BOOTDIR", .help = "The boot partition's mount point",
-          .default_value = "/boot", .values = Values::kDir};
+  return {.name = "bootdir",
+          .value = "BOOTDIR",
+          .help = "The boot partition's mount point",
+          .default_value = "/boot",
+          .values = Values::kDir};
 }
 
 // create-image, compute-id, create-dumpfile: a directory read as composefs-rs reads it.
 std::vector<Opt> fs_read_options() {
-  return {bootable("Apply the boot transform (SELinux labels, empty /boot and /sysroot)"), no_propagate(),
-          xattrs()};
+  return {bootable("Apply the boot transform (SELinux labels, empty /boot and /sysroot)"),
+          no_propagate(), xattrs()};
 }
 
 std::vector<Opt> mount_options() {
   return {
-      {.name = "fuse", .value = "FUSE", .help = "Mount with FUSE: auto (unless root), yes or no (the kernel)",
-       .choices = {"auto", "yes", "no"}, .default_value = "auto"},
+      {.name = "fuse",
+       .value = "FUSE",
+       .help = "Mount with FUSE: auto (unless root), yes or no (the kernel)",
+       .choices = {"auto", "yes", "no"},
+       .default_value = "auto"},
       {.name = "foreground", .help = "Keep the FUSE server in the foreground"},
-      {.name = "upperdir", .value = "UPPERDIR", .help = "Writable overlayfs upper directory (needs --workdir)",
+      {.name = "upperdir",
+       .value = "UPPERDIR",
+       .help = "Writable overlayfs upper directory (needs --workdir)",
        .values = Values::kDir},
-      {.name = "workdir", .value = "WORKDIR", .help = "Overlayfs work directory (needs --upperdir)",
+      {.name = "workdir",
+       .value = "WORKDIR",
+       .help = "Overlayfs work directory (needs --upperdir)",
        .values = Values::kDir},
       {.name = "read-write", .help = "Mount writable (needs --upperdir)"},
       {.name = "suid", .help = "Honour set-user-ID bits (kernel mounts; off by default)"},
       {.name = "dev", .help = "Allow device files (kernel mounts; off by default)"},
-      {.name = "remote", .value = "URL",
+      {.name = "remote",
+       .value = "URL",
        .help = "Fetch missing objects from this mirror on first open (FUSE; repeatable)"},
   };
 }
 
 // The REF [CONFIG_VERITY] of oci dump, compute-id and prepare-boot.
 std::vector<Pos> config_ref() {
-  return {{.name = "CONFIG_NAME", .help = "A tag (myimage:latest) or @ and a config digest (@sha256:…)",
+  return {{.name = "CONFIG_NAME",
+           .help = "A tag (myimage:latest) or @ and a config digest (@sha256:…)",
            .values = Values::kOciTagOrDigest},
-          {.name = "CONFIG_VERITY", .required = false,
+          {.name = "CONFIG_VERITY",
+           .required = false,
            .help = "The config stream's verity digest, trusted instead of checking the layers"}};
 }
 
 std::vector<Opt> prepare_boot_options() {
   return {bootdir(),
-          {.name = "entry-id", .value = "ENTRY_ID",
+          {.name = "entry-id",
+           .value = "ENTRY_ID",
            .help = "The boot entry's name (default: the image's own, or its kernel version)"},
-          {.name = "cmdline", .value = "CMDLINE", .help = "A kernel command line argument to add (repeatable)"}};
+          {.name = "cmdline",
+           .value = "CMDLINE",
+           .help = "A kernel command line argument to add (repeatable)"}};
 }
 
 Command oci_commands() {
@@ -72,14 +91,24 @@ Command oci_commands() {
       .subcommands = {
           {.name = "pull",
            .about = "Pull an image into the repository and print what was stored",
-           .args = {{.name = "IMAGE", .help = "docker://…, oci:DIR[:TAG], docker-archive:FILE[:TAG] or NAME[:TAG]"},
-                    {.name = "NAME", .required = false, .help = "The tag to give it (default: IMAGE as given)"}},
+           .args = {{.name = "IMAGE",
+                     .help = "docker://…, oci:DIR[:TAG], docker-archive:FILE[:TAG] or NAME[:TAG]"},
+                    {.name = "NAME",
+                     .required = false,
+                     .help = "The tag to give it (default: IMAGE as given)"}},
            .options = {bootable("Also make the boot image"),
-                       {.name = "expected-digest", .value = "EXPECTED_DIGEST",
-                        .help = "Find the boot image with this ID among the older defaults (needs --bootable)"},
-                       {.name = "tls-verify", .value = "BOOL", .help = "Check the registry's certificate",
-                        .choices = {"true", "false"}, .default_value = "true"},
-                       {.name = "creds", .value = "USER[:PASSWORD]", .help = "Credentials for the registry"}},
+                       {.name = "expected-digest",
+                        .value = "EXPECTED_DIGEST",
+                        .help = "Find the boot image with this ID among the older defaults (needs "
+                                "--bootable)"},
+                       {.name = "tls-verify",
+                        .value = "BOOL",
+                        .help = "Check the registry's certificate",
+                        .choices = {"true", "false"},
+                        .default_value = "true"},
+                       {.name = "creds",
+                        .value = "USER[:PASSWORD]",
+                        .help = "Credentials for the registry"}},
            .run = cmd_oci_pull},
           {.name = "images",
            .about = "List the tagged images",
@@ -87,7 +116,9 @@ Command oci_commands() {
            .run = cmd_oci_images},
           {.name = "inspect",
            .about = "Print an image's manifest, config and composefs images as JSON",
-           .args = {{.name = "IMAGE", .help = "A tag or @ and a manifest digest", .values = Values::kOciTagOrDigest}},
+           .args = {{.name = "IMAGE",
+                     .help = "A tag or @ and a manifest digest",
+                     .values = Values::kOciTagOrDigest}},
            .options = {{.name = "manifest", .help = "Print only the manifest, as stored"},
                        {.name = "config", .help = "Print only the config, as stored"}},
            .run = cmd_oci_inspect},
@@ -102,7 +133,9 @@ Command oci_commands() {
            .run = cmd_oci_untag},
           {.name = "mount",
            .about = "Mount an image's composefs image",
-           .args = {{.name = "IMAGE", .help = "A tag or manifest digest", .values = Values::kOciTagOrDigest},
+           .args = {{.name = "IMAGE",
+                     .help = "A tag or manifest digest",
+                     .values = Values::kOciTagOrDigest},
                     {.name = "MOUNTPOINT", .help = "Where to mount it", .values = Values::kDir}},
            .options = oci_mount,
            .run = cmd_oci_mount},
@@ -118,7 +151,10 @@ Command oci_commands() {
            .run = cmd_oci_dump},
           {.name = "fsck",
            .about = "Check the repository and the OCI images in it",
-           .args = {{.name = "IMAGE", .required = false, .help = "Check only this tag", .values = Values::kOciTag}},
+           .args = {{.name = "IMAGE",
+                     .required = false,
+                     .help = "Check only this tag",
+                     .values = Values::kOciTag}},
            .options = {{.name = "json", .help = "Print JSON (exit 0 whatever it found)"}},
            .run = cmd_oci_fsck},
           {.name = "prepare-boot",
@@ -136,40 +172,66 @@ Command make_tree() {
       .about = "Manage a composefs repository (composefs-rs 0.9 compatible)",
       .options =
           {
-              {.name = "repo", .value = "REPO", .help = "The repository's path", .values = Values::kDir},
+              {.name = "repo",
+               .value = "REPO",
+               .help = "The repository's path",
+               .values = Values::kDir},
               {.name = "user", .help = "Use the user's repository, $HOME/.var/lib/composefs"},
               {.name = "system", .help = "Use the system's repository, /sysroot/composefs"},
-              {.name = "hash", .value = "HASH", .help = "The digest the repository uses (default: from meta.json)",
+              {.name = "hash",
+               .value = "HASH",
+               .help = "The digest the repository uses (default: from meta.json)",
                .choices = {"sha256", "sha512"}},
-              {.name = "erofs-version", .value = "EROFS_VERSION", .help = "The EROFS format of images made in this run",
+              {.name = "erofs-version",
+               .value = "EROFS_VERSION",
+               .help = "The EROFS format of images made in this run",
                .choices = kErofsVersions},
               {.name = "insecure", .help = "Use init --insecure instead", .hidden = true},
               {.name = "require-verity", .help = "Refuse a repository without fs-verity"},
-              {.name = "no-upgrade", .help = "Refuse a repository without meta.json instead of upgrading it"},
-              {.name = "no-repo", .help = "Open no repository (compute-id, compute-karg, create-dumpfile)"},
+              {.name = "no-upgrade",
+               .help = "Refuse a repository without meta.json instead of upgrading it"},
+              {.name = "no-repo",
+               .help = "Open no repository (compute-id, compute-karg, create-dumpfile)"},
           },
       .subcommands = {
           {.name = "init",
            .about = "Create a repository and its meta.json",
-           .args = {{.name = "PATH", .required = false, .help = "Where (default: --repo, --user or --system)",
+           .args = {{.name = "PATH",
+                     .required = false,
+                     .help = "Where (default: --repo, --user or --system)",
                      .values = Values::kDir}},
-           .options = {{.name = "algorithm", .value = "ALGORITHM", .help = "fsverity-<hash>-<log2 block size>",
+           .options = {{.name = "algorithm",
+                        .value = "ALGORITHM",
+                        .help = "fsverity-<hash>-<log2 block size>",
                         .default_value = "fsverity-sha512-12"},
-                       {.name = "insecure", .help = "Do not enable fs-verity on meta.json (e.g. on tmpfs)"},
-                       {.name = "reset-metadata", .help = "Keep objects/, drop streams/ and images/, write meta.json"},
-                       {.name = "ensure", .help = "Open an existing repository as it is instead of failing"},
-                       {.name = "erofs-version", .value = "EROFS_VERSION",
-                        .help = "The repository's EROFS format (default: the global option, else 1)",
+                       {.name = "insecure",
+                        .help = "Do not enable fs-verity on meta.json (e.g. on tmpfs)"},
+                       {.name = "reset-metadata",
+                        .help = "Keep objects/, drop streams/ and images/, write meta.json"},
+                       {.name = "ensure",
+                        .help = "Open an existing repository as it is instead of failing"},
+                       {.name = "erofs-version",
+                        .value = "EROFS_VERSION",
+                        .help =
+                            "The repository's EROFS format (default: the global option, else 1)",
                         .choices = kErofsVersions}},
            .run = cmd_init},
-          {.name = "transaction", .about = "Hold the repository open (gc waits) until killed", .run = cmd_transaction},
+          {.name = "transaction",
+           .about = "Hold the repository open (gc waits) until killed",
+           .run = cmd_transaction},
           {.name = "gc",
            .about = "Remove the objects and streams no image or ref needs",
-           .options = {{.name = "root", .short_name = 'r', .value = "ROOT",
-                        .help = "Also keep this image or stream (repeatable)", .values = Values::kImage},
-                       {.name = "dry-run", .short_name = 'n', .help = "Only print what would be removed"},
-                       {.name = "bootdir", .value = "BOOTDIR",
-                        .help = "Also keep every image a boot entry here names (repeatable)", .values = Values::kDir}},
+           .options =
+               {{.name = "root",
+                 .short_name = 'r',
+                 .value = "ROOT",
+                 .help = "Also keep this image or stream (repeatable)",
+                 .values = Values::kImage},
+                {.name = "dry-run", .short_name = 'n', .help = "Only print what would be removed"},
+                {.name = "bootdir",
+                 .value = "BOOTDIR",
+                 .help = "Also keep every image a boot entry here names (repeatable)",
+                 .values = Values::kDir}},
            .run = cmd_gc},
           {.name = "import-image",
            .about = "Store a composefs image read from standard input, unchecked (unsafe)",
@@ -190,7 +252,8 @@ Command make_tree() {
            .run = cmd_mount},
           {.name = "create-image",
            .about = "Store a directory's files and its image in the repository; print the image ID",
-           .args = {path, {.name = "IMAGE_NAME", .required = false, .help = "A ref name for the image"}},
+           .args = {path,
+                    {.name = "IMAGE_NAME", .required = false, .help = "A ref name for the image"}},
            .options = fs_read_options(),
            .run = cmd_create_image},
           {.name = "compute-id",
@@ -214,9 +277,12 @@ Command make_tree() {
            .run = cmd_image_objects},
           {.name = "dump-files",
            .about = "Print files of an image as composefs dumpfile lines",
-           .args = {{.name = "IMAGE_NAME", .help = "An image ID or ref name", .values = Values::kImage},
-                    {.name = "FILES", .required = false, .many = true,
-                     .help = "Paths in the image (a directory: its entries)"}},
+           .args =
+               {{.name = "IMAGE_NAME", .help = "An image ID or ref name", .values = Values::kImage},
+                {.name = "FILES",
+                 .required = false,
+                 .many = true,
+                 .help = "Paths in the image (a directory: its entries)"}},
            .options = {{.name = "backing-path-only",
                         .help = "Print where each file's data is: \"inline\" or its object path"}},
            .run = cmd_dump_files},
@@ -232,7 +298,9 @@ Command make_tree() {
            .run = cmd_fetch},
           {.name = "merkle",
            .about = "Write the block hashes mirrors serve for checking ranges of large objects",
-           .options = {{.name = "min-size", .value = "BYTES", .help = "Only objects of this size or more",
+           .options = {{.name = "min-size",
+                        .value = "BYTES",
+                        .help = "Only objects of this size or more",
                         .default_value = "8388608"}},
            .run = cmd_merkle},
           {.name = "prepare-boot",
@@ -272,7 +340,8 @@ const Command* find_subcommand(const Command& parent, std::string_view name) {
 const Opt* find_option(const Command& c, std::string_view word) {
   for (const Opt& o : c.options) {
     if (word.size() > 2 && word.starts_with("--") && word.substr(2) == o.name) return &o;
-    if (o.short_name != 0 && word.size() == 2 && word[0] == '-' && word[1] == o.short_name) return &o;
+    if (o.short_name != 0 && word.size() == 2 && word[0] == '-' && word[1] == o.short_name)
+      return &o;
   }
   return nullptr;
 }

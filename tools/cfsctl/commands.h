@@ -24,20 +24,20 @@ enum class Values {
 };
 
 struct Opt {
-  std::string_view name;   // the long name, without "--"
+  std::string_view name;  // the long name, without "--"
   char short_name = 0;
   std::string_view value;  // the value's name ("REPO"); empty for a flag
   std::string_view help;
   std::vector<std::string_view> choices = {};
   std::string_view default_value = {};
   Values values = Values::kNone;
-  bool hidden = false;     // accepted, not shown in --help (as composefs-rs's --insecure)
+  bool hidden = false;  // accepted, not shown in --help (as composefs-rs's --insecure)
 };
 
 struct Pos {
-  std::string_view name;   // "PATH"
+  std::string_view name;  // "PATH"
   bool required = true;
-  bool many = false;       // FILES...
+  bool many = false;  // FILES...
   std::string_view help;
   Values values = Values::kNone;
 };
@@ -49,7 +49,7 @@ struct Command {
   std::string_view about;
   std::vector<Pos> args = {};
   std::vector<Opt> options = {};
-  Handler run = nullptr;             // null: it has subcommands
+  Handler run = nullptr;  // null: it has subcommands
   std::vector<Command> subcommands = {};
   std::vector<std::string_view> aliases = {};
 };

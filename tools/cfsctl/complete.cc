@@ -59,8 +59,10 @@ Line walk(const std::vector<std::string>& words, std::size_t index) {
         continue;
       }
       const Command* sub = find_subcommand(c, w);
-      if (sub == nullptr) l.unknown = true;
-      else l.path.push_back(sub);
+      if (sub == nullptr)
+        l.unknown = true;
+      else
+        l.path.push_back(sub);
     } else {
       ++l.positionals;
     }
@@ -93,7 +95,8 @@ std::vector<std::string> repository_values(const Line& l, Values kind, const std
   return out;
 }
 
-std::vector<std::string> values_of(const Line& l, Values kind, const std::vector<std::string_view>& choices,
+std::vector<std::string> values_of(const Line& l, Values kind,
+                                   const std::vector<std::string_view>& choices,
                                    const std::string& cur) {
   if (!choices.empty()) return {choices.begin(), choices.end()};
   switch (kind) {
@@ -145,7 +148,8 @@ std::vector<std::string> candidates(const Line& l, const std::string& cur) {
   return values_of(l, c.args[k].values, {}, cur);
 }
 
-constexpr const char* kBash = R"(# bash completion for cfsctl: cfsctl itself offers the candidates (COMPLETE=bash), from its
+constexpr const char* kBash =
+    R"(# bash completion for cfsctl: cfsctl itself offers the candidates (COMPLETE=bash), from its
 # commands and options and the image names, tags and digests of the repository on the line.
 _cfsctl() {
     local line=${COMP_LINE:0:COMP_POINT}
@@ -184,7 +188,8 @@ _cfsctl() {
 if [[ $funcstack[1] == _cfsctl ]]; then _cfsctl "$@"; else compdef _cfsctl cfsctl; fi
 )";
 
-constexpr const char* kFish = R"(# fish completion for cfsctl: cfsctl itself offers the candidates (COMPLETE=fish).
+constexpr const char* kFish =
+    R"(# fish completion for cfsctl: cfsctl itself offers the candidates (COMPLETE=fish).
 complete -c cfsctl -a '(COMPLETE=fish cfsctl -- (commandline -opc) (commandline -ct) 2>/dev/null)'
 )";
 
@@ -211,7 +216,8 @@ int complete_main(const std::string& shell, const std::vector<std::string>& args
   if (args.empty() || args[0] != "--") {
     std::string script = completion_script(shell);
     if (script.empty()) {
-      write_all(STDERR_FILENO, "error: COMPLETE=" + shell + ": not a shell cfsctl completes for (bash, zsh, fish)\n");
+      write_all(STDERR_FILENO, "error: COMPLETE=" + shell +
+                                   ": not a shell cfsctl completes for (bash, zsh, fish)\n");
       return 2;
     }
     write_all(STDOUT_FILENO, script);

@@ -31,7 +31,8 @@ std::string option_text(const Opt& o) {
   if (!o.default_value.empty()) text += " [default: " + std::string(o.default_value) + "]";
   if (!o.choices.empty()) {
     text += " [possible values: ";
-    for (std::size_t i = 0; i < o.choices.size(); ++i) text += (i ? ", " : "") + std::string(o.choices[i]);
+    for (std::size_t i = 0; i < o.choices.size(); ++i)
+      text += (i ? ", " : "") + std::string(o.choices[i]);
     text += "]";
   }
   return text;
