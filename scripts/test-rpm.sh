@@ -56,7 +56,7 @@ has "$(rpm -qp --requires "$devel")" "composefs-cpp-libs($arch) = $version-1" -d
 
 # Unpacked: the soname, man pages that render, the completion that bash registers.
 mkdir "$top/root"
-for p in "$main" "$libs" "$devel"; do (cd "$top/root" && rpm2cpio "$p" | cpio -idm --quiet); done
+for p in "$main" "$libs" "$devel"; do rpm2archive - <"$p" | tar -xz -C "$top/root"; done
 soname=$(readelf -d "$top/root$libdir/libcomposefs.so.1.4.0" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = libcomposefs.so.1 ] || fail "soname is '$soname'"
 [ "$(readlink "$top/root$libdir/libcomposefs.so.1")" = libcomposefs.so.1.4.0 ] || fail "libcomposefs.so.1 link"

@@ -1,7 +1,10 @@
 // cfsctl's command tree: every command and subcommand with its arguments, options, help texts
 // and handler. One table serves dispatch, --help and shell completion, so a command cannot be
 // runnable but missing from the help, or completed with options it does not take.
-// Layer: tools. The table is static and read-only.
+// Not CLI11 (libcli11-dev): its messages, help layout and exit codes are its own (e.g. "The
+// following argument was not expected", exit 109), and matching clap's, which scripts written
+// for composefs-rs read, would mean overriding its formatter and error mapping, while
+// completion would still need this table. Layer: tools. The table is static and read-only.
 #pragma once
 
 #include <string_view>
