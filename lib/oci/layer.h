@@ -21,7 +21,8 @@
 namespace cfs::oci {
 
 struct LayerBlob {
-  std::string digest;                 // the descriptor's "sha256:…" of the blob as served
+  std::string digest;                 // the descriptor's "sha256:…" of the blob as served; empty:
+                                      // a plain tar (import-layer), checked by diff_id alone
   std::optional<std::uint64_t> size;  // the descriptor's size
   Compression compression = Compression::kAuto;
   std::string diff_id;                // "sha256:…" of the uncompressed tar

@@ -146,6 +146,14 @@ Config parse_config(std::string_view bytes) {
     if (!id.is_string() || !verity::is_sha256_digest(id.get<std::string>())) throw_corrupt("config: a diff_id is not a sha256 digest");
     c.diff_ids.push_back(id.get<std::string>());
   }
+  // config.Labels: string values only (oci-spec's map; another type is not a label we read).
+  if (auto cfg = j.find("config"); cfg != j.end() && cfg->is_object()) {
+    if (auto labels = cfg->find("Labels"); labels != cfg->end() && labels->is_object()) {
+      for (const auto& [k, v] : labels->items()) {
+        if (v.is_string()) c.labels[k] = v.get<std::string>();
+      }
+    }
+  }
   return c;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,7 +62,11 @@ struct Config {
   std::vector<std::string> diff_ids;
   std::string architecture, os;
   std::optional<std::string> created;
+  std::map<std::string, std::string> labels;  // config.Labels
 };
+
+// The label a sealed image carries: the fs-verity digest (hex) of its composefs image.
+inline constexpr std::string_view kSealLabel = "containers.composefs.fsverity";
 Config parse_config(std::string_view bytes);
 
 // A container image's config media type (OCI or Docker); anything else is an artifact.

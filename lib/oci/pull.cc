@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/file_io.h"
 #include "oci/boot.h"
+#include "oci/commit.h"
 #include "oci/merge.h"
 #include "verity/fsverity.h"
 #include "writer/writer.h"
@@ -137,42 +138,9 @@ PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& 
   r.config_digest = img.config_digest;
   r.stats = fetch_layers(repo, source, img, o);
 
-  std::map<std::string, Digest> layer_refs;
-  for (const LayerRef& l : img.layers) {
-    std::optional<Digest> s = repo.stream_object(layer_stream_name(l.layer.diff_id));
-    if (!s) throw Error(ENOENT, "layer " + l.layer.diff_id + " vanished from the repository");
-    layer_refs[l.layer.diff_id] = *s;
-  }
-  StoredImage stored;
-  stored.manifest_digest = img.manifest_digest;
-  stored.config = img.config;
-  stored.container = true;
-  stored.config_refs = layer_refs;
-  tree::Tree tree = image_tree(repo, stored, TransformOptions{});
-  std::map<std::string, Digest> config_refs = layer_refs;
-  for (std::uint32_t v : repo.erofs_versions()) {
-    Digest id = with_context("storing the EROFS image", [&] { return store_erofs_image(repo, tree, v); });
-    repo.link_image(id);
-    config_refs[std::string(image_ref_name(v))] = id;
-    if (!r.image) r.image = id;
-  }
-  // Boot images made before stay named (every composefs.image.boot* ref, as composefs-rs).
-  if (std::optional<Digest> old = repo.stream_object(config_stream_name(img.config_digest))) {
-    for (const auto& [name, id] : read_document_stream(repo, *old, config_content_type()).named_refs) {
-      if (name.starts_with(kBootImageRefV2)) config_refs.emplace(name, id);
-    }
-  }
-  Digest config_stream = with_context("storing config " + img.config_digest, [&] {
-    return write_document_stream(repo, config_content_type(), img.config, config_refs);
-  });
-  repo.link_stream(config_stream_name(img.config_digest), config_stream);
-  std::map<std::string, Digest> manifest_refs = layer_refs;
-  manifest_refs["config:" + img.config_digest] = config_stream;
-  r.manifest_stream = with_context("storing manifest " + img.manifest_digest, [&] {
-    return write_document_stream(repo, manifest_content_type(), img.manifest, manifest_refs);
-  });
-  repo.link_stream(manifest_stream_name(img.manifest_digest), r.manifest_stream);
-  tag_image(repo, tag, img.manifest_digest);
+  CommittedImage c = commit_image(repo, img.manifest_digest, img.manifest, img.config_digest, img.config, tag);
+  r.manifest_stream = c.manifest_stream;
+  r.image = c.image;
   return r;
 }
 

@@ -61,17 +61,40 @@ std::string decompress(std::span<const std::byte> s) {
   return out;
 }
 
-}  // namespace
-
-SplitStreamRefs read_splitstream_refs(std::span<const std::byte> file, HashAlgorithm algorithm, bool with_names) {
-  if (file.size() < kHeaderSize ||
-      std::memcmp(file.data(), kSplitStreamMagic.data(), kSplitStreamMagic.size()) != 0) {
+// Where the header keeps the info range. composefs-rs before its header got repr(C) (bootc <=
+// 1.15) wrote the same fields reordered: info[16] flags:le16 magic[11] version algorithm
+// lg_blocksize. Both are read; only the current layout is written.
+std::size_t checked_info_at(std::span<const std::byte> file, HashAlgorithm algorithm) {
+  auto magic_at = [&](std::size_t at) {
+    return file.size() >= kHeaderSize && std::memcmp(file.data() + at, kSplitStreamMagic.data(), kSplitStreamMagic.size()) == 0;
+  };
+  std::size_t fields = 0, info_at = 0;  // offsets of version (algorithm: +3 or +1) and info
+  bool old = false;
+  if (magic_at(0)) {
+    fields = 11, info_at = 16;
+  } else if (magic_at(18)) {
+    fields = 29, info_at = 0, old = true;
+  } else {
     throw_corrupt("not a splitstream");
   }
   auto byte = [&](std::size_t at) { return std::to_integer<std::uint8_t>(file[at]); };
-  if (byte(11) != 0) throw_corrupt("splitstream: unknown version " + std::to_string(byte(11)));
-  if (byte(14) != static_cast<std::uint8_t>(algorithm)) throw_corrupt("splitstream: another fs-verity algorithm");
-  std::span<const std::byte> info = section(file, file.first(kHeaderSize), 16, "info");
+  if (byte(fields) != 0) throw_corrupt("splitstream: unknown version " + std::to_string(byte(fields)));
+  if (byte(fields + (old ? 1 : 3)) != static_cast<std::uint8_t>(algorithm)) {
+    throw_corrupt("splitstream: another fs-verity algorithm");
+  }
+  return info_at;
+}
+
+}  // namespace
+
+bool is_old_format_splitstream(std::span<const std::byte> file) {
+  return file.size() >= kHeaderSize && std::memcmp(file.data(), kSplitStreamMagic.data(), kSplitStreamMagic.size()) != 0 &&
+         std::memcmp(file.data() + 18, kSplitStreamMagic.data(), kSplitStreamMagic.size()) == 0;
+}
+
+SplitStreamRefs read_splitstream_refs(std::span<const std::byte> file, HashAlgorithm algorithm, bool with_names) {
+  std::size_t info_at = checked_info_at(file, algorithm);
+  std::span<const std::byte> info = section(file, file.first(kHeaderSize), info_at, "info");
   if (info.size() < kInfoSize) throw_corrupt("splitstream: info section too small");
   SplitStreamRefs r;
   r.stream_refs = digests(section(file, info, 0, "stream refs"), algorithm, "stream refs");
@@ -122,7 +145,7 @@ std::uint64_t content_type_of(std::string_view eight_chars) {
 SplitStreamReader::SplitStreamReader(std::span<const std::byte> file, HashAlgorithm algorithm)
     : refs_(read_splitstream_refs(file, algorithm, true)), ctx_(ZSTD_createDCtx(), ZSTD_freeDCtx) {
   if (!ctx_) throw Error(ENOMEM, "zstd");
-  std::span<const std::byte> info = section(file, file.first(kHeaderSize), 16, "info");
+  std::span<const std::byte> info = section(file, file.first(kHeaderSize), checked_info_at(file, algorithm), "info");
   compressed_ = section(file, info, 32, "stream");
   stream_size_ = le64_at(info, 72);
   in_ = {compressed_.data(), compressed_.size(), 0};

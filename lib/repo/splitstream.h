@@ -32,6 +32,10 @@ SplitStreamRefs read_splitstream_refs(std::span<const std::byte> bytes, HashAlgo
 
 inline constexpr std::string_view kSplitStreamMagic = "SplitStream";
 
+// Whether `file` has the header layout composefs-rs wrote before its header was repr(C) (bootc <= 1.15.x), which
+// is read as well as the current one (oci::upgrade_repository rewrites such streams).
+bool is_old_format_splitstream(std::span<const std::byte> file);
+
 // Content types composefs-rs gives its OCI streams (the ASCII of these names, little endian).
 std::uint64_t content_type_of(std::string_view eight_chars);
 

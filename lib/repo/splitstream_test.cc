@@ -56,6 +56,35 @@ TEST(SplitStream, WrittenStreamsReadBack) {
   }
 }
 
+// composefs-rs before its header was repr(C) (bootc <= 1.15.x) wrote the same fields reordered:
+// info range, flags, magic, version, algorithm, lg_blocksize. Such streams read the same.
+TEST(SplitStream, OldHeaderLayoutReadsTheSame) {
+  HashAlgorithm a = HashAlgorithm::kSha256;
+  SplitStreamWriter w(a, content_type_of("ociconfg"));
+  w.write_inline(std::as_bytes(std::span(std::string_view("inline"))));
+  w.write_external(digest(3, a), 10);
+  w.add_named_ref("composefs.image.v1", digest(4, a));
+  std::vector<std::byte> file = w.finish();
+  std::vector<std::byte> old(file);
+  std::copy_n(file.begin() + 16, 16, old.begin());      // info
+  std::copy_n(file.begin() + 12, 2, old.begin() + 16);  // flags
+  std::copy_n(file.begin(), 12, old.begin() + 18);      // magic, version
+  std::copy_n(file.begin() + 14, 2, old.begin() + 30);  // algorithm, lg_blocksize
+  EXPECT_FALSE(is_old_format_splitstream(file));
+  EXPECT_TRUE(is_old_format_splitstream(old));
+  SplitStreamRefs refs = read_splitstream_refs(old, a, true);
+  EXPECT_EQ(refs.content_type, content_type_of("ociconfg"));
+  ASSERT_EQ(refs.named_refs.size(), 1U);
+  EXPECT_EQ(refs.named_refs[0].second, "composefs.image.v1");
+  SplitStreamReader r(old, a);
+  std::byte buf[16];
+  EXPECT_EQ(r.read_inline(buf), 6U);
+  ASSERT_TRUE(r.at_external());
+  EXPECT_EQ(r.next_external(), digest(3, a));
+  // A wrong algorithm is still refused in the old layout.
+  EXPECT_THROW(read_splitstream_refs(old, HashAlgorithm::kSha512, false), Error);
+}
+
 TEST(SplitStream, TruncatedStreamsAreErrors) {
   SplitStreamWriter w(HashAlgorithm::kSha256, 0);
   std::string data(100000, 'd');

@@ -107,7 +107,8 @@ std::string zstd(const std::string& data, int frames, bool skippable_frame) {
   return out;
 }
 
-WrittenImage write_layout(const std::filesystem::path& dir, const std::vector<Layer>& layers, const std::string& tag) {
+WrittenImage write_layout(const std::filesystem::path& dir, const std::vector<Layer>& layers, const std::string& tag,
+                          const std::map<std::string, std::string>& labels) {
   std::filesystem::create_directories(dir / "blobs" / "sha256");
   auto put = [&](const std::string& bytes) {
     std::string d = sha256_digest(bytes);
@@ -127,7 +128,11 @@ WrittenImage write_layout(const std::filesystem::path& dir, const std::vector<La
   }
   std::string ids;
   for (const std::string& d : w.diff_ids) ids += std::string(ids.empty() ? "" : ",") + "\"" + d + "\"";
-  std::string config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[" + ids + "]}}";
+  std::string label_list;
+  for (const auto& [k, v] : labels) label_list += std::string(label_list.empty() ? "" : ",") + "\"" + k + "\":\"" + v + "\"";
+  std::string config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{" +
+                       (labels.empty() ? "" : "\"Labels\":{" + label_list + "}") +
+                       "},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[" + ids + "]}}";
   w.config_digest = put(config);
   std::string manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{"
                          "\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + w.config_digest +

@@ -54,8 +54,10 @@ struct WrittenImage {
   std::vector<std::string> diff_ids, blob_digests;
 };
 
-// An OCI image layout (index.json naming the image `tag`), adding to what `dir` holds.
-WrittenImage write_layout(const std::filesystem::path& dir, const std::vector<Layer>& layers, const std::string& tag);
+// An OCI image layout (index.json naming the image `tag`), adding to what `dir` holds; the
+// config's Labels are `labels`.
+WrittenImage write_layout(const std::filesystem::path& dir, const std::vector<Layer>& layers, const std::string& tag,
+                          const std::map<std::string, std::string>& labels = {});
 // A `docker save` archive (manifest.json, <hex>.json config, <n>/layer.tar) of uncompressed layers.
 // `symlinks` (layer index → target as stored) makes those <n>/layer.tar symlinks instead, as
 // older Docker wrote repeated layers.

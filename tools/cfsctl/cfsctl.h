@@ -40,6 +40,7 @@ int cmd_fsck(const Global& g, Args& a);
 int cmd_transaction(const Global& g, Args& a);
 int cmd_fetch(const Global& g, Args& a);
 int cmd_merkle(const Global& g, Args& a);
+int cmd_cat(const Global& g, Args& a);
 
 int cmd_oci_pull(const Global& g, Args& a);
 int cmd_oci_images(const Global& g, Args& a);
@@ -50,6 +51,9 @@ int cmd_oci_mount(const Global& g, Args& a);
 int cmd_oci_compute_id(const Global& g, Args& a);
 int cmd_oci_dump(const Global& g, Args& a);
 int cmd_oci_fsck(const Global& g, Args& a);
+int cmd_oci_layer(const Global& g, Args& a);
+int cmd_oci_import_layer(const Global& g, Args& a);
+int cmd_oci_copy(const Global& g, Args& a);
 int cmd_oci_prepare_boot(const Global& g, Args& a);
 int cmd_prepare_boot(const Global& g, Args& a);
 int cmd_boot_entries(const Global& g, Args& a);

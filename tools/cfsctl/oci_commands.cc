@@ -320,6 +320,14 @@ bool check_tag(const repo::Repository& repo, const std::string& name, std::vecto
       ok = fail("layer-object-missing", diff_id + ": " + e.what());
     }
   }
+  // A sealed image names its composefs image in a label: that image must be in the repository.
+  if (auto seal = config.labels.find(std::string(oci::kSealLabel)); seal != config.labels.end()) {
+    try {
+      repo.open_image(seal->second);
+    } catch (const Error& e) {
+      ok = fail("seal-image-missing", seal->second + ": " + e.what());
+    }
+  }
   return ok;
 }
 
