@@ -63,6 +63,7 @@ std::string dumpfile_line(const TarEntry& e) {
     n.rdev = e.rdev;
   }
   dump::append_line(out, path, n, nullptr);
+  if (path.empty()) out.insert(0, "-");  // an empty field is written "-"
   return out;
 }
 

@@ -228,7 +228,7 @@ TEST(CfsctlCli, BashCompletion) {
   EXPECT_EQ(bash_complete("cfsctl --hash "), (Words{"sha256", "sha512"}));
   EXPECT_EQ(bash_complete("cfsctl --hash=sha5"), (Words{"sha512"}));  // bash keeps "--hash="
   EXPECT_EQ(bash_complete("cfsctl oci pu"), (Words{"pull"}));
-  EXPECT_EQ(bash_complete("cfsctl help oci im"), (Words{"images"}));
+  EXPECT_EQ(bash_complete("cfsctl help oci im"), (Words{"images", "import-layer"}));
   EXPECT_EQ(bash_complete(R + "mount "), (Words{"os-1"}));
   EXPECT_EQ(bash_complete(R + "gc --root o"), (Words{"os-1"}));
   EXPECT_EQ(bash_complete(R + "mount --fuse "), (Words{"auto", "yes", "no"}));
