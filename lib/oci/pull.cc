@@ -25,7 +25,8 @@ constexpr int kLayerAttempts = 3;
 
 // One layer, retried from the start after a network failure (objects already stored are
 // found again; nothing is linked until the layer is complete).
-void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l, Progress* progress, ImportStats& stats) {
+void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l, Progress* progress, ProgressRows* rows,
+                 std::size_t row, ImportStats& stats) {
   for (int attempt = 1;; ++attempt) {
     std::uint64_t counted = 0;  // this attempt's bytes, taken back from the progress on retry
     try {
@@ -34,13 +35,16 @@ void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l,
         std::size_t n = blob->read_some(b);
         counted += n;
         if (progress != nullptr) progress->bytes_done += n;
+        if (rows != nullptr) rows->advance(row, static_cast<std::int64_t>(n));
         return n;
       };
       stats.add(import_layer(repo, l.layer, read, nullptr).stats);
+      if (rows != nullptr) rows->finish(row);
       return;
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::kTransient) throw;
       if (progress != nullptr) progress->bytes_done -= counted;
+      if (rows != nullptr) rows->advance(row, -static_cast<std::int64_t>(counted));
       if (attempt == kLayerAttempts) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(300 * attempt));
     }
@@ -50,9 +54,15 @@ void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l,
 // The layers the repository lacks, largest first, `parallel` at a time.
 ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const ResolvedImage& img, const PullOptions& o) {
   std::vector<const LayerRef*> todo;
+  std::map<const LayerRef*, std::size_t> row;
   for (const LayerRef& l : img.layers) {
     bool queued = std::any_of(todo.begin(), todo.end(), [&](const LayerRef* t) { return t->layer.diff_id == l.layer.diff_id; });
-    if (!queued && !repo.stream_object(layer_stream_name(l.layer.diff_id))) todo.push_back(&l);
+    if (queued) continue;
+    bool stored = repo.stream_object(layer_stream_name(l.layer.diff_id)).has_value();
+    if (!stored) todo.push_back(&l);
+    if (o.layers != nullptr) {
+      row[&l] = o.layers->add(l.blob.digest, l.blob.size, stored ? ProgressRows::State::kSkipped : ProgressRows::State::kWaiting);
+    }
   }
   std::sort(todo.begin(), todo.end(), [](const LayerRef* a, const LayerRef* b) { return a->blob.size > b->blob.size; });
   if (o.progress != nullptr) {  // the line shows layers done of all, bytes, speed and ETA
@@ -67,7 +77,7 @@ ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const Reso
     for (std::size_t i; (i = next++) < todo.size();) {
       ImportStats stats;
       try {
-        fetch_layer(repo, source, *todo[i], o.progress, stats);
+        fetch_layer(repo, source, *todo[i], o.progress, o.layers, o.layers != nullptr ? row.at(todo[i]) : 0, stats);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!failure) failure = std::current_exception();

@@ -27,6 +27,7 @@ struct PullResult {
 struct PullOptions {
   unsigned parallel = 0;        // layers at once; 0: one per CPU
   Progress* progress = nullptr;  // bytes of layer blobs
+  ProgressRows* layers = nullptr;  // a row per layer (by blob digest): fetched, or skipped
 };
 
 PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& tag, const PullOptions& options);

@@ -213,5 +213,32 @@ TEST(CfsctlPlumbing, FsckChecksTheSeal) {
   EXPECT_EQ(r.err, "Error: OCI integrity check failed\n");
 }
 
+// On a terminal (script(1) gives one) a pull draws a line per layer on stderr, erased at the
+// end so the summary stays; a layer already stored is "skipped"; --quiet draws nothing.
+TEST(CfsctlPlumbing, PullShowsALinePerLayerOnATerminal) {
+  CFS_REQUIRE(fs::exists("/usr/bin/script"), "script(1) (util-linux) runs the pull on a terminal");
+  test::TempDir tmp;
+  test::WrittenImage w = test::write_layout(tmp / "layout", {{object_layer()}}, "latest");
+  fs::path repo = init(tmp / "repo");
+  auto pull = [&](const std::string& extra) {
+    std::string cmd = test::tool("cfsctl").string() + " --repo " + repo.string() + " oci pull " + extra + " oci:" +
+                      (tmp / "layout").string() + " img";
+    return test::run({"script", "-qec", cmd, "/dev/null"});
+  };
+  std::string blob = "Copying blob " + w.blob_digests[0].substr(7, 12) + " ";
+  auto r = pull("");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find(blob), std::string::npos) << r.out;
+  std::size_t erased = r.out.find("\033[1A\033[J");
+  ASSERT_NE(erased, std::string::npos) << r.out;
+  EXPECT_LT(erased, r.out.find("manifest " + w.manifest_digest)) << "the lines are gone before the summary";
+  r = pull("");
+  EXPECT_NE(r.out.find(blob + "skipped: already exists"), std::string::npos) << r.out;
+  r = pull("--quiet");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find("Copying blob"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("manifest " + w.manifest_digest), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace cfs

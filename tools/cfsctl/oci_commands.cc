@@ -11,9 +11,11 @@
 #include "cfsctl/cfsctl.h"
 #include "cfsctl/table.h"
 #include "common/progress_line.h"
+#include "common/progress_rows.h"
 #include "oci/boot.h"
 #include "oci/pull.h"
 #include "oci/stored.h"
+#include "oci/upgrade.h"
 #include "repo/fsck.h"
 #include "verity/fsverity.h"
 #include "verity/sha256.h"
@@ -100,6 +102,7 @@ void print_recovered_boot_image(const oci::BootImageSearch& s, const Digest& exp
 
 int cmd_oci_pull(const Global& g, Args& a) {
   bool bootable = a.flag("bootable");
+  bool quiet = a.flag("quiet", 'q');
   std::optional<std::string> expected_hex = a.value("expected-digest");
   if (expected_hex && !bootable) {
     throw UsageError("the argument '--expected-digest <EXPECTED_DIGEST>' requires '--bootable'");
@@ -123,12 +126,19 @@ int cmd_oci_pull(const Global& g, Args& a) {
   if (bootable && !expected) {  // every EROFS version's boot image supported, before anything is fetched
     for (std::uint32_t v : repo->erofs_versions()) oci::boot_image_ref(v);
   }
+  // Images older composefs-rs stored without their EROFS first (its upgrade_repo); one that
+  // cannot be upgraded does not stop this pull.
+  try {
+    oci::upgrade_repository(*repo);
+  } catch (const Error& e) {
+    std::cerr << "warning: not upgrading older images: " << e.what() << "\n";
+  }
   std::unique_ptr<oci::ImageSource> source = oci::open_source(pos[0], so);
-  Progress progress;
+  ProgressRows layers;
   oci::PullResult r = [&] {
-    cli::ProgressLine line(progress, "layers");
+    cli::ProgressRowsView view(layers, !quiet);
     oci::PullOptions o;
-    o.progress = &progress;
+    o.layers = &layers;
     return oci::pull(*repo, *source, name, o);
   }();
   std::cout << "manifest " << r.manifest_digest << "\n"
