@@ -8,9 +8,9 @@
 
 namespace cfs::oci {
 
-CommittedImage commit_image(repo::Repository& repo, const std::string& manifest_digest, const std::string& manifest,
-                            const std::string& config_digest, const std::string& config,
-                            const std::optional<std::string>& tag) {
+CommittedImage commit_image(repo::Repository& repo, const std::string& manifest_digest,
+                            const std::string& manifest, const std::string& config_digest,
+                            const std::string& config, const std::optional<std::string>& tag) {
   std::map<std::string, Digest> layer_refs;
   for (const std::string& diff_id : parse_config(config).diff_ids) {
     std::optional<Digest> s = repo.stream_object(layer_stream_name(diff_id));
@@ -27,14 +27,16 @@ CommittedImage commit_image(repo::Repository& repo, const std::string& manifest_
   std::map<std::string, Digest> config_refs = layer_refs;
   bool first = true;
   for (std::uint32_t v : repo.erofs_versions()) {
-    Digest id = with_context("storing the EROFS image", [&] { return store_erofs_image(repo, tree, v); });
+    Digest id =
+        with_context("storing the EROFS image", [&] { return store_erofs_image(repo, tree, v); });
     repo.link_image(id);
     config_refs[std::string(image_ref_name(v))] = id;
     if (first) out.image = id, first = false;
   }
   // Boot images made before stay named (every composefs.image.boot* ref, as composefs-rs).
   if (std::optional<Digest> old = repo.stream_object(config_stream_name(config_digest))) {
-    for (const auto& [name, id] : read_document_stream(repo, *old, config_content_type()).named_refs) {
+    for (const auto& [name, id] :
+         read_document_stream(repo, *old, config_content_type()).named_refs) {
       if (name.starts_with(kBootImageRefV2)) config_refs.emplace(name, id);
     }
   }

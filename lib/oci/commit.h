@@ -19,8 +19,8 @@ struct CommittedImage {
 
 // `manifest` and `config` are the documents as stored (their bytes hash to the digests).
 // Error(ENOENT) when a layer's stream is missing.
-CommittedImage commit_image(repo::Repository& repo, const std::string& manifest_digest, const std::string& manifest,
-                            const std::string& config_digest, const std::string& config,
-                            const std::optional<std::string>& tag);
+CommittedImage commit_image(repo::Repository& repo, const std::string& manifest_digest,
+                            const std::string& manifest, const std::string& config_digest,
+                            const std::string& config, const std::optional<std::string>& tag);
 
 }  // namespace cfs::oci

@@ -17,13 +17,20 @@ namespace {
 
 std::uint32_t type_bits(EntryType t) {
   switch (t) {
-    case EntryType::kRegular: return S_IFREG;
-    case EntryType::kSymlink: return S_IFLNK;
-    case EntryType::kCharDevice: return S_IFCHR;
-    case EntryType::kBlockDevice: return S_IFBLK;
-    case EntryType::kDirectory: return S_IFDIR;
-    case EntryType::kFifo: return S_IFIFO;
-    case EntryType::kHardLink: break;
+    case EntryType::kRegular:
+      return S_IFREG;
+    case EntryType::kSymlink:
+      return S_IFLNK;
+    case EntryType::kCharDevice:
+      return S_IFCHR;
+    case EntryType::kBlockDevice:
+      return S_IFBLK;
+    case EntryType::kDirectory:
+      return S_IFDIR;
+    case EntryType::kFifo:
+      return S_IFIFO;
+    case EntryType::kHardLink:
+      break;
   }
   return 0;
 }
@@ -42,7 +49,8 @@ std::string dumpfile_line(const TarEntry& e) {
   n.mtime_sec = e.mtime_sec;
   n.mtime_nsec = e.mtime_nsec;
   n.xattrs = e.xattrs;
-  std::sort(n.xattrs.begin(), n.xattrs.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::sort(n.xattrs.begin(), n.xattrs.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   std::string object;
   std::array<std::uint8_t, 1 + 64> digest{};
   if (e.type == EntryType::kRegular) {

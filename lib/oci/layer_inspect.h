@@ -16,12 +16,12 @@ Digest layer_stream(const repo::Repository& repo, const std::string& diff_id);
 
 struct LayerInfo {
   std::string diff_id;
-  Digest verity;                      // the splitstream object
-  std::uint64_t size = 0;             // of the tar
+  Digest verity;           // the splitstream object
+  std::uint64_t size = 0;  // of the tar
   std::uint64_t entry_count = 0;
-  std::uint64_t external_objects = 0; // distinct objects the stream names
-  std::uint64_t external_size = 0;    // bytes of the files kept as objects
-  std::uint64_t inline_size = 0;      // the rest: headers, small files, padding
+  std::uint64_t external_objects = 0;  // distinct objects the stream names
+  std::uint64_t external_size = 0;     // bytes of the files kept as objects
+  std::uint64_t inline_size = 0;       // the rest: headers, small files, padding
 };
 LayerInfo layer_info(const repo::Repository& repo, const std::string& diff_id);
 

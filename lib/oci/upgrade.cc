@@ -10,14 +10,16 @@ UpgradeResult upgrade_repository(repo::Repository& repo) {
   UpgradeResult r;
   std::uint32_t version = repo.erofs_versions().front();
   for (const auto& [tag, digest] : list_tags(repo)) {
-    StoredImage img = with_context("opening image " + tag, [&] { return open_stored_image(repo, digest); });
+    StoredImage img =
+        with_context("opening image " + tag, [&] { return open_stored_image(repo, digest); });
     if (!img.container) {
       ++r.skipped_non_container;
     } else if (img.image(version)) {
       ++r.already_current;
     } else {
       with_context("generating EROFS for image " + tag, [&] {
-        commit_image(repo, img.manifest_digest, img.manifest, img.config_digest, img.config, std::nullopt);
+        commit_image(repo, img.manifest_digest, img.manifest, img.config_digest, img.config,
+                     std::nullopt);
       });
       ++r.upgraded;
     }

@@ -32,7 +32,9 @@ Digest store_old_layout(repo::Repository& repo, const Digest& stream) {
 TEST(Upgrade, OldImagesGetTheirEroFsAndCurrentStreams) {
   test::TempDir tmp;
   test::WrittenImage w = test::write_layout(
-      tmp / "layout", {{test::make_tar({test::dir("usr/"), test::file("usr/f", std::string(200, 'f'))})}}, "latest");
+      tmp / "layout",
+      {{test::make_tar({test::dir("usr/"), test::file("usr/f", std::string(200, 'f'))})}},
+      "latest");
   repo::InitOptions io;
   io.insecure = true;
   repo::init((tmp / "repo").string(), io);
@@ -44,11 +46,13 @@ TEST(Upgrade, OldImagesGetTheirEroFsAndCurrentStreams) {
   // As bootc <= 1.15.x left it: the config names its layers only; both streams in the old layout.
   StoredImage img = open_stored_image(*repo, "img");
   std::map<std::string, Digest> layers{{w.diff_ids[0], img.config_refs.at(w.diff_ids[0])}};
-  Digest config = store_old_layout(*repo, write_document_stream(*repo, config_content_type(), img.config, layers));
+  Digest config = store_old_layout(
+      *repo, write_document_stream(*repo, config_content_type(), img.config, layers));
   repo->link_stream(config_stream_name(w.config_digest), config);
   std::map<std::string, Digest> manifest_refs = layers;
   manifest_refs["config:" + w.config_digest] = config;
-  Digest manifest = store_old_layout(*repo, write_document_stream(*repo, manifest_content_type(), img.manifest, manifest_refs));
+  Digest manifest = store_old_layout(
+      *repo, write_document_stream(*repo, manifest_content_type(), img.manifest, manifest_refs));
   repo->link_stream(manifest_stream_name(w.manifest_digest), manifest);
   img = open_stored_image(*repo, "img");  // old headers read as they are
   EXPECT_FALSE(img.image(1));
@@ -59,7 +63,8 @@ TEST(Upgrade, OldImagesGetTheirEroFsAndCurrentStreams) {
   img = open_stored_image(*repo, "img");
   ASSERT_TRUE(img.image(1));
   EXPECT_EQ(*img.image(1), *pulled.image);
-  EXPECT_EQ(img.manifest_stream, pulled.manifest_stream) << "the streams are written as a pull writes them";
+  EXPECT_EQ(img.manifest_stream, pulled.manifest_stream)
+      << "the streams are written as a pull writes them";
   UniqueFd fd = repo->open_object(img.config_stream);
   EXPECT_FALSE(repo::is_old_format_splitstream(read_all(fd.get())));
 

@@ -19,9 +19,11 @@ Digest resolve_stream(const Repository& repo, const std::string& name) {
     std::string link = "streams/" + name;
     char buf[4096];
     ssize_t n = ::readlinkat(repo.fd(), link.c_str(), buf, sizeof buf);
-    if (n < 0 && (errno == ENOENT || errno == ENOTDIR)) throw Error(ENOENT, "stream " + name + " not found");
+    if (n < 0 && (errno == ENOENT || errno == ENOTDIR))
+      throw Error(ENOENT, "stream " + name + " not found");
     if (n < 0) throw os_error(errno).wrap("Reading " + link);
-    std::optional<std::string> target = ref_entry(ref, std::string_view(buf, static_cast<std::size_t>(n)));
+    std::optional<std::string> target =
+        ref_entry(ref, std::string_view(buf, static_cast<std::size_t>(n)));
     if (!target) throw_corrupt(link + " does not link to a stream (run fsck)");
     entry = *target;
   } else if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
@@ -32,8 +34,8 @@ Digest resolve_stream(const Repository& repo, const std::string& name) {
   return *object;
 }
 
-void cat_stream(const Repository& repo, const Digest& stream, std::optional<std::uint64_t> content_type,
-                const ByteSink& out) {
+void cat_stream(const Repository& repo, const Digest& stream,
+                std::optional<std::uint64_t> content_type, const ByteSink& out) {
   UniqueFd fd = repo.open_object(stream);
   MappedFile file = MappedFile::open(fd.get());
   SplitStreamReader reader(file.bytes(), repo.algorithm());

@@ -23,7 +23,7 @@ using ByteSink = std::function<void(std::span<const std::byte>)>;
 // Hands the stream's bytes to `out` in order. With `content_type`, a stream of another type is
 // refused (Error EUCLEAN) before anything is written; an external object that is missing is an
 // Error (what was written stays written: the caller's output is a pipe).
-void cat_stream(const Repository& repo, const Digest& stream, std::optional<std::uint64_t> content_type,
-                const ByteSink& out);
+void cat_stream(const Repository& repo, const Digest& stream,
+                std::optional<std::uint64_t> content_type, const ByteSink& out);
 
 }  // namespace cfs::repo

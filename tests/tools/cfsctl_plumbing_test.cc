@@ -15,7 +15,8 @@ using test::cfsctl;
 
 // composefs-rs's pinned ID of the conformance layer's image (cfsctl_oci_test.cc).
 const std::string kV1Sha512 =
-    "d06f1f6a73f62ed48e05ce9442ff045cdf2a9f5ba1ec623795de3d6177a253d91076459795d94f55d8c3d71dab458bb3fc0071255a50c0a4896d86ffdc870b9a";
+    "d06f1f6a73f62ed48e05ce9442ff045cdf2a9f5ba1ec623795de3d6177a253d91076459795d94f55d8c3d71dab458b"
+    "b3fc0071255a50c0a4896d86ffdc870b9a";
 
 fs::path init(const fs::path& repo, const std::string& algorithm = "fsverity-sha512-12") {
   auto r = cfsctl(repo, {"init", "--insecure", "--algorithm", algorithm});
@@ -30,12 +31,14 @@ std::string conformance_layer() {
 
 // A layer with a file kept as an object (over 64 bytes) and every kind of entry.
 std::string object_layer() {
-  return test::make_tar({test::dir("./"), test::dir("usr/"), test::dir("etc/"), test::file("etc/big", std::string(5000, 'b')),
+  return test::make_tar({test::dir("./"), test::dir("usr/"), test::dir("etc/"),
+                         test::file("etc/big", std::string(5000, 'b')),
                          test::file("etc/small", "s"), test::symlink("etc/link", "big"),
                          test::hardlink("etc/again", "etc/big")});
 }
 
-fs::path pulled(const test::TempDir& tmp, const std::string& name, const std::vector<std::string>& tars,
+fs::path pulled(const test::TempDir& tmp, const std::string& name,
+                const std::vector<std::string>& tars,
                 const std::map<std::string, std::string>& labels = {}) {
   std::vector<test::Layer> layers;
   for (const std::string& t : tars) layers.push_back({t});
@@ -46,7 +49,9 @@ fs::path pulled(const test::TempDir& tmp, const std::string& name, const std::ve
   return repo;
 }
 
-std::size_t lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+std::size_t lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 TEST(CfsctlPlumbing, CatAndLayerGiveBackTheTar) {
   test::TempDir tmp;
@@ -55,7 +60,8 @@ TEST(CfsctlPlumbing, CatAndLayerGiveBackTheTar) {
   fs::path repo = pulled(tmp, "repo", {tar});
   auto r = cfsctl(repo, {"cat", "oci-layer-" + diff_id});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_TRUE(r.out == tar) << "cat differs from the layer's tar (" << r.out.size() << " bytes, not " << tar.size() << ")";
+  EXPECT_TRUE(r.out == tar) << "cat differs from the layer's tar (" << r.out.size()
+                            << " bytes, not " << tar.size() << ")";
   r = cfsctl(repo, {"oci", "layer", diff_id});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(r.out == tar);
@@ -67,19 +73,23 @@ TEST(CfsctlPlumbing, CatAndLayerGiveBackTheTar) {
 
   r = cfsctl(repo, {"oci", "layer", diff_id, "--json"});
   ASSERT_EQ(r.status, 0) << r.err;
-  for (std::string field : {"\"diffId\": \"" + diff_id + "\"", std::string("\"size\": ") + std::to_string(tar.size()),
-                            std::string("\"entryCount\": 7"), std::string("\"externalObjects\": 1"),
-                            std::string("\"externalSize\": 5000"),
-                            std::string("\"inlineSize\": ") + std::to_string(tar.size() - 5000)}) {
+  for (std::string field :
+       {"\"diffId\": \"" + diff_id + "\"", std::string("\"size\": ") + std::to_string(tar.size()),
+        std::string("\"entryCount\": 7"), std::string("\"externalObjects\": 1"),
+        std::string("\"externalSize\": 5000"),
+        std::string("\"inlineSize\": ") + std::to_string(tar.size() - 5000)}) {
     EXPECT_NE(r.out.find(field), std::string::npos) << field << "\n" << r.out;
   }
   r = cfsctl(repo, {"oci", "layer", diff_id, "--dumpfile"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(lines(r.out), 7U) << r.out;
   EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "- 0 40755 1 0 0 0 1234567890.0 - - -");
-  EXPECT_NE(r.out.find("/etc/small 1 100644 1 0 0 0 1234567890.0 - s -\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("/etc/link 3 120777 1 0 0 0 1234567890.0 big - -\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("/etc/again 0 @120000 - - - - 0.0 /etc/big - -\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/etc/small 1 100644 1 0 0 0 1234567890.0 - s -\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("/etc/link 3 120777 1 0 0 0 1234567890.0 big - -\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("/etc/again 0 @120000 - - - - 0.0 /etc/big - -\n"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("/etc/big 5000 100644 1 0 0 0 1234567890.0 "), std::string::npos) << r.out;
 
   // Errors: one line, exit 1; usage errors exit 2.
@@ -110,9 +120,10 @@ TEST(CfsctlPlumbing, ImportLayerGivesThePulledStream) {
   auto r = cfsctl(repo, {"oci", "import-layer", diff_id}, conformance_layer());
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "Error: layer " + diff_id);
-  EXPECT_NE(r.err.find("Caused by:\n    corrupt image: its uncompressed digest is " + test::sha256_digest(conformance_layer()) +
-                       ", not the diff_id " + diff_id + "\n"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("Caused by:\n    corrupt image: its uncompressed digest is " +
+                 test::sha256_digest(conformance_layer()) + ", not the diff_id " + diff_id + "\n"),
+      std::string::npos)
       << r.err;
   EXPECT_FALSE(fs::exists(repo / "streams" / ("oci-layer-" + diff_id)));
   EXPECT_EQ(cfsctl(repo, {"oci", "import-layer", "sha256:short"}, tar).status, 2);
@@ -151,16 +162,20 @@ TEST(CfsctlPlumbing, CopyGivesTheSameImageAndSharesObjects) {
   ASSERT_EQ(big_hex.size(), 128U) << line;
 
   fs::path shared = init(tmp / "shared");
-  auto r = cfsctl(shared, {"oci", "copy", "img", "--from", from.string(), "--name", "copy", "--zerocopy"});
+  auto r = cfsctl(shared,
+                  {"oci", "copy", "img", "--from", from.string(), "--name", "copy", "--zerocopy"});
   ASSERT_EQ(r.status, 0) << r.err;
   std::string manifest_digest = cfsctl(from, {"oci", "inspect", "img", "--manifest"}).out;
-  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "Copied image img from " + from.string() + " to destination repo, tagged as copy");
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')),
+            "Copied image img from " + from.string() + " to destination repo, tagged as copy");
   EXPECT_NE(r.out.find("\nManifest digest: sha256:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\nConfig verity:   "), std::string::npos) << r.out;
   EXPECT_EQ(cfsctl(shared, {"oci", "compute-id", "copy"}).out, id);
-  EXPECT_NE(cfsctl(shared, {"oci", "inspect", "copy"}).out.find("\"composefs_erofs\": \"" + id.substr(0, 128)),
+  EXPECT_NE(cfsctl(shared, {"oci", "inspect", "copy"})
+                .out.find("\"composefs_erofs\": \"" + id.substr(0, 128)),
             std::string::npos);
-  EXPECT_EQ(inode(object_of(shared, big_hex)), inode(object_of(from, big_hex))) << "--zerocopy shares the inode";
+  EXPECT_EQ(inode(object_of(shared, big_hex)), inode(object_of(from, big_hex)))
+      << "--zerocopy shares the inode";
   EXPECT_EQ(cfsctl(shared, {"oci", "fsck"}).status, 0);
 
   // Without --zerocopy: a copy of its own, the same image; by manifest digest, untagged.
@@ -170,22 +185,28 @@ TEST(CfsctlPlumbing, CopyGivesTheSameImageAndSharesObjects) {
   fs::path copied = init(tmp / "copied");
   r = cfsctl(copied, {"oci", "copy", "@" + digest, "--from", from.string()});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "Copied image @" + digest + " from " + from.string() + " to destination repo");
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')),
+            "Copied image @" + digest + " from " + from.string() + " to destination repo");
   EXPECT_EQ(cfsctl(copied, {"oci", "inspect", "img"}).status, 1) << "no tag without --name";
   EXPECT_TRUE(fs::exists(copied / "images" / id.substr(0, 128)));
   EXPECT_TRUE(fs::exists(object_of(copied, big_hex)));
 
   // Another hash algorithm: the layers are imported again from their tars; --zerocopy refused.
   fs::path sha256 = init(tmp / "sha256", "fsverity-sha256-12");
-  r = cfsctl(sha256, {"oci", "copy", "img", "--from", from.string(), "--name", "img", "--zerocopy"});
+  r = cfsctl(sha256,
+             {"oci", "copy", "img", "--from", from.string(), "--name", "img", "--zerocopy"});
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "Error: --zerocopy requires matching hash algorithms; source uses sha512 but destination uses sha256\n");
+  EXPECT_EQ(r.err,
+            "Error: --zerocopy requires matching hash algorithms; source uses sha512 but "
+            "destination uses sha256\n");
   EXPECT_FALSE(fs::exists(sha256 / "streams" / "refs"));
   r = cfsctl(sha256, {"oci", "copy", "img", "--from", from.string(), "--name", "img"});
   ASSERT_EQ(r.status, 0) << r.err;
   fs::path direct = init(tmp / "direct", "fsverity-sha256-12");
-  ASSERT_EQ(cfsctl(direct, {"oci", "pull", "oci:" + (tmp / "layout-from").string(), "img"}).status, 0);
-  EXPECT_EQ(cfsctl(sha256, {"oci", "compute-id", "img"}).out, cfsctl(direct, {"oci", "compute-id", "img"}).out);
+  ASSERT_EQ(cfsctl(direct, {"oci", "pull", "oci:" + (tmp / "layout-from").string(), "img"}).status,
+            0);
+  EXPECT_EQ(cfsctl(sha256, {"oci", "compute-id", "img"}).out,
+            cfsctl(direct, {"oci", "compute-id", "img"}).out);
   EXPECT_TRUE(cfsctl(sha256, {"oci", "layer", test::sha256_digest(tar)}).out == tar);
 
   // Errors.
@@ -200,16 +221,19 @@ TEST(CfsctlPlumbing, CopyGivesTheSameImageAndSharesObjects) {
 
 TEST(CfsctlPlumbing, FsckChecksTheSeal) {
   test::TempDir tmp;
-  fs::path sealed = pulled(tmp, "sealed", {conformance_layer()}, {{"containers.composefs.fsverity", kV1Sha512}});
+  fs::path sealed =
+      pulled(tmp, "sealed", {conformance_layer()}, {{"containers.composefs.fsverity", kV1Sha512}});
   ASSERT_EQ(cfsctl(sealed, {"oci", "compute-id", "img"}).out, kV1Sha512 + "\n");
   auto r = cfsctl(sealed, {"oci", "fsck"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   std::string wrong(128, 'e');
-  fs::path bad = pulled(tmp, "bad", {conformance_layer()}, {{"containers.composefs.fsverity", wrong}});
+  fs::path bad =
+      pulled(tmp, "bad", {conformance_layer()}, {{"containers.composefs.fsverity", wrong}});
   r = cfsctl(bad, {"oci", "fsck"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("oci images: 0/1 ok"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("fsck: seal-image-missing: img: " + wrong + ": "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fsck: seal-image-missing: img: " + wrong + ": "), std::string::npos)
+      << r.out;
   EXPECT_EQ(r.err, "Error: OCI integrity check failed\n");
 }
 
@@ -221,8 +245,8 @@ TEST(CfsctlPlumbing, PullShowsALinePerLayerOnATerminal) {
   test::WrittenImage w = test::write_layout(tmp / "layout", {{object_layer()}}, "latest");
   fs::path repo = init(tmp / "repo");
   auto pull = [&](const std::string& extra) {
-    std::string cmd = test::tool("cfsctl").string() + " --repo " + repo.string() + " oci pull " + extra + " oci:" +
-                      (tmp / "layout").string() + " img";
+    std::string cmd = test::tool("cfsctl").string() + " --repo " + repo.string() + " oci pull " +
+                      extra + " oci:" + (tmp / "layout").string() + " img";
     return test::run({"script", "-qec", cmd, "/dev/null"});
   };
   std::string blob = "Copying blob " + w.blob_digests[0].substr(7, 12) + " ";
@@ -231,7 +255,8 @@ TEST(CfsctlPlumbing, PullShowsALinePerLayerOnATerminal) {
   EXPECT_NE(r.out.find(blob), std::string::npos) << r.out;
   std::size_t erased = r.out.find("\033[1A\033[J");
   ASSERT_NE(erased, std::string::npos) << r.out;
-  EXPECT_LT(erased, r.out.find("manifest " + w.manifest_digest)) << "the lines are gone before the summary";
+  EXPECT_LT(erased, r.out.find("manifest " + w.manifest_digest))
+      << "the lines are gone before the summary";
   r = pull("");
   EXPECT_NE(r.out.find(blob + "skipped: already exists"), std::string::npos) << r.out;
   r = pull("--quiet");

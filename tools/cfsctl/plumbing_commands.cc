@@ -32,7 +32,8 @@ void to_stdout(std::span<const std::byte> b) { write_all(STDOUT_FILENO, b); }
 // A diff_id or layer digest argument, as clap's OciDigest parser takes it.
 std::string oci_digest(const std::string& value, std::string_view arg) {
   if (!verity::is_sha256_digest(value)) {
-    throw UsageError("invalid value '" + value + "' for '" + std::string(arg) + "': not a sha256:<64 hex digits> digest");
+    throw UsageError("invalid value '" + value + "' for '" + std::string(arg) +
+                     "': not a sha256:<64 hex digits> digest");
   }
   return value;
 }
@@ -96,7 +97,8 @@ int cmd_oci_import_layer(const Global& g, Args& a) {
     stream = oci::import_layer(*repo, blob, read, nullptr).stream;
   }
   if (name) {
-    repo::replace_symlink(repo->fd(), "streams/refs/" + *name, "streams/" + oci::layer_stream_name(diff_id));
+    repo::replace_symlink(repo->fd(), "streams/refs/" + *name,
+                          "streams/" + oci::layer_stream_name(diff_id));
   }
   std::cout << id_form(*stream) << "\n";
   return 0;
@@ -106,17 +108,18 @@ int cmd_oci_copy(const Global& g, Args& a) {
   std::optional<std::string> from = a.value("from");
   std::optional<std::string> name = a.value("name");
   bool zerocopy = a.flag("zerocopy");
-  if (!from) throw UsageError("the following required arguments were not provided:\n  --from <FROM>");
+  if (!from)
+    throw UsageError("the following required arguments were not provided:\n  --from <FROM>");
   std::string image = a.positionals(1, 1, "<IMAGE>")[0];
   auto to = repo::Repository::open(repo_path(g), g.open);
   to->check_writable();
-  std::unique_ptr<repo::Repository> source = with_context("opening source repository " + *from, [&] {
-    return repo::Repository::open(*from, g.open);
-  });
+  std::unique_ptr<repo::Repository> source = with_context(
+      "opening source repository " + *from, [&] { return repo::Repository::open(*from, g.open); });
   oci::CopyOptions o;
   o.zerocopy = zerocopy;
   o.tag = name;
-  oci::CopyResult r = oci::copy_image(*to, *source, image.starts_with("@") ? image.substr(1) : image, o);
+  oci::CopyResult r =
+      oci::copy_image(*to, *source, image.starts_with("@") ? image.substr(1) : image, o);
   std::cout << "Copied image " << image << " from " << *from << " to destination repo"
             << (name ? ", tagged as " + *name : "") << "\n"
             << "Manifest digest: " << r.manifest_digest << "\n"

@@ -20,20 +20,26 @@ std::string line_of(const ProgressRows::Row& r) {
   std::string name = r.name.substr(r.name.find(':') + 1, 12);
   std::string out = "Copying blob " + name + " ";
   switch (r.state) {
-    case ProgressRows::State::kSkipped: return out + "skipped: already exists";
-    case ProgressRows::State::kDone: return out + "done";
-    case ProgressRows::State::kWaiting: return out + "waiting";
-    case ProgressRows::State::kRunning: break;
+    case ProgressRows::State::kSkipped:
+      return out + "skipped: already exists";
+    case ProgressRows::State::kDone:
+      return out + "done";
+    case ProgressRows::State::kWaiting:
+      return out + "waiting";
+    case ProgressRows::State::kRunning:
+      break;
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.started).count();
   double rate = secs > 0 ? static_cast<double>(r.done) / secs : 0;
-  return out + mib(r.done) + " / " + mib(r.total) + "  " + mib(static_cast<std::uint64_t>(rate)) + "/s";
+  return out + mib(r.done) + " / " + mib(r.total) + "  " + mib(static_cast<std::uint64_t>(rate)) +
+         "/s";
 }
 
 }  // namespace
 
 ProgressRowsView::ProgressRowsView(const ProgressRows& rows, bool enabled) : rows_(rows) {
-  if (enabled && ::isatty(STDERR_FILENO)) thread_ = std::jthread([this](std::stop_token st) { run(st); });
+  if (enabled && ::isatty(STDERR_FILENO))
+    thread_ = std::jthread([this](std::stop_token st) { run(st); });
 }
 
 ProgressRowsView::~ProgressRowsView() {
@@ -53,7 +59,8 @@ void ProgressRowsView::draw() {
 
 void ProgressRowsView::run(std::stop_token st) {
   for (bool first = true; !st.stop_requested(); first = false) {
-    for (int i = 0; !first && i < 10 && !st.stop_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    for (int i = 0; !first && i < 10 && !st.stop_requested(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
     if (st.stop_requested()) break;
     draw();
   }
