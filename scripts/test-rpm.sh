@@ -13,7 +13,10 @@ version=$(sed -n 's/^project(composefs-cpp VERSION \([0-9.]*\).*/\1/p' CMakeList
 grep -q "^Version: *$version\$" packaging/rpm/composefs-cpp.spec || fail "spec Version is not the project's $version"
 
 echo "== rpmbuild -bb packaging/rpm/composefs-cpp.spec"
+# Built in build-rpm, beside build/: ccache (its base directory the source tree, see
+# CMakeLists.txt) reuses build/'s compiler runs, so the RPM costs little compiling.
 rpmbuild -bb --nodeps packaging/rpm/composefs-cpp.spec --define "_topdir $top" --define "cfs_srcdir $PWD" \
+  --define "cfs_builddir $PWD/build-rpm" \
   --define "debug_package %{nil}" --define "_smp_mflags -j$(nproc)" >"$top/build.log" 2>&1 ||
   { tail -40 "$top/build.log"; fail "rpmbuild"; }
 rpms=$top/RPMS/$(rpm --eval '%{_arch}')
