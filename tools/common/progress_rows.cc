@@ -46,6 +46,7 @@ ProgressRowsView::~ProgressRowsView() {
   if (!thread_.joinable()) return;
   thread_.request_stop();
   thread_.join();
+  if (drawn_ == 0) draw();  // a pull quicker than the first frame still shows its rows once
   if (drawn_ > 0) write_all(STDERR_FILENO, "\r\033[" + std::to_string(drawn_) + "A\033[J");
 }
 
