@@ -11,6 +11,8 @@ packages=(build-essential ccache cmake pkg-config clang libclang-rt-14-dev libgt
           libtomlplusplus-dev systemd-boot-efi ovmf mtools dosfstools liburing-dev rpm)
 # libipsec-mb (multi-buffer SHA) exists for x86-64 only; elsewhere OpenSSL hashes alone.
 [ "$(dpkg --print-architecture)" = amd64 ] && packages+=(libipsec-mb-dev)
+# ISA-L (fast gzip inflation for pulls) where Debian builds it; elsewhere zlib inflates alone.
+case "$(dpkg --print-architecture)" in amd64 | arm64) packages+=(libisal-dev isal) ;; esac
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -1,6 +1,5 @@
 #include "oci/decompress.h"
 
-#include <zlib.h>
 #include <zstd.h>
 
 #include <cstring>
@@ -27,19 +26,21 @@ constexpr std::uint64_t kBombRatio = 100;
 }  // namespace
 
 struct Decompressor::Codec {
-  z_stream gz{};
-  bool gz_ready = false;
+  std::unique_ptr<GzipInflater> gz;
   bool gz_member_done = false;
   ZSTD_DCtx* zstd = nullptr;
   bool zstd_frame_open = false;
   ~Codec() {
-    if (gz_ready) inflateEnd(&gz);
     if (zstd != nullptr) ZSTD_freeDCtx(zstd);
   }
 };
 
-Decompressor::Decompressor(Compression compression, ReadSome source)
-    : compression_(compression), source_(std::move(source)), codec_(std::make_unique<Codec>()), in_(kInput) {}
+Decompressor::Decompressor(Compression compression, ReadSome source, InflateEngine engine)
+    : compression_(compression),
+      engine_(engine),
+      source_(std::move(source)),
+      codec_(std::make_unique<Codec>()),
+      in_(kInput) {}
 
 Decompressor::~Decompressor() = default;
 
@@ -51,6 +52,16 @@ std::size_t Decompressor::fill() {
   total_in_ += in_end_;
   if (in_end_ == 0) source_done_ = true;
   return in_end_;
+}
+
+void Decompressor::more() {
+  std::size_t kept = in_end_ - in_pos_;
+  std::memmove(in_.data(), in_.data() + in_pos_, kept);
+  in_pos_ = 0;
+  std::size_t n = source_done_ ? 0 : source_(std::span(in_).subspan(kept));
+  total_in_ += n;
+  in_end_ = kept + n;
+  if (n == 0) bad("gzip layer: truncated stream");
 }
 
 void Decompressor::detect() {
@@ -92,26 +103,21 @@ std::size_t Decompressor::read_some(std::span<std::byte> out) {
     }
     std::size_t avail = fill();
     if (compression_ == Compression::kGzip) {
-      if (!c.gz_ready) {
-        if (inflateInit2(&c.gz, 15 + 16) != Z_OK) throw Error(ENOMEM, "gzip: cannot initialise");
-        c.gz_ready = true;
+      if (!c.gz) {
+        c.gz = make_gzip_inflater(engine_);
         if (avail == 0) bad("gzip layer: empty stream");
       }
       if (c.gz_member_done) {
         if (avail == 0) return 0;  // the last member ended with the input
-        inflateReset(&c.gz);       // another member follows (eStargz, pigz)
+        c.gz->next_member();       // another member follows (eStargz, pigz)
         c.gz_member_done = false;
       }
       if (avail == 0) bad("gzip layer: truncated stream");
-      c.gz.next_in = reinterpret_cast<Bytef*>(in_.data() + in_pos_);
-      c.gz.avail_in = static_cast<uInt>(avail);
-      c.gz.next_out = reinterpret_cast<Bytef*>(out.data());
-      c.gz.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size(), 1U << 30));
-      int rc = inflate(&c.gz, Z_NO_FLUSH);
-      in_pos_ += avail - c.gz.avail_in;
-      produced = static_cast<std::size_t>(reinterpret_cast<std::byte*>(c.gz.next_out) - out.data());
-      if (rc == Z_STREAM_END) c.gz_member_done = true;
-      else if (rc != Z_OK && rc != Z_BUF_ERROR) bad(std::string("gzip layer: ") + (c.gz.msg != nullptr ? c.gz.msg : "corrupt stream"));
+      GzipInflater::Step step = c.gz->inflate(std::span(in_).subspan(in_pos_, avail), out);
+      in_pos_ += step.consumed;
+      produced = step.produced;
+      c.gz_member_done = step.member_end;
+      if (step.consumed == 0 && produced == 0 && !step.member_end) more();  // it needs more than it has
     } else {
       if (c.zstd == nullptr) {
         c.zstd = ZSTD_createDCtx();

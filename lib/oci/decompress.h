@@ -12,6 +12,8 @@
 #include <span>
 #include <vector>
 
+#include "oci/inflate.h"
+
 namespace cfs::oci {
 
 enum class Compression { kNone, kGzip, kZstd, kAuto };
@@ -21,7 +23,8 @@ using ReadSome = std::function<std::size_t(std::span<std::byte>)>;
 
 class Decompressor {
  public:
-  Decompressor(Compression compression, ReadSome source);
+  // `engine` inflates gzip.
+  Decompressor(Compression compression, ReadSome source, InflateEngine engine = default_inflate_engine());
   ~Decompressor();
   Decompressor(const Decompressor&) = delete;
   Decompressor& operator=(const Decompressor&) = delete;
@@ -32,9 +35,11 @@ class Decompressor {
   struct Codec;
   void detect();
   std::size_t fill();  // more compressed input; 0 at its end
+  void more();         // more input after what is left unread; Error at its end
   void check_ratio();
 
   Compression compression_;
+  InflateEngine engine_;
   ReadSome source_;
   std::unique_ptr<Codec> codec_;
   std::vector<std::byte> in_;

@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 recipe=${1:?usage: root.sh RECIPE}
 case $recipe in
   selinux) include=selinux-policy-default kernel= ;;
-  boot) include=systemd,systemd-sysv,udev,kmod,initramfs-tools,e2fsprogs,fuse3,libcurl4,libipsec-mb1,libpcre2-8-0,libssl3,libzstd1,zlib1g,libtomlplusplus3,dracut-core
+  boot) include=systemd,systemd-sysv,udev,kmod,initramfs-tools,e2fsprogs,fuse3,libcurl4,libipsec-mb1,libisal2,libpcre2-8-0,libssl3,libzstd1,zlib1g,libtomlplusplus3,dracut-core
         kernel=linux-image-amd64/bookworm-backports ;;
   *) echo "root.sh: unknown recipe $recipe (selinux, boot)" >&2; exit 2 ;;
 esac
