@@ -3,7 +3,7 @@
 127.0.0.1, with one fault injected (--fault): reset (blob connections cut mid-body), wrong
 (blob bytes altered), error500 (every blob GET fails), flaky (the first blob GET of each blob
 fails with 503, then it works), config-reset (the first GET of the config is cut mid-body,
-then it works), hang (blob bodies stop and never finish), drip (blob bodies
+then it works), layer-reset (the first GET of each layer blob is cut mid-body, then it works), hang (blob bodies stop and never finish), drip (blob bodies
 at 2 bytes a second), token (Bearer token
 auth through /token, which requires Basic credentials tester:s3cret), redirect (Basic auth
 required; blobs answered with a 307 to the same server named "localhost", which refuses any
@@ -92,7 +92,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send(503, b"try again")
             if args.fault == "wrong":
                 body = body[:-40] + bytes(b ^ 0xff for b in body[-40:])
-            if args.fault == "reset":
+            if args.fault == "reset" or (args.fault == "layer-reset" and digest not in seen):
+                seen.add(digest)
                 return self.send_half(body)
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))

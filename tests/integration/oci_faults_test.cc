@@ -81,8 +81,8 @@ struct Fixture {
   test::TempDir tmp;
   fs::path layout = tmp / "layout";
   fs::path repo = tmp / "repo";
-  Fixture() {
-    test::write_layout(layout, {{test::make_tar({test::dir("usr/"), test::file("usr/big", std::string(300000, 'b')),
+  explicit Fixture(std::string big = std::string(300000, 'b')) {
+    test::write_layout(layout, {{test::make_tar({test::dir("usr/"), test::file("usr/big", std::move(big)),
                                                  test::file("usr/small", "small")})}},
                        "t");
     test::write_file(tmp / "registries.conf", "");
@@ -132,6 +132,26 @@ TEST(OciFaults, TransientFailuresAreRetried) {
     EXPECT_EQ(p.status, 0) << fault << ": " << p.err;
     EXPECT_TRUE(fs::exists(f.repo / "streams" / "refs" / "oci" / "img")) << fault;
   }
+}
+
+// A layer cut once in the middle of its body (12 MiB that do not compress: the cut comes while
+// its tar is being read and its big file stored) is fetched again from its start.
+TEST(OciFaults, LayerCutMidBodyIsRetriedFromItsStart) {
+  CFS_REQUIRE_PYTHON();
+  std::string noise(12 << 20, '\0');
+  std::uint64_t x = 88172645463325252ULL;
+  for (char& c : noise) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    c = static_cast<char>(x);
+  }
+  Fixture f(noise);
+  FakeRegistry r(f.layout, "layer-reset");
+  auto p = f.pull(r);
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_TRUE(fs::exists(f.repo / "streams" / "refs" / "oci" / "img"));
+  auto cat = run({tool("cfsctl").string(), "--repo", f.repo.string(), "oci", "dump", "img"});
+  EXPECT_NE(cat.out.find("/usr/big 12582912 "), std::string::npos) << cat.out.substr(0, 2000);
+  EXPECT_EQ(run({tool("cfsctl").string(), "--repo", f.repo.string(), "fsck"}).status, 0);
 }
 
 TEST(OciFaults, BearerTokensAndRedirectsWithoutCredentials) {
