@@ -19,8 +19,8 @@ const std::uint64_t kLayerContent = repo::content_type_of("ocilayer");
 // splitstream, large bodies stored as objects (on worker threads, retired in stream order).
 class ImportInput final : public TarInput {
  public:
-  ImportInput(Decompressor& tar, repo::SplitStreamWriter& stream, store::ObjectStore& store, ImportStats& stats)
-      : tar_(tar),
+  ImportInput(ReadSome tar, repo::SplitStreamWriter& stream, store::ObjectStore& store, ImportStats& stats)
+      : tar_(std::move(tar)),
         stream_(stream),
         store_(store),
         stats_(stats),
@@ -29,10 +29,16 @@ class ImportInput final : public TarInput {
             [this](const store::ObjectStore::Ingested& in, std::uint64_t size) { record(in, size); }) {}
 
   std::size_t read_some(std::span<std::byte> buf) override {
-    std::size_t n = tar_.read_some(buf);
+    std::size_t n = tar_(buf);
     sha_.update(buf.first(n));
     queue_.add_inline(buf.first(n));
     return n;
+  }
+
+  // Large bodies are taken as `local`'s files (reflink, hard link or copy).
+  void take_local(LocalTar* local, LocalFetch fetch) {
+    local_ = local;
+    fetch_ = fetch;
   }
 
   FileBody body(const std::string& path, std::uint64_t size) override {
@@ -41,10 +47,23 @@ class ImportInput final : public TarInput {
       return read_inline_body(*this, size);
     }
     FileBody b;
+    if (local_ != nullptr && fetch_ != LocalFetch::kDisabled) {
+      queue_.drain();  // the object's place in the stream is now
+      with_context("storing " + path, [&] {
+        UniqueFd file = local_->take_body(path, size);
+        Digest d{};
+        store::ObjectStore::Taken how = store_.take_file(file.get(), size, fetch_ == LocalFetch::kZeroCopy,
+                                                         [&](std::span<const std::byte> bytes) { sha_.update(bytes); }, &d);
+        record({d, how != store::ObjectStore::Taken::kPresent}, size);
+        if (how == store::ObjectStore::Taken::kReflinked) ++stats_.reflinked;
+        if (how == store::ObjectStore::Taken::kHardLinked) ++stats_.hard_linked;
+      });
+      return b;
+    }
     if (size <= IngestQueue::kMaxBuffered) {
       std::vector<std::byte> data(size);
       for (std::size_t got = 0; got < size;) {
-        std::size_t n = tar_.read_some(std::span(data).subspan(got));
+        std::size_t n = tar_(std::span(data).subspan(got));
         if (n == 0) throw_corrupt("tar layer: " + path + ": truncated file body");
         got += n;
       }
@@ -57,7 +76,7 @@ class ImportInput final : public TarInput {
     store::ObjectStore::Ingested in = with_context("storing " + path, [&] {
       return store_.ingest_stream([&](std::span<std::byte> buf) -> std::size_t {
         if (left == 0) return 0;
-        std::size_t n = tar_.read_some(buf.first(static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()))));
+        std::size_t n = tar_(buf.first(static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()))));
         if (n == 0) throw_corrupt("tar layer: truncated file body");
         sha_.update(buf.first(n));
         left -= n;
@@ -85,7 +104,9 @@ class ImportInput final : public TarInput {
     }
   }
 
-  Decompressor& tar_;
+  ReadSome tar_;
+  LocalTar* local_ = nullptr;
+  LocalFetch fetch_ = LocalFetch::kDisabled;
   repo::SplitStreamWriter& stream_;
   store::ObjectStore& store_;
   ImportStats& stats_;
@@ -152,7 +173,7 @@ ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const
     });
     ImportedLayer out;
     repo::SplitStreamWriter stream(repo.algorithm(), kLayerContent);
-    ImportInput input(tar, stream, repo.objects(), out.stats);
+    ImportInput input([&](std::span<std::byte> b) { return tar.read_some(b); }, stream, repo.objects(), out.stats);
     TarReader reader(input);
     while (reader.next()) {
     }
@@ -169,6 +190,23 @@ ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const
     // Flushes the file objects first.
     out.stream = with_context("storing the layer's splitstream", [&] { return repo.store_object(stream.finish()); });
     repo.link_stream(layer_stream_name(layer.diff_id), out.stream);
+    return out;
+  });
+}
+
+ImportedLayer import_local_layer(repo::Repository& repo, const std::string& diff_id, LocalTar& tar, LocalFetch fetch) {
+  return with_context("layer " + diff_id, [&] {
+    ImportedLayer out;
+    repo::SplitStreamWriter stream(repo.algorithm(), kLayerContent);
+    ImportInput input([&](std::span<std::byte> b) { return tar.read_some(b); }, stream, repo.objects(), out.stats);
+    input.take_local(&tar, fetch);
+    TarReader reader(input);
+    while (reader.next()) {
+    }
+    std::string got = input.finish();
+    if (got != diff_id) throw_corrupt("its rebuilt tar's digest is " + got + ", not the diff_id " + diff_id);
+    out.stream = with_context("storing the layer's splitstream", [&] { return repo.store_object(stream.finish()); });
+    repo.link_stream(layer_stream_name(diff_id), out.stream);
     return out;
   });
 }

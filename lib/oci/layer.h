@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/progress.h"
+#include "base/unique_fd.h"
 #include "oci/decompress.h"
 #include "oci/tar.h"
 #include "repo/repository.h"
@@ -30,10 +31,13 @@ struct LayerBlob {
 
 struct ImportStats {
   std::uint64_t new_objects = 0, present_objects = 0;
+  std::uint64_t reflinked = 0, hard_linked = 0;  // of new_objects: taken from local files, no bytes copied
   std::uint64_t stored_bytes = 0, inlined_bytes = 0;
   void add(const ImportStats& o) {
     new_objects += o.new_objects;
     present_objects += o.present_objects;
+    reflinked += o.reflinked;
+    hard_linked += o.hard_linked;
     stored_bytes += o.stored_bytes;
     inlined_bytes += o.inlined_bytes;
   }
@@ -49,6 +53,28 @@ std::string layer_stream_name(const std::string& diff_id);
 
 // Reads the blob through `blob` to its end. `progress` (may be null) counts compressed bytes.
 ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const ReadSome& blob, Progress* progress);
+
+// A layer's tar rebuilt on this machine from a store that keeps no blob (containers-storage):
+// headers, padding and small bodies come through read_some; a large body may be taken as the
+// file that holds it instead.
+class LocalTar {
+ public:
+  virtual ~LocalTar() = default;
+  // Tar bytes (bodies too, when not taken); never past the start of a file body.
+  virtual std::size_t read_some(std::span<std::byte> buf) = 0;
+  // At the start of entry `path`'s body of `size` bytes: the file holding it (read-only);
+  // the stream moves past the body.
+  virtual UniqueFd take_body(const std::string& path, std::uint64_t size) = 0;
+};
+
+// How the files of a LocalTar become objects (cfsctl's --local-fetch): kDisabled copies the
+// bytes as a registry pull writes them; kAuto reflinks, else hard-links, else copies
+// (ObjectStore::take_file); kZeroCopy fails rather than copy.
+enum class LocalFetch { kDisabled, kAuto, kZeroCopy };
+
+// import_layer for a LocalTar: the same stream, objects and diff_id check; the tar's SHA-256
+// is taken from the bytes of each object as stored. The caller counts progress (tar bytes) in `tar`.
+ImportedLayer import_local_layer(repo::Repository& repo, const std::string& diff_id, LocalTar& tar, LocalFetch fetch);
 
 // Visits the entries of a layer kept as a splitstream, in tar order (one at a time: a layer's
 // entries are never all in memory). With `diff_id`, the tar is reassembled (objects read) and

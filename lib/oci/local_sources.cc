@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
@@ -73,20 +75,25 @@ json parse_json(const std::string& text, const std::string& what) {
 
 // --- oci: image layouts ---
 
+// A file of a layout: where its bytes are (a file of its own, or a member of an archive).
+struct Extent {
+  UniqueFd fd;
+  std::uint64_t offset = 0, size = 0;
+};
+using OpenFile = std::function<Extent(const std::string& path)>;
+
 class Layout final : public ImageSource {
  public:
-  Layout(const std::string& dir, std::string tag) : dir_(dir), tag_(std::move(tag)) {
-    fd_.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd_) throw Error(errno, "opening OCI layout " + dir + ": " + std::strerror(errno));
-  }
+  // `what` names the layout in messages ("OCI layout DIR").
+  Layout(std::string what, OpenFile open, std::string tag) : what_(std::move(what)), open_(std::move(open)), tag_(std::move(tag)) {}
   std::string reference() const override { return tag_; }
 
   std::pair<std::string, std::string> fetch_manifest(const std::string& reference) override {
     if (verity::is_sha256_digest(reference)) return {blob_text(reference), ""};
-    UniqueFd index = open_regular(fd_.get(), "index.json", "OCI layout " + dir_);
-    json j = parse_json(read_text(index.get(), 0, file_size(index.get()), "index.json"), dir_ + "/index.json");
+    Extent index = open_("index.json");
+    json j = parse_json(read_text(index.fd.get(), index.offset, index.size, "index.json"), what_ + ": index.json");
     if (!j.is_object() || !j.contains("manifests") || !j["manifests"].is_array()) {
-      throw_corrupt(dir_ + "/index.json: no \"manifests\" array");
+      throw_corrupt(what_ + ": index.json: no \"manifests\" array");
     }
     const json* chosen = nullptr;
     for (const json& m : j["manifests"]) {
@@ -101,33 +108,33 @@ class Layout final : public ImageSource {
       }
     }
     if (chosen == nullptr) {
-      throw Error(ENOENT, reference.empty() ? "OCI layout " + dir_ + " holds more than one image: name one as oci:" + dir_ + ":TAG"
-                                            : "no image tagged " + reference + " in OCI layout " + dir_);
+      throw Error(ENOENT, reference.empty() ? what_ + " holds more than one image: name one with :TAG"
+                                            : "no image tagged " + reference + " in " + what_);
     }
-    if (!chosen->contains("digest") || !(*chosen)["digest"].is_string()) throw_corrupt(dir_ + "/index.json: an entry without a digest");
+    if (!chosen->contains("digest") || !(*chosen)["digest"].is_string()) throw_corrupt(what_ + ": index.json: an entry without a digest");
     std::string digest = (*chosen)["digest"];
-    if (!verity::is_sha256_digest(digest)) throw_corrupt(dir_ + "/index.json: unsupported digest " + digest);
+    if (!verity::is_sha256_digest(digest)) throw_corrupt(what_ + ": index.json: unsupported digest " + digest);
     std::string type = chosen->contains("mediaType") && (*chosen)["mediaType"].is_string() ? (*chosen)["mediaType"].get<std::string>() : "";
     return {blob_text(digest), type};
   }
 
   std::unique_ptr<BlobReader> open_blob(const Descriptor& blob) override {
-    UniqueFd fd = open_regular(fd_.get(), blob_path(blob.digest), "OCI layout " + dir_);
-    std::uint64_t size = file_size(fd.get());
-    return std::make_unique<FileRange>(std::move(fd), 0, size);
+    Extent e = open_(blob_path(blob.digest));
+    return std::make_unique<FileRange>(std::move(e.fd), e.offset, e.size);
   }
 
  private:
   static std::string blob_path(const std::string& digest) { return "blobs/sha256/" + digest.substr(7); }
   std::string blob_text(const std::string& digest) {
-    UniqueFd fd = open_regular(fd_.get(), blob_path(digest), "OCI layout " + dir_);
-    std::string text = read_text(fd.get(), 0, file_size(fd.get()), digest);
-    if (verity::sha256_digest(text) != digest) throw_corrupt("OCI layout " + dir_ + ": blob " + digest + " does not have that digest");
+    Extent e = open_(blob_path(digest));
+    std::string text = read_text(e.fd.get(), e.offset, e.size, digest);
+    if (verity::sha256_digest(text) != digest) throw_corrupt(what_ + ": blob " + digest + " does not have that digest");
     return text;
   }
 
-  std::string dir_, tag_;
-  UniqueFd fd_;
+  std::string what_;
+  OpenFile open_;
+  std::string tag_;
 };
 
 // --- docker-archive: ---
@@ -308,7 +315,33 @@ std::unique_ptr<BlobReader> file_range_reader(UniqueFd fd, std::uint64_t offset,
 }
 
 std::unique_ptr<ImageSource> open_layout(const std::string& dir, const std::string& tag) {
-  return std::make_unique<Layout>(dir, tag);
+  auto fd = std::make_shared<UniqueFd>(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!*fd) throw Error(errno, "opening OCI layout " + dir + ": " + std::strerror(errno));
+  std::string what = "OCI layout " + dir;
+  return std::make_unique<Layout>(what, [fd, what](const std::string& path) {
+    Extent e{open_regular(fd->get(), path, what), 0, 0};
+    e.size = file_size(e.fd.get());
+    return e;
+  }, tag);
+}
+
+std::unique_ptr<ImageSource> open_oci_archive(const std::string& file, const std::string& tag) {
+  auto fd = std::make_shared<UniqueFd>(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!*fd) throw Error(errno, "opening OCI archive " + file + ": " + std::strerror(errno));
+  auto members = std::make_shared<std::map<std::string, std::pair<std::uint64_t, std::uint64_t>>>();
+  MemberIndex index(fd->get());
+  TarReader reader(index);
+  with_context("OCI archive " + file, [&] {
+    while (std::optional<TarEntry> e = reader.next()) {
+      if (e->type == EntryType::kRegular) (*members)[e->path.substr(1)] = index.last_;
+    }
+  });
+  std::string what = "OCI archive " + file;
+  return std::make_unique<Layout>(what, [fd, members, what](const std::string& path) {
+    auto it = members->find(path);
+    if (it == members->end()) throw Error(ENOENT, what + ": no member " + path);
+    return Extent{UniqueFd(::dup(fd->get())), it->second.first, it->second.second};
+  }, tag);
 }
 
 std::unique_ptr<ImageSource> open_docker_archive(const std::string& file, const std::string& tag) {

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -23,10 +24,41 @@ namespace {
 
 constexpr int kLayerAttempts = 3;
 
+// Tar bytes of a layer rebuilt from local files, counted as they are read or taken.
+class CountedTar final : public LocalTar {
+ public:
+  CountedTar(LocalTar& tar, std::function<void(std::uint64_t)> count) : tar_(tar), count_(std::move(count)) {}
+  std::size_t read_some(std::span<std::byte> b) override {
+    std::size_t n = tar_.read_some(b);
+    count_(n);
+    return n;
+  }
+  UniqueFd take_body(const std::string& path, std::uint64_t size) override {
+    count_(size);
+    return tar_.take_body(path, size);
+  }
+
+ private:
+  LocalTar& tar_;
+  std::function<void(std::uint64_t)> count_;
+};
+
 // One layer, retried from the start after a network failure (objects already stored are
 // found again; nothing is linked until the layer is complete).
-void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l, Progress* progress, ProgressRows* rows,
-                 std::size_t row, ImportStats& stats) {
+// A layer a source rebuilds from local files is read once (no network to fail).
+void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l, const PullOptions& o, std::size_t row,
+                 ImportStats& stats) {
+  Progress* progress = o.progress;
+  ProgressRows* rows = o.layers;
+  if (std::unique_ptr<LocalTar> local = source.open_local_layer(l)) {  
+    CountedTar counted(*local, [&](std::uint64_t n) {
+      if (progress != nullptr) progress->bytes_done += n;
+      if (rows != nullptr) rows->advance(row, static_cast<std::int64_t>(n));
+    });
+    stats.add(import_local_layer(repo, l.layer.diff_id, counted, o.local_fetch).stats);
+    if (rows != nullptr) rows->finish(row);
+    return;
+  }
   for (int attempt = 1;; ++attempt) {
     std::uint64_t counted = 0;  // this attempt's bytes, taken back from the progress on retry
     try {
@@ -61,13 +93,15 @@ ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const Reso
     bool stored = repo.stream_object(layer_stream_name(l.layer.diff_id)).has_value();
     if (!stored) todo.push_back(&l);
     if (o.layers != nullptr) {
-      row[&l] = o.layers->add(l.blob.digest, l.blob.size, stored ? ProgressRows::State::kSkipped : ProgressRows::State::kWaiting);
+      // A layer rebuilt from local files counts tar bytes.
+      std::uint64_t size = stored ? l.blob.size : source.local_layer_size(l).value_or(l.blob.size);
+      row[&l] = o.layers->add(l.blob.digest, size, stored ? ProgressRows::State::kSkipped : ProgressRows::State::kWaiting);
     }
   }
   std::sort(todo.begin(), todo.end(), [](const LayerRef* a, const LayerRef* b) { return a->blob.size > b->blob.size; });
   if (o.progress != nullptr) {  // the line shows layers done of all, bytes, speed and ETA
     o.progress->files_total += todo.size();
-    for (const LayerRef* l : todo) o.progress->bytes_total += l->blob.size;
+    for (const LayerRef* l : todo) o.progress->bytes_total += source.local_layer_size(*l).value_or(l->blob.size);
   }
   ImportStats total;
   std::mutex mutex;
@@ -77,7 +111,7 @@ ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const Reso
     for (std::size_t i; (i = next++) < todo.size();) {
       ImportStats stats;
       try {
-        fetch_layer(repo, source, *todo[i], o.progress, o.layers, o.layers != nullptr ? row.at(todo[i]) : 0, stats);
+        fetch_layer(repo, source, *todo[i], o, o.layers != nullptr ? row.at(todo[i]) : 0, stats);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!failure) failure = std::current_exception();

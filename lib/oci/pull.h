@@ -28,6 +28,7 @@ struct PullOptions {
   unsigned parallel = 0;        // layers at once; 0: one per CPU
   Progress* progress = nullptr;  // bytes of layer blobs
   ProgressRows* layers = nullptr;  // a row per layer (by blob digest): fetched, or skipped
+  LocalFetch local_fetch = LocalFetch::kAuto;  // layers a source rebuilds from local files
 };
 
 PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& tag, const PullOptions& options);

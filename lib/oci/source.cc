@@ -4,6 +4,7 @@
 
 #include "base/error.h"
 #include "net/retry.h"
+#include "oci/cstor/source.h"
 #include "oci/local_sources.h"
 #include "oci/registry.h"
 #include "verity/sha256.h"
@@ -45,7 +46,13 @@ std::unique_ptr<ImageSource> open_source(const std::string& image, const SourceO
     std::size_t c = rest.find(':');
     return open_docker_archive(rest.substr(0, c), c == std::string::npos ? "" : rest.substr(c + 1));
   }
-  throw Error(ENOTSUP, "the " + transport + ": transport is not supported (docker://, oci: and docker-archive: are)");
+  if (transport == "oci-archive") {
+    auto [path, tag] = path_and_tag(rest);
+    return open_oci_archive(path, tag);
+  }
+  if (transport == "dir") return open_dir(rest);
+  if (transport == "containers-storage") return cstor::open_containers_storage(rest);
+  throw Error(ENOTSUP, "the " + transport + ": transport is not supported (docker://, oci:, oci-archive:, dir:, docker-archive: and containers-storage: are)");
 }
 
 std::string read_small_blob(ImageSource& source, const Descriptor& blob) {

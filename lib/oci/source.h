@@ -1,5 +1,6 @@
-// Where an image comes from: a registry (docker://), an OCI image layout (oci:DIR[:TAG]) or a
-// `docker save` archive (docker-archive:FILE[:TAG]), all reduced to one model: a manifest
+// Where an image comes from: a registry (docker://), an OCI image layout (oci:DIR[:TAG],
+// oci-archive:FILE[:TAG]), skopeo's dir:PATH, a `docker save` archive
+// (docker-archive:FILE[:TAG]) or podman's containers-storage:NAME, all reduced to one model: a manifest
 // resolved for this platform, its config, and layer blobs streamed one by one (oci-import.md
 // §2). Every byte from a source is checked against the digest that names it before use.
 // Layer: oci.
@@ -20,6 +21,7 @@
 namespace cfs::oci {
 
 using net::BlobReader;
+struct LayerRef;
 
 class ImageSource {
  public:
@@ -30,6 +32,11 @@ class ImageSource {
   // media type it was served with ("" when the source does not say).
   virtual std::pair<std::string, std::string> fetch_manifest(const std::string& reference) = 0;
   virtual std::unique_ptr<BlobReader> open_blob(const Descriptor& blob) = 0;
+  // containers-storage keeps no layer blobs, only what rebuilds each layer's tar: the layer
+  // as a LocalTar (its digest is its diff_id) and the tar's size. Sources that serve blobs
+  // give nullptr and nullopt.
+  virtual std::unique_ptr<LocalTar> open_local_layer(const LayerRef&) { return nullptr; }
+  virtual std::optional<std::uint64_t> local_layer_size(const LayerRef&) { return std::nullopt; }
 };
 
 struct SourceOptions {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -20,6 +21,8 @@
 #include "base/digest.h"
 #include "base/unique_fd.h"
 #include "store/object_source.h"
+
+struct stat;
 
 namespace cfs::store {
 
@@ -57,6 +60,18 @@ class ObjectStore final : public ObjectSource {
   // small files hashed together, verity::digest_many): the object holds exactly the bytes that
   // were hashed. Otherwise as ingest().
   Ingested ingest_hashed(std::span<const std::byte> bytes, const Digest& digest);
+  // How take_file() made a file an object.
+  enum class Taken { kPresent, kReflinked, kHardLinked, kCopied };
+  // Fed every byte of an object as stored, once, in order.
+  using Observe = std::function<void(std::span<const std::byte>)>;
+  // Makes the regular file `src_fd` (`size` bytes, read-only: a file of containers-storage)
+  // an object without copying its bytes where the filesystem allows, as composefs-rs does: a
+  // reflink, measured from the clone; else a hard link of the file itself (on the same
+  // filesystem, with CAP_DAC_READ_SEARCH for linkat(AT_EMPTY_PATH); when this store requires
+  // fs-verity it is first enabled on the file in place, which makes it immutable; a setuid or
+  // setgid file is never linked, as objects/ would expose it); else, unless `zero_copy`, a
+  // copy. With `zero_copy`, Error(EXDEV) says why neither link works.
+  Taken take_file(int src_fd, std::uint64_t size, bool zero_copy, const Observe& observe, Digest* digest);
   // An unnamed file in the store, for an object that arrives in pieces (mirror/streaming.h).
   UniqueFd unnamed_file();
   // Names `tmp` (from unnamed_file()) at once as the object `digest`: the caller has checked
@@ -89,6 +104,7 @@ class ObjectStore final : public ObjectSource {
     UniqueFd owned;
   };
   Ingested publish(UniqueFd tmp, const Digest& d);
+  std::string why_no_hard_link(const struct stat& st);
   void flush_locked();
   Subdir subdir(std::uint8_t first_byte, bool create) const;
   int unnamed_file_dir();
@@ -96,6 +112,7 @@ class ObjectStore final : public ObjectSource {
   std::string path_;
   HashAlgorithm algorithm_;
   bool verity_required_ = false;
+  std::atomic<bool> no_reflink_{false};  // FICLONE failed once: the filesystem cannot
   std::size_t fd_budget_;
   UniqueFd dir_fd_;
   std::mutex mutex_;  // pending_

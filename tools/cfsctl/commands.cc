@@ -92,7 +92,8 @@ Command oci_commands() {
           {.name = "pull",
            .about = "Pull an image into the repository and print what was stored",
            .args = {{.name = "IMAGE",
-                     .help = "docker://…, oci:DIR[:TAG], docker-archive:FILE[:TAG] or NAME[:TAG]"},
+                     .help = "docker://…, oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:TAG], "
+                             "dir:DIR, containers-storage:NAME or NAME[:TAG]"},
                     {.name = "NAME",
                      .required = false,
                      .help = "The tag to give it (default: IMAGE as given)"}},
@@ -109,6 +110,12 @@ Command oci_commands() {
                        {.name = "creds",
                         .value = "USER[:PASSWORD]",
                         .help = "Credentials for the registry"},
+                       {.name = "local-fetch",
+                        .value = "LOCAL_FETCH",
+                        .help = "How containers-storage: files become objects: disabled (copied), "
+                                "auto (reflink, else hard link, else copy) or zerocopy (no copy)",
+                        .choices = {"disabled", "auto", "zerocopy"},
+                        .default_value = "auto"},
                        {.name = "quiet",
                         .short_name = 'q',
                         .help = "No progress lines while pulling"}},

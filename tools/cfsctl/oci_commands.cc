@@ -110,6 +110,11 @@ int cmd_oci_pull(const Global& g, Args& a) {
   oci::SourceOptions so;
   if (auto v = a.value("tls-verify")) so.tls_verify = one_of(*v, "--tls-verify <BOOL>", {"true", "false"}) == "true";
   if (auto v = a.value("creds")) so.creds = *v;
+  oci::LocalFetch local_fetch = oci::LocalFetch::kAuto;
+  if (auto v = a.value("local-fetch")) {
+    std::string m = one_of(*v, "--local-fetch <LOCAL_FETCH>", {"disabled", "auto", "zerocopy"});
+    local_fetch = m == "disabled" ? oci::LocalFetch::kDisabled : m == "zerocopy" ? oci::LocalFetch::kZeroCopy : oci::LocalFetch::kAuto;
+  }
   std::vector<std::string> pos = a.positionals(1, 2, "<IMAGE>");
   std::string name = pos.size() == 2 ? pos[1] : pos[0];
   auto repo = repo::Repository::open(repo_path(g), g.open);
@@ -139,6 +144,7 @@ int cmd_oci_pull(const Global& g, Args& a) {
     cli::ProgressRowsView view(layers, !quiet);
     oci::PullOptions o;
     o.layers = &layers;
+    o.local_fetch = local_fetch;
     return oci::pull(*repo, *source, name, o);
   }();
   std::cout << "manifest " << r.manifest_digest << "\n"
@@ -147,6 +153,10 @@ int cmd_oci_pull(const Global& g, Args& a) {
             << "tagged   " << name << "\n"
             << "objects  " << r.stats.new_objects << " new + " << r.stats.present_objects << " already present objects; "
             << human_bytes(r.stats.stored_bytes) << " stored, " << human_bytes(r.stats.inlined_bytes) << " inlined\n";
+  if (r.stats.reflinked + r.stats.hard_linked > 0) {  // containers-storage: how the new objects came
+    std::cout << "linked   " << r.stats.reflinked << " reflinked + " << r.stats.hard_linked << " hard-linked + "
+              << r.stats.new_objects - r.stats.reflinked - r.stats.hard_linked << " copied of the new objects\n";
+  }
   if (expected) {
     std::cout << std::flush;  // the pull's lines stay, whether a boot image matches or not
     print_recovered_boot_image(oci::find_boot_image(*repo, r.manifest_digest, *expected), *expected);
