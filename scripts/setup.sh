@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential ccache cmake pkg-config clang libclang-rt-14-dev libgtest-dev libssl-dev libpcre2-dev
           zlib1g-dev erofs-utils fsverity python3 kmod util-linux fuse3 bc go-md2man man-db dpkg-dev
           file time nlohmann-json3-dev libzstd-dev libcurl4-openssl-dev
-          docker-registry skopeo umoci apache2-utils libcap2-bin nginx openssl
+          docker-registry skopeo umoci podman xfsprogs apache2-utils libcap2-bin nginx openssl
           qemu-system-x86 busybox-static debootstrap libselinux1-dev selinux-utils
           libtomlplusplus-dev systemd-boot-efi ovmf mtools dosfstools liburing-dev rpm)
 # libipsec-mb (multi-buffer SHA) exists for x86-64 only; elsewhere OpenSSL hashes alone.

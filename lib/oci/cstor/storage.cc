@@ -12,6 +12,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <toml++/toml.h>
 
 #include "base/error.h"
 #include "net/http.h"
@@ -35,54 +36,27 @@ std::optional<std::string> read_file(const std::string& path) {
   return s.str();
 }
 
-// The strings of a TOML value: "x", 'x' or an array of them.
-std::vector<std::string> toml_strings(const std::string& value) {
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    char q = value[i];
-    if (q != '"' && q != '\'') continue;
-    std::size_t end = value.find(q, i + 1);
-    if (end == std::string::npos) break;
-    out.push_back(value.substr(i + 1, end - i - 1));
-    i = end;
-  }
-  return out;
-}
-
-// storage.conf's keys we read ("storage.graphroot", "storage.options.additionalimagestores"):
-// a small TOML subset (sections, key = string or array of strings, # comments).
-std::map<std::string, std::vector<std::string>> read_storage_conf(const std::string& text) {
+// storage.conf's keys we read: "graphroot", "rootless_storage_path" ([storage]) and
+// "additionalimagestores" ([storage.options]), as lists of strings.
+std::map<std::string, std::vector<std::string>> read_storage_conf(const std::string& text, const std::string& path) {
   std::map<std::string, std::vector<std::string>> out;
-  std::istringstream in(text);
-  std::string section, line, pending_key, pending;
-  while (std::getline(in, line)) {
-    if (std::size_t hash = line.find('#'); hash != std::string::npos && line.find_first_of("\"'") > hash) line.resize(hash);
-    if (!pending_key.empty()) {  // an array over several lines
-      pending += line;
-      if (line.find(']') != std::string::npos) {
-        out[section + pending_key] = toml_strings(pending);
-        pending_key.clear();
-      }
-      continue;
-    }
-    std::size_t start = line.find_first_not_of(" \t");
-    if (start == std::string::npos) continue;
-    if (line[start] == '[') {
-      std::size_t end = line.find(']', start);
-      section = line.substr(start + 1, end - start - 1) + ".";
-      continue;
-    }
-    std::size_t eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    std::string key = line.substr(start, line.find_last_not_of(" \t", eq - 1) + 1 - start);
-    std::string value = line.substr(eq + 1);
-    if (value.find('[') != std::string::npos && value.find(']') == std::string::npos) {
-      pending_key = key;
-      pending = value;
-      continue;
-    }
-    out[section + key] = toml_strings(value);
+  toml::table conf;
+  try {
+    conf = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw Error(EINVAL, path + ": " + std::string(e.description()));
   }
+  auto take = [&](toml::node_view<toml::node> n, const std::string& key) {
+    if (auto s = n.value<std::string>()) out[key].push_back(*s);
+    if (toml::array* a = n.as_array()) {
+      for (toml::node& v : *a) {
+        if (auto s = v.value<std::string>()) out[key].push_back(*s);
+      }
+    }
+  };
+  take(conf["storage"]["graphroot"], "storage.graphroot");
+  take(conf["storage"]["rootless_storage_path"], "storage.rootless_storage_path");
+  take(conf["storage"]["options"]["additionalimagestores"], "storage.options.additionalimagestores");
   return out;
 }
 
@@ -160,17 +134,22 @@ bool is_metacopy(int fd) {
 std::vector<std::string> discover_stores(const std::optional<std::string>& explicit_root) {
   bool root = ::geteuid() == 0;
   std::string home = env("HOME");
-  std::optional<std::string> conf;
+  std::vector<std::string> candidates;
   if (!env("CONTAINERS_STORAGE_CONF").empty()) {
-    conf = read_file(env("CONTAINERS_STORAGE_CONF"));
+    candidates = {env("CONTAINERS_STORAGE_CONF")};
   } else if (root) {
-    conf = read_file("/etc/containers/storage.conf");
-    if (!conf) conf = read_file("/usr/share/containers/storage.conf");
+    candidates = {"/etc/containers/storage.conf", "/usr/share/containers/storage.conf"};
   } else {
     std::string config_home = !env("XDG_CONFIG_HOME").empty() ? env("XDG_CONFIG_HOME") : home + "/.config";
-    conf = read_file(config_home + "/containers/storage.conf");
+    candidates = {config_home + "/containers/storage.conf"};
   }
-  auto keys = read_storage_conf(conf.value_or(""));
+  std::map<std::string, std::vector<std::string>> keys;
+  for (const std::string& path : candidates) {
+    if (std::optional<std::string> text = read_file(path)) {
+      keys = read_storage_conf(*text, path);
+      break;
+    }
+  }
   auto first = [&](const char* key) { return keys.count(key) && !keys[key].empty() ? keys[key][0] : ""; };
   std::vector<std::string> stores;
   if (explicit_root) {
