@@ -242,6 +242,24 @@ TEST_F(CstorTest, PullsWhatDockerGivesByHardLinkAndChangesNothing) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("is incomplete (podman is still writing it"), std::string::npos) << r.err;
 
+  // A file of podman's changed behind its back (same size): the rebuilt tar fails the diff_id
+  // check and nothing is tagged.
+  fs::path tampered = tmp / "storage3";
+  must(run({"cp", "-a", podman.root.string(), tampered.string()}), "cp storage");
+  for (const auto& e : fs::directory_iterator(tampered / "overlay")) {
+    if (fs::exists(e.path() / "diff" / "usr" / "big")) {
+      std::string big = test::read_file(e.path() / "diff" / "usr" / "big");
+      big.back() = 'X';
+      test::write_file(e.path() / "diff" / "usr" / "big", big);
+    }
+  }
+  fs::path fresh = tmp / "fresh";
+  must(cfsctl(fresh, {"init", "--insecure"}), "init");
+  r = cfsctl(fresh, {"oci", "pull", "containers-storage:[" + tampered.string() + "]" + image, "img"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("not the diff_id"), std::string::npos) << r.err;
+  EXPECT_EQ(cfsctl(fresh, {"oci", "compute-id", "img"}).status, 1);
+
   EXPECT_EQ(mounts_under(tmp.path()), std::vector<std::string>{(tmp / "shm").string()});
 }
 

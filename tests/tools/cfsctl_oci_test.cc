@@ -463,6 +463,16 @@ TEST(CfsctlOci, HostileImagesAreRefused) {
   expect_refused(repo, "docker:x", "Missing // in docker:// in docker:x");
   expect_refused(repo, "oci:", "Invalid empty name in oci:");
   expect_refused(repo, "docker://Bad_Name", "invalid repository name");
+  expect_refused(repo, "docker-daemon:x", "the docker-daemon: transport is not supported");
+  expect_refused(repo, "containers-storage:[vfs@/x]img", "the vfs storage driver is not supported");
+  expect_refused(repo, "containers-storage:[/x", "missing ']'");
+  expect_refused(repo, "containers-storage:[" + tmp.path().string() + "]img", "no image img in containers-storage " + tmp.path().string());
+  expect_refused(repo, "containers-storage:[" + tmp.path().string() + "]@xyz", "not an image ID: @xyz");
+  expect_refused(repo, "oci-archive:" + (tmp / "missing.tar").string(), "No such file or directory");
+  expect_refused(repo, "dir:" + tmp.path().string(), "manifest.json: No such file or directory");
+  auto r = cfsctl(repo, {"oci", "pull", "--local-fetch", "sometimes", "containers-storage:x", "y"});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("sometimes"), std::string::npos) << r.err;
 }
 
 // Older `docker save` writes a repeated layer's <id>/layer.tar as a symlink to another member
