@@ -6,8 +6,12 @@
 #   - skopeo copy docker://... oci:DIR (fetching alone, what any pull costs)
 #   - the pipeline a user would otherwise run: skopeo copy + umoci unpack + mkcomposefs
 #     --digest-store (UPSTREAM_BIN's mkcomposefs when given, else ours)
+#   - with podman installed: the same image `podman pull`ed into a containers-storage of its
+#     own, then cfsctl oci pull containers-storage: (auto: podman's files hard-linked or
+#     reflinked; disabled: every byte copied), with the bytes each pull added to the disk
 # Cold caches before every run; wall time and peak RSS, median of RUNS (default 3).
 #   bench/pull.sh [TREE]     LAYERS=N (default 1): the tree split into N layers
+#                            PIPELINE=0: skip the skopeo copy and skopeo+umoci+mkcomposefs runs
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 tree=${1:-/usr/share}
@@ -15,6 +19,7 @@ work=$(mktemp -d /var/tmp/cfs-bench-pull.XXXXXX)
 registry_pid=
 cleanup() {
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true
+  findmnt -rn -o TARGET | grep "^$work" | xargs -r umount -l || true  # podman should leave none
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -71,8 +76,29 @@ measure() {
   median_wall=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}')
 }
 
+# disk_bytes DIR [SHARED]: blocks DIR adds to the disk beyond SHARED's (du counts an inode once).
+disk_bytes() { du -s -B1 ${2:+"$2"} "$1" | tail -1 | cut -f1; }
+
 measure "cfsctl oci pull" "$B/cfsctl --repo \$d/repo init --insecure >/dev/null; $B/cfsctl --repo \$d/repo oci pull $image bench"
 ours=$median_wall
+result pull "cfsctl oci pull" "disk added" MiB "$(echo "$(disk_bytes "$d/repo") / 1048576" | bc -l)"
+
+if command -v podman >/dev/null; then
+  storage=$work/storage
+  printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s"\n' "$storage" "$work/run" > "$work/storage.conf"
+  export CONTAINERS_STORAGE_CONF=$work/storage.conf
+  podman --root "$storage" --runroot "$work/run" --tmpdir "$work/run/libpod" --storage-driver overlay \
+    --cgroup-manager cgroupfs --events-backend file pull --quiet --tls-verify=false "$host/bench/files:1" >/dev/null
+  cs="containers-storage:[overlay@$storage+$work/run]$host/bench/files:1"
+  for mode in auto disabled; do
+    measure "cfsctl pull containers-storage ($mode)" "$B/cfsctl --repo \$d/repo init --insecure >/dev/null;
+      $B/cfsctl --repo \$d/repo oci pull --local-fetch $mode $cs bench"
+    result pull "cfsctl pull containers-storage ($mode)" "disk added" MiB "$(echo "$(disk_bytes "$d/repo" "$storage") / 1048576" | bc -l)"
+    result pull "containers-storage ($mode) / docker://" ratio x "$(echo "$median_wall / $ours" | bc -l)"
+  done
+fi
+[ "${PIPELINE:-1}" = 0 ] && exit 0
+
 measure "skopeo copy (fetch only)" "skopeo copy --quiet --src-tls-verify=false $image oci:\$d/oci:bench"
 skopeo_s=$median_wall
 measure "skopeo + umoci unpack + mkcomposefs" "skopeo copy --quiet --src-tls-verify=false $image oci:\$d/oci:bench;
