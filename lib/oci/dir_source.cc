@@ -28,10 +28,12 @@ class DirSource final : public ImageSource {
     if (size > kMaxManifest) throw_corrupt(dir_ + "/manifest.json is larger than 16 MiB");
     std::string text(size, '\0');
     std::unique_ptr<BlobReader> r = file_range_reader(std::move(fd), 0, size);
-    for (std::size_t got = 0; got < size;) got += r->read_some(std::as_writable_bytes(std::span(text)).subspan(got));
+    for (std::size_t got = 0; got < size;)
+      got += r->read_some(std::as_writable_bytes(std::span(text)).subspan(got));
     // One manifest only: an index's entry is found when it is the one skopeo copied.
     if (!reference.empty() && verity::sha256_digest(text) != reference) {
-      throw Error(ENOENT, dir_ + " holds manifest " + verity::sha256_digest(text) + ", not " + reference);
+      throw Error(ENOENT,
+                  dir_ + " holds manifest " + verity::sha256_digest(text) + ", not " + reference);
     }
     return {text, ""};
   }
@@ -47,7 +49,8 @@ class DirSource final : public ImageSource {
     UniqueFd fd(::openat(fd_.get(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (!fd) throw Error(errno, "directory " + dir_ + ": " + name + ": " + std::strerror(errno));
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) throw Error(EINVAL, "directory " + dir_ + ": " + name + " is not a regular file");
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+      throw Error(EINVAL, "directory " + dir_ + ": " + name + " is not a regular file");
     return {std::move(fd), static_cast<std::uint64_t>(st.st_size)};
   }
 
@@ -57,6 +60,8 @@ class DirSource final : public ImageSource {
 
 }  // namespace
 
-std::unique_ptr<ImageSource> open_dir(const std::string& dir) { return std::make_unique<DirSource>(dir); }
+std::unique_ptr<ImageSource> open_dir(const std::string& dir) {
+  return std::make_unique<DirSource>(dir);
+}
 
 }  // namespace cfs::oci

@@ -97,13 +97,6 @@ void skip_padding(TarInput& in, std::uint64_t size) {
   read_exact(in, std::span(scratch).first(pad));
 }
 
-// Bytes from the layer as one line of a message: control bytes, NULs and backslashes escaped.
-std::string escaped(std::string_view bytes) {
-  std::string out;
-  dump::append_escaped(out, bytes, dump::EscapeMode::kSpaceRaw);
-  return out;
-}
-
 std::uint64_t parse_decimal(std::string_view s, const std::string& what) {
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -177,6 +170,12 @@ std::string strip_nuls(std::string s) {
 }
 
 }  // namespace
+
+std::string escaped(std::string_view bytes) {
+  std::string out;
+  dump::append_escaped(out, bytes, dump::EscapeMode::kSpaceRaw);
+  return out;
+}
 
 void read_exact(TarInput& in, std::span<std::byte> buf) {
   std::size_t got = 0;

@@ -76,6 +76,10 @@ class TarReader {
   bool ended_ = false;
 };
 
+// Bytes of a layer as messages show them (control bytes, NULs, backslashes and non-ASCII
+// escaped): the form of TarInput::body()'s `path`.
+std::string escaped(std::string_view bytes);
+
 // "/" + path without "./", empty components, or trailing slashes; Error on "..".
 std::string normalize_tar_path(std::string_view path);
 

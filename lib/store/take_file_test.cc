@@ -27,9 +27,12 @@ Taken take(ObjectStore& store, const fs::path& file, bool zero_copy) {
   UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw Error(errno, file.string());
   Taken t{};
-  t.how = store.take_file(fd.get(), fs::file_size(file), zero_copy,
-                          [&](std::span<const std::byte> b) { t.observed.append(reinterpret_cast<const char*>(b.data()), b.size()); },
-                          &t.digest);
+  t.how = store.take_file(
+      fd.get(), fs::file_size(file), zero_copy,
+      [&](std::span<const std::byte> b) {
+        t.observed.append(reinterpret_cast<const char*>(b.data()), b.size());
+      },
+      &t.digest);
   store.flush();
   return t;
 }
@@ -109,7 +112,8 @@ TEST(TakeFile, VerityRequiredWhereTheFilesystemHasNoneIsNoLink) {
     take(store, tmp / "shm" / "src", true);
     ADD_FAILURE() << "linked without fs-verity";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("fs-verity cannot be enabled"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fs-verity cannot be enabled"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -119,7 +123,9 @@ TEST(TakeFile, AFileOfAnotherSizeIsRefused) {
   ObjectStore store((tmp / "store").string());
   UniqueFd fd(::open((tmp / "src").c_str(), O_RDONLY | O_CLOEXEC));
   Digest d{};
-  EXPECT_THROW(store.take_file(fd.get(), 100, false, [](std::span<const std::byte>) {}, &d), Error);
+  EXPECT_THROW(store.take_file(
+                   fd.get(), 100, false, [](std::span<const std::byte>) {}, &d),
+               Error);
 }
 
 }  // namespace

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 
 #include <fstream>
-#include <sstream>
 #include <set>
+#include <sstream>
 
 #include "support/oci_image.h"
 #include "support/registry.h"
@@ -23,9 +23,13 @@ namespace fs = test::fs;
 using test::run;
 using test::tool;
 
-void must(const test::Run& r, const std::string& what) { ASSERT_EQ(r.status, 0) << what << ": " << r.out << r.err; }
+void must(const test::Run& r, const std::string& what) {
+  ASSERT_EQ(r.status, 0) << what << ": " << r.out << r.err;
+}
 
-bool have(const std::string& program) { return run({"sh", "-c", "command -v " + program}).status == 0; }
+bool have(const std::string& program) {
+  return run({"sh", "-c", "command -v " + program}).status == 0;
+}
 
 // layout:base (zoneinfo: symlinks and hard links; a setuid file; a large file) and
 // layout:derived (base + whiteouts of a directory and a file, a new file, a hard link to a
@@ -34,7 +38,8 @@ fs::path make_layout(const fs::path& tmp) {
   fs::path layout = tmp / "layout";
   must(run({"umoci", "init", "--layout", layout.string()}), "umoci init");
   must(run({"umoci", "new", "--image", layout.string() + ":base"}), "umoci new");
-  must(run({"umoci", "unpack", "--image", layout.string() + ":base", (tmp / "b1").string()}), "umoci unpack");
+  must(run({"umoci", "unpack", "--image", layout.string() + ":base", (tmp / "b1").string()}),
+       "umoci unpack");
   fs::path r1 = tmp / "b1" / "rootfs";
   fs::create_directories(r1 / "usr" / "share");
   fs::create_directories(r1 / "usr" / "bin");
@@ -43,21 +48,26 @@ fs::path make_layout(const fs::path& tmp) {
   ::chmod((r1 / "usr" / "bin" / "cat").c_str(), 04755);
   fs::create_directories(r1 / "etc");
   test::write_file(r1 / "etc" / "hostname", "composefs\n");
+  test::write_file(r1 / "etc" / "F\xc5\x91tan\xc3\xbas\xc3\xadtv\xc3\xa1ny.crt", std::string(200, 'c'));  // messages escape it
   test::write_file(r1 / "usr" / "big", std::string(3 << 20, 'b') + "end");
-  must(run({"umoci", "repack", "--image", layout.string() + ":base", (tmp / "b1").string()}), "umoci repack");
-  must(run({"umoci", "unpack", "--image", layout.string() + ":base", (tmp / "b2").string()}), "umoci unpack base");
+  must(run({"umoci", "repack", "--image", layout.string() + ":base", (tmp / "b1").string()}),
+       "umoci repack");
+  must(run({"umoci", "unpack", "--image", layout.string() + ":base", (tmp / "b2").string()}),
+       "umoci unpack base");
   fs::path r2 = tmp / "b2" / "rootfs";
   fs::remove_all(r2 / "usr" / "share" / "zoneinfo" / "Europe");
   fs::remove(r2 / "etc" / "hostname");
   test::write_file(r2 / "etc" / "derived", std::string(10000, 'd'));
   fs::create_hard_link(r2 / "usr" / "bin" / "ls", r2 / "usr" / "bin" / "ls-again");
-  must(run({"umoci", "repack", "--image", layout.string() + ":derived", (tmp / "b2").string()}), "umoci repack derived");
+  must(run({"umoci", "repack", "--image", layout.string() + ":derived", (tmp / "b2").string()}),
+       "umoci repack derived");
   return layout;
 }
 
 // A storage.conf for a storage of the test's own (podman wants the driver and runroot said).
 std::string storage_conf(const fs::path& root, const fs::path& run_root) {
-  return "[storage]\ndriver = \"overlay\"\ngraphroot = \"" + root.string() + "\"\nrunroot = \"" + run_root.string() + "\"\n";
+  return "[storage]\ndriver = \"overlay\"\ngraphroot = \"" + root.string() + "\"\nrunroot = \"" +
+         run_root.string() + "\"\n";
 }
 
 // podman with a storage of its own.
@@ -65,9 +75,19 @@ struct Podman {
   fs::path root, run_root;
   std::vector<std::string> env;
   test::Run operator()(std::vector<std::string> args) const {
-    std::vector<std::string> argv = {"podman",          "--root",    root.string(),   "--runroot", run_root.string(),
-                                     "--tmpdir",        (run_root / "libpod").string(), "--storage-driver", "overlay",
-                                     "--cgroup-manager", "cgroupfs", "--events-backend", "file"};
+    std::vector<std::string> argv = {"podman",
+                                     "--root",
+                                     root.string(),
+                                     "--runroot",
+                                     run_root.string(),
+                                     "--tmpdir",
+                                     (run_root / "libpod").string(),
+                                     "--storage-driver",
+                                     "overlay",
+                                     "--cgroup-manager",
+                                     "cgroupfs",
+                                     "--events-backend",
+                                     "file"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv, "", env);
   }
@@ -78,8 +98,11 @@ struct Podman {
 
 // Everything about the storage's files but link counts and ctimes (which a hard link changes).
 std::string snapshot(const fs::path& root) {
-  return run({"sh", "-c", "cd '" + root.string() + "' && find . -printf '%P %y %m %s %T@ %l\\n' | sort && "
-              "find . -type f -print0 | sort -z | xargs -0 sha256sum"}).out;
+  return run({"sh", "-c",
+              "cd '" + root.string() +
+                  "' && find . -printf '%P %y %m %s %T@ %l\\n' | sort && "
+                  "find . -type f -print0 | sort -z | xargs -0 sha256sum"})
+      .out;
 }
 
 std::set<ino_t> inodes_under(const fs::path& dir) {
@@ -95,7 +118,8 @@ std::set<ino_t> inodes_under(const fs::path& dir) {
 ino_t podman_inode(const fs::path& root, const std::string& path) {
   for (const auto& e : fs::directory_iterator(root / "overlay")) {
     struct stat st {};
-    if (::lstat((e.path() / "diff" / path).c_str(), &st) == 0 && S_ISREG(st.st_mode)) return st.st_ino;
+    if (::lstat((e.path() / "diff" / path).c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      return st.st_ino;
   }
   return 0;
 }
@@ -122,9 +146,11 @@ std::vector<std::string> mounts_under(const fs::path& dir) {
 class CstorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    CFS_REQUIRE(test::LocalRegistry::available(), "docker-registry, skopeo, umoci or htpasswd is not installed");
+    CFS_REQUIRE(test::LocalRegistry::available(),
+                "docker-registry, skopeo, umoci or htpasswd is not installed");
     CFS_REQUIRE(have("podman"), "podman is not installed");
-    CFS_REQUIRE(::geteuid() == 0, "podman pull into a test storage and hard links by descriptor need root");
+    CFS_REQUIRE(::geteuid() == 0,
+                "podman pull into a test storage and hard links by descriptor need root");
   }
 };
 
@@ -133,17 +159,20 @@ TEST_F(CstorTest, PullsWhatDockerGivesByHardLinkAndChangesNothing) {
   fs::path layout = make_layout(tmp.path());
   test::LocalRegistry registry(tmp / "registry");
   for (std::string tag : {"base", "derived"}) {
-    must(run({"skopeo", "copy", "--quiet", "--dest-tls-verify=false", "oci:" + layout.string() + ":" + tag,
+    must(run({"skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+              "oci:" + layout.string() + ":" + tag,
               "docker://" + registry.host() + "/test/img:" + tag}),
          "skopeo copy " + tag);
   }
   test::write_file(tmp / "storage.conf", storage_conf(tmp / "storage", tmp / "run"));
-  std::vector<std::string> env = {"CONTAINERS_REGISTRIES_CONF=" + registry.registries_conf().string(),
-                                  "CONTAINERS_STORAGE_CONF=" + (tmp / "storage.conf").string()};
+  std::vector<std::string> env = {
+      "CONTAINERS_REGISTRIES_CONF=" + registry.registries_conf().string(),
+      "CONTAINERS_STORAGE_CONF=" + (tmp / "storage.conf").string()};
   Podman podman{tmp / "storage", tmp / "run", env};
   std::string image = registry.host() + "/test/img:derived";
   must(podman({"pull", "--quiet", "--tls-verify=false", image}), "podman pull");
-  std::string inspect = podman({"image", "inspect", image}).out;  // podman itself touches its lock files
+  std::string inspect =
+      podman({"image", "inspect", image}).out;  // podman itself touches its lock files
   std::string before = snapshot(podman.root);
   ASSERT_FALSE(inspect.empty());
 
@@ -176,12 +205,14 @@ TEST_F(CstorTest, PullsWhatDockerGivesByHardLinkAndChangesNothing) {
   EXPECT_TRUE(objects.count(podman_inode(podman.root, "usr/big"))) << "usr/big is not a hard link";
   EXPECT_TRUE(objects.count(podman_inode(podman.root, "usr/bin/ls")));
   EXPECT_TRUE(objects.count(podman_inode(podman.root, "etc/derived")));
-  EXPECT_FALSE(objects.count(podman_inode(podman.root, "usr/bin/cat"))) << "a setuid file was linked into objects/";
+  EXPECT_FALSE(objects.count(podman_inode(podman.root, "usr/bin/cat")))
+      << "a setuid file was linked into objects/";
 
   // disabled: the same image, every byte copied.
   fs::path copied = tmp / "copied";
   must(cfsctl(copied, {"init", "--insecure"}), "init");
-  test::Run r = cfsctl(copied, {"oci", "pull", "--local-fetch", "disabled", podman.ref(image), "img"});
+  test::Run r =
+      cfsctl(copied, {"oci", "pull", "--local-fetch", "disabled", podman.ref(image), "img"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(line_of(r.out, "linked"), "");
   EXPECT_EQ(cfsctl(copied, {"oci", "compute-id", "img"}).out, id);
@@ -202,22 +233,29 @@ TEST_F(CstorTest, PullsWhatDockerGivesByHardLinkAndChangesNothing) {
   EXPECT_EQ(cfsctl(other, {"oci", "compute-id", "img"}).out, id);
 
   // Names and IDs as podman matches them; clear errors.
-  std::string config = line_of(from_registry.out, "config").substr(std::string("config   sha256:").size());
+  std::string config =
+      line_of(from_registry.out, "config").substr(std::string("config   sha256:").size());
   r = cfsctl(cs, {"oci", "pull", podman.ref("@" + config.substr(0, 12)), "by-id"});
   EXPECT_EQ(r.status, 0) << r.err;
   r = cfsctl(cs, {"oci", "pull", podman.ref("test/img:derived"), "short"});
   EXPECT_EQ(r.status, 0) << r.err;
-  r = cfsctl(cs, {"oci", "pull", "containers-storage:" + image, "found"});  // the store storage.conf names
+  r = cfsctl(
+      cs, {"oci", "pull", "containers-storage:" + image, "found"});  // the store storage.conf names
   EXPECT_EQ(r.status, 0) << r.err;
   r = cfsctl(cs, {"oci", "pull", podman.ref("no/such:image"), "x"});
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("no image no/such:image in containers-storage " + podman.root.string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no image no/such:image in containers-storage " + podman.root.string()),
+            std::string::npos)
+      << r.err;
 
   // podman build of a Containerfile (COPY onto the base image): it pulls too.
   fs::create_directories(tmp / "ctx");
   test::write_file(tmp / "ctx" / "added", std::string(5000, 'a'));
-  test::write_file(tmp / "ctx" / "Containerfile", "FROM " + registry.host() + "/test/img:base\nCOPY added /etc/added\n");
-  must(podman({"build", "--quiet", "--tls-verify=false", "-t", "localhost/built:1", (tmp / "ctx").string()}), "podman build");
+  test::write_file(tmp / "ctx" / "Containerfile",
+                   "FROM " + registry.host() + "/test/img:base\nCOPY added /etc/added\n");
+  must(podman({"build", "--quiet", "--tls-verify=false", "-t", "localhost/built:1",
+               (tmp / "ctx").string()}),
+       "podman build");
   inspect = podman({"image", "inspect", image}).out;
   before = snapshot(podman.root);  // the build changed the storage; cfsctl must not
   r = cfsctl(cs, {"oci", "pull", podman.ref("built:1"), "built"});
@@ -255,7 +293,8 @@ TEST_F(CstorTest, PullsWhatDockerGivesByHardLinkAndChangesNothing) {
   }
   fs::path fresh = tmp / "fresh";
   must(cfsctl(fresh, {"init", "--insecure"}), "init");
-  r = cfsctl(fresh, {"oci", "pull", "containers-storage:[" + tampered.string() + "]" + image, "img"});
+  r = cfsctl(fresh,
+             {"oci", "pull", "containers-storage:[" + tampered.string() + "]" + image, "img"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("not the diff_id"), std::string::npos) << r.err;
   EXPECT_EQ(cfsctl(fresh, {"oci", "compute-id", "img"}).status, 1);
@@ -272,7 +311,8 @@ TEST_F(CstorTest, ReflinksOnXfs) {
   must(run({"truncate", "-s", "1G", (tmp / "xfs.img").string()}), "truncate");
   must(run({"mkfs.xfs", "-q", "-m", "reflink=1", (tmp / "xfs.img").string()}), "mkfs.xfs");
   fs::create_directories(tmp / "xfs");
-  must(run({"mount", "-o", "loop", (tmp / "xfs.img").string(), (tmp / "xfs").string()}), "mount xfs");
+  must(run({"mount", "-o", "loop", (tmp / "xfs.img").string(), (tmp / "xfs").string()}),
+       "mount xfs");
   struct Unmount {
     fs::path dir;
     ~Unmount() { run({"umount", dir.string()}); }
@@ -280,7 +320,9 @@ TEST_F(CstorTest, ReflinksOnXfs) {
   test::write_file(tmp / "storage.conf", storage_conf(tmp / "xfs" / "storage", tmp / "run"));
   std::vector<std::string> env = {"CONTAINERS_STORAGE_CONF=" + (tmp / "storage.conf").string()};
   Podman podman{tmp / "xfs" / "storage", tmp / "run", env};
-  must(run({"skopeo", "copy", "--quiet", "oci:" + layout.string() + ":derived", podman.ref("localhost/img:derived")}, "", env),
+  must(run({"skopeo", "copy", "--quiet", "oci:" + layout.string() + ":derived",
+            podman.ref("localhost/img:derived")},
+           "", env),
        "skopeo copy to containers-storage");
   std::string ref = podman({"images", "--quiet", "--no-trunc"}).out;
   ASSERT_GE(ref.size(), 71U) << ref;
@@ -288,19 +330,30 @@ TEST_F(CstorTest, ReflinksOnXfs) {
   std::string before = snapshot(podman.root);
   fs::path repo = tmp / "xfs" / "repo";
   must(run({tool("cfsctl").string(), "--repo", repo.string(), "init", "--insecure"}), "init");
-  test::Run r = run({tool("cfsctl").string(), "--repo", repo.string(), "oci", "pull", "--local-fetch", "zerocopy", podman.ref(ref), "img"}, "", env);
+  test::Run r = run({tool("cfsctl").string(), "--repo", repo.string(), "oci", "pull",
+                     "--local-fetch", "zerocopy", podman.ref(ref), "img"},
+                    "", env);
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(line_of(r.out, "linked").find(" reflinked + 0 hard-linked + 0 copied"), std::string::npos) << r.out;
+  EXPECT_NE(line_of(r.out, "linked").find(" reflinked + 0 hard-linked + 0 copied"),
+            std::string::npos)
+      << r.out;
   EXPECT_EQ(line_of(r.out, "linked").find("linked   0 reflinked"), std::string::npos) << r.out;
-  EXPECT_FALSE(inodes_under(repo / "objects").count(podman_inode(podman.root, "usr/big"))) << "a hard link, not a reflink";
+  EXPECT_FALSE(inodes_under(repo / "objects").count(podman_inode(podman.root, "usr/big")))
+      << "a hard link, not a reflink";
   // The reflinked object shares podman's extents: filefrag reports them "shared".
-  std::string frag = run({"sh", "-c", "filefrag -v $(grep -rl end '" + (repo / "objects").string() + "' | head -1) 2>&1; true"}).out;
+  std::string frag = run({"sh", "-c",
+                          "filefrag -v $(grep -rl end '" + (repo / "objects").string() +
+                              "' | head -1) 2>&1; true"})
+                         .out;
   EXPECT_NE(frag.find("shared"), std::string::npos) << frag;
   fs::path ref_repo = tmp / "xfs" / "ref";
   must(run({tool("cfsctl").string(), "--repo", ref_repo.string(), "init", "--insecure"}), "init");
-  must(run({tool("cfsctl").string(), "--repo", ref_repo.string(), "oci", "pull", "oci:" + layout.string() + ":derived", "img"}), "pull layout");
-  EXPECT_EQ(run({tool("cfsctl").string(), "--repo", repo.string(), "oci", "compute-id", "img"}).out,
-            run({tool("cfsctl").string(), "--repo", ref_repo.string(), "oci", "compute-id", "img"}).out);
+  must(run({tool("cfsctl").string(), "--repo", ref_repo.string(), "oci", "pull",
+            "oci:" + layout.string() + ":derived", "img"}),
+       "pull layout");
+  EXPECT_EQ(
+      run({tool("cfsctl").string(), "--repo", repo.string(), "oci", "compute-id", "img"}).out,
+      run({tool("cfsctl").string(), "--repo", ref_repo.string(), "oci", "compute-id", "img"}).out);
   EXPECT_EQ(snapshot(podman.root), before);
 }
 
@@ -309,20 +362,27 @@ TEST(OciTransports, ArchiveAndDirGiveTheLayoutsId) {
   CFS_REQUIRE(test::LocalRegistry::available(), "skopeo or umoci is not installed");
   test::TempDir tmp;
   fs::path layout = make_layout(tmp.path());
-  must(run({"skopeo", "copy", "--quiet", "oci:" + layout.string() + ":derived", "oci-archive:" + (tmp / "a.tar").string() + ":v1"}), "skopeo oci-archive");
-  must(run({"skopeo", "copy", "--quiet", "oci:" + layout.string() + ":derived", "dir:" + (tmp / "d").string()}), "skopeo dir");
+  must(run({"skopeo", "copy", "--quiet", "oci:" + layout.string() + ":derived",
+            "oci-archive:" + (tmp / "a.tar").string() + ":v1"}),
+       "skopeo oci-archive");
+  must(run({"skopeo", "copy", "--quiet", "oci:" + layout.string() + ":derived",
+            "dir:" + (tmp / "d").string()}),
+       "skopeo dir");
   fs::path repo = tmp / "repo";
   must(test::cfsctl(repo, {"init", "--insecure"}), "init");
-  must(test::cfsctl(repo, {"oci", "pull", "oci:" + layout.string() + ":derived", "layout"}), "pull layout");
+  must(test::cfsctl(repo, {"oci", "pull", "oci:" + layout.string() + ":derived", "layout"}),
+       "pull layout");
   std::string id = test::cfsctl(repo, {"oci", "compute-id", "layout"}).out;
   ASSERT_FALSE(id.empty());
-  for (const std::string& src : {"oci-archive:" + (tmp / "a.tar").string() + ":v1", "oci-archive:" + (tmp / "a.tar").string(),
-                                 "dir:" + (tmp / "d").string()}) {
+  for (const std::string& src :
+       {"oci-archive:" + (tmp / "a.tar").string() + ":v1",
+        "oci-archive:" + (tmp / "a.tar").string(), "dir:" + (tmp / "d").string()}) {
     test::Run r = test::cfsctl(repo, {"oci", "pull", src, "x"});
     ASSERT_EQ(r.status, 0) << src << ": " << r.err;
     EXPECT_EQ(test::cfsctl(repo, {"oci", "compute-id", "x"}).out, id) << src;
   }
-  test::Run r = test::cfsctl(repo, {"oci", "pull", "oci-archive:" + (tmp / "a.tar").string() + ":nope", "x"});
+  test::Run r =
+      test::cfsctl(repo, {"oci", "pull", "oci-archive:" + (tmp / "a.tar").string() + ":nope", "x"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("no image tagged nope in OCI archive"), std::string::npos) << r.err;
   r = test::cfsctl(repo, {"oci", "pull", "dir:" + (tmp / "missing").string(), "x"});

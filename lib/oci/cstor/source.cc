@@ -57,12 +57,17 @@ class RebuiltTar final : public LocalTar {
       }
       if (body_left_ > 0) {  // a body read as bytes (--local-fetch disabled, small files)
         if (!body_fd_) body_fd_ = open_layer_file(dirs_, body_name_);
-        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), body_left_));
+        std::size_t want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), body_left_));
         ssize_t n;
-        do n = ::pread(body_fd_.get(), buf.data(), want, static_cast<off_t>(body_size_ - body_left_));
+        do
+          n = ::pread(body_fd_.get(), buf.data(), want,
+                      static_cast<off_t>(body_size_ - body_left_));
         while (n < 0 && errno == EINTR);
         if (n < 0) throw_errno(errno, "reading " + body_name_ + " in containers-storage");
-        if (n == 0) throw_corrupt("containers-storage: " + body_name_ + " is shorter than the tar-split says");
+        if (n == 0)
+          throw_corrupt("containers-storage: " + body_name_ +
+                        " is shorter than the tar-split says");
         body_left_ -= static_cast<std::uint64_t>(n);
         return static_cast<std::size_t>(n);
       }
@@ -72,12 +77,15 @@ class RebuiltTar final : public LocalTar {
 
   UniqueFd take_body(const std::string& path, std::uint64_t size) override {
     while (seg_at_ == seg_.size() && body_left_ == 0) {
-      if (!next_entry()) throw_corrupt("tar-split of layer " + layer_id_ + " ends before the body of " + path);
+      if (!next_entry())
+        throw_corrupt("tar-split of layer " + layer_id_ + " ends before the body of " + path);
     }
-    if (seg_at_ < seg_.size() || body_left_ != body_size_) throw_corrupt("tar-split of layer " + layer_id_ + ": no body where the tar has " + path);
-    if (body_size_ != size || normalize_tar_path(body_name_) != path) {
-      throw_corrupt("tar-split of layer " + layer_id_ + ": the body of " + path + " (" + std::to_string(size) + " bytes) is " + body_name_ +
-                    " (" + std::to_string(body_size_) + " bytes)");
+    if (seg_at_ < seg_.size() || body_left_ != body_size_)
+      throw_corrupt("tar-split of layer " + layer_id_ + ": no body where the tar has " + path);
+    if (body_size_ != size || escaped(normalize_tar_path(body_name_)) != path) {
+      throw_corrupt("tar-split of layer " + layer_id_ + ": the body of " + path + " (" +
+                    std::to_string(size) + " bytes) is " + body_name_ + " (" +
+                    std::to_string(body_size_) + " bytes)");
     }
     body_left_ = 0;
     return open_layer_file(dirs_, body_name_);
@@ -88,7 +96,8 @@ class RebuiltTar final : public LocalTar {
   bool next_entry() {
     for (std::string line; next_line(line);) {
       if (line.empty()) continue;
-      TarSplitEntry e = with_context("layer " + layer_id_, [&] { return parse_tar_split_line(line); });
+      TarSplitEntry e =
+          with_context("layer " + layer_id_, [&] { return parse_tar_split_line(line); });
       if (e.kind == TarSplitEntry::kSegment) {
         seg_ = std::move(e.bytes);
         seg_at_ = 0;
@@ -112,7 +121,8 @@ class RebuiltTar final : public LocalTar {
       }
       text_.erase(0, text_at_);
       text_at_ = 0;
-      if (text_.size() > kMaxLine) throw_corrupt("tar-split of layer " + layer_id_ + ": a line longer than 64 MiB");
+      if (text_.size() > kMaxLine)
+        throw_corrupt("tar-split of layer " + layer_id_ + ": a line longer than 64 MiB");
       std::byte chunk[1 << 16];
       std::size_t n = gz_.read_some(chunk);
       if (n == 0) {
@@ -144,12 +154,15 @@ class ContainersStorage final : public ImageSource {
     std::optional<std::string> root;
     if (ref.starts_with('[')) {  // [DRIVER@ROOT+RUNROOT:OPTIONS]NAME, as containers/image spells it
       std::size_t close = ref.find(']');
-      if (close == std::string::npos) throw Error(EINVAL, "missing ']' in containers-storage:" + ref);
+      if (close == std::string::npos)
+        throw Error(EINVAL, "missing ']' in containers-storage:" + ref);
       std::string spec = ref.substr(1, close - 1);
       name = ref.substr(close + 1);
       if (std::size_t at = spec.find('@'); at != std::string::npos && spec.find('/') > at) {
         std::string driver = spec.substr(0, at);
-        if (driver != "overlay") throw Error(ENOTSUP, "containers-storage: the " + driver + " storage driver is not supported (overlay is)");
+        if (driver != "overlay")
+          throw Error(ENOTSUP, "containers-storage: the " + driver +
+                                   " storage driver is not supported (overlay is)");
         spec.erase(0, at + 1);
       }
       root = spec.substr(0, std::min(spec.find('+'), spec.find(':')));
@@ -173,21 +186,26 @@ class ContainersStorage final : public ImageSource {
       std::optional<std::string> config = read_big_data(image_, blob.digest);
       if (config) return std::make_unique<StringReader>(std::move(*config));
     }
-    throw Error(ENOENT, "containers-storage keeps no blob " + blob.digest + " of image " + image_.id);
+    throw Error(ENOENT,
+                "containers-storage keeps no blob " + blob.digest + " of image " + image_.id);
   }
 
   std::unique_ptr<LocalTar> open_local_layer(const LayerRef& l) override {
     const Layer& layer = find_layer(l);
-    return std::make_unique<RebuiltTar>(open_tar_split(image_, layer), layer_dirs(image_, layer), layer.id);
+    return std::make_unique<RebuiltTar>(open_tar_split(image_, layer), layer_dirs(image_, layer),
+                                        layer.id);
   }
-  std::optional<std::uint64_t> local_layer_size(const LayerRef& l) override { return find_layer(l).diff_size; }
+  std::optional<std::uint64_t> local_layer_size(const LayerRef& l) override {
+    return find_layer(l).diff_size;
+  }
 
  private:
   const Layer& find_layer(const LayerRef& l) const {
     for (const Layer& layer : image_.layers) {
       if (layer.diff_digest == l.layer.diff_id) return layer;
     }
-    throw_corrupt("image " + image_.id + " in containers-storage has no layer with diff_id " + l.layer.diff_id);
+    throw_corrupt("image " + image_.id + " in containers-storage has no layer with diff_id " +
+                  l.layer.diff_id);
   }
 
   Image image_;
@@ -195,6 +213,8 @@ class ContainersStorage final : public ImageSource {
 
 }  // namespace
 
-std::unique_ptr<ImageSource> open_containers_storage(const std::string& ref) { return std::make_unique<ContainersStorage>(ref); }
+std::unique_ptr<ImageSource> open_containers_storage(const std::string& ref) {
+  return std::make_unique<ContainersStorage>(ref);
+}
 
 }  // namespace cfs::oci::cstor

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,7 +13,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "base/error.h"
 #include "net/http.h"
@@ -38,7 +38,8 @@ std::optional<std::string> read_file(const std::string& path) {
 
 // storage.conf's keys we read: "graphroot", "rootless_storage_path" ([storage]) and
 // "additionalimagestores" ([storage.options]), as lists of strings.
-std::map<std::string, std::vector<std::string>> read_storage_conf(const std::string& text, const std::string& path) {
+std::map<std::string, std::vector<std::string>> read_storage_conf(const std::string& text,
+                                                                  const std::string& path) {
   std::map<std::string, std::vector<std::string>> out;
   toml::table conf;
   try {
@@ -56,7 +57,8 @@ std::map<std::string, std::vector<std::string>> read_storage_conf(const std::str
   };
   take(conf["storage"]["graphroot"], "storage.graphroot");
   take(conf["storage"]["rootless_storage_path"], "storage.rootless_storage_path");
-  take(conf["storage"]["options"]["additionalimagestores"], "storage.options.additionalimagestores");
+  take(conf["storage"]["options"]["additionalimagestores"],
+       "storage.options.additionalimagestores");
   return out;
 }
 
@@ -74,7 +76,8 @@ std::string str(const json& j, const char* key) {
 }
 
 bool is_hex_prefix(const std::string& s) {
-  return !s.empty() && s.size() <= 64 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+  return !s.empty() && s.size() <= 64 &&
+         s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
 // How podman matches a name: exactly, with ":latest" added when it has no tag or digest, and
@@ -82,9 +85,13 @@ bool is_hex_prefix(const std::string& s) {
 bool name_matches(const std::string& stored, const std::string& ref) {
   std::string want = ref;
   std::size_t slash = want.rfind('/');
-  if (want.find('@') == std::string::npos && want.find(':', slash == std::string::npos ? 0 : slash) == std::string::npos) want += ":latest";
+  if (want.find('@') == std::string::npos &&
+      want.find(':', slash == std::string::npos ? 0 : slash) == std::string::npos)
+    want += ":latest";
   for (const std::string& w : {ref, want}) {
-    if (stored == w || (stored.size() > w.size() && stored.ends_with(w) && stored[stored.size() - w.size() - 1] == '/')) return true;
+    if (stored == w || (stored.size() > w.size() && stored.ends_with(w) &&
+                        stored[stored.size() - w.size() - 1] == '/'))
+      return true;
   }
   return false;
 }
@@ -92,7 +99,8 @@ bool name_matches(const std::string& stored, const std::string& ref) {
 // containers-storage's file name for a metadata key: the key itself when it is only [.0-9a-z],
 // else "=" and its base64.
 std::string big_data_name(const std::string& key) {
-  bool plain = !key.empty() && key.find_first_not_of(".0123456789abcdefghijklmnopqrstuvwxyz") == std::string::npos;
+  bool plain = !key.empty() &&
+               key.find_first_not_of(".0123456789abcdefghijklmnopqrstuvwxyz") == std::string::npos;
   return plain ? key : "=" + net::base64_encode(key);
 }
 
@@ -110,12 +118,15 @@ std::vector<Layer> layer_chain(const std::string& store, const std::string& top)
     if (it == by_id.end()) throw_corrupt(path + ": no layer " + id);
     if (chain.size() > by_id.size()) throw_corrupt(path + ": a loop of parent layers");
     const json& l = *it->second;
-    if (auto flags = l.find("flags"); flags != l.end() && flags->is_object() && flags->value("incomplete", false)) {
-      throw Error(EBUSY, "layer " + id + " is incomplete (podman is still writing it, or was interrupted)");
+    if (auto flags = l.find("flags");
+        flags != l.end() && flags->is_object() && flags->value("incomplete", false)) {
+      throw Error(
+          EBUSY, "layer " + id + " is incomplete (podman is still writing it, or was interrupted)");
     }
     Layer layer{id, str(l, "parent"), str(l, "diff-digest"), 0};
     if (auto s = l.find("diff-size"); s != l.end() && s->is_number_unsigned()) layer.diff_size = *s;
-    if (layer.diff_digest.empty()) throw Error(EBUSY, "layer " + id + " has no diff digest yet (podman is still writing it?)");
+    if (layer.diff_digest.empty())
+      throw Error(EBUSY, "layer " + id + " has no diff digest yet (podman is still writing it?)");
     chain.push_back(layer);
     id = layer.parent;
   }
@@ -140,7 +151,8 @@ std::vector<std::string> discover_stores(const std::optional<std::string>& expli
   } else if (root) {
     candidates = {"/etc/containers/storage.conf", "/usr/share/containers/storage.conf"};
   } else {
-    std::string config_home = !env("XDG_CONFIG_HOME").empty() ? env("XDG_CONFIG_HOME") : home + "/.config";
+    std::string config_home =
+        !env("XDG_CONFIG_HOME").empty() ? env("XDG_CONFIG_HOME") : home + "/.config";
     candidates = {config_home + "/containers/storage.conf"};
   }
   std::map<std::string, std::vector<std::string>> keys;
@@ -150,14 +162,18 @@ std::vector<std::string> discover_stores(const std::optional<std::string>& expli
       break;
     }
   }
-  auto first = [&](const char* key) { return keys.count(key) && !keys[key].empty() ? keys[key][0] : ""; };
+  auto first = [&](const char* key) {
+    return keys.count(key) && !keys[key].empty() ? keys[key][0] : "";
+  };
   std::vector<std::string> stores;
   if (explicit_root) {
     stores.push_back(*explicit_root);
   } else if (root) {
-    stores.push_back(!first("storage.graphroot").empty() ? first("storage.graphroot") : "/var/lib/containers/storage");
+    stores.push_back(!first("storage.graphroot").empty() ? first("storage.graphroot")
+                                                         : "/var/lib/containers/storage");
   } else {
-    std::string data_home = !env("XDG_DATA_HOME").empty() ? env("XDG_DATA_HOME") : home + "/.local/share";
+    std::string data_home =
+        !env("XDG_DATA_HOME").empty() ? env("XDG_DATA_HOME") : home + "/.local/share";
     std::string path = first("storage.rootless_storage_path");
     stores.push_back(!path.empty() ? path : data_home + "/containers/storage");
   }
@@ -172,13 +188,16 @@ std::vector<std::string> discover_stores(const std::optional<std::string>& expli
 }
 
 Image find_image(const std::vector<std::string>& stores, const std::string& ref) {
-  std::string id_ref = ref.starts_with('@') ? ref.substr(1) : ref.starts_with("sha256:") ? ref.substr(7) : ref;
+  std::string id_ref = ref.starts_with('@')         ? ref.substr(1)
+                       : ref.starts_with("sha256:") ? ref.substr(7)
+                                                    : ref;
   bool by_id = is_hex_prefix(id_ref) && (ref.starts_with('@') || id_ref.size() >= 12);
   if (ref.starts_with('@') && !by_id) throw Error(EINVAL, "not an image ID: " + ref);
   std::vector<Image> found;
   for (const std::string& store : stores) {
     std::string path = store + "/overlay-images/images.json";
-    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) continue;  // a store with no images yet
+    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT)
+      continue;  // a store with no images yet
     json images = parse_json_file(path);
     if (!images.is_array()) throw_corrupt(path + ": not a list of images");
     for (const json& img : images) {
@@ -187,17 +206,25 @@ Image find_image(const std::vector<std::string>& stores, const std::string& ref)
       bool match = by_id && id.starts_with(id_ref);
       if (!by_id) {
         if (auto names = img.find("names"); names != img.end() && names->is_array()) {
-          for (const json& n : *names) match = match || (n.is_string() && name_matches(n.get<std::string>(), ref));
+          for (const json& n : *names)
+            match = match || (n.is_string() && name_matches(n.get<std::string>(), ref));
         }
       }
-      if (!match || std::any_of(found.begin(), found.end(), [&](const Image& f) { return f.id == id; })) continue;
+      if (!match ||
+          std::any_of(found.begin(), found.end(), [&](const Image& f) { return f.id == id; }))
+        continue;
       found.push_back({store, id, {}});
-      found.back().layers = str(img, "layer").empty() ? std::vector<Layer>{} : layer_chain(store, str(img, "layer"));
+      found.back().layers =
+          str(img, "layer").empty() ? std::vector<Layer>{} : layer_chain(store, str(img, "layer"));
     }
   }
-  std::string where = stores.size() == 1 ? "containers-storage " + stores[0] : "containers-storage (" + std::to_string(stores.size()) + " stores)";
+  std::string where = stores.size() == 1
+                          ? "containers-storage " + stores[0]
+                          : "containers-storage (" + std::to_string(stores.size()) + " stores)";
   if (found.empty()) throw Error(ENOENT, "no image " + ref + " in " + where);
-  if (found.size() > 1) throw Error(EINVAL, "image " + ref + " is ambiguous in " + where + ": " + found[0].id + " and " + found[1].id);
+  if (found.size() > 1)
+    throw Error(EINVAL, "image " + ref + " is ambiguous in " + where + ": " + found[0].id +
+                            " and " + found[1].id);
   return found[0];
 }
 
@@ -221,7 +248,8 @@ std::vector<UniqueFd> layer_dirs(const Image& image, const Layer& layer) {
   std::istringstream links(lower.value_or(""));
   for (std::string link; std::getline(links, link, ':');) {  // "l/ABC:l/DEF", topmost first
     while (!link.empty() && (link.back() == '\n' || link.back() == ' ')) link.pop_back();
-    if (!link.starts_with("l/") || link.find('/', 2) != std::string::npos || link.size() < 3) throw_corrupt(overlay + layer.id + "/lower: bad entry " + link);
+    if (!link.starts_with("l/") || link.find('/', 2) != std::string::npos || link.size() < 3)
+      throw_corrupt(overlay + layer.id + "/lower: bad entry " + link);
     open_dir(overlay + link);  // a symlink to ../<id>/diff
   }
   return dirs;
@@ -229,24 +257,30 @@ std::vector<UniqueFd> layer_dirs(const Image& image, const Layer& layer) {
 
 UniqueFd open_layer_file(const std::vector<UniqueFd>& dirs, const std::string& name) {
   std::string path = name;
-  while (path.starts_with("./") || path.starts_with('/')) path.erase(0, path.starts_with('/') ? 1 : 2);
+  while (path.starts_with("./") || path.starts_with('/'))
+    path.erase(0, path.starts_with('/') ? 1 : 2);
   for (const UniqueFd& dir : dirs) {
     UniqueFd fd;
     try {
       fd = store::open_regular_beneath(dir.get(), path);
     } catch (const Error& e) {
-      std::string hint = e.code() == EACCES && ::geteuid() != 0 ? " (a rootless store: run cfsctl inside `podman unshare`)" : "";
+      std::string hint = e.code() == EACCES && ::geteuid() != 0
+                             ? " (a rootless store: run cfsctl inside `podman unshare`)"
+                             : "";
       throw e.wrap("cannot read " + path + " in containers-storage" + hint);
     }
     if (fd && !is_metacopy(fd.get())) return fd;
   }
-  throw_corrupt("containers-storage has no file " + path + " for the layer (its diff/ directory is incomplete)");
+  throw_corrupt("containers-storage has no file " + path +
+                " for the layer (its diff/ directory is incomplete)");
 }
 
 UniqueFd open_tar_split(const Image& image, const Layer& layer) {
   std::string path = image.store + "/overlay-layers/" + layer.id + ".tar-split.gz";
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw Error(errno, path + ": " + std::strerror(errno) + (errno == ENOENT ? " (podman is still writing the layer?)" : ""));
+  if (!fd)
+    throw Error(errno, path + ": " + std::strerror(errno) +
+                           (errno == ENOENT ? " (podman is still writing the layer?)" : ""));
   return fd;
 }
 

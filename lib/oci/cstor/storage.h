@@ -27,8 +27,8 @@ struct Layer {
 };
 
 struct Image {
-  std::string store;  // the store's root directory
-  std::string id;     // 64 hex: the config's digest
+  std::string store;          // the store's root directory
+  std::string id;             // 64 hex: the config's digest
   std::vector<Layer> layers;  // base first
 };
 

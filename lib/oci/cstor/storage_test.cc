@@ -25,11 +25,14 @@ fs::path make_store(const fs::path& root, const std::string& l2_extra = "") {
   fs::create_directories(root / "overlay-images" / kId1);
   fs::create_directories(root / "overlay-layers");
   test::write_file(root / "overlay-images" / "images.json",
-                   R"([{"id":")" + kId1 + R"(","names":["localhost/one:latest"],"layer":"L2"},)"
-                   R"({"id":")" + kId2 + R"(","names":["docker.io/library/two:1"],"layer":"L1"}])");
+                   R"([{"id":")" + kId1 +
+                       R"(","names":["localhost/one:latest"],"layer":"L2"},)"
+                       R"({"id":")" +
+                       kId2 + R"(","names":["docker.io/library/two:1"],"layer":"L1"}])");
   test::write_file(root / "overlay-layers" / "layers.json",
                    R"([{"id":"L1","diff-digest":"sha256:11","diff-size":10},)"
-                   R"({"id":"L2","parent":"L1","diff-digest":"sha256:22","diff-size":20)" + l2_extra + "}]");
+                   R"({"id":"L2","parent":"L1","diff-digest":"sha256:22","diff-size":20)" +
+                       l2_extra + "}]");
   test::write_file(root / "overlay-images" / kId1 / "manifest", "M");
   test::write_file(root / "overlay-images" / kId1 / "=c2hhMjU2OmFiYw==", "C");  // "sha256:abc"
   for (const char* l : {"L1", "L2"}) fs::create_directories(root / "overlay" / l / "diff");
@@ -44,9 +47,10 @@ TEST(CstorStorage, FindsImagesAsPodmanNamesThem) {
   std::vector<std::string> stores = {make_store(tmp / "s").string()};
   struct Case {
     std::string ref, id;
-  } cases[] = {{"one", kId1}, {"one:latest", kId1}, {"localhost/one", kId1}, {"two:1", kId2},
-               {"library/two:1", kId2}, {"docker.io/library/two:1", kId2}, {"@" + kId1, kId1},
-               {"@ab", kId2}, {kId1.substr(0, 12), kId1}, {"sha256:" + kId2, kId2}};
+  } cases[] = {{"one", kId1},           {"one:latest", kId1},    {"localhost/one", kId1},
+               {"two:1", kId2},         {"library/two:1", kId2}, {"docker.io/library/two:1", kId2},
+               {"@" + kId1, kId1},      {"@ab", kId2},           {kId1.substr(0, 12), kId1},
+               {"sha256:" + kId2, kId2}};
   for (const Case& c : cases) {
     Image img = find_image(stores, c.ref);
     EXPECT_EQ(img.id, c.id) << c.ref;
@@ -69,7 +73,7 @@ TEST(CstorStorage, RefusesMissingAmbiguousAndIncomplete) {
     int err;
     std::string why;
   } cases[] = {{"three", ENOENT, "no image three in containers-storage"},
-               {"two", ENOENT, "no image two"},  // two:latest does not exist
+               {"two", ENOENT, "no image two"},    // two:latest does not exist
                {"ne:latest", ENOENT, "no image"},  // a suffix, not a path component
                {"@a", EINVAL, "is ambiguous"},
                {"@xyz", EINVAL, "not an image ID"}};
@@ -82,7 +86,8 @@ TEST(CstorStorage, RefusesMissingAmbiguousAndIncomplete) {
       EXPECT_NE(std::string(e.what()).find(c.why), std::string::npos) << c.ref << ": " << e.what();
     }
   }
-  std::vector<std::string> busy = {make_store(tmp / "b", R"(,"flags":{"incomplete":true})").string()};
+  std::vector<std::string> busy = {
+      make_store(tmp / "b", R"(,"flags":{"incomplete":true})").string()};
   try {
     find_image(busy, "one");
     ADD_FAILURE() << "an incomplete layer was accepted";
@@ -100,7 +105,8 @@ TEST(CstorStorage, FilesComeFromTheLayerOrItsLowers) {
   test::write_file(root / "overlay" / "L1" / "diff" / "base", "from L1");
   test::write_file(root / "overlay" / "L1" / "diff" / "copied", "data in L1");
   test::write_file(root / "overlay" / "L2" / "diff" / "copied", "");  // a metacopy stub
-  bool xattrs = ::setxattr((root / "overlay" / "L2" / "diff" / "copied").c_str(), "user.overlay.metacopy", "", 0, 0) == 0;
+  bool xattrs = ::setxattr((root / "overlay" / "L2" / "diff" / "copied").c_str(),
+                           "user.overlay.metacopy", "", 0, 0) == 0;
   test::write_file(root / "overlay" / "L2" / "diff" / "own", "from L2");
   fs::create_symlink("/etc/passwd", root / "overlay" / "L2" / "diff" / "link");
   Image one = find_image(stores, "one");
@@ -123,9 +129,10 @@ TEST(CstorStorage, FilesComeFromTheLayerOrItsLowers) {
 
 TEST(CstorStorage, DiscoversStoresFromStorageConfAndStorageOpts) {
   test::TempDir tmp;
-  test::write_file(tmp / "storage.conf",
-                   "[storage]\ndriver = \"overlay\"\ngraphroot = \"/g\"  # comment\n[storage.options]\n"
-                   "additionalimagestores = [\n  \"/extra1\",\n  \"/extra2\",\n]\n");
+  test::write_file(
+      tmp / "storage.conf",
+      "[storage]\ndriver = \"overlay\"\ngraphroot = \"/g\"  # comment\n[storage.options]\n"
+      "additionalimagestores = [\n  \"/extra1\",\n  \"/extra2\",\n]\n");
   ::setenv("CONTAINERS_STORAGE_CONF", (tmp / "storage.conf").c_str(), 1);
   ::setenv("STORAGE_OPTS", "overlay.mountopt=nodev,additionalimagestore=/extra3", 1);
   std::vector<std::string> stores = discover_stores(std::nullopt);

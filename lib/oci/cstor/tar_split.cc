@@ -11,7 +11,8 @@ TarSplitEntry parse_tar_split_line(std::string_view line) {
   nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) throw_corrupt("tar-split: a line is not a JSON object");
   auto type = j.find("type");
-  if (type == j.end() || !type->is_number_unsigned()) throw_corrupt("tar-split: an entry without a type");
+  if (type == j.end() || !type->is_number_unsigned())
+    throw_corrupt("tar-split: an entry without a type");
   auto text = [&](const char* key) -> std::string {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return "";
@@ -35,7 +36,8 @@ TarSplitEntry parse_tar_split_line(std::string_view line) {
   std::string raw = text("name_raw");
   e.name = raw.empty() ? text("name") : decode(raw, "name_raw");
   if (auto size = j.find("size"); size != j.end() && !size->is_null()) {
-    if (!size->is_number_unsigned()) throw_corrupt("tar-split: " + e.name + ": size is not a count of bytes");
+    if (!size->is_number_unsigned())
+      throw_corrupt("tar-split: " + e.name + ": size is not a count of bytes");
     e.size = size->get<std::uint64_t>();
   }
   if (e.size > 0 && e.name.empty()) throw_corrupt("tar-split: a file entry without a name");

@@ -13,9 +13,9 @@ namespace cfs::oci::cstor {
 
 struct TarSplitEntry {
   enum Kind { kFile, kSegment } kind = kSegment;
-  std::string name;   // kFile: the path as the tar header has it ("./etc/hosts")
+  std::string name;        // kFile: the path as the tar header has it ("./etc/hosts")
   std::uint64_t size = 0;  // kFile: the body's size
-  std::string bytes;  // kSegment: the raw tar bytes
+  std::string bytes;       // kSegment: the raw tar bytes
 };
 
 // One line (without its newline). Error(EUCLEAN) naming what is wrong.

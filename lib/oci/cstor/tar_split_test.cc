@@ -17,9 +17,11 @@ TEST(TarSplit, ParsesSegmentsAndFiles) {
   } cases[] = {
       {R"({"type":2,"payload":"aGVhZGVy","position":0})", TarSplitEntry::kSegment, "", "header", 0},
       {R"({"type":2,"payload":null,"position":3})", TarSplitEntry::kSegment, "", "", 0},
-      {R"({"type":1,"name":"./etc/hosts","size":12,"payload":"AAAAAAAAAAA=","position":1})", TarSplitEntry::kFile, "./etc/hosts", "", 12},
+      {R"({"type":1,"name":"./etc/hosts","size":12,"payload":"AAAAAAAAAAA=","position":1})",
+       TarSplitEntry::kFile, "./etc/hosts", "", 12},
       {R"({"type":1,"name":"./","payload":null,"position":1})", TarSplitEntry::kFile, "./", "", 0},
-      {R"({"type":1,"name_raw":"Li//","size":3,"position":1})", TarSplitEntry::kFile, "./\xff", "", 3},
+      {R"({"type":1,"name_raw":"Li//","size":3,"position":1})", TarSplitEntry::kFile, "./\xff", "",
+       3},
   };
   for (const Case& c : cases) {
     TarSplitEntry e = parse_tar_split_line(c.line);
