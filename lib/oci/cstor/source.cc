@@ -1,9 +1,11 @@
 #include "oci/cstor/source.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 
 #include "base/error.h"
 #include "oci/cstor/storage.h"
@@ -88,28 +90,54 @@ class RebuiltTar final : public LocalTar {
                     std::to_string(body_size_) + " bytes)");
     }
     body_left_ = 0;
-    return open_layer_file(dirs_, body_name_);
+    return body_fd_ ? std::move(body_fd_) : open_layer_file(dirs_, body_name_);
   }
 
  private:
   // The next segment or non-empty body; false at the end.
   bool next_entry() {
-    for (std::string line; next_line(line);) {
-      if (line.empty()) continue;
-      TarSplitEntry e =
-          with_context("layer " + layer_id_, [&] { return parse_tar_split_line(line); });
-      if (e.kind == TarSplitEntry::kSegment) {
-        seg_ = std::move(e.bytes);
-        seg_at_ = 0;
-        if (!seg_.empty()) return true;
-      } else if (e.size > 0) {
-        body_name_ = std::move(e.name);
-        body_size_ = body_left_ = e.size;
-        body_fd_.reset();
-        return true;
-      }
+    if (files_ahead_ < kLookahead / 2) fill();
+    if (ahead_.empty()) return false;
+    Ahead a = std::move(ahead_.front());
+    ahead_.pop_front();
+    if (a.entry.kind == TarSplitEntry::kSegment) {
+      seg_ = std::move(a.entry.bytes);
+      seg_at_ = 0;
+    } else {
+      --files_ahead_;
+      body_name_ = std::move(a.entry.name);
+      body_size_ = body_left_ = a.entry.size;
+      body_fd_ = std::move(a.fd);
     }
-    return false;
+    return true;
+  }
+
+  // Parses the tar-split up to kLookahead files ahead, opening each and asking the kernel to
+  // read it in: on a cold cache the reads of many small files then overlap instead of waiting
+  // one by one (pulls took twice as long without). A file that does not open is opened again
+  // when reached, to report it in order.
+  void fill() {
+    std::string line;
+    while (files_ahead_ < kLookahead && ahead_.size() < kMaxAhead && !split_done_) {
+      if (!next_line(line)) {
+        split_done_ = true;
+        break;
+      }
+      if (line.empty()) continue;
+      Ahead a{with_context("layer " + layer_id_, [&] { return parse_tar_split_line(line); }),
+              UniqueFd()};
+      if (a.entry.kind == TarSplitEntry::kSegment ? a.entry.bytes.empty() : a.entry.size == 0)
+        continue;
+      if (a.entry.kind == TarSplitEntry::kFile) {
+        try {
+          a.fd = open_layer_file(dirs_, a.entry.name);
+          ::posix_fadvise(a.fd.get(), 0, 0, POSIX_FADV_WILLNEED);
+        } catch (const Error&) {
+        }
+        ++files_ahead_;
+      }
+      ahead_.push_back(std::move(a));
+    }
   }
 
   bool next_line(std::string& line) {
@@ -145,6 +173,15 @@ class RebuiltTar final : public LocalTar {
   std::string body_name_;
   std::uint64_t body_size_ = 0, body_left_ = 0;
   UniqueFd body_fd_;
+  struct Ahead {
+    TarSplitEntry entry;
+    UniqueFd fd;  // a file's, opened ahead (invalid if that failed)
+  };
+  static constexpr std::size_t kLookahead = 64;   // files (descriptors held) per layer
+  static constexpr std::size_t kMaxAhead = 4096;  // entries: segments without files are small
+  std::deque<Ahead> ahead_;
+  std::size_t files_ahead_ = 0;
+  bool split_done_ = false;
 };
 
 class ContainersStorage final : public ImageSource {
