@@ -13,7 +13,7 @@ class ProgressRowsView {
  public:
   // `enabled` false (--quiet): nothing is drawn.
   ProgressRowsView(const ProgressRows& rows, bool enabled);
-  ~ProgressRowsView();  // erases the lines
+  ~ProgressRowsView();  // draws the rows as they ended, then erases the lines
 
  private:
   void run(std::stop_token st);
