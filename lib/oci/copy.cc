@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <set>
 
 #include "base/error.h"
@@ -17,31 +16,27 @@
 namespace cfs::oci {
 namespace {
 
-// The object `d` of `from` into `to`: a hard link with `zerocopy`, else a copy (reflinked
-// where possible) measured again by the store.
+// The object `d` of `from` into `to`, measured again by the store: with `zerocopy` a reflink,
+// else a hard link of the source's file (ObjectStore::take_file), else Error; without, a copy
+// (reflinked where possible).
 void copy_object(repo::Repository& to, const repo::Repository& from, const Digest& d,
                  bool zerocopy) {
   if (to.objects().contains(d)) return;
-  if (zerocopy) {
-    std::string path = "objects/" + object_path(d);
-    std::string dir = path.substr(0, path.rfind('/'));
-    if (::mkdirat(to.fd(), dir.c_str(), 0755) != 0 && errno != EEXIST)
-      throw os_error(errno).wrap(to.path() + "/" + dir);
-    if (::linkat(from.fd(), path.c_str(), to.fd(), path.c_str(), 0) != 0 && errno != EEXIST) {
-      int err = errno;
-      throw Error(err, "--zerocopy: cannot hard-link " + from.path() + "/" + path + " into " +
-                           to.path() + ": " + std::strerror(err));
-    }
-    return;
-  }
   UniqueFd fd = from.open_object(d);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw os_error(errno).wrap("object " + to_hex(d));
-  store::ObjectStore::Ingested in =
-      to.objects().ingest(fd.get(), static_cast<std::uint64_t>(st.st_size));
-  if (in.digest != d)
-    throw_corrupt("object " + to_hex(d) + " of " + from.path() + " has the digest " +
-                  to_hex(in.digest));
+  auto size = static_cast<std::uint64_t>(st.st_size);
+  Digest got;
+  if (zerocopy) {
+    with_context("--zerocopy: object " + to_hex(d) + " of " + from.path(), [&] {
+      to.objects().take_file(
+          fd.get(), size, true, [](std::span<const std::byte>) {}, &got);
+    });
+  } else {
+    got = to.objects().ingest(fd.get(), size).digest;
+  }
+  if (got != d)
+    throw_corrupt("object " + to_hex(d) + " of " + from.path() + " has the digest " + to_hex(got));
 }
 
 // A layer the destination lacks. Same algorithm: its objects and splitstream as they are.

@@ -12,9 +12,10 @@
 namespace cfs::oci {
 
 struct CopyOptions {
-  // Share each object's inode with the source (a hard link): same filesystem and hash
-  // algorithm only, else Error. Without it an object is copied (a reflink where the filesystem
-  // can, as ObjectStore::ingest does), across filesystems and hash algorithms.
+  // Never copy an object's bytes: a reflink, else a hard link of the source's file
+  // (ObjectStore::take_file: same filesystem, root), same hash algorithm only, else Error.
+  // Without it an object is copied (a reflink where the filesystem can, as
+  // ObjectStore::ingest does), across filesystems and hash algorithms.
   bool zerocopy = false;
   std::optional<std::string> tag;
 };

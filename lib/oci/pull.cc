@@ -50,7 +50,7 @@ void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l,
                  ImportStats& stats) {
   Progress* progress = o.progress;
   ProgressRows* rows = o.layers;
-  if (std::unique_ptr<LocalTar> local = source.open_local_layer(l)) {  
+  if (std::unique_ptr<LocalTar> local = source.open_local_layer(l)) {
     CountedTar counted(*local, [&](std::uint64_t n) {
       if (progress != nullptr) progress->bytes_done += n;
       if (rows != nullptr) rows->advance(row, static_cast<std::int64_t>(n));

@@ -92,8 +92,8 @@ Command oci_commands() {
           {.name = "pull",
            .about = "Pull an image into the repository and print what was stored",
            .args = {{.name = "IMAGE",
-                     .help = "docker://…, oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:TAG], "
-                             "dir:DIR, containers-storage:NAME or NAME[:TAG]"},
+                     .help = "docker://…, oci:DIR[:TAG], oci-archive:FILE[:TAG], dir:DIR, "
+                             "docker-archive:FILE[:TAG], containers-storage:NAME or NAME[:TAG]"},
                     {.name = "NAME",
                      .required = false,
                      .help = "The tag to give it (default: IMAGE as given)"}},
@@ -112,8 +112,8 @@ Command oci_commands() {
                         .help = "Credentials for the registry"},
                        {.name = "local-fetch",
                         .value = "LOCAL_FETCH",
-                        .help = "How containers-storage: files become objects: disabled (copied), "
-                                "auto (reflink, else hard link, else copy) or zerocopy (no copy)",
+                        .help = "containers-storage: files as objects: disabled (copied), auto "
+                                "(reflink, else hard link, else copy) or zerocopy (never copy)",
                         .choices = {"disabled", "auto", "zerocopy"},
                         .default_value = "auto"},
                        {.name = "quiet",
@@ -187,7 +187,8 @@ Command oci_commands() {
                         .values = Values::kDir},
                        {.name = "name", .value = "NAME", .help = "The tag to give it here"},
                        {.name = "zerocopy",
-                        .help = "Hard-link the objects (same filesystem and hash algorithm)"}},
+                        .help = "Reflink, else hard-link the objects, never copy (same "
+                                "filesystem and hash algorithm, root)"}},
            .run = cmd_oci_copy},
           {.name = "prepare-boot",
            .about = "Make the boot image of a stored image and write its boot entry",
