@@ -20,9 +20,10 @@ seconds() {
   echo "$e - $s" | bc -l
 }
 
-# result GROUP LABEL METRIC UNIT VALUE...: median, min and max of the values.
+# result GROUP LABEL METRIC UNIT VALUE...: median, min and max of the values. RESULT_GROUP
+# replaces GROUP (run-all keeps two scripts' rows of the same labels apart).
 result() {
-  local group=$1 label=$2 metric=$3 unit=$4
+  local group=${RESULT_GROUP:-$1} label=$2 metric=$3 unit=$4
   shift 4
   local sorted n med
   sorted=$(printf '%s\n' "$@" | sort -g)
