@@ -38,9 +38,9 @@ unset CFS_HASH_ENGINE
 rate "default engine" "sha256" $B/composefs-info measure-file "$work/dir/usr/file"
 rate "default engine" "sha512" $B/cfsctl --no-repo --hash sha512 compute-id "$work/dir"
 if has_upstream composefs-info; then
-  rate "upstream composefs-info measure-file" "sha256" $U/composefs-info measure-file "$work/dir/usr/file"
+  rate "upstream measure-file" "sha256" $U/composefs-info measure-file "$work/dir/usr/file"
 fi
 if command -v fsverity >/dev/null; then
-  rate "fsverity digest (fsverity-utils)" "sha256" fsverity digest "$work/dir/usr/file"
-  rate "fsverity digest (fsverity-utils)" "sha512" fsverity digest --hash-alg=sha512 "$work/dir/usr/file"
+  rate "fsverity-utils digest" "sha256" fsverity digest "$work/dir/usr/file"
+  rate "fsverity-utils digest" "sha512" fsverity digest --hash-alg=sha512 "$work/dir/usr/file"
 fi

@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Turns docs/benchmarks/results.tsv (written by bench/run-all.sh) into docs/benchmarks/README.md
-# and PNG plots (gnuplot). Run again to re-render without re-measuring.
-#   bench/report.sh [TREE] [ELAPSED_SECONDS]
+# Turns docs/benchmarks/results.tsv and run.env (written by bench/run-all.sh) into
+# docs/benchmarks/README.md, PNG plots (gnuplot) and the figures of README.md's Benchmarks
+# section (bench/readme-figures.sh). Run again to re-render without re-measuring.
+#   bench/report.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tree=${1:-/usr}; elapsed=${2:-0}
-out=docs/benchmarks
+out=${BENCH_OUT:-docs/benchmarks}  # another directory: re-render a copy
 results="$out/results.tsv"
+[ -s "$results" ] || { echo "report: $results is missing or empty (run bench/run-all.sh)" >&2; exit 1; }
+[ -f "$out/run.env" ] || { echo "report: $out/run.env is missing (run bench/run-all.sh)" >&2; exit 1; }
+source "$out/run.env"
+source bench/report-lib.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tree=$RUN_TREE
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
-
-# median GROUP LABEL METRIC: the median of one result ("" when it was not measured).
-median() { awk -F'\t' -v g="$1" -v l="$2" -v m="$3" '$1 == g && $2 == l && $3 == m { print $5 }' "$results"; }
+avx512=$(grep -o 'avx512[a-z]*' /proc/cpuinfo | sort -u | tr '\n' ' ' | sed 's/ $//')
+sha_ni=$(grep -q -w sha_ni /proc/cpuinfo && echo "has" || echo "lacks")
 
 # aim WHAT VALUE OP TARGET: one row of the aims table ("not measured" when VALUE is missing:
-# a job this run did not have, e.g. upstream's tools or the tree's SMALL_DIR).
+# a job this run did not have, e.g. upstream's tools or the kernel's FUSE over io_uring).
 aim() {
   if [ -z "$2" ]; then
     printf '| %s | not measured in this run | %s %s | - |\n' "$1" "$3" "$4"
@@ -23,13 +27,9 @@ aim() {
   local met; met=$(echo "$2 $3 $4" | bc -l)
   printf '| %s | %.2f | %s %s | %s |\n' "$1" "$2" "$3" "$4" "$([ "$met" = 1 ] && echo yes || echo no)"
 }
-ratio() { [ -n "$1" ] && [ -n "$2" ] && echo "$1 / $2" | bc -l || true; }
 
 # The aims the issues set, computed from this run's medians.
 aims() {
-  echo
-  echo "## aims"
-  echo
   echo "| aim | measured | target | met |"
   echo "|---|---:|---|---|"
   aim "mkcomposefs --from-file, µs per entry (tree)" "$(median core 'mkcomposefs --from-file (tree)' time/entry)" "<=" 2
@@ -43,78 +43,113 @@ aims() {
   aim "FUSE / kernel, ls -lR cold" "$(ratio "$(median mount fuse 'ls -lR cold')" "$(median mount kernel 'ls -lR cold')")" "<=" 1.5
   aim "FUSE / kernel, read throughput cold" "$(ratio "$(median mount fuse 'read cold')" "$(median mount kernel 'read cold')")" ">=" 0.9
   aim "FUSE / kernel, read throughput warm" "$(ratio "$(median mount fuse 'read warm')" "$(median mount kernel 'read warm')")" ">=" 0.9
-  aim "FUSE / kernel, small files warm (per-open cost)" "$(ratio "$(median mount fuse 'small files warm')" "$(median mount kernel 'small files warm')")" "<=" 1.2
-  aim "FUSE -o noopen / kernel, small files warm (per-open cost)" "$(ratio "$(median mount fuse-noopen 'small files warm')" "$(median mount kernel 'small files warm')")" "<=" 1.2
+  aim "FUSE (default) / kernel, small files warm, /dev/fuse" "$(ratio "$(median small fuse-devfuse 'small files warm')" "$(median small kernel 'small files warm')")" "<=" 1.2
+  aim "FUSE (default) / kernel, small files warm, io_uring" "$(ratio "$(median small fuse-uring 'small files warm')" "$(median small kernel 'small files warm')")" "<=" 1.2
+  aim "cfsctl oci pull / skopeo copy, wall" "$(median pull 'cfsctl pull / skopeo copy' ratio)" "<=" 1.0
+  aim "cfsctl oci pull, peak RSS (MiB)" "$(median pull 'cfsctl oci pull' 'peak RSS')" "<" 200
+  aim "mirror: on demand / (1.5 × (local + transfer)), last byte" "$(remote_aim)" "<=" 1
   aim "FUSE / upstream's FUSE, small files warm" "$(ratio "$(median mount fuse 'small files warm')" "$(median mount upstream-fuse 'small files warm')")" "<=" 1
   aim "FUSE / upstream's FUSE, ls -lR warm" "$(ratio "$(median mount fuse 'ls -lR warm')" "$(median mount upstream-fuse 'ls -lR warm')")" "<=" 1
   aim "mkcomposefs --from-file / upstream's (tree)" "$(ratio "$(median core 'mkcomposefs --from-file (tree)' time/entry)" "$(median core 'upstream mkcomposefs --from-file (tree)' time/entry)")" "<=" 1
   aim "empty-store build / upstream's" "$(ratio "$(median build 'composefs, empty store, threads=2' wall)" "$(median build 'upstream mkcomposefs, empty store' wall)")" "<=" 1
 }
-# Whether upstream's tools were measured: the page says so either way.
-upstream_line() {
-  if grep -q $'\tupstream' "$results" || grep -q $'^mount\tupstream-fuse' "$results"; then
-    echo "Upstream composefs's tools (UPSTREAM_BIN) were measured side by side: rows named upstream."
+
+# Every job upstream has, side by side: ours, upstream's, and the speed-up (upstream's time
+# over ours; ours over upstream's for throughputs): above 1 we are faster.
+versus() {
+  echo "| job | metric | ours | upstream 1.0.8 | unit | speed-up |"
+  echo "|---|---|---:|---:|---|---:|"
+  while IFS=$'\t' read -r job g ours theirs metric unit dir; do
+    local a b
+    a=$(median "$g" "$ours" "$metric"); b=$(median "$g" "$theirs" "$metric")
+    [ -n "$a" ] && [ -n "$b" ] || continue
+    printf '| %s | %s | %.3f | %.3f | %s | %.2f× |\n' "$job" "$metric" "$a" "$b" "$unit" "$(speedup "$a" "$b" "$dir")"
+    printf '%s\t%s\n' "$job" "$(speedup "$a" "$b" "$dir")" >> "$tmp/versus.dat"
+  done < <(versus_rows)
+}
+
+# The run's circumstances: how busy the machine was, at the start and at the end.
+circumstances() {
+  local cores busy=quiet
+  cores=$(nproc)
+  if awk -v a="${LOAD_START%% *}" -v b="${LOAD_END%% *}" -v n="$cores" 'BEGIN { exit !(a > n / 2 || b > n / 2) }'; then
+    busy=busy
+  fi
+  echo "Run by \`bench/run-all.sh $tree\` on $RUN_DATE at commit $RUN_COMMIT in $((RUN_ELAPSED / 60)) min: $cores cores ($cpu),"
+  echo "$(free -g | awk '/Mem:/ {print $2}') GiB RAM, Linux $(uname -r), $(df -T "$tree" | awk 'NR==2 {print $2}') on $(df "$tree" | awk 'NR==2 {print $1}')."
+  echo
+  if [ "$busy" = busy ]; then
+    echo "**A busy run**: the machine was shared with other work (builds, VM tests). Load average"
+    echo "(1, 5, 15 min) at the start $LOAD_START, at the end $LOAD_END, on $cores cores. Ratios taken"
+    echo "in one job (ours against a baseline, side by side) hold up better than absolute times; a"
+    echo "quiet machine gives lower times and narrower min-max ranges."
   else
-    echo "Upstream composefs's tools were absent from this run (give them with UPSTREAM_BIN=DIR): no upstream rows, and aims against them not measured."
+    echo "A quiet run: load average (1, 5, 15 min) at the start $LOAD_START, at the end $LOAD_END, on $cores cores."
+  fi
+  echo
+  if [ -n "$avx512" ]; then echo "The CPU has AVX-512 ($avx512) and $sha_ni SHA-NI."
+  else echo "The CPU lacks AVX-512 and $sha_ni SHA-NI."; fi
+  echo "Median of $RUN_RUNS runs ($RUN_HEAVY_RUNS for the full-tree builds, 1 for squashfuse's ls -lR"
+  echo "and $RUN_EAGER_RUNS for the mirror's whole-image fetch), with min and max; cold runs drop the page cache first."
+  if [ -n "$RUN_UPSTREAM" ]; then
+    echo "Upstream: $RUN_UPSTREAM, measured side by side wherever it has the job (rows named upstream)."
+  else
+    echo "Upstream composefs's tools were absent from this run (UPSTREAM_BIN was empty): no upstream rows."
   fi
 }
-{
-  echo "# Benchmarks"
-  echo
-  echo "Run by \`bench/run-all.sh $tree\` on $(date -u +%Y-%m-%d) in $((elapsed / 60)) min: $(nproc) cores ($cpu),"
-  echo "$(free -g | awk '/Mem:/ {print $2}') GiB RAM, Linux $(uname -r), $(df -T "$tree" | awk 'NR==2 {print $2}') on $(df "$tree" | awk 'NR==2 {print $1}')."
-  echo "Median of ${RUNS:-3} runs (${HEAVY_RUNS:-2} for the full-tree builds), with min and max; cold runs drop the page cache first."
-  echo "Groups: core = parse/write/read per entry (RSS beyond the input's size); build = making an"
-  echo "image of the whole tree (composefs with an object store, and the full-image baselines);"
-  echo "mount = the tree served by: plain = the directory itself, kernel = mount.composefs,"
-  echo "fuse = composefs-fuse with passthrough, fuse-userspace = composefs-fuse -o nopassthrough,"
-  echo "upstream-fuse = upstream's composefs-fuse, squashfs / squashfuse = an lz4 squashfs image"
-  echo "through the kernel / squashfuse. small files = every file of SMALL_DIR opened and read, warm."
-  echo
-  upstream_line
-  aims
-  for group in core limits build size mount; do
+
+groups() {
+  local group
+  while IFS=$'\t' read -r group what; do
+    grep -q "^$group"$'\t' "$results" || continue
     echo
     echo "## $group"
+    echo
+    echo "$what"
     echo
     echo "| what | metric | median | min | max | unit |"
     echo "|---|---|---:|---:|---:|---|"
     awk -F'\t' -v g="$group" '$1 == g { printf "| %s | %s | %.3f | %.3f | %.3f | %s |\n", $2, $3, $5, $6, $7, $4 }' "$results"
-  done
+  done <<EOF
+core	\`bench/core.sh\`: parse+write and read+dump per entry of the largest upstream dump (cs9, 22k entries) and of a dump of $tree; RSS beyond the input's own size.
+limits	The machine's limits measured in the same run (\`bench/store.sh\`).
+build	\`bench/store.sh\`: an image of all of $tree: composefs with an object store (empty, full, full and warm), upstream's mkcomposefs, and the full-image baselines.
+size	What the builds wrote.
+mount	\`bench/mount.sh\`: $tree served by plain = the directory itself, kernel = mount.composefs, fuse = composefs-fuse with passthrough (the default), fuse-userspace = -o nopassthrough, fuse-noopen = -o noopen, upstream-fuse = upstream's composefs-fuse, squashfs / squashfuse = an lz4 squashfs image through the kernel / squashfuse. Reads: the largest files, $RUN_READ_MB MiB in all; small files: every file of $tree/share/doc opened and read, warm.
+small	\`bench/small-files.sh\`: every file of $RUN_SMALL_TREE opened and read (\`find -type f -exec cat {} +\`), warm, over an image of it: the kernel mount, composefs-fuse by default (passthrough) and -o noopen, each served by reading /dev/fuse and over io_uring (where the kernel has it).
+pull	\`bench/pull.sh\`: a one-layer gzip image of $RUN_PULL_TREE pulled from a registry on localhost, cold caches: \`cfsctl oci pull\`, \`skopeo copy\` alone, and skopeo + \`umoci unpack\` + mkcomposefs --digest-store (upstream's when given).
+remote	\`bench/remote.sh\`: an image of $tree served by nginx on localhost; the objects \`python3 -c pass\` opens, read on demand over an empty cache (composefs-fuse -o remote=) against a local mount, and \`cfsctl fetch\` of the whole image.
+hash	\`bench/hash.sh\`: fs-verity digest of one $RUN_HASH_MB MiB file in the page cache, each hash engine forced by CFS_HASH_ENGINE (openssl; sse = libipsec-mb's SHA-NI lanes; avx2; avx512); SHA-256 by composefs-info measure-file, SHA-512 by cfsctl --hash sha512 compute-id; beside upstream's measure-file and fsverity-utils.
+EOF
+}
+
+{
+  echo "# Benchmarks"
   echo
-  echo "![build times](build.png)"
-  echo "![ls -lR cold](ls.png)"
-  echo "![ls -lR warm](ls-warm.png)"
-  echo "![small files warm](small.png)"
-  echo "![reads cold](read.png)"
+  echo "Written by \`bench/report.sh\` from [results.tsv](results.tsv) (every figure here and in the"
+  echo "README's Benchmarks section comes from it); the run's output is in [log.txt](log.txt)."
+  echo
+  circumstances
+  echo
+  echo "## aims"
+  echo
+  aims
+  echo
+  echo "## against upstream composefs 1.0.8"
+  echo
+  if [ -n "$RUN_UPSTREAM" ]; then versus; else echo "Not measured in this run."; fi
+  echo
+  echo "![speed-up over upstream](upstream.png)"
+  groups
+  echo
+  echo "## plots"
+  echo
+  for p in build ls ls-warm read small pull hash; do
+    [ -n "$(plot_rows "$p")" ] && echo "![$p]($p.png)"
+  done
   if [ -f "$out/NOTES.md" ]; then echo; cat "$out/NOTES.md"; fi
 } > "$out/README.md"
 
-# plot FILE TITLE YLABEL AWK-CONDITION [log]: bars with min-max whiskers, each labelled with
-# its median. "log": a log scale, where one slow bar (squashfuse) would flatten the rest.
-plot() {
-  awk -F'\t' "$4"' { gsub(/ /, "_", $2); print $2, $5, $6, $7 }' "$results" > "$tmp/plot.dat"
-  [ -s "$tmp/plot.dat" ] || return 0
-  local bars scale="set yrange [0:*]"
-  bars=$(wc -l < "$tmp/plot.dat")
-  [ "${5:-}" != log ] || scale="set logscale y; set yrange [*:*]"
-  gnuplot <<GP
-set terminal pngcairo size 1000,520 noenhanced
-set output "$out/$1"
-set title "$2"
-set ylabel "$3"
-set style fill solid 0.6
-set xtics rotate by -30
-set bmargin 6
-set offsets 0, 0, graph 0.12, 0
-$scale
-set xrange [-0.6:$bars - 0.4]
-plot "$tmp/plot.dat" using 0:2:3:4:(0.6):xticlabels(1) with boxerrorbars notitle, \
-     "" using 0:4:(sprintf(\$2 >= 100 ? "%.0f" : "%.3g", \$2)) with labels offset 0,0.8 notitle
-GP
-}
-plot build.png "Building from $tree: wall time (s), median and min-max" seconds '$1 == "build" && $3 == "wall"'
-plot ls.png "ls -lR over $tree, cold cache (s, log scale)" seconds '$1 == "mount" && $3 == "ls -lR cold"' log
-plot ls-warm.png "ls -lR over $tree, warm cache (s, log scale)" seconds '$1 == "mount" && $3 == "ls -lR warm"' log
-plot small.png "Every file of $tree/${SMALL_DIR:-share/doc} opened and read, warm (s)" seconds '$1 == "mount" && $3 == "small files warm"'
-plot read.png "Reading ${READ_MB:-1000} MiB of files, cold cache (MiB/s)" MiB/s '$1 == "mount" && $3 == "read cold"'
+render_plots "$tmp"
+bash bench/readme-figures.sh
+echo "report: wrote $out/README.md, its plots and README.md's figures"
