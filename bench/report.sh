@@ -91,6 +91,11 @@ circumstances() {
   else echo "The CPU lacks AVX-512 and $sha_ni SHA-NI."; fi
   echo "Median of $RUN_RUNS runs ($RUN_HEAVY_RUNS for the full-tree builds, 1 for squashfuse's ls -lR"
   echo "and $RUN_EAGER_RUNS for the mirror's whole-image fetch), with min and max; cold runs drop the page cache first."
+  if [ -n "${RUN_FAILED:-}" ]; then
+    echo
+    echo "**Jobs that failed in this run** (their rows are missing; see log.txt): $RUN_FAILED"
+    echo
+  fi
   if [ -n "$RUN_UPSTREAM" ]; then
     echo "Upstream: $RUN_UPSTREAM, measured side by side wherever it has the job (rows named upstream)."
   else
@@ -137,6 +142,11 @@ EOF
   echo
   echo "## against upstream composefs 1.0.8"
   echo
+  if [ -n "${RUN_FAILED:-}" ]; then
+    echo
+    echo "**Jobs that failed in this run** (their rows are missing; see log.txt): $RUN_FAILED"
+    echo
+  fi
   if [ -n "$RUN_UPSTREAM" ]; then versus; else echo "Not measured in this run."; fi
   echo
   echo "![speed-up over upstream](upstream.png)"

@@ -20,7 +20,10 @@ need=(squashfs-tools squashfuse gnuplot-nox erofs-utils bc fsverity curl nginx d
 missing=(); for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 ((${#missing[@]})) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 [ -x build/tools/mkcomposefs ] || bash scripts/setup.sh
-[ -v UPSTREAM_BIN ] || UPSTREAM_BIN=$(bash bench/upstream.sh)
+if [ ! -v UPSTREAM_BIN ]; then
+  UPSTREAM_BIN=$(bash bench/upstream.sh) ||
+    { echo "run-all: upstream composefs 1.0.8 could not be built (above); UPSTREAM_BIN= runs without it"; exit 1; }
+fi
 export UPSTREAM_BIN
 out=docs/benchmarks
 mkdir -p "$out"
@@ -30,16 +33,21 @@ results="$out/results.tsv"
 # The run's circumstances, for the page: a busy machine must not pass for a quiet one.
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$(date +%s)
+# job NAME CMD...: one benchmark; a failed one is named on the page and the others still run.
+job() {
+  local name=$1; shift
+  "$@" || { echo "run-all: $name failed (exit $?)"; echo "$name" >> "$keep/failed"; }
+}
 {
-  bash bench/core.sh "$tree"
+  job core bash bench/core.sh "$tree"
   # threads=1 runs belong to bench/store.sh alone: run-all keeps to 30 minutes.
-  KEEP="$keep" THREADS=2 bash bench/store.sh "$tree"
-  IMAGE="$keep/image.cfs" STORE="$keep/store" SQUASHFS="$keep/full.sqfs" bash bench/mount.sh "$tree"
-  rm -rf "$keep"/*
-  RESULT_GROUP=small bash bench/small-files.sh "${SMALL_TREE:-/usr/share/doc}"
-  bash bench/pull.sh "${PULL_TREE:-/usr/share}"
-  EAGER_RUNS=${EAGER_RUNS:-1} bash bench/remote.sh "$tree"
-  bash bench/hash.sh
+  KEEP="$keep/built" THREADS=2 job store bash bench/store.sh "$tree"
+  IMAGE="$keep/built/image.cfs" STORE="$keep/built/store" SQUASHFS="$keep/built/full.sqfs" job mount bash bench/mount.sh "$tree"
+  rm -rf "$keep/built"
+  RESULT_GROUP=small job small-files bash bench/small-files.sh "${SMALL_TREE:-/usr/share/doc}"
+  job pull bash bench/pull.sh "${PULL_TREE:-/usr/share}"
+  EAGER_RUNS=${EAGER_RUNS:-1} job remote bash bench/remote.sh "$tree"
+  job hash bash bench/hash.sh
 } 3> >(grep '^RESULT' | cut -f2- > "$results") | tee "$out/log.txt"
 sleep 1
 elapsed=$(( $(date +%s) - start ))
@@ -58,6 +66,7 @@ RUN_HASH_MB=${HASH_MB:-1024}
 RUN_UPSTREAM='$([ -n "$UPSTREAM_BIN" ] && echo "composefs 1.0.8 built from source (bench/upstream.sh)")'
 LOAD_START='$load_start'
 LOAD_END='$(cut -d' ' -f1-3 /proc/loadavg)'
+RUN_FAILED='$(cat "$keep/failed" 2>/dev/null | tr '\n' ' ')'
 EOF
 
 bash bench/report.sh

@@ -19,7 +19,9 @@ if [ -e "$dest/complete" ]; then
   exit 0
 fi
 git() { command git --git-dir="$git_dir" "$@"; }
-git rev-parse -q --verify "$tag^{commit}" >/dev/null ||
+[ -d "$git_dir" ] ||
+  { echo "upstream.sh: $git_dir is missing (a bare clone of github.com/containers/composefs; give it as UPSTREAM_GIT)" >&2; exit 1; }
+git rev-parse -q --verify "$tag^{commit}" >/dev/null 2>&1 ||
   { echo "upstream.sh: no tag $tag in $git_dir (a bare clone of github.com/containers/composefs)" >&2; exit 1; }
 for p in meson ninja-build libfuse3-dev libssl-dev pkg-config; do
   dpkg -s "$p" >/dev/null 2>&1 || { echo "upstream.sh: Debian package $p is missing (apt-get install $p)" >&2; exit 1; }
