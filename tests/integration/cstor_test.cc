@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -365,6 +366,120 @@ TEST_F(CstorTest, ReflinksOnXfs) {
       run({tool("cfsctl").string(), "--repo", repo.string(), "oci", "compute-id", "img"}).out,
       run({tool("cfsctl").string(), "--repo", ref_repo.string(), "oci", "compute-id", "img"}).out);
   EXPECT_EQ(snapshot(podman.root), before);
+}
+
+// A storage made by root (skopeo into containers-storage), read by the user nobody: how a
+// rootless podman's store looks from outside its user namespace (its files belong to
+// subordinate uids, here to root).
+struct UserSetup {
+  test::TempDir tmp;
+  Podman podman;
+  std::string ref;     // podman.ref(the image's ID)
+  fs::path user_repo;  // nobody's repository, initialized
+
+  UserSetup() {
+    fs::permissions(tmp.path(), fs::perms::owner_all | fs::perms::group_exec |
+                                    fs::perms::others_read | fs::perms::others_exec);
+    fs::path layout = make_layout(tmp.path());
+    test::write_file(tmp / "storage.conf", storage_conf(tmp / "storage", tmp / "run"));
+    podman = Podman{tmp / "storage",
+                    tmp / "run",
+                    {"CONTAINERS_STORAGE_CONF=" + (tmp / "storage.conf").string()}};
+    must(run({"skopeo", "copy", "--quiet", "oci:" + layout.string() + ":derived",
+              podman.ref("localhost/img:derived")},
+             "", podman.env),
+         "skopeo copy to containers-storage");
+    std::string id = podman({"images", "--quiet", "--no-trunc"}).out;
+    EXPECT_GE(id.size(), 71U) << id;
+    ref = podman.ref("@" + id.substr(7, 64));
+    must(run({"chmod", "-R", "a+rX", podman.root.string(), podman.run_root.string()}), "chmod");
+    fs::create_directory(tmp / "user");
+    must(run({"chown", "nobody:nogroup", (tmp / "user").string()}), "chown");
+    user_repo = tmp / "user" / "repo";
+    must(as_nobody({"init", "--insecure"}), "init as nobody");
+  }
+  // cfsctl --repo <user_repo> as the user nobody.
+  test::Run as_nobody(std::vector<std::string> args) const {
+    std::vector<std::string> argv = {"setpriv",
+                                     "--reuid=nobody",
+                                     "--regid=nogroup",
+                                     "--clear-groups",
+                                     "env",
+                                     "HOME=/nonexistent",
+                                     test::tool_for_anyone("cfsctl").string(),
+                                     "--repo",
+                                     user_repo.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  }
+};
+
+// The user's pull of a storage it can read: copies (a user can hard-link neither by descriptor
+// nor, under protected_hardlinks, files it does not own), the image root pulls.
+TEST_F(CstorTest, UserPullsAStorageItCanReadByCopying) {
+  UserSetup s;
+  std::string before = snapshot(s.podman.root);
+  fs::path root_repo = s.tmp / "root-repo";
+  must(test::cfsctl(root_repo, {"init", "--insecure"}), "init");
+  must(test::cfsctl(root_repo, {"oci", "pull", s.ref, "img"}), "pull as root");
+  test::Run r = s.as_nobody({"oci", "pull", s.ref, "img"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(line_of(r.out, "linked"), "") << "something was linked:\n" << r.out;
+  std::string id = test::cfsctl(root_repo, {"oci", "compute-id", "img"}).out;
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(s.as_nobody({"oci", "compute-id", "img"}).out, id);
+  EXPECT_EQ(s.as_nobody({"oci", "dump", "img"}).out,
+            test::cfsctl(root_repo, {"oci", "dump", "img"}).out);
+  std::set<ino_t> objects = inodes_under(s.user_repo / "objects");
+  for (const char* path : {"usr/big", "usr/bin/ls", "etc/derived"})
+    EXPECT_FALSE(linked_in(objects, s.podman.root, path)) << path << " was linked";
+  must(s.as_nobody({"oci", "fsck"}), "oci fsck as nobody");
+  EXPECT_EQ(snapshot(s.podman.root), before);
+}
+
+// A file the user cannot read (0600, root's): one line naming it and the command that reads
+// it (the same pull inside `podman unshare`), exit 1, nothing tagged.
+TEST_F(CstorTest, UserPullOfAFileItCannotReadNamesItAndTheCommandToRun) {
+  UserSetup s;
+  int closed = 0;
+  for (const auto& e : fs::directory_iterator(s.podman.root / "overlay")) {
+    if (fs::exists(e.path() / "diff" / "usr" / "big")) {
+      fs::permissions(e.path() / "diff" / "usr" / "big",
+                      fs::perms::owner_read | fs::perms::owner_write);
+      ++closed;
+    }
+  }
+  ASSERT_EQ(closed, 1);
+  std::string before = snapshot(s.podman.root);
+  // What names images: all but objects/ and streams/ (a layer finished before the failure
+  // stays there, unreferenced, as after a failed registry pull).
+  auto named = [&] {
+    return run({"sh", "-c",
+                "cd '" + s.user_repo.string() +
+                    "' && find . -not -path './objects*' -not -path './streams*' | sort"})
+        .out;
+  };
+  std::string names = named(), images = s.as_nobody({"oci", "images"}).out;
+  test::Run r = s.as_nobody({"oci", "pull", s.ref, "img"});
+  EXPECT_EQ(r.status, 1);
+  std::string command = "podman unshare " + test::tool_for_anyone("cfsctl").string() + " --repo " +
+                        s.user_repo.string() + " oci pull '" + s.ref + "' img";
+  EXPECT_TRUE(r.err.starts_with("Error: layer sha256:")) << r.err;
+  EXPECT_NE(r.err.find(": cannot read usr/big in containers-storage: Permission denied (files of a "
+                       "rootless podman's store belong to its subordinate uids; run the pull in "
+                       "podman's user namespace: "),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(r.err.ends_with(": " + command + ")\n")) << r.err << "\nwanted: " << command;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(s.as_nobody({"oci", "compute-id", "img"}).status, 1) << "tagged anyway";
+  EXPECT_EQ(s.as_nobody({"oci", "images"}).out, images);
+  EXPECT_EQ(named(), names);
+  EXPECT_EQ(snapshot(s.podman.root), before);
+  // Root (who can read it) pulls the same storage.
+  fs::path root_repo = s.tmp / "root-repo";
+  must(test::cfsctl(root_repo, {"init", "--insecure"}), "init");
+  must(test::cfsctl(root_repo, {"oci", "pull", s.ref, "img"}), "pull as root");
 }
 
 // oci-archive: and dir: (skopeo makes them from the layout) give the layout's image ID.

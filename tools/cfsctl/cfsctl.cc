@@ -121,6 +121,7 @@ int cfsctl_main(int argc, char** argv) {
   CommandPath path{&command_tree()};
   try {
     Global g;
+    g.argv.assign(argv, argv + argc);
     bool help = false, version = false;
     std::size_t at = parse_global(words, g, help, version);
     if (help) return print_help(path);

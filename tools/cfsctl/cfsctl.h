@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cfsctl/args.h"
 #include "oci/stored.h"
@@ -19,6 +20,7 @@ struct Global {
   std::optional<std::string> repo;
   bool user = false, system = false, no_repo = false;
   repo::OpenOptions open;
+  std::vector<std::string> argv;  // the command line as given, for messages that repeat it
 };
 
 // The repository path as cfsctl chooses it: --repo, --user, --system, else by the real uid.

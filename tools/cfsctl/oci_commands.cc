@@ -98,6 +98,30 @@ void print_recovered_boot_image(const oci::BootImageSearch& s, const Digest& exp
                           std::to_string(s.tried.size()) + " mode/version combinations: " + tried + ")");
 }
 
+// `word` as a shell reads it back: bare when it is plain, else single-quoted.
+std::string shell_word(const std::string& word) {
+  bool plain = !word.empty() && word.find_first_not_of(
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789_@%+=:,./-") == std::string::npos;
+  if (plain) return word;
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// A user's containers-storage whose files it may not read is a rootless podman's: its files
+// belong to the user's subordinate uids, which only podman's user namespace maps. The whole
+// error on one line, with this very command to run there.
+Error in_podman_unshare(const Error& e, const Global& g) {
+  std::string command = "podman unshare";
+  for (const std::string& w : g.argv) command += " " + shell_word(w);
+  return Error(e.kind(), e.code(),
+               std::string(e.what()) +
+                   " (files of a rootless podman's store belong to its subordinate uids; run "
+                   "the pull in podman's user namespace: " +
+                   command + ")");
+}
+
 }  // namespace
 
 int cmd_oci_pull(const Global& g, Args& a) {
@@ -145,7 +169,13 @@ int cmd_oci_pull(const Global& g, Args& a) {
     oci::PullOptions o;
     o.layers = &layers;
     o.local_fetch = local_fetch;
-    return oci::pull(*repo, *source, name, o);
+    try {
+      return oci::pull(*repo, *source, name, o);
+    } catch (const Error& e) {
+      bool rootless = e.code() == EACCES && ::geteuid() != 0 && pos[0].starts_with("containers-storage:");
+      if (rootless) throw in_podman_unshare(e, g);
+      throw;
+    }
   }();
   std::cout << "manifest " << r.manifest_digest << "\n"
             << "config   " << r.config_digest << "\n"

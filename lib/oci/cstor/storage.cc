@@ -264,10 +264,7 @@ UniqueFd open_layer_file(const std::vector<UniqueFd>& dirs, const std::string& n
     try {
       fd = store::open_regular_beneath(dir.get(), path);
     } catch (const Error& e) {
-      std::string hint = e.code() == EACCES && ::geteuid() != 0
-                             ? " (a rootless store: run cfsctl inside `podman unshare`)"
-                             : "";
-      throw e.wrap("cannot read " + path + " in containers-storage" + hint);
+      throw e.wrap("cannot read " + path + " in containers-storage");  // cfsctl adds the remedy
     }
     if (fd && !is_metacopy(fd.get())) return fd;
   }

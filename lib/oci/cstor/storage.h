@@ -47,8 +47,8 @@ std::vector<UniqueFd> layer_dirs(const Image& image, const Layer& layer);
 
 // The file holding the data of tar entry `name` ("./a/b"): in the layer's own directory, else
 // (absent, or an overlay metacopy stub) in a lower one. Opened read-only beneath the directory
-// (no "..", no symlink). Error naming the file when none has it or it cannot be read (a
-// rootless store's files the user may not read: run inside `podman unshare`).
+// (no "..", no symlink). Error naming the file when none has it or it cannot be read (EACCES
+// keeps its errno: a rootless store's files belong to subordinate uids).
 UniqueFd open_layer_file(const std::vector<UniqueFd>& dirs, const std::string& name);
 
 // overlay-layers/<id>.tar-split.gz, opened read-only.
