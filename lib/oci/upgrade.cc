@@ -9,9 +9,10 @@ namespace cfs::oci {
 UpgradeResult upgrade_repository(repo::Repository& repo) {
   UpgradeResult r;
   std::uint32_t version = repo.erofs_versions().front();
-  for (const auto& [tag, digest] : list_tags(repo)) {
+  for (const auto& tagged : list_tags(repo)) {
+    const auto& [tag, digest] = tagged;  // (clang 14 cannot capture structured bindings)
     StoredImage img =
-        with_context("opening image " + tag, [&] { return open_stored_image(repo, digest); });
+        with_context("opening image " + tag, [&] { return open_stored_image(repo, tagged.second); });
     if (!img.container) {
       ++r.skipped_non_container;
     } else if (img.image(version)) {
