@@ -15,26 +15,6 @@
 namespace cfs::oci {
 namespace {
 
-std::uint32_t type_bits(EntryType t) {
-  switch (t) {
-    case EntryType::kRegular:
-      return S_IFREG;
-    case EntryType::kSymlink:
-      return S_IFLNK;
-    case EntryType::kCharDevice:
-      return S_IFCHR;
-    case EntryType::kBlockDevice:
-      return S_IFBLK;
-    case EntryType::kDirectory:
-      return S_IFDIR;
-    case EntryType::kFifo:
-      return S_IFIFO;
-    case EntryType::kHardLink:
-      break;
-  }
-  return 0;
-}
-
 std::string dumpfile_line(const TarEntry& e) {
   std::string path = e.path == "/" ? "" : e.path;  // composefs-rs's tar reader names the root ""
   std::string out;
@@ -43,12 +23,7 @@ std::string dumpfile_line(const TarEntry& e) {
     return out;
   }
   tree::Node n;
-  n.mode = type_bits(e.type) | e.mode;
-  n.uid = e.uid;
-  n.gid = e.gid;
-  n.mtime_sec = e.mtime_sec;
-  n.mtime_nsec = e.mtime_nsec;
-  n.xattrs = e.xattrs;
+  set_node_metadata(n, e);
   std::sort(n.xattrs.begin(), n.xattrs.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   std::string object;

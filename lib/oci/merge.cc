@@ -17,28 +17,6 @@ constexpr std::size_t kMaxName = 255;  // EROFS
 
 [[noreturn]] void refuse(const std::string& path, const std::string& why) { throw_corrupt(path + ": " + why); }
 
-std::uint32_t type_bits(EntryType t) {
-  switch (t) {
-    case EntryType::kRegular: return S_IFREG;
-    case EntryType::kSymlink: return S_IFLNK;
-    case EntryType::kCharDevice: return S_IFCHR;
-    case EntryType::kBlockDevice: return S_IFBLK;
-    case EntryType::kDirectory: return S_IFDIR;
-    case EntryType::kFifo: return S_IFIFO;
-    case EntryType::kHardLink: break;
-  }
-  return 0;
-}
-
-void set_metadata(tree::Node& n, const TarEntry& e) {
-  n.mode = type_bits(e.type) | e.mode;
-  n.uid = e.uid;
-  n.gid = e.gid;
-  n.mtime_sec = e.mtime_sec;
-  n.mtime_nsec = e.mtime_nsec;
-  n.xattrs = e.xattrs;
-}
-
 }  // namespace
 
 LayerMerger::LayerMerger(tree::Tree& tree) : tree_(tree) {
@@ -70,7 +48,7 @@ tree::Node* LayerMerger::leaf_of(const TarEntry& e) {
     return target->link;
   }
   tree::Node* leaf = tree_.new_node();
-  set_metadata(*leaf, e);
+  set_node_metadata(*leaf, e);
   switch (e.type) {
     case EntryType::kRegular:
       leaf->size = e.size;
@@ -108,7 +86,7 @@ void LayerMerger::remove(tree::Node* dir, std::string_view name) {
 void LayerMerger::apply(const TarEntry& e) {
   if (e.path == "/") {
     if (e.type != EntryType::kDirectory) refuse("/", "the root entry is not a directory");
-    set_metadata(*tree_.root(), e);
+    set_node_metadata(*tree_.root(), e);
     return;
   }
   tree::Node* leaf = e.type == EntryType::kDirectory ? nullptr : leaf_of(e);
@@ -131,7 +109,7 @@ void LayerMerger::apply(const TarEntry& e) {
   }
   if (tree::Node* old = parent->find_child(name)) {
     if (e.type == EntryType::kDirectory && old->is_dir()) {
-      set_metadata(*old, e);  // children stay
+      set_node_metadata(*old, e);  // children stay
       return;
     }
     remove(parent, name);
@@ -139,7 +117,7 @@ void LayerMerger::apply(const TarEntry& e) {
   tree::Node* n = tree_.new_node();
   n->name = tree_.keep(name);
   if (leaf == nullptr) {
-    set_metadata(*n, e);
+    set_node_metadata(*n, e);
   } else {
     n->link = leaf;  // an inode's names are aliases of its leaf until finish()
     n->mode = leaf->mode;

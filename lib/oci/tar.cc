@@ -1,5 +1,7 @@
 #include "oci/tar.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -288,6 +290,25 @@ std::optional<TarEntry> TarReader::next() {
     }
     return e;
   }
+}
+
+void set_node_metadata(tree::Node& n, const TarEntry& e) {
+  std::uint32_t type = 0;
+  switch (e.type) {
+    case EntryType::kRegular: type = S_IFREG; break;
+    case EntryType::kSymlink: type = S_IFLNK; break;
+    case EntryType::kCharDevice: type = S_IFCHR; break;
+    case EntryType::kBlockDevice: type = S_IFBLK; break;
+    case EntryType::kDirectory: type = S_IFDIR; break;
+    case EntryType::kFifo: type = S_IFIFO; break;
+    case EntryType::kHardLink: break;
+  }
+  n.mode = type | e.mode;
+  n.uid = e.uid;
+  n.gid = e.gid;
+  n.mtime_sec = e.mtime_sec;
+  n.mtime_nsec = e.mtime_nsec;
+  n.xattrs = e.xattrs;
 }
 
 }  // namespace cfs::oci

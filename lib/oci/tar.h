@@ -47,6 +47,10 @@ struct TarEntry {
   FileBody body;           // regular files
 };
 
+// The entry's file type bits (S_IFREG…; 0 for a hard link, which has none of its own) with its
+// permissions, owner, mtime and xattrs onto `n`.
+void set_node_metadata(tree::Node& n, const TarEntry& e);
+
 // The uncompressed layer, as the reader consumes it.
 class TarInput {
  public:
