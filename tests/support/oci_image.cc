@@ -176,4 +176,15 @@ WrittenImage write_docker_archive(const std::filesystem::path& path, const std::
   return w;
 }
 
+std::string conformance_layer() {
+  return make_tar({dir("usr/"), file("hello.txt", "hello from test layer\n"),
+                   hardlink("hello-link.txt", "hello.txt")});
+}
+
+std::filesystem::path init_insecure_repo(const std::filesystem::path& repo, const std::string& algorithm) {
+  auto r = cfsctl(repo, {"init", "--insecure", "--algorithm", algorithm});
+  EXPECT_EQ(r.status, 0) << r.err;
+  return repo;
+}
+
 }  // namespace cfs::test

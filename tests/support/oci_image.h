@@ -38,6 +38,10 @@ inline TarMember symlink(std::string name, std::string target) {
 
 // The tar stream (with its two end blocks).
 std::string make_tar(const std::vector<TarMember>& members);
+// composefs-rs's CLI test layer (oci-import.md §13): /usr, a file and a hard link to it.
+std::string conformance_layer();
+// `cfsctl --repo REPO init --insecure --algorithm ALGORITHM` (a test failure if it fails).
+std::filesystem::path init_insecure_repo(const std::filesystem::path& repo, const std::string& algorithm = "fsverity-sha512-12");
 // One 512-byte header as make_tar writes it (for hand-made hostile streams).
 std::string tar_header(const TarMember& m, std::uint64_t size);
 

@@ -34,18 +34,6 @@ const std::string kV2Sha512 =  // composefs-rs's test_oci_pull_and_inspect pins 
 
 using test::cfsctl;
 
-fs::path init(const fs::path& repo, const std::string& algorithm = "fsverity-sha512-12") {
-  auto r = cfsctl(repo, {"init", "--insecure", "--algorithm", algorithm});
-  EXPECT_EQ(r.status, 0) << r.err;
-  return repo;
-}
-
-// composefs-rs's CLI test layer (oci-import.md §13).
-std::string conformance_layer() {
-  return test::make_tar({test::dir("usr/"), test::file("hello.txt", "hello from test layer\n"),
-                         test::hardlink("hello-link.txt", "hello.txt")});
-}
-
 // The spec's two-layer model vector: an opaque whiteout, files added under a lower directory.
 std::vector<std::string> model_layers() {
   return {test::make_tar({test::dir("usr/", 1000), test::file("usr/a", std::string(100, 'A'), 1000), test::dir("etc/", 1000),
@@ -64,8 +52,8 @@ std::set<std::string> object_files(const fs::path& repo) {
 
 TEST(CfsctlOci, PinnedImageIdsFromALayout) {
   test::TempDir tmp;
-  test::WrittenImage img = test::write_layout(tmp / "layout", {{conformance_layer()}}, "latest");
-  fs::path repo = init(tmp / "repo");
+  test::WrittenImage img = test::write_layout(tmp / "layout", {{test::conformance_layer()}}, "latest");
+  fs::path repo = test::init_insecure_repo(tmp / "repo");
   auto r = cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":latest", "test-image"});
   ASSERT_EQ(r.status, 0) << r.err;
   std::istringstream lines(r.out);
@@ -95,7 +83,7 @@ TEST(CfsctlOci, PinnedImageIdsFromALayout) {
   std::vector<test::Layer> model;
   for (const std::string& t : model_layers()) model.push_back({t});
   test::WrittenImage m = test::write_layout(tmp / "model", model, "model");
-  fs::path r256 = init(tmp / "r256", "fsverity-sha256-12");
+  fs::path r256 = test::init_insecure_repo(tmp / "r256", "fsverity-sha256-12");
   r = cfsctl(r256, {"oci", "pull", "oci:" + (tmp / "model").string()});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("tagged   oci:" + (tmp / "model").string() + "\n"), std::string::npos) << "the tag defaults to IMAGE";
@@ -109,7 +97,7 @@ TEST(CfsctlOci, PinnedImageIdsFromALayout) {
 // default V1 one; the global --erofs-version picks either for compute-id and inspect.
 TEST(CfsctlOci, FormatV2Repositories) {
   test::TempDir tmp;
-  test::WrittenImage img = test::write_layout(tmp / "layout", {{conformance_layer()}}, "latest");
+  test::WrittenImage img = test::write_layout(tmp / "layout", {{test::conformance_layer()}}, "latest");
   std::string source = "oci:" + (tmp / "layout").string() + ":latest";
   fs::path repo = tmp / "repo";
   ASSERT_EQ(cfsctl(repo, {"init", "--insecure", "--erofs-version", "2"}).status, 0);
@@ -125,7 +113,7 @@ TEST(CfsctlOci, FormatV2Repositories) {
   EXPECT_NE(inspect.out.find("\"composefs_erofs\": null"), std::string::npos) << "no V1 image: " << inspect.out;
 
   // Default V1 with V2 as an extra format: both images, each under its config ref.
-  fs::path dual = init(tmp / "dual");
+  fs::path dual = test::init_insecure_repo(tmp / "dual");
   std::string meta = test::read_file(dual / "meta.json");
   std::string v1_only = "\"default\": 1\n";
   ASSERT_NE(meta.find(v1_only), std::string::npos) << meta;
@@ -151,7 +139,7 @@ TEST(CfsctlOci, FormatV2Repositories) {
 TEST(CfsctlOci, EveryCompressionAndDockerArchivesGiveTheSameImage) {
   test::TempDir tmp;
   std::vector<std::string> tars = model_layers();
-  fs::path repo = init(tmp / "repo", "fsverity-sha256-12");
+  fs::path repo = test::init_insecure_repo(tmp / "repo", "fsverity-sha256-12");
   std::set<std::string> ids;
   for (std::string comp : {"gzip", "zstd", "none"}) {
     fs::path dir = tmp / ("layout-" + comp);
@@ -165,7 +153,7 @@ TEST(CfsctlOci, EveryCompressionAndDockerArchivesGiveTheSameImage) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("objects  0 new + 0 already present objects"), std::string::npos) << "layers known by diff_id: " << r.out;
   ids.insert(cfsctl(repo, {"oci", "compute-id", "archive"}).out);
-  fs::path fresh = init(tmp / "fresh", "fsverity-sha256-12");
+  fs::path fresh = test::init_insecure_repo(tmp / "fresh", "fsverity-sha256-12");
   r = cfsctl(fresh, {"oci", "pull", "docker-archive:" + (tmp / "archive.tar").string(), "archive"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("objects  2 new + 0 already present objects"), std::string::npos) << r.out;
@@ -196,7 +184,7 @@ TEST(CfsctlOci, MultiMemberAndMultiFrameLayers) {
   std::string md = put(manifest);
   test::write_file(dir / "index.json", "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
                                       "\"digest\":\"" + md + "\",\"size\":" + std::to_string(manifest.size()) + "}]}");
-  fs::path repo = init(tmp / "repo", "fsverity-sha256-12");
+  fs::path repo = test::init_insecure_repo(tmp / "repo", "fsverity-sha256-12");
   auto r = cfsctl(repo, {"oci", "pull", "oci:" + dir.string(), "multi"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(cfsctl(repo, {"oci", "compute-id", "multi"}).out, "2ff68dbbe821ce1c27042d2e6c3e8d10379043509a223412b4f8bdeafcf2852d\n");
@@ -207,7 +195,7 @@ TEST(CfsctlOci, MultiMemberAndMultiFrameLayers) {
 TEST(CfsctlOci, ManifestListsResolveToThisPlatform) {
   test::TempDir tmp;
   fs::path dir = tmp / "layout";
-  test::WrittenImage ours = test::write_layout(dir, {{conformance_layer()}}, "ours");
+  test::WrittenImage ours = test::write_layout(dir, {{test::conformance_layer()}}, "ours");
   test::WrittenImage other = test::write_layout(dir, {{model_layers()[0]}}, "other");
   std::string arch = run({"uname", "-m"}).out == "aarch64\n" ? "arm64" : "amd64";
   std::string wrong = arch == "amd64" ? "arm64" : "amd64";
@@ -224,7 +212,7 @@ TEST(CfsctlOci, ManifestListsResolveToThisPlatform) {
   test::write_file(dir / "index.json", "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
                                       "\"digest\":\"" + index_digest + "\",\"size\":" + std::to_string(index.size()) +
                                       ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"multi\"}}]}");
-  fs::path repo = init(tmp / "repo");
+  fs::path repo = test::init_insecure_repo(tmp / "repo");
   auto r = cfsctl(repo, {"oci", "pull", "oci:" + dir.string() + ":multi", "multi"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("manifest " + ours.manifest_digest), std::string::npos) << r.out;
@@ -247,7 +235,7 @@ TEST(CfsctlOci, TagsImagesInspectAndGc) {
   std::string only_b = test::make_tar({test::file("usr/b", std::string(3000, 'b'))});
   test::WrittenImage a = test::write_layout(tmp / "layout", {{base}, {only_a}}, "a");
   test::WrittenImage b = test::write_layout(tmp / "layout", {{base}, {only_b}}, "b");
-  fs::path repo = init(tmp / "repo");
+  fs::path repo = test::init_insecure_repo(tmp / "repo");
   EXPECT_EQ(cfsctl(repo, {"oci", "images"}).out, "No images found\n");
   ASSERT_EQ(cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":a", "a"}).status, 0);
   auto r = cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":b", "b"});
@@ -301,7 +289,7 @@ TEST(CfsctlOci, GcKilledAtEveryUnlinkLeavesAConsistentRepository) {
   std::string only_b = test::make_tar({test::file("usr/b", std::string(3000, 'b')), test::file("usr/c", std::string(4000, 'c'))});
   test::write_layout(tmp / "layout", {{base}}, "a");
   test::WrittenImage b = test::write_layout(tmp / "layout", {{base}, {only_b}}, "b");
-  fs::path pristine = init(tmp / "pristine");
+  fs::path pristine = test::init_insecure_repo(tmp / "pristine");
   for (const char* tag : {"a", "b"}) {
     ASSERT_EQ(cfsctl(pristine, {"oci", "pull", "oci:" + (tmp / "layout").string() + ":" + tag, tag}).status, 0);
   }
@@ -348,8 +336,8 @@ TEST(CfsctlOci, GcKilledAtEveryUnlinkLeavesAConsistentRepository) {
 
 TEST(CfsctlOci, FsckFindsBrokenImages) {
   test::TempDir tmp;
-  test::WrittenImage img = test::write_layout(tmp / "layout", {{conformance_layer()}}, "latest");
-  fs::path repo = init(tmp / "repo");
+  test::WrittenImage img = test::write_layout(tmp / "layout", {{test::conformance_layer()}}, "latest");
+  fs::path repo = test::init_insecure_repo(tmp / "repo");
   ASSERT_EQ(cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string(), "good"}).status, 0);
   ASSERT_EQ(cfsctl(repo, {"oci", "tag", "sha256:" + std::string(64, 'a'), "dangling"}).status, 0);
   auto r = cfsctl(repo, {"oci", "fsck"});
@@ -393,7 +381,7 @@ void expect_refused(const fs::path& repo, const std::string& source, const std::
 
 TEST(CfsctlOci, HostileImagesAreRefused) {
   test::TempDir tmp;
-  fs::path repo = init(tmp / "repo");
+  fs::path repo = test::init_insecure_repo(tmp / "repo");
   int n = 0;
   auto layout = [&](const std::vector<test::TarMember>& members) {
     fs::path dir = tmp / ("l" + std::to_string(n++));
@@ -482,12 +470,12 @@ TEST(CfsctlOci, DockerArchivesWithSymlinkedLayers) {
   test::TempDir tmp;
   std::vector<std::string> model = model_layers();
   std::vector<std::string> tars = {model[0], model[1], model[0], model[0]};
-  fs::path repo = init(tmp / "repo", "fsverity-sha256-12");
+  fs::path repo = test::init_insecure_repo(tmp / "repo", "fsverity-sha256-12");
   test::write_layout(tmp / "layout", {{tars[0]}, {tars[1]}, {tars[2]}, {tars[3]}}, "t");
   ASSERT_EQ(cfsctl(repo, {"oci", "pull", "oci:" + (tmp / "layout").string(), "layout"}).status, 0);
   std::string id = cfsctl(repo, {"oci", "compute-id", "layout"}).out;
   test::write_docker_archive(tmp / "legacy.tar", tars, "example.com/legacy:1", {{2, "../0/layer.tar"}, {3, "./../2//layer.tar"}});
-  fs::path fresh = init(tmp / "fresh", "fsverity-sha256-12");
+  fs::path fresh = test::init_insecure_repo(tmp / "fresh", "fsverity-sha256-12");
   auto r = cfsctl(fresh, {"oci", "pull", "docker-archive:" + (tmp / "legacy.tar").string(), "legacy"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(cfsctl(fresh, {"oci", "compute-id", "legacy"}).out, id);
@@ -517,7 +505,7 @@ TEST(CfsctlOci, KilledPullsLeaveAConsistentRepository) {
     layers.push_back({test::make_tar(part)});
   }
   test::write_layout(tmp / "layout", layers, "t");
-  fs::path repo = init(tmp / "repo");
+  fs::path repo = test::init_insecure_repo(tmp / "repo");
   std::string source = "oci:" + (tmp / "layout").string();
   auto full = run({tool("cfsctl").string(), "--repo", (tmp / "ref").string(), "init", "--insecure"});
   ASSERT_EQ(full.status, 0);

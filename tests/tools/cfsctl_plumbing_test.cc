@@ -19,17 +19,6 @@ const std::string kV1Sha512 =
     "d06f1f6a73f62ed48e05ce9442ff045cdf2a9f5ba1ec623795de3d6177a253d91076459795d94f55d8c3d71dab458b"
     "b3fc0071255a50c0a4896d86ffdc870b9a";
 
-fs::path init(const fs::path& repo, const std::string& algorithm = "fsverity-sha512-12") {
-  auto r = cfsctl(repo, {"init", "--insecure", "--algorithm", algorithm});
-  EXPECT_EQ(r.status, 0) << r.err;
-  return repo;
-}
-
-std::string conformance_layer() {
-  return test::make_tar({test::dir("usr/"), test::file("hello.txt", "hello from test layer\n"),
-                         test::hardlink("hello-link.txt", "hello.txt")});
-}
-
 // A layer with a file kept as an object (over 64 bytes) and every kind of entry.
 std::string object_layer() {
   return test::make_tar({test::dir("./"), test::dir("usr/"), test::dir("etc/"),
@@ -44,7 +33,7 @@ fs::path pulled(const test::TempDir& tmp, const std::string& name,
   std::vector<test::Layer> layers;
   for (const std::string& t : tars) layers.push_back({t});
   test::write_layout(tmp / ("layout-" + name), layers, "latest", labels);
-  fs::path repo = init(tmp / name);
+  fs::path repo = test::init_insecure_repo(tmp / name);
   auto r = cfsctl(repo, {"oci", "pull", "oci:" + (tmp / ("layout-" + name)).string(), "img"});
   EXPECT_EQ(r.status, 0) << r.err;
   return repo;
@@ -116,14 +105,14 @@ TEST(CfsctlPlumbing, ImportLayerGivesThePulledStream) {
   std::string verity = json.substr(at, json.find('"', at) - at);
   ASSERT_EQ(verity.size(), 128U) << json;
 
-  fs::path repo = init(tmp / "repo");
+  fs::path repo = test::init_insecure_repo(tmp / "repo");
   // A tar that is not the diff_id's: refused, nothing linked.
-  auto r = cfsctl(repo, {"oci", "import-layer", diff_id}, conformance_layer());
+  auto r = cfsctl(repo, {"oci", "import-layer", diff_id}, test::conformance_layer());
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err.substr(0, r.err.find('\n')), "Error: layer " + diff_id);
   EXPECT_NE(
       r.err.find("Caused by:\n    corrupt image: its uncompressed digest is " +
-                 test::sha256_digest(conformance_layer()) + ", not the diff_id " + diff_id + "\n"),
+                 test::sha256_digest(test::conformance_layer()) + ", not the diff_id " + diff_id + "\n"),
       std::string::npos)
       << r.err;
   EXPECT_FALSE(fs::exists(repo / "streams" / ("oci-layer-" + diff_id)));
@@ -155,7 +144,7 @@ TEST(CfsctlPlumbing, CopyGivesTheSameImageAndSharesObjects) {
   CFS_REQUIRE(::geteuid() == 0, "--zerocopy hard-links by descriptor: CAP_DAC_READ_SEARCH");
   test::TempDir tmp;
   std::string tar = object_layer();
-  fs::path from = pulled(tmp, "from", {conformance_layer(), tar});
+  fs::path from = pulled(tmp, "from", {test::conformance_layer(), tar});
   std::string id = cfsctl(from, {"oci", "compute-id", "img"}).out;
   std::string big = cfsctl(from, {"oci", "layer", test::sha256_digest(tar), "--dumpfile"}).out;
   std::size_t at = big.find("/etc/big ");
@@ -163,7 +152,7 @@ TEST(CfsctlPlumbing, CopyGivesTheSameImageAndSharesObjects) {
   std::string big_hex = line.substr(line.rfind(' ') + 1);
   ASSERT_EQ(big_hex.size(), 128U) << line;
 
-  fs::path shared = init(tmp / "shared");
+  fs::path shared = test::init_insecure_repo(tmp / "shared");
   auto r = cfsctl(shared,
                   {"oci", "copy", "img", "--from", from.string(), "--name", "copy", "--zerocopy"});
   ASSERT_EQ(r.status, 0) << r.err;
@@ -184,7 +173,7 @@ TEST(CfsctlPlumbing, CopyGivesTheSameImageAndSharesObjects) {
   std::string digest = cfsctl(from, {"oci", "images", "--json"}).out;
   at = digest.find("\"manifest_digest\": \"") + 20;
   digest = digest.substr(at, 71);
-  fs::path copied = init(tmp / "copied");
+  fs::path copied = test::init_insecure_repo(tmp / "copied");
   r = cfsctl(copied, {"oci", "copy", "@" + digest, "--from", from.string()});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, r.out.find('\n')),
@@ -194,7 +183,7 @@ TEST(CfsctlPlumbing, CopyGivesTheSameImageAndSharesObjects) {
   EXPECT_TRUE(fs::exists(object_of(copied, big_hex)));
 
   // Another hash algorithm: the layers are imported again from their tars; --zerocopy refused.
-  fs::path sha256 = init(tmp / "sha256", "fsverity-sha256-12");
+  fs::path sha256 = test::init_insecure_repo(tmp / "sha256", "fsverity-sha256-12");
   r = cfsctl(sha256,
              {"oci", "copy", "img", "--from", from.string(), "--name", "img", "--zerocopy"});
   EXPECT_EQ(r.status, 1);
@@ -204,7 +193,7 @@ TEST(CfsctlPlumbing, CopyGivesTheSameImageAndSharesObjects) {
   EXPECT_FALSE(fs::exists(sha256 / "streams" / "refs"));
   r = cfsctl(sha256, {"oci", "copy", "img", "--from", from.string(), "--name", "img"});
   ASSERT_EQ(r.status, 0) << r.err;
-  fs::path direct = init(tmp / "direct", "fsverity-sha256-12");
+  fs::path direct = test::init_insecure_repo(tmp / "direct", "fsverity-sha256-12");
   ASSERT_EQ(cfsctl(direct, {"oci", "pull", "oci:" + (tmp / "layout-from").string(), "img"}).status,
             0);
   EXPECT_EQ(cfsctl(sha256, {"oci", "compute-id", "img"}).out,
@@ -224,13 +213,13 @@ TEST(CfsctlPlumbing, CopyGivesTheSameImageAndSharesObjects) {
 TEST(CfsctlPlumbing, FsckChecksTheSeal) {
   test::TempDir tmp;
   fs::path sealed =
-      pulled(tmp, "sealed", {conformance_layer()}, {{"containers.composefs.fsverity", kV1Sha512}});
+      pulled(tmp, "sealed", {test::conformance_layer()}, {{"containers.composefs.fsverity", kV1Sha512}});
   ASSERT_EQ(cfsctl(sealed, {"oci", "compute-id", "img"}).out, kV1Sha512 + "\n");
   auto r = cfsctl(sealed, {"oci", "fsck"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   std::string wrong(128, 'e');
   fs::path bad =
-      pulled(tmp, "bad", {conformance_layer()}, {{"containers.composefs.fsverity", wrong}});
+      pulled(tmp, "bad", {test::conformance_layer()}, {{"containers.composefs.fsverity", wrong}});
   r = cfsctl(bad, {"oci", "fsck"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("oci images: 0/1 ok"), std::string::npos) << r.out;
@@ -245,7 +234,7 @@ TEST(CfsctlPlumbing, PullShowsALinePerLayerOnATerminal) {
   CFS_REQUIRE(fs::exists("/usr/bin/script"), "script(1) (util-linux) runs the pull on a terminal");
   test::TempDir tmp;
   test::WrittenImage w = test::write_layout(tmp / "layout", {{object_layer()}}, "latest");
-  fs::path repo = init(tmp / "repo");
+  fs::path repo = test::init_insecure_repo(tmp / "repo");
   auto pull = [&](const std::string& extra) {
     std::string cmd = test::tool("cfsctl").string() + " --repo " + repo.string() + " oci pull " +
                       extra + " oci:" + (tmp / "layout").string() + " img";
