@@ -36,7 +36,8 @@ void pwrite_all(int fd, std::span<const std::byte> data, std::uint64_t at) {
 
 // Writes `data` at `at`, skipping whole 4 KiB blocks of zeros (the file is cut to its size
 // at the end, so they read back as zeros from a hole).
-void write_keeping_holes(int fd, std::span<const std::byte> data, std::uint64_t at) {
+// Returns whether the last byte was written (else the file still needs its size set).
+bool write_keeping_holes(int fd, std::span<const std::byte> data, std::uint64_t at) {
   constexpr std::size_t kBlock = 4096;
   static const std::array<std::byte, kBlock> kZeros{};
   std::size_t run = 0;  // start of the data not yet written
@@ -47,7 +48,9 @@ void write_keeping_holes(int fd, std::span<const std::byte> data, std::uint64_t 
       run = pos + kBlock;
     }
   }
-  if (run < data.size()) pwrite_all(fd, data.subspan(run), at + run);
+  if (run >= data.size()) return false;
+  pwrite_all(fd, data.subspan(run), at + run);
+  return true;
 }
 
 // A hasher of this thread for `algorithm`, reset (a previous use may have thrown halfway).
@@ -182,6 +185,7 @@ ObjectStore::Ingested ObjectStore::ingest_stream(const ReadSome& read, const std
   verity::Hasher& hasher = thread_hasher(algorithm_);
   thread_local std::vector<std::byte> buf(1 << 20);
   std::uint64_t size = 0;
+  bool sized = true;  // the file's size is `size` (its last byte written); ftruncate otherwise
   for (;;) {
     std::size_t got = 0;  // a full buffer (or the end), so that zero blocks are seen whole
     while (got < buf.size()) {
@@ -192,11 +196,11 @@ ObjectStore::Ingested ObjectStore::ingest_stream(const ReadSome& read, const std
     if (got == 0) break;
     std::span<const std::byte> data(buf.data(), got);
     hasher.update(data);
-    write_keeping_holes(tmp.get(), data, size);
+    sized = write_keeping_holes(tmp.get(), data, size);
     size += got;
     if (got < buf.size()) break;
   }
-  if (::ftruncate(tmp.get(), static_cast<off_t>(size)) != 0) throw_errno(errno, path_);
+  if (!sized && ::ftruncate(tmp.get(), static_cast<off_t>(size)) != 0) throw_errno(errno, path_);
   Digest d = hasher.finish();
   if (expected && d != *expected) {
     throw Error(EBADMSG, "fs-verity digest " + to_hex(d) + " differs from the expected " + to_hex(*expected));
@@ -207,8 +211,8 @@ ObjectStore::Ingested ObjectStore::ingest_stream(const ReadSome& read, const std
 ObjectStore::Ingested ObjectStore::ingest_hashed(std::span<const std::byte> bytes, const Digest& digest) {
   if (contains(digest)) return {digest, false};
   UniqueFd tmp = unnamed_file();
-  write_keeping_holes(tmp.get(), bytes, 0);
-  if (::ftruncate(tmp.get(), static_cast<off_t>(bytes.size())) != 0) throw_errno(errno, path_);
+  bool sized = bytes.empty() || write_keeping_holes(tmp.get(), bytes, 0);
+  if (!sized && ::ftruncate(tmp.get(), static_cast<off_t>(bytes.size())) != 0) throw_errno(errno, path_);
   return publish(std::move(tmp), digest);
 }
 
@@ -248,27 +252,46 @@ void ObjectStore::flush() {
   flush_locked();
 }
 
+// Names the unnamed file `fd` `name`: by the descriptor where the kernel lets us (linkat with
+// AT_EMPTY_PATH wants CAP_DAC_READ_SEARCH), else through /proc (a path walk per object).
+void ObjectStore::link_object(int fd, std::uint8_t first_byte, const std::string& name) {
+  Subdir sub = subdir(first_byte, true);
+  const char* leaf = name.c_str() + 3;
+  if (!link_by_path_) {
+    if (::linkat(fd, "", sub.fd, leaf, AT_EMPTY_PATH) == 0 || errno == EEXIST) return;
+    if (errno != ENOENT && errno != EPERM) throw_errno(errno, path_ + "/" + name);
+    link_by_path_ = true;
+  }
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  if (::linkat(AT_FDCWD, proc.c_str(), sub.fd, leaf, AT_SYMLINK_FOLLOW) != 0 && errno != EEXIST) {
+    throw_errno(errno, path_ + "/" + name);
+  }
+}
+
 void ObjectStore::flush_locked() {
   if (pending_.empty()) return;
   if (::syncfs(dir_fd_.get()) != 0) throw_errno(errno, path_);
   std::vector<Pending> batch = std::move(pending_);
   pending_.clear();
   for (Pending& p : batch) {
+    std::string name = object_path(p.digest);
+    UniqueFd fd = std::move(p.fd);
+    if (!verity_unsupported_ || verity_required_) {
       // Reopen read-only and drop the writable fd: fs-verity refuses files open for writing.
-      UniqueFd ro = reopen_read_only(p.fd.get());
-      p.fd.reset();
-      std::string name = object_path(p.digest);
-      if (verity::enable_verity(ro.get(), algorithm_)) {  // best effort, as upstream; then the kernel's word
-        std::optional<Digest> measured = verity::kernel_measure(ro.get(), algorithm_);
+      fd = reopen_read_only(fd.get());
+      int err = verity::try_enable_verity(fd.get(), algorithm_);
+      if (err == 0 || err == EEXIST) {  // best effort, as upstream; then the kernel's word
+        std::optional<Digest> measured = verity::kernel_measure(fd.get(), algorithm_);
         if (measured && *measured != p.digest) throw Error(EIO, path_ + "/" + name + ": fs-verity measurement differs from the copy's digest");
       } else if (verity_required_) {
         throw Error(EOPNOTSUPP, path_ + "/" + name + ": fs-verity cannot be enabled, and this store requires it");
+      } else if (err == EOPNOTSUPP || err == ENOTTY) {
+        verity_unsupported_ = true;  // the filesystem has none: the next objects skip the reopen and the ioctl
+      } else if (err != EINVAL && err != EPERM && err != EACCES && err != EROFS) {
+        throw_errno(err, path_ + "/" + name + ": enabling fs-verity");
       }
-      Subdir sub = subdir(p.digest[0], true);
-      std::string ro_proc = "/proc/self/fd/" + std::to_string(ro.get());
-      if (::linkat(AT_FDCWD, ro_proc.c_str(), sub.fd, name.c_str() + 3, AT_SYMLINK_FOLLOW) != 0 && errno != EEXIST) {
-        throw_errno(errno, path_ + "/" + name);
-      }
+    }
+    link_object(fd.get(), p.digest[0], name);
   }
 }
 

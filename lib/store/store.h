@@ -106,6 +106,7 @@ class ObjectStore final : public ObjectSource {
   Ingested publish(UniqueFd tmp, const Digest& d);
   std::string why_no_hard_link(const struct stat& st);
   void flush_locked();
+  void link_object(int fd, std::uint8_t first_byte, const std::string& name);
   Subdir subdir(std::uint8_t first_byte, bool create) const;
   int unnamed_file_dir();
 
@@ -121,6 +122,8 @@ class ObjectStore final : public ObjectSource {
   mutable std::size_t subdirs_open_ = 0;       // how many of them, at most fd_budget_
   unsigned next_tmp_dir_ = 0;                  // under subdirs_mutex_
   std::vector<Pending> pending_;  // unnamed: dropped (never published) if flush never comes
+  // Learnt at the first flush (under mutex_): no fs-verity here; linkat by descriptor refused.
+  bool verity_unsupported_ = false, link_by_path_ = false;
 };
 
 }  // namespace cfs::store
