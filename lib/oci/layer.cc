@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "base/file_io.h"
 #include "oci/ingest_queue.h"
+#include "oci/read_ahead.h"
 #include "repo/splitstream.h"
 #include "verity/sha256.h"
 
@@ -15,8 +16,9 @@ namespace {
 
 const std::uint64_t kLayerContent = repo::content_type_of("ocilayer");
 
-// The uncompressed tar as the import reads it: hashed for the diff_id, recorded in the
-// splitstream, large bodies stored as objects (on worker threads, retired in stream order).
+// The uncompressed tar as the import reads it: recorded in the splitstream, large bodies stored
+// as objects (on worker threads, retired in stream order). Whoever gives the tar hashes it for
+// the diff_id (a registry layer on its read-ahead thread).
 class ImportInput final : public TarInput {
  public:
   ImportInput(ReadSome tar, repo::SplitStreamWriter& stream, store::ObjectStore& store, ImportStats& stats)
@@ -30,15 +32,16 @@ class ImportInput final : public TarInput {
 
   std::size_t read_some(std::span<std::byte> buf) override {
     std::size_t n = tar_(buf);
-    sha_.update(buf.first(n));
     queue_.add_inline(buf.first(n));
     return n;
   }
 
-  // Large bodies are taken as `local`'s files (reflink, hard link or copy).
-  void take_local(LocalTar* local, LocalFetch fetch) {
+  // Large bodies are taken as `local`'s files (reflink, hard link or copy); their bytes, which
+  // the tar does not give, go to `diff_sha`.
+  void take_local(LocalTar* local, LocalFetch fetch, verity::Sha256* diff_sha) {
     local_ = local;
     fetch_ = fetch;
+    local_sha_ = diff_sha;
   }
 
   FileBody body(const std::string& path, std::uint64_t size) override {
@@ -53,7 +56,7 @@ class ImportInput final : public TarInput {
         UniqueFd file = local_->take_body(path, size);
         Digest d{};
         store::ObjectStore::Taken how = store_.take_file(file.get(), size, fetch_ == LocalFetch::kZeroCopy,
-                                                         [&](std::span<const std::byte> bytes) { sha_.update(bytes); }, &d);
+                                                         [&](std::span<const std::byte> bytes) { local_sha_->update(bytes); }, &d);
         record({d, how != store::ObjectStore::Taken::kPresent}, size);
         if (how == store::ObjectStore::Taken::kReflinked) ++stats_.reflinked;
         if (how == store::ObjectStore::Taken::kHardLinked) ++stats_.hard_linked;
@@ -67,7 +70,6 @@ class ImportInput final : public TarInput {
         if (n == 0) throw_corrupt("tar layer: " + path + ": truncated file body");
         got += n;
       }
-      sha_.update(data);
       queue_.add_body(std::move(data), "storing " + path);
       return b;
     }
@@ -78,7 +80,6 @@ class ImportInput final : public TarInput {
         if (left == 0) return 0;
         std::size_t n = tar_(buf.first(static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()))));
         if (n == 0) throw_corrupt("tar layer: truncated file body");
-        sha_.update(buf.first(n));
         left -= n;
         return n;
       });
@@ -87,11 +88,8 @@ class ImportInput final : public TarInput {
     return b;
   }
 
-  // Everything stored and recorded; the diff_id of what was read.
-  std::string finish() {
-    queue_.drain();
-    return sha_.finish();
-  }
+  // Everything stored and recorded.
+  void finish() { queue_.drain(); }
 
  private:
   void record(const store::ObjectStore::Ingested& in, std::uint64_t size) {
@@ -107,10 +105,10 @@ class ImportInput final : public TarInput {
   ReadSome tar_;
   LocalTar* local_ = nullptr;
   LocalFetch fetch_ = LocalFetch::kDisabled;
+  verity::Sha256* local_sha_ = nullptr;
   repo::SplitStreamWriter& stream_;
   store::ObjectStore& store_;
   ImportStats& stats_;
-  verity::Sha256 sha_;
   IngestQueue queue_;
 };
 
@@ -161,7 +159,9 @@ std::string layer_stream_name(const std::string& diff_id) { return "oci-layer-" 
 
 ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const ReadSome& blob, Progress* progress) {
   return with_context("layer " + (layer.digest.empty() ? layer.diff_id : layer.digest), [&] {  // the one place the layer is named
-    verity::Sha256 blob_sha;
+    // Download, blob digest, inflation and diff_id digest on the read-ahead thread; tar parsing
+    // here; fs-verity digests and object writes on the ingest queue's workers.
+    verity::Sha256 blob_sha, diff_sha;
     std::uint64_t blob_bytes = 0;
     Decompressor tar(layer.compression, [&](std::span<std::byte> buf) -> std::size_t {
       std::size_t n = blob(buf);
@@ -171,12 +171,18 @@ ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const
       if (progress != nullptr) progress->bytes_done += n;
       return n;
     });
+    ReadAhead ahead([&](std::span<std::byte> buf) {
+      std::size_t n = tar.read_some(buf);
+      diff_sha.update(buf.first(n));
+      return n;
+    });
     ImportedLayer out;
     repo::SplitStreamWriter stream(repo.algorithm(), kLayerContent);
-    ImportInput input([&](std::span<std::byte> b) { return tar.read_some(b); }, stream, repo.objects(), out.stats);
+    ImportInput input([&](std::span<std::byte> b) { return ahead.read_some(b); }, stream, repo.objects(), out.stats);
     TarReader reader(input);
     while (reader.next()) {
     }
+    ahead.finish();  // the tar was read to its end: the decompressor and digests are ours again
     for (std::byte rest[4096]; blob(rest) != 0;) {  // the decompressor saw its end; the blob must too
       throw_corrupt("data after the end of the compressed stream");
     }
@@ -185,7 +191,8 @@ ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const
     if (layer.size && blob_bytes != *layer.size) {
       throw_corrupt("the blob has " + std::to_string(blob_bytes) + " bytes, not " + std::to_string(*layer.size));
     }
-    std::string diff_id = input.finish();
+    input.finish();
+    std::string diff_id = diff_sha.finish();
     if (diff_id != layer.diff_id) throw_corrupt("its uncompressed digest is " + diff_id + ", not the diff_id " + layer.diff_id);
     // Flushes the file objects first.
     out.stream = with_context("storing the layer's splitstream", [&] { return repo.store_object(stream.finish()); });
@@ -197,13 +204,21 @@ ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const
 ImportedLayer import_local_layer(repo::Repository& repo, const std::string& diff_id, LocalTar& tar, LocalFetch fetch) {
   return with_context("layer " + diff_id, [&] {
     ImportedLayer out;
+    verity::Sha256 diff_sha;
     repo::SplitStreamWriter stream(repo.algorithm(), kLayerContent);
-    ImportInput input([&](std::span<std::byte> b) { return tar.read_some(b); }, stream, repo.objects(), out.stats);
-    input.take_local(&tar, fetch);
+    ImportInput input(
+        [&](std::span<std::byte> b) {
+          std::size_t n = tar.read_some(b);
+          diff_sha.update(b.first(n));
+          return n;
+        },
+        stream, repo.objects(), out.stats);
+    input.take_local(&tar, fetch, &diff_sha);
     TarReader reader(input);
     while (reader.next()) {
     }
-    std::string got = input.finish();
+    input.finish();
+    std::string got = diff_sha.finish();
     if (got != diff_id) throw_corrupt("its rebuilt tar's digest is " + got + ", not the diff_id " + diff_id);
     out.stream = with_context("storing the layer's splitstream", [&] { return repo.store_object(stream.finish()); });
     repo.link_stream(layer_stream_name(diff_id), out.stream);
