@@ -219,11 +219,21 @@ ObjectStore::Ingested ObjectStore::ingest_hashed(std::span<const std::byte> byte
 ObjectStore::Ingested ObjectStore::publish(UniqueFd tmp, const Digest& d) {
   if (contains(d)) return {d, false};
   if (::fchmod(tmp.get(), 0644) != 0) throw_errno(errno);
+  // fs-verity refuses files open for writing: the object waits read-only (the reopen is done
+  // here, on the storing threads, not in the flush).
+  if (!verity_unsupported_ || verity_required_) tmp = reopen_read_only(tmp.get());
   std::lock_guard lock(mutex_);
   // The same bytes stored twice before a flush (two threads, one layer): one copy is kept.
-  if (std::any_of(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.digest == d; })) return {d, false};
+  auto same = [&](const Pending& p) { return p.digest == d; };
+  if (std::any_of(pending_.begin(), pending_.end(), same) || std::any_of(naming_.begin(), naming_.end(), same)) return {d, false};
   pending_.push_back({d, std::move(tmp)});
-  if (pending_.size() >= fd_budget_) flush_locked();
+  // Half the descriptor budget for each of the two batches (the one named, the one filling).
+  if (pending_.size() >= std::max<std::size_t>(1, fd_budget_ / 2)) {
+    finish_naming_locked();
+    naming_ = std::move(pending_);
+    pending_.clear();
+    named_ = std::async(std::launch::async, [this] { name_batch(naming_); });
+  }
   return {d, true};
 }
 
@@ -241,15 +251,34 @@ OpenedObject ObjectStore::open(const ObjectRef& ref) const {
 
 UniqueFd ObjectStore::open_pending(const Digest& d) {
   std::lock_guard lock(mutex_);
-  for (const Pending& p : pending_) {
-    if (p.digest == d) return reopen_read_only(p.fd.get());
+  for (const std::vector<Pending>* batch : {&pending_, &naming_}) {
+    for (const Pending& p : *batch) {
+      if (p.digest == d) return reopen_read_only(p.fd.get());
+    }
   }
   return UniqueFd();
 }
 
 void ObjectStore::flush() {
   std::lock_guard lock(mutex_);
-  flush_locked();
+  finish_naming_locked();
+  if (pending_.empty()) return;
+  std::vector<Pending> batch = std::move(pending_);
+  pending_.clear();
+  name_batch(batch);
+}
+
+// Waits for the batch being named; its failure is rethrown (its objects are dropped unnamed).
+void ObjectStore::finish_naming_locked() {
+  if (!named_.valid()) return;
+  std::future<void> named = std::move(named_);
+  try {
+    named.get();
+  } catch (...) {
+    naming_.clear();
+    throw;
+  }
+  naming_.clear();
 }
 
 // Names the unnamed file `fd` `name`: by the descriptor where the kernel lets us (linkat with
@@ -268,20 +297,16 @@ void ObjectStore::link_object(int fd, std::uint8_t first_byte, const std::string
   }
 }
 
-void ObjectStore::flush_locked() {
-  if (pending_.empty()) return;
+// Makes `batch` durable and names it. Touches nothing of the store but the xx/ directories
+// and the learnt flags: it runs without mutex_ (publish() may wait for it holding mutex_).
+void ObjectStore::name_batch(const std::vector<Pending>& batch) {
   if (::syncfs(dir_fd_.get()) != 0) throw_errno(errno, path_);
-  std::vector<Pending> batch = std::move(pending_);
-  pending_.clear();
-  for (Pending& p : batch) {
+  for (const Pending& p : batch) {
     std::string name = object_path(p.digest);
-    UniqueFd fd = std::move(p.fd);
     if (!verity_unsupported_ || verity_required_) {
-      // Reopen read-only and drop the writable fd: fs-verity refuses files open for writing.
-      fd = reopen_read_only(fd.get());
-      int err = verity::try_enable_verity(fd.get(), algorithm_);
+      int err = verity::try_enable_verity(p.fd.get(), algorithm_);
       if (err == 0 || err == EEXIST) {  // best effort, as upstream; then the kernel's word
-        std::optional<Digest> measured = verity::kernel_measure(fd.get(), algorithm_);
+        std::optional<Digest> measured = verity::kernel_measure(p.fd.get(), algorithm_);
         if (measured && *measured != p.digest) throw Error(EIO, path_ + "/" + name + ": fs-verity measurement differs from the copy's digest");
       } else if (verity_required_) {
         throw Error(EOPNOTSUPP, path_ + "/" + name + ": fs-verity cannot be enabled, and this store requires it");
@@ -291,7 +316,7 @@ void ObjectStore::flush_locked() {
         throw_errno(err, path_ + "/" + name + ": enabling fs-verity");
       }
     }
-    link_object(fd.get(), p.digest[0], name);
+    link_object(p.fd.get(), p.digest[0], name);
   }
 }
 

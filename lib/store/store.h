@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <span>
 #include <mutex>
 #include <optional>
@@ -83,7 +84,9 @@ class ObjectStore final : public ObjectSource {
   // when it is not pending): to serve a just-stored object before it is durable.
   UniqueFd open_pending(const Digest& d);
   // Makes every pending object durable with one syncfs(2), then gives each its name: one
-  // flush per batch instead of an fsync per object, and still no named partial object.
+  // flush per batch instead of an fsync per object, and still no named partial object. The
+  // batches that fill up while objects are stored are flushed on a thread of their own, one at
+  // a time, while the next fills (its failure is rethrown by the next store or flush()).
   void flush();
 
   // How many unnamed objects (each an open descriptor) wait for a flush at most, and how many
@@ -105,7 +108,8 @@ class ObjectStore final : public ObjectSource {
   };
   Ingested publish(UniqueFd tmp, const Digest& d);
   std::string why_no_hard_link(const struct stat& st);
-  void flush_locked();
+  void finish_naming_locked();
+  void name_batch(const std::vector<Pending>& batch);
   void link_object(int fd, std::uint8_t first_byte, const std::string& name);
   Subdir subdir(std::uint8_t first_byte, bool create) const;
   int unnamed_file_dir();
@@ -121,9 +125,11 @@ class ObjectStore final : public ObjectSource {
   mutable std::array<UniqueFd, 256> subdirs_;  // xx/, opened beneath the store once
   mutable std::size_t subdirs_open_ = 0;       // how many of them, at most fd_budget_
   unsigned next_tmp_dir_ = 0;                  // under subdirs_mutex_
+  // Learnt at the first flush: no fs-verity here; linkat by descriptor refused.
+  std::atomic<bool> verity_unsupported_ = false, link_by_path_ = false;
   std::vector<Pending> pending_;  // unnamed: dropped (never published) if flush never comes
-  // Learnt at the first flush (under mutex_): no fs-verity here; linkat by descriptor refused.
-  bool verity_unsupported_ = false, link_by_path_ = false;
+  std::vector<Pending> naming_;   // the batch named_ makes durable and names (read-only there)
+  std::future<void> named_;       // under mutex_, as naming_; last: its thread ends first
 };
 
 }  // namespace cfs::store
