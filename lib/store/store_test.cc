@@ -2,10 +2,13 @@
 #include "store/store.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "base/error.h"
 #include "base/file_io.h"
@@ -45,6 +48,37 @@ TEST(ObjectStore, StreamIsStoredUnderItsDigestWithHoles) {
   EXPECT_LT(st.st_blocks * 512, 1 << 20) << "zero blocks became holes";
   EXPECT_FALSE(store.ingest_stream(stream_of(data, 4096)).added) << "stored already";
   EXPECT_EQ(store.ingest_stream(stream_of("", 1)).digest, digest_of("")) << "an empty stream";
+}
+
+// Full batches are named on a thread of their own while the next fills: an object just stored
+// is always either waiting (open_pending serves it, as a mirror needs) or named, from several
+// storing threads at once; after flush() every one is named with its bytes.
+TEST(ObjectStore, ObjectsStoredWhileBatchesAreNamed) {
+  test::TempDir tmp;
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = std::min<rlim_t>(saved.rlim_cur, 64);  // a budget of 16: batches of 8
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  ObjectStore store((tmp / "store").string());
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_EQ(store.fd_budget(), 16U);
+  std::vector<std::string> data(200);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = "object " + std::to_string(i) + std::string(i * 37, 'x');
+  std::atomic<int> unreachable{0};
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::size_t i = t; i < data.size(); i += 4) {
+        ObjectStore::Ingested got = store.ingest_stream(stream_of(data[i], 1000));
+        if (!store.open_pending(got.digest) && !store.contains(got.digest)) ++unreachable;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  store.flush();
+  EXPECT_EQ(unreachable, 0);
+  for (const std::string& d : data) EXPECT_EQ(test::read_file(tmp / "store" / object_path(digest_of(d))), d);
 }
 
 TEST(ObjectStore, FailingStreamStoresNothing) {
