@@ -16,7 +16,9 @@ namespace cfs::oci {
 namespace {
 
 // Both libraries count in 32 bits.
-unsigned clamp32(std::size_t n) { return static_cast<unsigned>(std::min<std::size_t>(n, 1U << 30)); }
+unsigned clamp32(std::size_t n) {
+  return static_cast<unsigned>(std::min<std::size_t>(n, 1U << 30));
+}
 
 class ZlibInflater final : public GzipInflater {
  public:
@@ -57,7 +59,8 @@ class IsalInflater final : public GzipInflater {
     unsigned in_before = s_->avail_in, out_before = s_->avail_out;
     int rc = isal_inflate(s_.get());
     if (rc < 0) throw_corrupt(std::string("gzip layer: ") + message(rc));
-    return {in_before - s_->avail_in, out_before - s_->avail_out, s_->block_state == ISAL_BLOCK_FINISH};
+    return {in_before - s_->avail_in, out_before - s_->avail_out,
+            s_->block_state == ISAL_BLOCK_FINISH};
   }
 
   void next_member() override {
@@ -68,13 +71,20 @@ class IsalInflater final : public GzipInflater {
  private:
   static const char* message(int rc) {
     switch (rc) {
-      case ISAL_INVALID_BLOCK: return "invalid block type";
-      case ISAL_INVALID_SYMBOL: return "invalid code";
-      case ISAL_INVALID_LOOKBACK: return "invalid distance too far back";
-      case ISAL_INVALID_WRAPPER: return "incorrect header check";
-      case ISAL_UNSUPPORTED_METHOD: return "unknown compression method";
-      case ISAL_INCORRECT_CHECKSUM: return "incorrect data check";
-      default: return "corrupt stream";
+      case ISAL_INVALID_BLOCK:
+        return "invalid block type";
+      case ISAL_INVALID_SYMBOL:
+        return "invalid code";
+      case ISAL_INVALID_LOOKBACK:
+        return "invalid distance too far back";
+      case ISAL_INVALID_WRAPPER:
+        return "incorrect header check";
+      case ISAL_UNSUPPORTED_METHOD:
+        return "unknown compression method";
+      case ISAL_INCORRECT_CHECKSUM:
+        return "incorrect data check";
+      default:
+        return "corrupt stream";
     }
   }
 
@@ -84,7 +94,9 @@ class IsalInflater final : public GzipInflater {
 
 }  // namespace
 
-std::string_view inflate_engine_name(InflateEngine e) { return e == InflateEngine::kIsal ? "isal" : "zlib"; }
+std::string_view inflate_engine_name(InflateEngine e) {
+  return e == InflateEngine::kIsal ? "isal" : "zlib";
+}
 
 std::vector<InflateEngine> available_inflate_engines() {
 #if CFS_HAVE_ISAL
@@ -108,7 +120,8 @@ std::optional<InflateEngine> parse_inflate_engine(const char* name) {
 }
 
 InflateEngine default_inflate_engine() {
-  if (std::optional<InflateEngine> forced = parse_inflate_engine(std::getenv("CFS_INFLATE"))) return *forced;
+  if (std::optional<InflateEngine> forced = parse_inflate_engine(std::getenv("CFS_INFLATE")))
+    return *forced;
   return available_inflate_engines().back();
 }
 

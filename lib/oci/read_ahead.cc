@@ -6,7 +6,10 @@
 namespace cfs::oci {
 
 ReadAhead::ReadAhead(ReadSome source, std::size_t chunk, std::size_t max_chunks)
-    : source_(std::move(source)), chunk_(chunk), max_chunks_(std::max<std::size_t>(max_chunks, 1)), thread_([this] { run(); }) {}
+    : source_(std::move(source)),
+      chunk_(chunk),
+      max_chunks_(std::max<std::size_t>(max_chunks, 1)),
+      thread_([this] { run(); }) {}
 
 ReadAhead::~ReadAhead() {
   {

@@ -28,7 +28,8 @@ ReadSome counting(std::size_t total, std::size_t step, std::size_t fail_at = SIZ
 std::string read_all(ReadAhead& r, std::size_t read_size) {
   std::string out;
   std::vector<std::byte> buf(read_size);
-  for (std::size_t n; (n = r.read_some(buf)) != 0;) out.append(reinterpret_cast<const char*>(buf.data()), n);
+  for (std::size_t n; (n = r.read_some(buf)) != 0;)
+    out.append(reinterpret_cast<const char*>(buf.data()), n);
   return out;
 }
 
@@ -42,8 +43,9 @@ TEST(ReadAhead, BytesInOrder) {
   struct Case {
     std::size_t total, step, chunk, chunks, read;
   };
-  for (const Case& c : {Case{0, 10, 16, 2, 5}, Case{100000, 333, 4096, 2, 1000}, Case{100000, 5000, 64, 1, 7},
-                        Case{1 << 20, 1 << 20, 1 << 16, 8, 1 << 20}}) {
+  for (const Case& c :
+       {Case{0, 10, 16, 2, 5}, Case{100000, 333, 4096, 2, 1000}, Case{100000, 5000, 64, 1, 7},
+        Case{1 << 20, 1 << 20, 1 << 16, 8, 1 << 20}}) {
     ReadAhead r(counting(c.total, c.step), c.chunk, c.chunks);
     EXPECT_EQ(read_all(r, c.read), expected(c.total)) << c.total << " " << c.step << " " << c.chunk;
     EXPECT_EQ(r.read_some(std::span<std::byte>()), 0U);
@@ -55,7 +57,8 @@ TEST(ReadAhead, TheSourcesErrorComesAfterTheBytesBeforeIt) {
   std::string got;
   std::vector<std::byte> buf(3000);
   try {
-    for (std::size_t n; (n = r.read_some(buf)) != 0;) got.append(reinterpret_cast<const char*>(buf.data()), n);
+    for (std::size_t n; (n = r.read_some(buf)) != 0;)
+      got.append(reinterpret_cast<const char*>(buf.data()), n);
     ADD_FAILURE() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kTransient);  // still retried by the pull
