@@ -110,7 +110,7 @@ std::optional<Digest> clone_measured(int src, int dst, std::uint64_t size, HashA
 // The store's descriptors of each kind (unnamed objects, xx/ directories): up to 256, but
 // never more than a quarter of those we may hold; the rest are for sources and threads.
 std::size_t fd_budget_of_limit() {
-  constexpr std::size_t kMax = 256;
+  constexpr std::size_t kMax = 1024;  // batches of 512: a syncfs per 512 objects
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return kMax;
   return std::clamp<std::size_t>(lim.rlim_cur / 4, 1, kMax);

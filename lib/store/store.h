@@ -89,10 +89,11 @@ class ObjectStore final : public ObjectSource {
   // a time, while the next fills (its failure is rethrown by the next store or flush()).
   void flush();
 
-  // How many unnamed objects (each an open descriptor) wait for a flush at most, and how many
-  // xx/ directories stay open: 256 each, or a quarter of the descriptors this process may
-  // hold (RLIMIT_NOFILE when the store was made), so that a low `ulimit -n` costs more
-  // flushes and lookups instead of failing with EMFILE.
+  // How many unnamed objects (each an open descriptor) wait for a flush at most (half of them
+  // filling a batch, half being named), and how many xx/ directories stay open: 1024 (a
+  // syncfs per 512 objects), or a quarter of the descriptors this process may hold
+  // (RLIMIT_NOFILE when the store was made), so that a low `ulimit -n` costs more flushes and
+  // lookups instead of failing with EMFILE.
   std::size_t fd_budget() const noexcept { return fd_budget_; }
 
  private:
