@@ -6,7 +6,8 @@
 
 #include "base/error.h"
 #include "oci/manifest.h"
-#include "oci/registry.h"
+#include "oci/image_name.h"
+#include "oci/registries_conf.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -24,6 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& l : m.layers) cfs::oci::layer_compression(l.media_type);
   });
   guard([&] { cfs::oci::parse_config(text); });
-  guard([&] { cfs::oci::parse_registry_reference(std::string(text)); });
+  guard([&] { cfs::oci::parse_image_name(std::string(text)); });
+  guard([&] {
+    cfs::oci::RegistriesConf conf;
+    cfs::oci::merge_registries_conf(conf, text, "fuzz.conf");
+    cfs::oci::pull_sources(conf, "example.com/a/b:1");
+  });
   return 0;
 }

@@ -6,10 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <vector>
 
 #include "base/error.h"
 #include "net/http.h"
 #include "net/retry.h"
+#include "oci/image_name.h"
+#include "oci/registries_conf.h"
 #include "verity/sha256.h"
 
 namespace cfs::oci {
@@ -30,18 +33,6 @@ std::string trim(std::string s) {
   s.erase(0, s.find_first_not_of(" \t\r"));
   s.erase(s.find_last_not_of(" \t\r") + 1);
   return s;
-}
-
-// The quoted string values of a TOML line "key = "v"" or "key = ["a", "b"]".
-std::vector<std::string> toml_strings(const std::string& value) {
-  std::vector<std::string> out;
-  for (std::size_t at = 0; (at = value.find('"', at)) != std::string::npos;) {
-    std::size_t end = value.find('"', at + 1);
-    if (end == std::string::npos) break;
-    out.push_back(value.substr(at + 1, end - at - 1));
-    at = end + 1;
-  }
-  return out;
 }
 
 std::optional<std::string> read_file(const std::string& path) {
@@ -108,11 +99,14 @@ std::string url_escape(const std::string& s) {
   return out;
 }
 
-class Registry final : public ImageSource {
+// One registry endpoint: a repository on a host.
+class Endpoint final : public ImageSource {
  public:
-  Registry(RegistryReference ref, const SourceOptions& options) : ref_(std::move(ref)) {
-    credentials_ = !options.creds.empty() ? options.creds : stored_credentials(ref_.host);
-    bool insecure = options.tls_verify ? !*options.tls_verify : registry_insecure(ref_.host);
+  // `creds`: --creds, or "" for the auth files' entry for the host.
+  Endpoint(const PullSource& source, const SourceOptions& options, const std::string& creds)
+      : ref_{registry_host(source.domain), source.path, source.reference} {
+    credentials_ = !creds.empty() ? creds : stored_credentials(source.domain);
+    bool insecure = options.tls_verify ? !*options.tls_verify : source.insecure;
     http_.verify_tls = !insecure;
     http_.allow_http = insecure;
     base_ = "https://" + ref_.host;
@@ -217,86 +211,69 @@ class Registry final : public ImageSource {
     authorization_ = "Bearer " + token;
   }
 
-  RegistryReference ref_;
+  struct {
+    std::string host, repository, reference;
+  } ref_;
   HttpOptions http_;
   std::string base_, credentials_;
   std::mutex mutex_;  // authorization_: layers download in parallel
   std::string authorization_;
 };
 
-}  // namespace
+// The pull sources of one name, tried in order until one serves the manifest; that one then
+// serves every later manifest and blob, as in containers/image.
+class Registry final : public ImageSource {
+ public:
+  Registry(std::vector<PullSource> sources, const SourceOptions& options, std::string primary_domain)
+      : sources_(std::move(sources)), options_(options), primary_domain_(std::move(primary_domain)) {}
 
-RegistryReference parse_registry_reference(const std::string& ref) {
-  RegistryReference r;
-  std::string rest = ref;
-  std::size_t slash = rest.find('/');
-  std::string first = rest.substr(0, slash);
-  if (slash != std::string::npos && (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost")) {
-    r.host = first;
-    rest = rest.substr(slash + 1);
-  } else {
-    r.host = "docker.io";
-  }
-  if (std::size_t at = rest.find('@'); at != std::string::npos) {
-    r.reference = rest.substr(at + 1);
-    rest = rest.substr(0, at);
-    if (!verity::is_sha256_digest(r.reference)) throw Error(EINVAL, "invalid digest in image reference " + ref);
-  } else if (std::size_t colon = rest.rfind(':'); colon != std::string::npos && rest.find('/', colon) == std::string::npos) {
-    r.reference = rest.substr(colon + 1);
-    rest = rest.substr(0, colon);
-  } else {
-    r.reference = "latest";
-  }
-  static const std::regex kName(R"([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*)");
-  static const std::regex kTag(R"([A-Za-z0-9_][A-Za-z0-9._-]{0,127})");
-  if (!std::regex_match(rest, kName)) throw Error(EINVAL, "invalid repository name '" + rest + "' in image reference " + ref);
-  if (!verity::is_sha256_digest(r.reference) && !std::regex_match(r.reference, kTag)) {
-    throw Error(EINVAL, "invalid tag '" + r.reference + "' in image reference " + ref);
-  }
-  if (r.host == "docker.io") {
-    r.host = "registry-1.docker.io";
-    if (rest.find('/') == std::string::npos) rest = "library/" + rest;
-  }
-  r.repository = rest;
-  return r;
-}
+  std::string reference() const override { return sources_.back().reference; }
 
-bool registry_insecure(const std::string& host) {
-  const char* env = std::getenv("CONTAINERS_REGISTRIES_CONF");
-  std::optional<std::string> text = read_file(env != nullptr ? env : "/etc/containers/registries.conf");
-  if (!text) return false;
-  std::istringstream in(*text);
-  std::string line, section;
-  std::string location;
-  bool insecure = false;
-  auto block_matches = [&] { return insecure && location == host; };
-  while (std::getline(in, line)) {
-    line = trim(line.substr(0, line.find('#')));
-    if (line.empty()) continue;
-    if (line.starts_with("[")) {
-      if (block_matches()) return true;
-      section = line;
-      location.clear();
-      insecure = false;
-      continue;
-    }
-    std::size_t eq = line.find('=');
-    if (eq == std::string::npos) continue;
-    std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
-    if (section == "[[registry]]") {
-      if (key == "location") location = toml_strings(value).empty() ? "" : toml_strings(value)[0];
-      if (key == "insecure") insecure = value == "true";
-    } else if (section == "[registries.insecure]" && key == "registries") {  // the v1 format
-      for (const std::string& r : toml_strings(value)) {
-        if (r == host) return true;
+  std::pair<std::string, std::string> fetch_manifest(const std::string& reference) override {
+    if (chosen_) return chosen_->fetch_manifest(reference);
+    std::vector<std::pair<const PullSource*, Error>> failed;
+    for (const PullSource& s : sources_) {
+      try {
+        // --creds are for the registry named, not for a mirror on another host.
+        auto e = std::make_unique<Endpoint>(s, options_, s.domain == primary_domain_ ? options_.creds : "");
+        // A location may rewrite the tag; a digest asked for is asked for everywhere.
+        const std::string& want = reference == this->reference() ? s.reference : reference;
+        std::pair<std::string, std::string> m = e->fetch_manifest(want);
+        if (verity::is_sha256_digest(want) && verity::sha256_digest(m.first) != want) {
+          throw_corrupt("manifest " + want + " from " + s.domain + " does not have that digest");
+        }
+        chosen_ = std::move(e);
+        return m;
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::kCancelled) throw;
+        failed.emplace_back(&s, e);
       }
     }
+    const Error& primary = failed.back().second;
+    if (failed.size() == 1) throw primary;
+    std::string mirrors;
+    for (std::size_t i = 0; i + 1 < failed.size(); ++i) mirrors += " [" + failed[i].first->name() + ": " + failed[i].second.what() + "]";
+    throw Error(primary.kind(), primary.code(),
+                failed.back().first->name() + ": " + primary.what() + " (mirrors also failed:" + mirrors + ")");
   }
-  return block_matches();
-}
+
+  std::unique_ptr<BlobReader> open_blob(const Descriptor& blob) override {
+    if (!chosen_) throw Error(EINVAL, "blob " + blob.digest + " asked for before the manifest");
+    return chosen_->open_blob(blob);
+  }
+
+ private:
+  std::vector<PullSource> sources_;
+  SourceOptions options_;
+  std::string primary_domain_;
+  std::unique_ptr<Endpoint> chosen_;
+};
+
+}  // namespace
 
 std::unique_ptr<ImageSource> open_registry(const std::string& ref, const SourceOptions& options) {
-  return std::make_unique<Registry>(parse_registry_reference(ref), options);
+  std::vector<PullSource> sources = pull_sources(load_registries_conf(), ref);
+  return std::make_unique<Registry>(sources, options, parse_image_name(ref).domain);
 }
 
 }  // namespace cfs::oci

@@ -2,9 +2,11 @@
 // Manifests are fetched with every type we accept; blobs are streamed. Auth: anonymous, Basic
 // and Bearer tokens (the distribution token spec), with credentials from --creds or the usual
 // auth files ($REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
-// ~/.config/containers/auth.json, ~/.docker/config.json). HTTPS, verified; plain HTTP only
-// for registries declared insecure in registries.conf ($CONTAINERS_REGISTRIES_CONF, else
-// /etc/containers/registries.conf) or with --tls-verify=false. Layer: oci.
+// ~/.config/containers/auth.json, ~/.docker/config.json; --creds go only to the host named).
+// registries.conf (registries_conf.h) says where the name is fetched from: its mirrors in
+// order, then its location; the first that serves the manifest serves the blobs too. HTTPS,
+// verified; plain HTTP only for registries declared insecure there or with --tls-verify=false.
+// Layer: oci.
 #pragma once
 
 #include <memory>
@@ -14,17 +16,8 @@
 
 namespace cfs::oci {
 
-struct RegistryReference {
-  std::string host;        // "registry-1.docker.io" for Docker Hub names
-  std::string repository;  // "library/debian"
-  std::string reference;   // tag or "sha256:…"
-};
-// Error naming what is wrong with `ref`.
-RegistryReference parse_registry_reference(const std::string& ref);
-
-// Whether registries.conf declares `host` (HOST[:PORT]) insecure.
-bool registry_insecure(const std::string& host);
-
+// `ref`: a docker:// name without the transport. Errors: a bad name, a bad registries.conf,
+// a blocked registry.
 std::unique_ptr<ImageSource> open_registry(const std::string& ref, const SourceOptions& options);
 
 }  // namespace cfs::oci
