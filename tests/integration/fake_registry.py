@@ -7,7 +7,8 @@ then it works), layer-reset (the first GET of each layer blob is cut mid-body, t
 at 2 bytes a second), token (Bearer token
 auth through /token, which requires Basic credentials tester:s3cret), redirect (Basic auth
 required; blobs answered with a 307 to the same server named "localhost", which refuses any
-Authorization header, as a CDN must never see the registry's credentials), redirect401 (Basic
+Authorization header, as a CDN must never see the registry's credentials), wrong-manifest (manifest
+bytes altered), redirect401 (Basic
 auth required; blobs answered with a 307 to a second, foreign server, which answers 401 with a
 Bearer realm on itself and appends every Authorization header it gets to --record). Prints the
 port on stdout, then serves until killed."""
@@ -68,12 +69,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             index = json.load(open(os.path.join(args.layout, "index.json")))
             digest = parts[4]
             if not digest.startswith("sha256:"):
-                digest = next(m["digest"] for m in index["manifests"]
-                              if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == parts[4])
+                digest = next((m["digest"] for m in index["manifests"]
+                               if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == parts[4]), None)
+            if digest is None or not os.path.exists(self.blob_path(digest)):
+                return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
             body = open(self.blob_path(digest), "rb").read()
+            if args.fault == "wrong-manifest":
+                body = body + b" "
             return self.send(200, body, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
         if len(parts) == 5 and parts[3] == "blobs":
             digest = parts[4]
+            if not os.path.exists(self.blob_path(digest)):
+                return self.send(404, b'{"errors":[{"code":"BLOB_UNKNOWN"}]}')
             body = open(self.blob_path(digest), "rb").read()
             is_config = len(body) < 2000 and body.startswith(b"{")
             if is_config and args.fault == "config-reset" and digest not in seen:

@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "oci/layer.h"
 #include "repo/repository.h"
+#include "support/fake_registry.h"
 #include "support/oci_image.h"
 #include "support/support.h"
 
@@ -28,54 +29,7 @@ namespace {
 namespace fs = test::fs;
 using test::run;
 using test::tool;
-
-class FakeRegistry {
- public:
-  FakeRegistry(const fs::path& layout, const std::string& fault, const std::vector<std::string>& extra = {}) {
-    int out[2];
-    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
-    std::vector<std::string> args = {"python3", (fs::path(CFS_SOURCE_DIR) / "tests" / "integration" / "fake_registry.py").string(),
-                                     "--layout", layout.string(), "--fault", fault};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    ::posix_spawnp(&pid_, "python3", &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(out[1]);
-    std::string line;  // up to the newline: unbuffered (PYTHONUNBUFFERED=1), it comes in a later write
-    char c;
-    while (line.size() < 16 && ::read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(out[0]);
-    port_ = std::atoi(line.c_str());
-  }
-  ~FakeRegistry() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
-// Whether `err` is one error as cfsctl prints it ("Error: what", then maybe "Caused by:" and
-// the causes, indented) and nothing else.
-bool one_error(const std::string& err) {
-  if (!err.starts_with("Error: ") || !err.ends_with("\n")) return false;
-  std::istringstream lines(err.substr(err.find('\n') + 1));
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.empty() && line != "Caused by:" && !line.starts_with("    ")) return false;
-  }
-  return true;
-}
+using test::FakeRegistry;
 
 struct Fixture {
   test::TempDir tmp;
@@ -101,7 +55,7 @@ struct Fixture {
   void expect_failed_cleanly(const test::Run& r, const std::string& message) {
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
-    EXPECT_TRUE(one_error(r.err)) << r.err;
+    EXPECT_TRUE(test::one_error(r.err)) << r.err;
     EXPECT_FALSE(fs::exists(repo / "streams" / "refs" / "oci" / "img"));
     EXPECT_EQ(run({tool("cfsctl").string(), "--repo", repo.string(), "fsck"}).status, 0);
   }

@@ -317,6 +317,15 @@ Tmpfs::~Tmpfs() {
   if (ok_) ::umount2(dir_.c_str(), MNT_DETACH);
 }
 
+bool one_error(const std::string& err) {
+  if (!err.starts_with("Error: ") || !err.ends_with("\n")) return false;
+  std::istringstream lines(err.substr(err.find('\n') + 1));
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line != "Caused by:" && !line.starts_with("    ")) return false;
+  }
+  return true;
+}
+
 }  // namespace cfs::test
 
 namespace {

@@ -71,6 +71,10 @@ Run run(const std::vector<std::string>& argv, const std::string& input = {},
 // argv run by sh with RLIMIT_NOFILE lowered to `limit` (ulimit -n): for run().
 std::vector<std::string> with_fd_limit(unsigned limit, std::vector<std::string> argv);
 
+// Whether `err` is one error as cfsctl prints it ("Error: what", then maybe "Caused by:" and
+// the causes, indented) and nothing else.
+bool one_error(const std::string& err);
+
 // `cfsctl --repo REPO ARGS...`, as run() runs it.
 Run cfsctl(const fs::path& repo, std::vector<std::string> args, const std::string& input = {},
            const std::vector<std::string>& env = {});
