@@ -20,8 +20,9 @@ x() { fmt 2 "$(ratio "$1" "$2")"; }  # a ratio, 2 decimals
 load=quiet; awk -v a="${LOAD_START%% *}" -v b="${LOAD_END%% *}" -v n="$(nproc)" 'BEGIN { exit !(a > n / 2 || b > n / 2) }' && load=busy
 cp_a=$(m build 'cp -a (plain copy)' wall); empty=$(m build 'composefs, empty store, threads=2' wall)
 up_empty=$(m build 'upstream mkcomposefs, empty store' wall)
-ours_pull=$(m pull 'cfsctl oci pull' wall); skopeo=$(m pull 'skopeo copy (fetch only)' wall)
-pipeline=$(m pull 'skopeo + umoci unpack + mkcomposefs' wall)
+ours_pull=$(m pull 'cfsctl oci pull, 1 layer(s), cold' wall); skopeo=$(m pull 'skopeo copy (fetch only), 1 layer(s), cold' wall)
+pipeline=$(m pull 'skopeo + umoci unpack + mkcomposefs, 1 layer(s), cold' wall)
+ours_pull4=$(m pull 'cfsctl oci pull, 4 layer(s), cold' wall); skopeo4=$(m pull 'skopeo copy (fetch only), 4 layer(s), cold' wall)
 kernel_small=$(m small kernel 'small files warm')
 {
   echo "Last run: $RUN_DATE at $RUN_COMMIT on \`$RUN_TREE\`, $(nproc) cores, a **$load** machine (load average"
@@ -41,9 +42,10 @@ kernel_small=$(m small kernel 'small files warm')
   echo "- Small files (every file of \`$RUN_SMALL_TREE\` read, warm): composefs-fuse takes"
   echo "  $(x "$(m small fuse-devfuse 'small files warm')" "$kernel_small")× the kernel mount's time reading /dev/fuse and"
   echo "  $(x "$(m small fuse-uring 'small files warm')" "$kernel_small")× over io_uring."
-  echo "- Pull (one gzip layer of \`$RUN_PULL_TREE\` from a registry on localhost): \`cfsctl oci pull\` $(fmt 1 "$ours_pull") s"
+  echo "- Pull (one gzip layer of \`$RUN_PULL_TREE\` from a registry on localhost, cold): \`cfsctl oci pull\` $(fmt 1 "$ours_pull") s"
   echo "  against \`skopeo copy\` $(fmt 1 "$skopeo") s ($(x "$ours_pull" "$skopeo")×) and skopeo + umoci + mkcomposefs"
-  echo "  $(fmt 1 "$pipeline") s ($(x "$ours_pull" "$pipeline")×); peak RSS $(fmt 0 "$(m pull 'cfsctl oci pull' 'peak RSS')") MiB."
+  echo "  $(fmt 1 "$pipeline") s ($(x "$ours_pull" "$pipeline")×); four layers: $(fmt 1 "$ours_pull4") s against $(fmt 1 "$skopeo4") s"
+  echo "  ($(x "$ours_pull4" "$skopeo4")×); peak RSS $(fmt 0 "$(m pull 'cfsctl oci pull, 4 layer(s), cold' 'peak RSS')") MiB."
   echo "- Mirror: of an image of $(fmt 0 "$(m remote image size)") MiB served by nginx on localhost, the"
   echo "  $(fmt 0 "$(m remote 'start-up set' objects)") objects ($(fmt 1 "$(m remote 'start-up set' size)") MiB) that \`python3 -c pass\` opens are read on demand"
   echo "  in $(fmt 3 "$(m remote 'on demand (empty cache)' last-byte)") s against $(fmt 3 "$(m remote 'local mount' last-byte)") s from a local mount, fetching"

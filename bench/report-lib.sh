@@ -46,7 +46,7 @@ ls	ls -lR over TREE, cold page cache (log scale)	wall time (s)	$1 == "mount" && 
 ls-warm	ls -lR over TREE, warm page cache (log scale)	wall time (s)	$1 == "mount" && $3 == "ls -lR warm"	log
 read	Reading the largest files of TREE, cold page cache	throughput (MiB/s)	$1 == "mount" && $3 == "read cold"	
 small	Every file of SMALL opened and read, warm	wall time (s)	$1 == "small" && $3 == "small files warm"	
-pull	Pulling an image of PULL from a registry on localhost, cold caches	wall time (s)	$1 == "pull" && $3 == "wall"	
+pull	Pulling an image of PULL from a registry on localhost	wall time (s)	$1 == "pull" && $3 == "wall"	
 EOF
 }
 plot_rows() {

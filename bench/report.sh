@@ -45,8 +45,13 @@ aims() {
   aim "FUSE / kernel, read throughput warm" "$(ratio "$(median mount fuse 'read warm')" "$(median mount kernel 'read warm')")" ">=" 0.9
   aim "FUSE (default) / kernel, small files warm, /dev/fuse" "$(ratio "$(median small fuse-devfuse 'small files warm')" "$(median small kernel 'small files warm')")" "<=" 1.2
   aim "FUSE (default) / kernel, small files warm, io_uring" "$(ratio "$(median small fuse-uring 'small files warm')" "$(median small kernel 'small files warm')")" "<=" 1.2
-  aim "cfsctl oci pull / skopeo copy, wall" "$(median pull 'cfsctl pull / skopeo copy' ratio)" "<=" 1.0
-  aim "cfsctl oci pull, peak RSS (MiB)" "$(median pull 'cfsctl oci pull' 'peak RSS')" "<" 200
+  local layers cache
+  for layers in 1 4; do
+    for cache in cold warm; do
+      aim "cfsctl oci pull / skopeo copy, wall, $layers layer(s), $cache" "$(median pull "cfsctl pull / skopeo copy, $layers layer(s), $cache" ratio)" "<=" 1.0
+    done
+  done
+  aim "cfsctl oci pull, peak RSS (MiB), 4 layers, cold" "$(median pull 'cfsctl oci pull, 4 layer(s), cold' 'peak RSS')" "<" 200
   aim "mirror: on demand / (1.5 × (local + transfer)), last byte" "$(remote_aim)" "<=" 1
   aim "FUSE / upstream's FUSE, small files warm" "$(ratio "$(median mount fuse 'small files warm')" "$(median mount upstream-fuse 'small files warm')")" "<=" 1
   aim "FUSE / upstream's FUSE, ls -lR warm" "$(ratio "$(median mount fuse 'ls -lR warm')" "$(median mount upstream-fuse 'ls -lR warm')")" "<=" 1
@@ -122,7 +127,7 @@ build	\`bench/store.sh\`: an image of all of $tree: composefs with an object sto
 size	What the builds wrote.
 mount	\`bench/mount.sh\`: $tree served by plain = the directory itself, kernel = mount.composefs, fuse = composefs-fuse with passthrough (the default), fuse-userspace = -o nopassthrough, fuse-noopen = -o noopen, upstream-fuse = upstream's composefs-fuse, squashfs / squashfuse = an lz4 squashfs image through the kernel / squashfuse. Reads: the largest files, $RUN_READ_MB MiB in all; small files: every file of $tree/share/doc opened and read, warm.
 small	\`bench/small-files.sh\`: every file of $RUN_SMALL_TREE opened and read (\`find -type f -exec cat {} +\`), warm, over an image of it: the kernel mount, composefs-fuse by default (passthrough) and -o noopen, each served by reading /dev/fuse and over io_uring (where the kernel has it).
-pull	\`bench/pull.sh\`: a one-layer gzip image of $RUN_PULL_TREE pulled from a registry on localhost, cold caches: \`cfsctl oci pull\`, \`skopeo copy\` alone, and skopeo + \`umoci unpack\` + mkcomposefs --digest-store (upstream's when given).
+pull	\`bench/pull.sh\`: a gzip image of $RUN_PULL_TREE (one layer, and the tree split into four) pulled from a registry on localhost with cold and warm page caches: \`cfsctl oci pull\` and \`skopeo copy\` alone side by side; cold only: skopeo + \`umoci unpack\` + mkcomposefs --digest-store (upstream's when given), and \`cfsctl oci pull containers-storage:\` of the same image \`podman pull\`ed (one layer).
 remote	\`bench/remote.sh\`: an image of $tree served by nginx on localhost; the objects \`python3 -c pass\` opens, read on demand over an empty cache (composefs-fuse -o remote=) against a local mount, and \`cfsctl fetch\` of the whole image.
 hash	\`bench/hash.sh\`: fs-verity digest of one $RUN_HASH_MB MiB file in the page cache, each hash engine forced by CFS_HASH_ENGINE (openssl; sse = libipsec-mb's SHA-NI lanes; avx2; avx512); SHA-256 by composefs-info measure-file, SHA-512 by cfsctl --hash sha512 compute-id; beside upstream's measure-file and fsverity-utils.
 EOF
