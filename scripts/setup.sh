@@ -8,7 +8,7 @@ packages=(build-essential ccache cmake pkg-config clang libclang-rt-14-dev libgt
           file time nlohmann-json3-dev libzstd-dev libcurl4-openssl-dev
           docker-registry skopeo umoci podman xfsprogs apache2-utils libcap2-bin nginx openssl
           qemu-system-x86 busybox-static debootstrap libselinux1-dev selinux-utils
-          libtomlplusplus-dev systemd-boot-efi ovmf mtools dosfstools liburing-dev rpm)
+          libtomlplusplus-dev systemd-boot-efi ovmf mtools dosfstools liburing-dev rpm zsh fish)
 # libipsec-mb (multi-buffer SHA) exists for x86-64 only; elsewhere OpenSSL hashes alone.
 [ "$(dpkg --print-architecture)" = amd64 ] && packages+=(libipsec-mb-dev)
 # ISA-L (fast gzip inflation for pulls) where Debian builds it; elsewhere zlib inflates alone.

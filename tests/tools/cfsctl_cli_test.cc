@@ -197,6 +197,34 @@ std::vector<std::string> bash_complete(const std::string& line,
 
 using Words = std::vector<std::string>;
 
+// The lines a shell command prints (cfsctl found on PATH), empty ones left out.
+Words shell_lines(const std::vector<std::string>& argv) {
+  test::Run r = run(argv, "", {"PATH=" + tool("cfsctl").parent_path().string() + ":/usr/bin:/bin"});
+  EXPECT_EQ(r.status, 0) << argv.back() << ": " << r.err;
+  Words out;
+  std::istringstream lines(r.out);
+  for (std::string l; std::getline(lines, l);) {
+    if (!l.empty()) out.push_back(l);
+  }
+  return out;
+}
+
+// What fish's completion of `line` offers (`complete -C`), through the script cfsctl prints.
+Words fish_complete(const std::string& line) {
+  return shell_lines({"fish", "--no-config", "-c", "COMPLETE=fish cfsctl | source; complete -C '" + line + "'"});
+}
+
+// What zsh's completion offers for `words` with the cursor in the last one: the script's
+// _cfsctl run with compadd and _files standing in for the completion system's own.
+Words zsh_complete(const Words& words) {
+  std::string w;
+  for (const std::string& word : words) w += " '" + word + "'";
+  return shell_lines({"zsh", "-fc",
+                      "compdef() { :; }; compadd() { [[ $1 == -a ]] && print -l -- ${(P)2}; }; "
+                      "_files() { print FILES; }; source <(COMPLETE=zsh cfsctl) || exit 1; words=(" +
+                          w + "); CURRENT=${#words}; _cfsctl"});
+}
+
 TEST(CfsctlCli, BashCompletion) {
   test::TempDir tmp;
   test::Run r =
@@ -247,6 +275,29 @@ TEST(CfsctlCli, BashCompletion) {
   EXPECT_EQ(bash_complete("cfsctl --user image-objects ", {"HOME=" + (tmp / "home").string()}),
             (Words{"os-1"}));
   EXPECT_EQ(bash_complete(R + "mount "), (Words{}));
+}
+
+TEST(CfsctlCli, ZshAndFishCompletion) {
+  CFS_REQUIRE(run({"sh", "-c", "command -v zsh && command -v fish"}).status == 0,
+              "zsh and fish are not installed (scripts/setup.sh installs them)");
+  test::TempDir tmp;
+  fs::path repo = tmp / "repo";
+  ASSERT_EQ(cfsctl(repo, {"init", "--insecure"}).status, 0);
+  fs::create_directories(tmp / "tree/usr");
+  test::write_file(tmp / "tree/usr/f", "f");
+  ASSERT_EQ(cfsctl(repo, {"create-image", (tmp / "tree").string(), "os-1"}).status, 0);
+  std::string R = "cfsctl --repo " + repo.string() + " ";
+
+  EXPECT_EQ(fish_complete("cfsctl --hash "), (Words{"sha256", "sha512"}));  // an empty word
+  EXPECT_EQ(fish_complete("cfsctl oci pu"), (Words{"pull"}));
+  EXPECT_EQ(fish_complete("cfsctl --re"), (Words{"--repo", "--require-verity"}));
+  EXPECT_EQ(fish_complete(R + "mount "), (Words{"os-1"}));
+  EXPECT_EQ(fish_complete(R + "create-image " + (tmp / "tr").string()), (Words{(tmp / "tree/").string()}));
+
+  EXPECT_EQ(zsh_complete({"cfsctl", "--hash", ""}), (Words{"sha256", "sha512"}));
+  EXPECT_EQ(zsh_complete({"cfsctl", "oci", "pu"}), (Words{"pull"}));
+  EXPECT_EQ(zsh_complete({"cfsctl", "--repo", repo.string(), "mount", ""}), (Words{"os-1"}));
+  EXPECT_EQ(zsh_complete({"cfsctl", "create-image", "/"}), (Words{"FILES"}));  // zsh's own
 }
 
 }  // namespace

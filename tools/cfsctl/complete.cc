@@ -188,9 +188,20 @@ _cfsctl() {
 if [[ $funcstack[1] == _cfsctl ]]; then _cfsctl "$@"; else compdef _cfsctl cfsctl; fi
 )";
 
+// The current word is passed quoted: fish drops an empty command substitution, and cfsctl
+// would then complete the word before it. Paths where cfsctl offers nothing, as bash's default.
 constexpr const char* kFish =
     R"(# fish completion for cfsctl: cfsctl itself offers the candidates (COMPLETE=fish).
-complete -c cfsctl -a '(COMPLETE=fish cfsctl -- (commandline -opc) (commandline -ct) 2>/dev/null)'
+function __cfsctl_complete
+    set -l current (commandline -ct)
+    set -l candidates (COMPLETE=fish cfsctl -- (commandline -opc) "$current" 2>/dev/null)
+    if set -q candidates[1]
+        printf '%s\n' $candidates
+    else
+        __fish_complete_path "$current"
+    end
+end
+complete -c cfsctl -f -a '(__cfsctl_complete)'
 )";
 
 }  // namespace
