@@ -5,49 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "oci/document_json.h"
 #include "verity/sha256.h"
 
 namespace cfs::oci {
-namespace {
-
 using json = nlohmann::json;
-
-json parse(std::string_view bytes, const char* what) {
-  json j = json::parse(bytes, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw_corrupt(std::string(what) + ": not a JSON object");
-  return j;
-}
-
-const json& member(const json& j, const char* key, const char* what) {
-  auto it = j.find(key);
-  if (it == j.end()) throw_corrupt(std::string(what) + ": no \"" + key + "\"");
-  return *it;
-}
-
-std::string string_member(const json& j, const char* key, const char* what) {
-  const json& v = member(j, key, what);
-  if (!v.is_string()) throw_corrupt(std::string(what) + ": \"" + key + "\" is not a string");
-  return v.get<std::string>();
-}
-
-std::string optional_string(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-Descriptor descriptor(const json& j, const char* what) {
-  if (!j.is_object()) throw_corrupt(std::string(what) + ": a descriptor is not an object");
-  Descriptor d;
-  d.media_type = optional_string(j, "mediaType");
-  d.digest = string_member(j, "digest", what);
-  if (!verity::is_sha256_digest(d.digest)) throw_corrupt(std::string(what) + ": unsupported digest " + d.digest);
-  const json& size = member(j, "size", what);
-  if (!size.is_number_unsigned()) throw_corrupt(std::string(what) + ": \"size\" is not a non-negative integer");
-  d.size = size.get<std::uint64_t>();
-  return d;
-}
-
-}  // namespace
+using namespace document_json;
 
 std::string manifest_accept_header() {
   return std::string(kOciIndex) + ", " + std::string(kOciManifest) + ", " + std::string(kDockerList) + ", " +

@@ -185,6 +185,7 @@ PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& 
   CommittedImage c = commit_image(repo, img.manifest_digest, img.manifest, img.config_digest, img.config, tag);
   r.manifest_stream = c.manifest_stream;
   r.image = c.image;
+  if (o.referrers) r.referrers = pull_referrers(repo, source, img.manifest_digest);
   return r;
 }
 

@@ -2,7 +2,8 @@
 // stored OCI image (for pull, oci compute-id and oci dump). Order, so that a crash at any point
 // leaves only unreferenced objects: layers (in parallel, each published as its stream once
 // complete; layers already stored by diff_id are not fetched) → the EROFS image and its
-// images/ link → config stream → manifest stream → tag. Layer: oci.
+// images/ link → config stream → manifest stream → tag; then, from a registry, the
+// manifest's referrers (oci/referrers_pull.h: best effort, warnings). Layer: oci.
 #pragma once
 
 #include <optional>
@@ -10,6 +11,7 @@
 
 #include "base/progress.h"
 #include "oci/layer.h"
+#include "oci/referrers_pull.h"
 #include "oci/source.h"
 #include "oci/stored.h"
 #include "oci/transform.h"
@@ -22,6 +24,7 @@ struct PullResult {
   Digest manifest_stream;  // what `verity` prints
   ImportStats stats;
   std::optional<Digest> image;
+  ReferrersPulled referrers;
 };
 
 struct PullOptions {
@@ -29,6 +32,7 @@ struct PullOptions {
   Progress* progress = nullptr;  // bytes of layer blobs
   ProgressRows* layers = nullptr;  // a row per layer (by blob digest): fetched, or skipped
   LocalFetch local_fetch = LocalFetch::kAuto;  // layers a source rebuilds from local files
+  bool referrers = true;                       // fetch and store the manifest's referrers
 };
 
 PullResult pull(repo::Repository& repo, ImageSource& source, const std::string& tag, const PullOptions& options);

@@ -12,6 +12,7 @@
 #include "net/http.h"
 #include "net/retry.h"
 #include "oci/image_name.h"
+#include "oci/referrers_index.h"
 #include "oci/registries_conf.h"
 #include "verity/sha256.h"
 
@@ -135,6 +136,25 @@ class Endpoint final : public ImageSource {
     return {r.body, type};
   }
 
+  // The referrers API (OCI distribution 1.1); where the registry has none (404, 400, 405,
+  // or an answer that is not an index: older registries route the path nowhere), the index
+  // tagged sha256-<hex>; nullopt when that tag is not there either.
+  std::optional<std::string> fetch_referrers(const std::string& digest) override {
+    std::string url = base_ + "/v2/" + ref_.repository + "/referrers/" + digest;
+    std::string accept = "Accept: " + std::string(kOciIndex);
+    HttpResponse r = with_retries([&] { return get(url, {accept}, kMaxReferrersIndex); });
+    bool absent = r.status == 404 || r.status == 400 || r.status == 405;
+    if (!absent) check_status(r.status, url);
+    std::string type = r.headers["content-type"];
+    if (!absent && trim(type.substr(0, type.find(';'))) == kOciIndex) return r.body;
+    try {
+      return fetch_manifest(referrers_tag(digest)).first;
+    } catch (const Error& e) {
+      if (e.code() == ENOENT) return std::nullopt;
+      throw;
+    }
+  }
+
   std::unique_ptr<BlobReader> open_blob(const Descriptor& blob) override {
     std::string url = base_ + "/v2/" + ref_.repository + "/blobs/" + blob.digest;
     return with_retries([&]() -> std::unique_ptr<BlobReader> {
@@ -159,11 +179,11 @@ class Endpoint final : public ImageSource {
     return headers;
   }
 
-  HttpResponse get(const std::string& url, const std::vector<std::string>& headers) {
-    HttpResponse r = http_get(url, auth_headers(headers), http_);
+  HttpResponse get(const std::string& url, const std::vector<std::string>& headers, std::size_t max_body = 16 << 20) {
+    HttpResponse r = http_get(url, auth_headers(headers), http_, max_body);
     if (r.status == 401) {
       authenticate(r.headers["www-authenticate"], url, r.url);
-      r = http_get(url, auth_headers(headers), http_);
+      r = http_get(url, auth_headers(headers), http_, max_body);
     }
     return r;
   }
@@ -255,6 +275,11 @@ class Registry final : public ImageSource {
     for (std::size_t i = 0; i + 1 < failed.size(); ++i) mirrors += " [" + failed[i].first->name() + ": " + failed[i].second.what() + "]";
     throw Error(primary.kind(), primary.code(),
                 failed.back().first->name() + ": " + primary.what() + " (mirrors also failed:" + mirrors + ")");
+  }
+
+  std::optional<std::string> fetch_referrers(const std::string& digest) override {
+    if (!chosen_) throw Error(EINVAL, "referrers of " + digest + " asked for before the manifest");
+    return chosen_->fetch_referrers(digest);
   }
 
   std::unique_ptr<BlobReader> open_blob(const Descriptor& blob) override {

@@ -32,6 +32,9 @@ class ImageSource {
   // media type it was served with ("" when the source does not say).
   virtual std::pair<std::string, std::string> fetch_manifest(const std::string& reference) = 0;
   virtual std::unique_ptr<BlobReader> open_blob(const Descriptor& blob) = 0;
+  // The referrers index of manifest `digest` (bytes, unchecked; oci/referrers_index.h), from
+  // where the manifest came from; nullopt when there is none, or the source keeps none.
+  virtual std::optional<std::string> fetch_referrers(const std::string& /*digest*/) { return std::nullopt; }
   // containers-storage keeps no layer blobs, only what rebuilds each layer's tar: the layer
   // as a LocalTar (its digest is its diff_id) and the tar's size. Sources that serve blobs
   // give nullptr and nullopt.

@@ -121,7 +121,7 @@ class Marker {
 
 }  // namespace
 
-GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_run) {
+GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_run, const RefNeeds& needs) {
   if (!dry_run) {
     repo.check_writable();
     repo.lock(LOCK_EX);
@@ -158,7 +158,12 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
   };
   std::vector<std::string> stream_refs;
   refs_below(fd, "streams/refs", stream_refs);
-  for (const std::string& ref : stream_refs) marker.mark_stream(entry_of("streams", ref));
+  std::vector<std::pair<std::string, std::string>> conditional;  // ref, the stream it needs
+  for (const std::string& ref : stream_refs) {
+    std::optional<std::string> need = needs ? needs(std::string_view(ref).substr(13)) : std::nullopt;
+    if (need) conditional.emplace_back(ref, *need);
+    else marker.mark_stream(entry_of("streams", ref));
+  }
   std::vector<std::string> refs;
   refs_below(fd, "images/refs", refs);
   for (const std::string& ref : refs) marker.mark_image(entry_of("images", ref));
@@ -166,6 +171,22 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
     if (root.find('/') != std::string::npos) continue;
     if (is_symlink(fd, "images/" + root)) marker.mark_image(root);
     if (is_symlink(fd, "streams/" + root)) marker.mark_stream(root);
+  }
+  // Conditional refs whose stream is live mark in turn (what they keep may keep others).
+  auto live_stream = [&](const std::string& name) {
+    return is_symlink(fd, "streams/" + name) && marker.live().contains(object_of_link(link_text(fd, "streams/" + name)));
+  };
+  for (bool more = true; more;) {
+    more = false;
+    for (auto it = conditional.begin(); it != conditional.end();) {
+      if (!live_stream(it->second)) {
+        ++it;
+        continue;
+      }
+      marker.mark_stream(entry_of("streams", it->first));
+      it = conditional.erase(it);
+      more = true;
+    }
   }
 
   // Sweep: every object that is not live, after checking every name.
@@ -189,6 +210,14 @@ GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_ru
     }
   }
   GcResult r;
+  // Conditional refs left are dead: removed first, with their directory when it empties.
+  for (const auto& [ref, need] : conditional) {
+    if (!dry_run) {
+      if (::unlinkat(fd, ref.c_str(), 0) != 0 && errno != ENOENT) throw_errno(errno, ref);
+      ::unlinkat(fd, ref.substr(0, ref.rfind('/')).c_str(), AT_REMOVEDIR);  // fails while not empty
+    }
+    ++r.streams_pruned;
+  }
   // Links to objects about to go (images/<hex>, streams/<name>) are removed first: a gc killed
   // halfway leaves unreferenced objects, never a link to a missing one.
   std::set<std::string> dead_paths;

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "repo/repository.h"
@@ -18,10 +21,16 @@ struct GcResult {
   std::uint64_t streams_pruned = 0;
 };
 
+// A ref below streams/refs/ that is a root only while another stream is live: given the ref's
+// path below streams/refs/, the streams/ entry it needs, or nullopt for a plain root (an OCI
+// referrer needs its subject's manifest: oci::referrer_subject_stream).
+using RefNeeds = std::function<std::optional<std::string>(std::string_view ref)>;
+
 // Throws Error before removing anything when the repository is not in a state it can mark
 // (a ref whose image is gone, a non-symlink among images/, a bad object name, an image that
-// does not parse, streams it cannot read).
-GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_run);
+// does not parse, streams it cannot read). Refs whose needed stream is not live are removed
+// (counted as pruned streams) and mark nothing.
+GcResult gc(Repository& repo, const std::vector<std::string>& roots, bool dry_run, const RefNeeds& needs = {});
 
 // cfsctl's report of a run.
 std::string gc_report(const GcResult& r, bool dry_run);

@@ -116,6 +116,9 @@ Command oci_commands() {
                                 "(reflink, else hard link, else copy) or zerocopy (never copy)",
                         .choices = {"disabled", "auto", "zerocopy"},
                         .default_value = "auto"},
+                       {.name = "no-referrers",
+                        .help = "Do not fetch the image's referrers (signatures, SBOMs, "
+                                "attestations)"},
                        {.name = "quiet",
                         .short_name = 'q',
                         .help = "No progress lines while pulling"}},

@@ -14,6 +14,7 @@
 #include "common/progress_rows.h"
 #include "oci/boot.h"
 #include "oci/pull.h"
+#include "oci/referrers.h"
 #include "oci/stored.h"
 #include "oci/upgrade.h"
 #include "repo/fsck.h"
@@ -127,6 +128,7 @@ Error in_podman_unshare(const Error& e, const Global& g) {
 int cmd_oci_pull(const Global& g, Args& a) {
   bool bootable = a.flag("bootable");
   bool quiet = a.flag("quiet", 'q');
+  bool no_referrers = a.flag("no-referrers");
   std::optional<std::string> expected_hex = a.value("expected-digest");
   if (expected_hex && !bootable) {
     throw UsageError("the argument '--expected-digest <EXPECTED_DIGEST>' requires '--bootable'");
@@ -169,6 +171,7 @@ int cmd_oci_pull(const Global& g, Args& a) {
     oci::PullOptions o;
     o.layers = &layers;
     o.local_fetch = local_fetch;
+    o.referrers = !no_referrers;
     try {
       return oci::pull(*repo, *source, name, o);
     } catch (const Error& e) {
@@ -177,12 +180,14 @@ int cmd_oci_pull(const Global& g, Args& a) {
       throw;
     }
   }();
+  for (const std::string& w : r.referrers.warnings) std::cerr << "warning: " << w << "\n";
   std::cout << "manifest " << r.manifest_digest << "\n"
             << "config   " << r.config_digest << "\n"
             << "verity   " << to_hex(r.manifest_stream) << "\n"
             << "tagged   " << name << "\n"
             << "objects  " << r.stats.new_objects << " new + " << r.stats.present_objects << " already present objects; "
             << human_bytes(r.stats.stored_bytes) << " stored, " << human_bytes(r.stats.inlined_bytes) << " inlined\n";
+  if (!r.referrers.stored.empty()) std::cout << "referrers " << r.referrers.stored.size() << " stored\n";
   if (r.stats.reflinked + r.stats.hard_linked > 0) {  // containers-storage: how the new objects came
     std::cout << "linked   " << r.stats.reflinked << " reflinked + " << r.stats.hard_linked << " hard-linked + "
               << r.stats.new_objects - r.stats.reflinked - r.stats.hard_linked << " copied of the new objects\n";
@@ -212,7 +217,8 @@ int cmd_oci_images(const Global& g, Args& a) {
       continue;  // images that do not open are skipped
     }
     std::string arch = config.architecture.empty() ? "artifact" : config.architecture;
-    rows.push_back({name, digest.substr(7, 12), arch, std::to_string(img.parsed.layers.size()), "0"});
+    std::size_t referrers = oci::list_referrers(*repo, digest).size();
+    rows.push_back({name, digest.substr(7, 12), arch, std::to_string(img.parsed.layers.size()), std::to_string(referrers)});
     list.push_back({{"name", name},
                     {"manifest_digest", digest},
                     {"is_container", img.container},
@@ -220,7 +226,7 @@ int cmd_oci_images(const Global& g, Args& a) {
                     {"os", config.os},
                     {"created", config.created ? ojson(*config.created) : ojson(nullptr)},
                     {"layer_count", img.parsed.layers.size()},
-                    {"referrer_count", 0}});
+                    {"referrer_count", referrers}});
   }
   if (json) {
     std::cout << ojson{{"images", list}}.dump(2) << "\n";
@@ -247,6 +253,7 @@ int cmd_oci_inspect(const Global& g, Args& a) {
   j["manifest"] = img.manifest;
   j["config"] = img.config;
   j["referrers"] = ojson::array();
+  for (const std::string& d : oci::list_referrers(*repo, img.manifest_digest)) j["referrers"].push_back({{"digest", d}});
   j["composefs_erofs"] = erofs ? ojson(to_hex(*erofs)) : ojson(nullptr);
   std::optional<Digest> boot = oci::boot_image(img, effective_version(g, *repo));
   j["composefs_boot_erofs"] = boot ? ojson(to_hex(*boot)) : ojson(nullptr);

@@ -8,6 +8,7 @@
 #include "boot/bootdir.h"
 #include "cfsctl/cfsctl.h"
 #include "common/progress_line.h"
+#include "oci/referrers.h"
 #include "repo/fsck.h"
 #include "repo/gc.h"
 
@@ -51,7 +52,7 @@ int cmd_gc(const Global& g, Args& a) {
       }
     }
   }
-  std::cout << repo::gc_report(repo::gc(*repo, roots, dry_run), dry_run) << std::flush;
+  std::cout << repo::gc_report(repo::gc(*repo, roots, dry_run, oci::referrer_subject_stream), dry_run) << std::flush;
   return 0;
 }
 
