@@ -10,8 +10,12 @@ required; blobs answered with a 307 to the same server named "localhost", which 
 Authorization header, as a CDN must never see the registry's credentials), wrong-manifest (manifest
 bytes altered), redirect401 (Basic
 auth required; blobs answered with a 307 to a second, foreign server, which answers 401 with a
-Bearer realm on itself and appends every Authorization header it gets to --record). Prints the
-port on stdout, then serves until killed."""
+Bearer realm on itself and appends every Authorization header it gets to --record), referrers
+(the referrers API: an index of the layout's manifests whose subject is the digest asked for),
+referrers-wrong (that, and those manifests' bytes altered), referrers-html (the referrers path
+answers 200 with an HTML page, as a registry that routes it to a web page). Without a referrers
+fault the referrers path is a 404, as for a registry without the API. Prints the port on stdout,
+then serves until killed."""
 import argparse, base64, http.server, json, os, re, socketserver, sys, threading, time
 
 TOKEN = "tok-123"
@@ -45,6 +49,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def blob_path(self, digest):
         return os.path.join(args.layout, "blobs", "sha256", digest.split(":", 1)[1])
 
+    def referrers(self):
+        """Descriptors of the layout's manifests that have a subject, with that subject."""
+        out = []
+        d = os.path.join(args.layout, "blobs", "sha256")
+        for name in sorted(os.listdir(d)):
+            body = open(os.path.join(d, name), "rb").read()
+            try:
+                m = json.loads(body)
+            except ValueError:
+                continue
+            if not isinstance(m, dict) or "subject" not in m:
+                continue
+            out.append({"mediaType": m.get("mediaType"), "digest": "sha256:" + name, "size": len(body),
+                        "artifactType": m.get("artifactType"), "subject": m["subject"]["digest"]})
+        return out
+
     def do_GET(self):
         host = self.headers.get("Host", "")
         if args.fault == "token" and self.path.startswith("/token"):
@@ -65,6 +85,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = ["", "v2", m.group(1), m.group(2), m.group(3)] if m else []
         if self.path == "/v2/":
             return self.send(200, b"{}")
+        r = re.match(r"^/v2/(.+)/referrers/(sha256:[0-9a-f]{64})$", self.path)
+        if r and args.fault == "referrers-html":
+            return self.send(200, b"<html>not here</html>", {"Content-Type": "text/html"})
+        if r and args.fault in ("referrers", "referrers-wrong"):
+            index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                     "manifests": [d for d in self.referrers() if d["subject"] == r.group(2)]}
+            for d in index["manifests"]:
+                del d["subject"]
+            return self.send(200, json.dumps(index).encode(),
+                             {"Content-Type": "application/vnd.oci.image.index.v1+json"})
         if len(parts) == 5 and parts[3] == "manifests":
             index = json.load(open(os.path.join(args.layout, "index.json")))
             digest = parts[4]
@@ -74,7 +104,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if digest is None or not os.path.exists(self.blob_path(digest)):
                 return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
             body = open(self.blob_path(digest), "rb").read()
-            if args.fault == "wrong-manifest":
+            if args.fault == "wrong-manifest" or (args.fault == "referrers-wrong" and b'"subject"' in body):
                 body = body + b" "
             return self.send(200, body, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
         if len(parts) == 5 and parts[3] == "blobs":
