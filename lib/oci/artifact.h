@@ -17,7 +17,7 @@ namespace cfs::oci {
 // container image or an artifact with tar layers (which composefs-rs would unpack); a blob
 // that does not match its descriptor is an Error naming it. A manifest already stored is
 // kept. Returns the manifest stream.
-Digest store_artifact(repo::Repository& repo, ImageSource& source, const std::string& manifest_digest,
-                      const std::string& manifest);
+Digest store_artifact(repo::Repository& repo, ImageSource& source,
+                      const std::string& manifest_digest, const std::string& manifest);
 
 }  // namespace cfs::oci

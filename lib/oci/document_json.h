@@ -43,9 +43,11 @@ inline Descriptor descriptor(const json& j, const char* what) {
   Descriptor d;
   d.media_type = optional_string(j, "mediaType");
   d.digest = string_member(j, "digest", what);
-  if (!verity::is_sha256_digest(d.digest)) throw_corrupt(std::string(what) + ": unsupported digest " + d.digest);
+  if (!verity::is_sha256_digest(d.digest))
+    throw_corrupt(std::string(what) + ": unsupported digest " + d.digest);
   const json& size = member(j, "size", what);
-  if (!size.is_number_unsigned()) throw_corrupt(std::string(what) + ": \"size\" is not a non-negative integer");
+  if (!size.is_number_unsigned())
+    throw_corrupt(std::string(what) + ": \"size\" is not a non-negative integer");
   d.size = size.get<std::uint64_t>();
   return d;
 }

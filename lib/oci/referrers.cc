@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "repo/layout.h"
 #include "oci/stored.h"
+#include "repo/layout.h"
 #include "verity/sha256.h"
 
 namespace cfs::oci {
@@ -32,7 +32,9 @@ std::vector<std::string> list_referrers(const repo::Repository& repo, const std:
     std::string artifact = decode_tag(name);
     if (!verity::is_sha256_digest(artifact)) continue;
     struct stat st {};
-    if (::fstatat(repo.fd(), (dir + "/" + name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(st.st_mode)) continue;
+    if (::fstatat(repo.fd(), (dir + "/" + name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISLNK(st.st_mode))
+      continue;
     std::string text = repo::link_text(repo.fd(), dir + "/" + name);
     if (text.substr(text.rfind('/') + 1) != manifest_stream_name(artifact)) continue;
     if (repo.stream_object(manifest_stream_name(artifact))) out.push_back(artifact);

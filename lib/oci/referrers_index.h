@@ -14,9 +14,9 @@
 
 namespace cfs::oci {
 
-inline constexpr std::size_t kMaxReferrersIndex = 4 << 20;     // bytes of the index
-inline constexpr std::size_t kMaxReferrerManifest = 4 << 20;   // bytes of one referrer manifest
-inline constexpr std::size_t kMaxReferrers = 1000;             // entries of one index
+inline constexpr std::size_t kMaxReferrersIndex = 4 << 20;    // bytes of the index
+inline constexpr std::size_t kMaxReferrerManifest = 4 << 20;  // bytes of one referrer manifest
+inline constexpr std::size_t kMaxReferrers = 1000;            // entries of one index
 
 // The tag a registry without the referrers API keeps them under: "sha256-<hex>".
 std::string referrers_tag(std::string_view manifest_digest);

@@ -53,12 +53,17 @@ TEST(ReferrersIndex, RefusesWhatIsNotAReferrersIndex) {
            {"manifest type", index(entry(), std::string(kOciManifest)),
             "referrers index: mediaType 'application/vnd.oci.image.manifest.v1+json' is not "
             "application/vnd.oci.image.index.v1+json"},
-           {"no mediaType", R"({"schemaVersion":2,"manifests":[]})", "referrers index: mediaType '' is not application/vnd.oci.image.index.v1+json"},
-           {"Docker list", index(entry(), std::string(kDockerList)), "is not application/vnd.oci.image.index.v1+json"},
-           {"no manifests", R"({"mediaType":"application/vnd.oci.image.index.v1+json"})", "referrers index: no \"manifests\""},
-           {"manifests not an array", index("").replace(index("").find('['), 2, "{}"), "\"manifests\" is not an array"},
+           {"no mediaType", R"({"schemaVersion":2,"manifests":[]})",
+            "referrers index: mediaType '' is not application/vnd.oci.image.index.v1+json"},
+           {"Docker list", index(entry(), std::string(kDockerList)),
+            "is not application/vnd.oci.image.index.v1+json"},
+           {"no manifests", R"({"mediaType":"application/vnd.oci.image.index.v1+json"})",
+            "referrers index: no \"manifests\""},
+           {"manifests not an array", index("").replace(index("").find('['), 2, "{}"),
+            "\"manifests\" is not an array"},
            {"bad digest", index(entry("md5:abc")), "referrers index: unsupported digest md5:abc"},
-           {"negative size", index(R"({"digest":")" + kArtifact + R"(","size":-1})"), "\"size\" is not a non-negative integer"},
+           {"negative size", index(R"({"digest":")" + kArtifact + R"(","size":-1})"),
+            "\"size\" is not a non-negative integer"},
            {"too many", index(many), "referrers index: more than 1000 referrers"},
            {"huge", huge, "referrers index: larger than 4 MiB"},
        }) {
@@ -67,31 +72,39 @@ TEST(ReferrersIndex, RefusesWhatIsNotAReferrersIndex) {
   }
 }
 
-TEST(ReferrersIndex, FallbackTag) { EXPECT_EQ(referrers_tag(kSubject), "sha256-" + std::string(64, 'a')); }
+TEST(ReferrersIndex, FallbackTag) {
+  EXPECT_EQ(referrers_tag(kSubject), "sha256-" + std::string(64, 'a'));
+}
 
-std::string manifest(const std::string& subject_field, const std::string& type = std::string(kOciManifest)) {
+std::string manifest(const std::string& subject_field,
+                     const std::string& type = std::string(kOciManifest)) {
   return R"({"schemaVersion":2,"mediaType":")" + type +
-         R"(","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:)" + std::string(64, 'c') +
-         R"(","size":2},"layers":[])" + subject_field + "}";
+         R"(","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:)" +
+         std::string(64, 'c') + R"(","size":2},"layers":[])" + subject_field + "}";
 }
 
 TEST(ReferrersIndex, ReferrerManifestMustNameTheSubject) {
-  std::string subject = R"(,"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + kSubject + R"(","size":9})";
+  std::string subject =
+      R"(,"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+      kSubject + R"(","size":9})";
   EXPECT_EQ(parse_referrer_manifest(manifest(subject), kSubject).config.size, 2u);
   struct Case {
     std::string name, bytes, error;
   };
   for (const Case& c : std::vector<Case>{
            {"no subject", manifest(""), "no \"subject\""},
-           {"other subject", manifest(subject), "its subject is " + kSubject + ", not " + kArtifact},
-           {"Docker type", manifest(subject, std::string(kDockerManifest)), "is not application/vnd.oci.image.manifest.v1+json"},
+           {"other subject", manifest(subject),
+            "its subject is " + kSubject + ", not " + kArtifact},
+           {"Docker type", manifest(subject, std::string(kDockerManifest)),
+            "is not application/vnd.oci.image.manifest.v1+json"},
            {"bad JSON", "{", "manifest: not a JSON object"},
        }) {
     try {
       parse_referrer_manifest(c.bytes, c.name == "other subject" ? kArtifact : kSubject);
       ADD_FAILURE() << c.name << " accepted";
     } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(c.error), std::string::npos) << c.name << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.error), std::string::npos)
+          << c.name << ": " << e.what();
     }
   }
 }

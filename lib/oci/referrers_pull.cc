@@ -1,5 +1,7 @@
 #include "oci/referrers_pull.h"
 
+#include <algorithm>
+
 #include "base/error.h"
 #include "oci/artifact.h"
 #include "oci/referrers.h"
@@ -10,14 +12,19 @@ namespace cfs::oci {
 namespace {
 
 // One referrer: its manifest checked against the descriptor, then stored and linked.
-void pull_referrer(repo::Repository& repo, ImageSource& source, const std::string& subject, const Descriptor& d) {
-  if (d.media_type != kOciManifest) throw Error(ENOTSUP, "media type '" + d.media_type + "' is not an OCI image manifest");
-  if (d.size > kMaxReferrerManifest) throw_corrupt("larger than 4 MiB (" + std::to_string(d.size) + " bytes)");
+void pull_referrer(repo::Repository& repo, ImageSource& source, const std::string& subject,
+                   const Descriptor& d) {
+  if (d.media_type != kOciManifest)
+    throw Error(ENOTSUP, "media type '" + d.media_type + "' is not an OCI image manifest");
+  if (d.size > kMaxReferrerManifest)
+    throw_corrupt("larger than 4 MiB (" + std::to_string(d.size) + " bytes)");
   std::string manifest = source.fetch_manifest(d.digest).first;
   if (manifest.size() != d.size) {
-    throw_corrupt("the registry sent " + std::to_string(manifest.size()) + " bytes, its descriptor says " + std::to_string(d.size));
+    throw_corrupt("the registry sent " + std::to_string(manifest.size()) +
+                  " bytes, its descriptor says " + std::to_string(d.size));
   }
-  if (verity::sha256_digest(manifest) != d.digest) throw_corrupt("the registry sent bytes of another digest");
+  if (verity::sha256_digest(manifest) != d.digest)
+    throw_corrupt("the registry sent bytes of another digest");
   parse_referrer_manifest(manifest, subject);
   store_artifact(repo, source, d.digest, manifest);
   add_referrer(repo, subject, d.digest);
@@ -25,7 +32,8 @@ void pull_referrer(repo::Repository& repo, ImageSource& source, const std::strin
 
 }  // namespace
 
-ReferrersPulled pull_referrers(repo::Repository& repo, ImageSource& source, const std::string& subject) {
+ReferrersPulled pull_referrers(repo::Repository& repo, ImageSource& source,
+                               const std::string& subject) {
   ReferrersPulled out;
   std::vector<Descriptor> entries;
   try {
@@ -38,12 +46,15 @@ ReferrersPulled pull_referrers(repo::Repository& repo, ImageSource& source, cons
     return out;
   }
   for (const Descriptor& d : entries) {
+    if (std::find(out.stored.begin(), out.stored.end(), d.digest) != out.stored.end())
+      continue;  // listed twice
     try {
       pull_referrer(repo, source, subject, d);
       out.stored.push_back(d.digest);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::kCancelled) throw;
-      out.warnings.push_back("referrer " + d.digest + " of " + subject + " not stored: " + e.what());
+      out.warnings.push_back("referrer " + d.digest + " of " + subject +
+                             " not stored: " + e.what());
     }
   }
   return out;

@@ -20,6 +20,7 @@ struct ReferrersPulled {
 
 // Referrers that are not OCI image manifests (indexes, Docker types) are skipped with a
 // warning. Only a cancellation (ErrorKind::kCancelled) is thrown.
-ReferrersPulled pull_referrers(repo::Repository& repo, ImageSource& source, const std::string& subject);
+ReferrersPulled pull_referrers(repo::Repository& repo, ImageSource& source,
+                               const std::string& subject);
 
 }  // namespace cfs::oci

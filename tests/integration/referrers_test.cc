@@ -47,8 +47,14 @@ Artifact write_artifact(const fs::path& layout, const std::string& subject) {
             {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
             {"artifactType", kSigType},
             {"config", {{"mediaType", kEmptyType}, {"digest", a.config_digest}, {"size", 2}}},
-            {"layers", {{{"mediaType", "application/octet-stream"}, {"digest", a.blob_digest}, {"size", payload.size()}}}},
-            {"subject", {{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", subject}, {"size", subject_bytes.size()}}}};
+            {"layers",
+             {{{"mediaType", "application/octet-stream"},
+               {"digest", a.blob_digest},
+               {"size", payload.size()}}}},
+            {"subject",
+             {{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+              {"digest", subject},
+              {"size", subject_bytes.size()}}}};
   a.manifest = m.dump();
   a.digest = put_blob(layout, a.manifest);
   return a;
@@ -60,13 +66,15 @@ struct Fixture {
   fs::path repo = tmp / "repo";
   test::WrittenImage image;
   Fixture() {
-    image = test::write_layout(layout, {{test::make_tar({test::dir("usr/"), test::file("usr/a", "a")})}}, "t");
+    image = test::write_layout(
+        layout, {{test::make_tar({test::dir("usr/"), test::file("usr/a", "a")})}}, "t");
     test::init_insecure_repo(repo);
   }
   std::vector<std::string> env(const std::string& host) {
-    test::write_file(tmp / "registries.conf", "[[registry]]\nlocation = \"" + host + "\"\ninsecure = true\n");
-    return {"CONTAINERS_REGISTRIES_CONF=" + (tmp / "registries.conf").string(), "REGISTRY_AUTH_FILE=/nonexistent",
-            "HOME=" + tmp.path().string()};
+    test::write_file(tmp / "registries.conf",
+                     "[[registry]]\nlocation = \"" + host + "\"\ninsecure = true\n");
+    return {"CONTAINERS_REGISTRIES_CONF=" + (tmp / "registries.conf").string(),
+            "REGISTRY_AUTH_FILE=/nonexistent", "HOME=" + tmp.path().string()};
   }
   test::Run pull(const std::string& host, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"oci", "pull", "--quiet"};
@@ -92,7 +100,8 @@ struct Fixture {
   }
 };
 
-#define CFS_REQUIRE_PYTHON() CFS_REQUIRE(run({"python3", "-c", "pass"}).status == 0, "python3 is not installed")
+#define CFS_REQUIRE_PYTHON() \
+  CFS_REQUIRE(run({"python3", "-c", "pass"}).status == 0, "python3 is not installed")
 
 TEST(Referrers, ApiAnswerIsStoredListedAndCollectedWithTheImage) {
   CFS_REQUIRE_PYTHON();
@@ -108,7 +117,8 @@ TEST(Referrers, ApiAnswerIsStoredListedAndCollectedWithTheImage) {
   // As composefs-rs lays it out: the link, and the artifact's manifest, config and blob streams.
   ASSERT_TRUE(fs::is_symlink(f.link(a.digest)));
   EXPECT_EQ(fs::read_symlink(f.link(a.digest)).string(), "../../../oci-manifest-" + a.digest);
-  for (std::string s : {"oci-manifest-" + a.digest, "oci-config-" + a.config_digest, "oci-layer-" + a.blob_digest}) {
+  for (std::string s : {"oci-manifest-" + a.digest, "oci-config-" + a.config_digest,
+                        "oci-layer-" + a.blob_digest}) {
     EXPECT_TRUE(fs::exists(f.repo / "streams" / s)) << s;
   }
   EXPECT_EQ(f.cfsctl({"oci", "inspect", "--manifest", "@" + a.digest}).out, a.manifest + "\n");
@@ -128,11 +138,13 @@ TEST(Referrers, ApiAnswerIsStoredListedAndCollectedWithTheImage) {
   test::Run gc = f.cfsctl({"gc"});
   ASSERT_EQ(gc.status, 0) << gc.err;
   EXPECT_FALSE(fs::exists(f.link(a.digest).parent_path()));
-  for (std::string s : {"oci-manifest-" + a.digest, "oci-manifest-" + f.image.manifest_digest, "oci-layer-" + a.blob_digest}) {
+  for (std::string s : {"oci-manifest-" + a.digest, "oci-manifest-" + f.image.manifest_digest,
+                        "oci-layer-" + a.blob_digest}) {
     EXPECT_FALSE(fs::exists(f.repo / "streams" / s)) << s;
   }
   std::size_t objects = 0;
-  for (const auto& e : fs::recursive_directory_iterator(f.repo / "objects")) objects += e.is_regular_file();
+  for (const auto& e : fs::recursive_directory_iterator(f.repo / "objects"))
+    objects += e.is_regular_file();
   EXPECT_EQ(objects, 0u);
   EXPECT_EQ(f.cfsctl({"fsck"}).status, 0);
 }
@@ -159,7 +171,8 @@ TEST(Referrers, LyingReferrerIsAWarningAndNotStored) {
   ASSERT_NE(r.port(), 0);
   test::Run p = f.pull(r.host());
   ASSERT_EQ(p.status, 0) << p.err;
-  EXPECT_EQ(p.err, "warning: referrer " + a.digest + " of " + f.image.manifest_digest + " not stored: corrupt image: the registry sent " +
+  EXPECT_EQ(p.err, "warning: referrer " + a.digest + " of " + f.image.manifest_digest +
+                       " not stored: corrupt image: the registry sent " +
                        std::to_string(a.manifest.size() + 1) + " bytes, its descriptor says " +
                        std::to_string(a.manifest.size()) + "\n");
   EXPECT_EQ(f.images()[0]["referrer_count"], 0);
@@ -208,25 +221,32 @@ for arg in sys.argv[3:]:
 )PY";
 
 TEST(Referrers, TagFallbackOnDockerRegistry) {
-  CFS_REQUIRE(test::LocalRegistry::available(), "docker-registry, skopeo, umoci or htpasswd is not installed");
+  CFS_REQUIRE(test::LocalRegistry::available(),
+              "docker-registry, skopeo, umoci or htpasswd is not installed");
   Fixture f;
   Artifact a = write_artifact(f.layout, f.image.manifest_digest);
   test::LocalRegistry registry(f.tmp / "registry");
-  ASSERT_EQ(run({"skopeo", "copy", "--quiet", "--dest-tls-verify=false", "oci:" + f.layout.string() + ":t",
-                 "docker://" + registry.host() + "/test/img:t"})
+  ASSERT_EQ(run({"skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                 "oci:" + f.layout.string() + ":t", "docker://" + registry.host() + "/test/img:t"})
                 .status,
             0);
   json index = {{"schemaVersion", 2},
                 {"mediaType", "application/vnd.oci.image.index.v1+json"},
                 {"manifests",
-                 {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"}, {"digest", a.digest},
-                   {"size", a.manifest.size()}, {"artifactType", kSigType}}}}};
+                 {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                   {"digest", a.digest},
+                   {"size", a.manifest.size()},
+                   {"artifactType", kSigType}}}}};
   test::write_file(f.tmp / "index.json", index.dump());
-  auto blob = [&](const std::string& d) { return (f.layout / "blobs" / "sha256" / d.substr(7)).string(); };
+  auto blob = [&](const std::string& d) {
+    return (f.layout / "blobs" / "sha256" / d.substr(7)).string();
+  };
   std::string tag = "sha256-" + f.image.manifest_digest.substr(7);
-  test::Run push = run({"python3", "-c", kPush, registry.host(), "test/img", "blob=" + blob(a.config_digest),
-                        "blob=" + blob(a.blob_digest), "application/vnd.oci.image.manifest.v1+json=" + blob(a.digest),
-                        "application/vnd.oci.image.index.v1+json=" + (f.tmp / "index.json").string() + "@" + tag});
+  test::Run push = run(
+      {"python3", "-c", kPush, registry.host(), "test/img", "blob=" + blob(a.config_digest),
+       "blob=" + blob(a.blob_digest),
+       "application/vnd.oci.image.manifest.v1+json=" + blob(a.digest),
+       "application/vnd.oci.image.index.v1+json=" + (f.tmp / "index.json").string() + "@" + tag});
   ASSERT_EQ(push.status, 0) << push.err;
 
   test::Run p = f.pull(registry.host());
@@ -236,7 +256,8 @@ TEST(Referrers, TagFallbackOnDockerRegistry) {
   EXPECT_EQ(f.images()[0]["referrer_count"], 1);
   // docker-registry 2.8 has no referrers API: the 404 led to the tag.
   std::string log = registry.log();
-  EXPECT_NE(log.find("/v2/test/img/referrers/" + f.image.manifest_digest), std::string::npos) << log;
+  EXPECT_NE(log.find("/v2/test/img/referrers/" + f.image.manifest_digest), std::string::npos)
+      << log;
   EXPECT_NE(log.find("/v2/test/img/manifests/" + tag), std::string::npos) << log;
   EXPECT_EQ(f.cfsctl({"fsck"}).status, 0);
 }
