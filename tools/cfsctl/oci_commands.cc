@@ -253,7 +253,7 @@ int cmd_oci_inspect(const Global& g, Args& a) {
   j["manifest"] = img.manifest;
   j["config"] = img.config;
   j["referrers"] = ojson::array();
-  for (const std::string& d : oci::list_referrers(*repo, img.manifest_digest)) j["referrers"].push_back({{"digest", d}});
+  for (const std::string& d : oci::list_referrers(*repo, img.manifest_digest)) j["referrers"].push_back(d);
   j["composefs_erofs"] = erofs ? ojson(to_hex(*erofs)) : ojson(nullptr);
   std::optional<Digest> boot = oci::boot_image(img, effective_version(g, *repo));
   j["composefs_boot_erofs"] = boot ? ojson(to_hex(*boot)) : ojson(nullptr);
