@@ -7,6 +7,8 @@
 #   - the pipeline a user would otherwise run: skopeo copy + umoci unpack + mkcomposefs
 #     --digest-store (UPSTREAM_BIN's mkcomposefs when given, else ours), cold only; PIPELINE=0
 #     skips it
+#   - the floor of any tool that stores the files: the layers' blobs (already on disk)
+#     inflated by igzip into tar -x, then sync
 #   - with podman installed (one layer, cold): the image `podman pull`ed into a
 #     containers-storage of its own, then cfsctl oci pull containers-storage: (auto: podman's
 #     files hard-linked or reflinked; disabled: every byte copied), with the bytes each pull
@@ -111,6 +113,14 @@ pull_containers_storage() {
 
 for layers in ${LAYERS:-1 4}; do
   push_image "$layers"
+  # The blobs for the tar -x floor, in layer order.
+  rm -rf "$work/blobs"
+  skopeo copy --quiet --src-tls-verify=false "docker://$host/bench/files:$layers" "oci:$work/blobs:bench"
+  layer_blobs=$(python3 -c 'import json, sys
+d = sys.argv[1]
+index = json.load(open(d + "/index.json"))
+manifest = json.load(open(d + "/blobs/sha256/" + index["manifests"][0]["digest"][7:]))
+print(" ".join(d + "/blobs/sha256/" + l["digest"][7:] for l in manifest["layers"]))' "$work/blobs")
   image=docker://$host/bench/files:$layers
   for cache in ${CACHES:-cold warm}; do
     at="$layers layer(s), $cache"
@@ -122,6 +132,10 @@ for layers in ${LAYERS:-1 4}; do
     fi
     measure "skopeo copy (fetch only), $at" "skopeo copy --quiet --src-tls-verify=false $image oci:\$d/oci:bench"
     result pull "cfsctl pull / skopeo copy, $at" ratio x "$(echo "$ours / $median_wall" | bc -l)"
+    if command -v igzip >/dev/null; then
+      measure "igzip | tar -x + sync (the floor), $at" "mkdir \$d/x; for b in $layer_blobs; do igzip -dc \$b | tar -x -C \$d/x; done; sync"
+      result pull "cfsctl pull / tar -x, $at" ratio x "$(echo "$ours / $median_wall" | bc -l)"
+    fi
     if [ "${PIPELINE:-1}" = 1 ] && [ "$cache" = cold ]; then
       measure "skopeo + umoci unpack + mkcomposefs, $at" "skopeo copy --quiet --src-tls-verify=false $image oci:\$d/oci:bench;
         umoci unpack --image \$d/oci:bench \$d/unpacked >/dev/null;
