@@ -228,7 +228,7 @@ std::optional<TarEntry> TarReader::next() {
     }
     if (!checksum_ok(b)) bad("header checksum mismatch");
     std::string_view magic = field(b, 257, 6);
-    bool ustar = magic == "ustar";  // POSIX "ustar\0" and GNU "ustar " both start so
+    bool ustar = magic.starts_with("ustar");  // POSIX "ustar\0" and GNU "ustar  \0"
     bool posix = ustar && std::to_integer<char>(b[262]) == '\0';
     char type = std::to_integer<char>(b[156]);
     std::uint64_t size = number(b, 124, 12, "size");

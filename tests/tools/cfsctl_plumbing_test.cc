@@ -130,6 +130,29 @@ TEST(CfsctlPlumbing, ImportLayerGivesThePulledStream) {
   EXPECT_EQ(cfsctl(repo, {"fsck"}).status, 0);
 }
 
+// GNU tar's own format ("ustar  " magic, long names and link targets in ././@LongLink
+// entries), as `tar --format=gnu` writes it: the names come through whole.
+TEST(CfsctlPlumbing, GnuTarLongNamesImport) {
+  test::TempDir tmp;
+  std::string dir(120, 'd'), file(150, 'f'), target(200, 't');
+  fs::create_directories(tmp / "tree" / dir);
+  test::write_file(tmp / "tree" / dir / file, "long");
+  fs::create_symlink(target, tmp / "tree/link");
+  ASSERT_EQ(test::run({"tar", "--format=gnu", "-C", (tmp / "tree").string(), "-cf", (tmp / "gnu.tar").string(), dir, "link"}).status, 0);
+  std::string tar = test::read_file(tmp / "gnu.tar");
+  ASSERT_NE(tar.find("././@LongLink"), std::string::npos);
+  ASSERT_EQ(tar.substr(257, 8), std::string("ustar  \0", 8));
+  std::string diff_id = test::sha256_digest(tar);
+  fs::path repo = test::init_insecure_repo(tmp / "repo");
+  auto r = cfsctl(repo, {"oci", "import-layer", diff_id}, tar);
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string dump = cfsctl(repo, {"oci", "layer", diff_id, "--dumpfile"}).out;
+  EXPECT_NE(dump.find("/" + dir + "/" + file + " 4 "), std::string::npos) << dump;
+  EXPECT_NE(dump.find("/link " + std::to_string(target.size()) + " 120777"), std::string::npos) << dump;
+  EXPECT_NE(dump.find(" " + target + " - -"), std::string::npos) << dump;
+  EXPECT_TRUE(cfsctl(repo, {"oci", "layer", diff_id}).out == tar);
+}
+
 ino_t inode(const fs::path& p) {
   struct stat st {};
   EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
