@@ -254,7 +254,10 @@ std::string PullSource::name() const {
 std::vector<PullSource> pull_sources(const RegistriesConf& conf, const std::string& ref) {
   ImageName image = parse_image_name(ref);
   std::string full = image.str();
-  auto [entry, end] = find_entry(conf, full);
+  // Not a structured binding: the lambda below captures both (clang 14 refuses that).
+  const auto found = find_entry(conf, full);
+  const auto* entry = found.first;
+  const std::size_t end = found.second;
   if (entry == nullptr) return {{image.domain, image.path, image.reference(), false, false}};
   if (entry->blocked) {
     throw Error(ErrorKind::kRefused, EACCES, "image " + full + ": registry " + entry->prefix + " is blocked in " + entry->source);
