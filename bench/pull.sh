@@ -133,7 +133,7 @@ print(" ".join(d + "/blobs/sha256/" + l["digest"][7:] for l in manifest["layers"
     measure "skopeo copy (fetch only), $at" "skopeo copy --quiet --src-tls-verify=false $image oci:\$d/oci:bench"
     result pull "cfsctl pull / skopeo copy, $at" ratio x "$(echo "$ours / $median_wall" | bc -l)"
     if command -v igzip >/dev/null; then
-      measure "igzip | tar -x + sync (the floor), $at" "mkdir \$d/x; for b in $layer_blobs; do igzip -dc \$b | tar -x -C \$d/x; done; sync"
+      measure "igzip into tar -x + sync (the floor), $at" "mkdir \$d/x; for b in $layer_blobs; do igzip -dc \$b | tar -x -C \$d/x; done; sync"
       result pull "cfsctl pull / tar -x, $at" ratio x "$(echo "$ours / $median_wall" | bc -l)"
     fi
     if [ "${PIPELINE:-1}" = 1 ] && [ "$cache" = cold ]; then

@@ -17,7 +17,7 @@ grep -qxF "$begin" "$readme" && grep -qxF "$end" "$readme" ||
 
 m() { median "$@"; }
 x() { fmt 2 "$(ratio "$1" "$2")"; }  # a ratio, 2 decimals
-load=quiet; awk -v a="${LOAD_START%% *}" -v b="${LOAD_END%% *}" -v n="$(nproc)" 'BEGIN { exit !(a > n / 2 || b > n / 2) }' && load=busy
+load=quiet; run_was_busy && load=busy
 cp_a=$(m build 'cp -a (plain copy)' wall); empty=$(m build 'composefs, empty store, threads=2' wall)
 up_empty=$(m build 'upstream mkcomposefs, empty store' wall)
 ours_pull=$(m pull 'cfsctl oci pull, 1 layer(s), cold' wall); skopeo=$(m pull 'skopeo copy (fetch only), 1 layer(s), cold' wall)

@@ -151,3 +151,10 @@ render_plots() {
   plot_hash "$tmp"
   plot_versus "$tmp"
 }
+
+# Whether other work shared the machine: judged by the load when the run started (above half
+# the cores). The load at its end is the run's own last job's, so it does not count; work that
+# starts during the run is not seen.
+run_was_busy() {
+  awk -v a="${LOAD_START%% *}" -v n="$(nproc)" 'BEGIN { exit !(a > n / 2) }'
+}

@@ -77,9 +77,7 @@ versus() {
 circumstances() {
   local cores busy=quiet
   cores=$(nproc)
-  if awk -v a="${LOAD_START%% *}" -v b="${LOAD_END%% *}" -v n="$cores" 'BEGIN { exit !(a > n / 2 || b > n / 2) }'; then
-    busy=busy
-  fi
+  if run_was_busy; then busy=busy; fi
   echo "Run by \`bench/run-all.sh $tree\` on $RUN_DATE at commit $RUN_COMMIT in $((RUN_ELAPSED / 60)) min: $cores cores ($cpu),"
   echo "$(free -g | awk '/Mem:/ {print $2}') GiB RAM, Linux $(uname -r), $(df -T "$tree" | awk 'NR==2 {print $2}') on $(df "$tree" | awk 'NR==2 {print $1}')."
   echo
@@ -89,7 +87,8 @@ circumstances() {
     echo "in one job (ours against a baseline, side by side) hold up better than absolute times; a"
     echo "quiet machine gives lower times and narrower min-max ranges."
   else
-    echo "A quiet run: load average (1, 5, 15 min) at the start $LOAD_START, at the end $LOAD_END, on $cores cores."
+    echo "A quiet run: nothing else was running when it started (load average, 1, 5, 15 min: $LOAD_START"
+    echo "at the start; $LOAD_END at the end, the run's own last job), on $cores cores."
   fi
   echo
   if [ -n "$avx512" ]; then echo "The CPU has AVX-512 ($avx512) and $sha_ni SHA-NI."

@@ -8,9 +8,13 @@
 namespace cfs::oci {
 
 IngestQueue::IngestQueue(store::ObjectStore& store, std::function<void(std::span<const std::byte>)> inline_out,
-                         std::function<void(const store::ObjectStore::Ingested&, std::uint64_t)> external_out)
-    : store_(store), inline_out_(std::move(inline_out)), external_out_(std::move(external_out)) {
-  unsigned n = std::max(1U, std::thread::hardware_concurrency());
+                         std::function<void(const store::ObjectStore::Ingested&, std::uint64_t)> external_out,
+                         unsigned share)
+    : store_(store),
+      inline_out_(std::move(inline_out)),
+      external_out_(std::move(external_out)),
+      max_in_flight_(kMaxInFlight / std::max(1U, share)) {
+  unsigned n = std::max(1U, std::thread::hardware_concurrency() / std::max(1U, share));
   for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -84,7 +88,7 @@ void IngestQueue::retire(bool all) {
     } else {
       Body& b = std::get<Body>(head);
       bool ready = b.result.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-      if (!ready && !all && in_flight_ <= kMaxInFlight) return;
+      if (!ready && !all && in_flight_ <= max_in_flight_) return;
       // Waits; rethrows the worker's failure.
       external_out_(with_context(b.context, [&] { return b.result.get(); }), b.size);
       in_flight_ -= b.size;

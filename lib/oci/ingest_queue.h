@@ -2,7 +2,8 @@
 // reader decompresses and hashes the tar on one core; hashing and writing objects take the
 // others), and hands the results back in stream order, so the layer's splitstream is the same
 // as a sequential import's. Memory is bounded: at most kMaxInFlight bytes of bodies wait.
-// Layer: oci.
+// Layers imported at once share the machine: each queue takes 1/`share` of the workers and of
+// the bytes in flight, so a pull's threads and memory do not grow with its layers. Layer: oci.
 #pragma once
 
 #include <condition_variable>
@@ -26,7 +27,8 @@ class IngestQueue {
 
   // `inline_out` and `external_out` receive the stream in order.
   IngestQueue(store::ObjectStore& store, std::function<void(std::span<const std::byte>)> inline_out,
-              std::function<void(const store::ObjectStore::Ingested&, std::uint64_t size)> external_out);
+              std::function<void(const store::ObjectStore::Ingested&, std::uint64_t size)> external_out,
+              unsigned share = 1);
   ~IngestQueue();
   IngestQueue(const IngestQueue&) = delete;
   IngestQueue& operator=(const IngestQueue&) = delete;
@@ -54,6 +56,7 @@ class IngestQueue {
   std::function<void(const store::ObjectStore::Ingested&, std::uint64_t)> external_out_;
   std::deque<Item> items_;
   std::uint64_t in_flight_ = 0;
+  std::uint64_t max_in_flight_;
 
   std::mutex mutex_;  // tasks_, stop_
   std::condition_variable wake_;

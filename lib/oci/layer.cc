@@ -21,14 +21,14 @@ const std::uint64_t kLayerContent = repo::content_type_of("ocilayer");
 // the diff_id (a registry layer on its read-ahead thread).
 class ImportInput final : public TarInput {
  public:
-  ImportInput(ReadSome tar, repo::SplitStreamWriter& stream, store::ObjectStore& store, ImportStats& stats)
+  ImportInput(ReadSome tar, repo::SplitStreamWriter& stream, store::ObjectStore& store, ImportStats& stats, unsigned share)
       : tar_(std::move(tar)),
         stream_(stream),
         store_(store),
         stats_(stats),
         queue_(
             store, [this](std::span<const std::byte> b) { stream_.write_inline(b); },
-            [this](const store::ObjectStore::Ingested& in, std::uint64_t size) { record(in, size); }) {}
+            [this](const store::ObjectStore::Ingested& in, std::uint64_t size) { record(in, size); }, share) {}
 
   std::size_t read_some(std::span<std::byte> buf) override {
     std::size_t n = tar_(buf);
@@ -157,7 +157,8 @@ class StoredInput final : public TarInput {
 
 std::string layer_stream_name(const std::string& diff_id) { return "oci-layer-" + diff_id; }
 
-ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const ReadSome& blob, Progress* progress) {
+ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const ReadSome& blob, Progress* progress,
+                           unsigned share) {
   return with_context("layer " + (layer.digest.empty() ? layer.diff_id : layer.digest), [&] {  // the one place the layer is named
     // Download, blob digest, inflation and diff_id digest on the read-ahead thread; tar parsing
     // here; fs-verity digests and object writes on the ingest queue's workers.
@@ -178,7 +179,8 @@ ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const
     });
     ImportedLayer out;
     repo::SplitStreamWriter stream(repo.algorithm(), kLayerContent);
-    ImportInput input([&](std::span<std::byte> b) { return ahead.read_some(b); }, stream, repo.objects(), out.stats);
+    ImportInput input([&](std::span<std::byte> b) { return ahead.read_some(b); }, stream, repo.objects(), out.stats,
+                      share);
     TarReader reader(input);
     while (reader.next()) {
     }
@@ -201,7 +203,8 @@ ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const
   });
 }
 
-ImportedLayer import_local_layer(repo::Repository& repo, const std::string& diff_id, LocalTar& tar, LocalFetch fetch) {
+ImportedLayer import_local_layer(repo::Repository& repo, const std::string& diff_id, LocalTar& tar, LocalFetch fetch,
+                                 unsigned share) {
   return with_context("layer " + diff_id, [&] {
     ImportedLayer out;
     verity::Sha256 diff_sha;
@@ -212,7 +215,7 @@ ImportedLayer import_local_layer(repo::Repository& repo, const std::string& diff
           diff_sha.update(b.first(n));
           return n;
         },
-        stream, repo.objects(), out.stats);
+        stream, repo.objects(), out.stats, share);
     input.take_local(&tar, fetch, &diff_sha);
     TarReader reader(input);
     while (reader.next()) {

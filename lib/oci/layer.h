@@ -52,7 +52,9 @@ struct ImportedLayer {
 std::string layer_stream_name(const std::string& diff_id);
 
 // Reads the blob through `blob` to its end. `progress` (may be null) counts compressed bytes.
-ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const ReadSome& blob, Progress* progress);
+// `share`: how many layers are imported at once (each takes its share of the workers and memory).
+ImportedLayer import_layer(repo::Repository& repo, const LayerBlob& layer, const ReadSome& blob, Progress* progress,
+                           unsigned share = 1);
 
 // A layer's tar rebuilt on this machine from a store that keeps no blob (containers-storage):
 // headers, padding and small bodies come through read_some; a large body may be taken as the
@@ -74,7 +76,8 @@ enum class LocalFetch { kDisabled, kAuto, kZeroCopy };
 
 // import_layer for a LocalTar: the same stream, objects and diff_id check; the tar's SHA-256
 // is taken from the bytes of each object as stored. The caller counts progress (tar bytes) in `tar`.
-ImportedLayer import_local_layer(repo::Repository& repo, const std::string& diff_id, LocalTar& tar, LocalFetch fetch);
+ImportedLayer import_local_layer(repo::Repository& repo, const std::string& diff_id, LocalTar& tar, LocalFetch fetch,
+                                 unsigned share = 1);
 
 // Visits the entries of a layer kept as a splitstream, in tar order (one at a time: a layer's
 // entries are never all in memory). With `diff_id`, the tar is reassembled (objects read) and

@@ -23,6 +23,7 @@ namespace cfs::oci {
 namespace {
 
 constexpr int kLayerAttempts = 3;
+constexpr unsigned kMaxLayersAtOnce = 4;
 
 // Tar bytes of a layer rebuilt from local files, counted as they are read or taken.
 class CountedTar final : public LocalTar {
@@ -47,7 +48,7 @@ class CountedTar final : public LocalTar {
 // found again; nothing is linked until the layer is complete).
 // A layer a source rebuilds from local files is read once (no network to fail).
 void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l, const PullOptions& o, std::size_t row,
-                 ImportStats& stats) {
+                 unsigned share, ImportStats& stats) {
   Progress* progress = o.progress;
   ProgressRows* rows = o.layers;
   if (std::unique_ptr<LocalTar> local = source.open_local_layer(l)) {
@@ -55,7 +56,7 @@ void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l,
       if (progress != nullptr) progress->bytes_done += n;
       if (rows != nullptr) rows->advance(row, static_cast<std::int64_t>(n));
     });
-    stats.add(import_local_layer(repo, l.layer.diff_id, counted, o.local_fetch).stats);
+    stats.add(import_local_layer(repo, l.layer.diff_id, counted, o.local_fetch, share).stats);
     if (rows != nullptr) rows->finish(row);
     return;
   }
@@ -70,7 +71,7 @@ void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l,
         if (rows != nullptr) rows->advance(row, static_cast<std::int64_t>(n));
         return n;
       };
-      stats.add(import_layer(repo, l.layer, read, nullptr).stats);
+      stats.add(import_layer(repo, l.layer, read, nullptr, share).stats);
       if (rows != nullptr) rows->finish(row);
       return;
     } catch (const Error& e) {
@@ -83,7 +84,9 @@ void fetch_layer(repo::Repository& repo, ImageSource& source, const LayerRef& l,
   }
 }
 
-// The layers the repository lacks, largest first, `parallel` at a time.
+// The layers the repository lacks, largest first, `parallel` at a time (by default one per CPU,
+// at most kMaxLayersAtOnce: each layer is a pipeline of threads of its own, and inflating,
+// hashing and storing keep the CPUs busy long before the network is the limit).
 ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const ResolvedImage& img, const PullOptions& o) {
   std::vector<const LayerRef*> todo;
   std::map<const LayerRef*, std::size_t> row;
@@ -107,11 +110,13 @@ ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const Reso
   std::mutex mutex;
   std::exception_ptr failure;
   std::atomic<std::size_t> next{0};
+  unsigned threads = o.parallel != 0 ? o.parallel : std::clamp(std::thread::hardware_concurrency(), 1U, kMaxLayersAtOnce);
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, todo.size()));
   auto work = [&] {
     for (std::size_t i; (i = next++) < todo.size();) {
       ImportStats stats;
       try {
-        fetch_layer(repo, source, *todo[i], o, o.layers != nullptr ? row.at(todo[i]) : 0, stats);
+        fetch_layer(repo, source, *todo[i], o, o.layers != nullptr ? row.at(todo[i]) : 0, threads, stats);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!failure) failure = std::current_exception();
@@ -123,8 +128,6 @@ ImportStats fetch_layers(repo::Repository& repo, ImageSource& source, const Reso
       if (o.progress != nullptr) ++o.progress->files_done;
     }
   };
-  unsigned threads = o.parallel != 0 ? o.parallel : std::max(1U, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, todo.size()));
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
   if (threads > 0) work();
