@@ -32,6 +32,10 @@ done
 [ "$(bash -c 'source /usr/share/bash-completion/completions/cfsctl && complete -p cfsctl')" = \
   "complete -o default -F _cfsctl cfsctl" ] || fail "bash completion"
 [ -f /usr/share/zsh/vendor-completions/_cfsctl ] || fail "zsh completion"
+# fish finds vendor completions by itself (where fish is installed: setup.sh installs it).
+if command -v fish >/dev/null; then
+  [ "$(fish -c 'complete -C "cfsctl --hash "' | tr '\n' ' ')" = "sha256 sha512 " ] || fail "fish completion"
+fi
 for page in mkcomposefs composefs-info composefs-dump composefs-fuse mount.composefs "5 composefs-dump" cfsctl; do
   # shellcheck disable=SC2086
   MANWIDTH=80 man $page 2>/dev/null | grep -q "NAME" || fail "man $page does not render"
