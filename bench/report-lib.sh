@@ -46,7 +46,7 @@ ls	ls -lR over TREE, cold page cache (log scale)	wall time (s)	$1 == "mount" && 
 ls-warm	ls -lR over TREE, warm page cache (log scale)	wall time (s)	$1 == "mount" && $3 == "ls -lR warm"	log
 read	Reading the largest files of TREE, cold page cache	throughput (MiB/s)	$1 == "mount" && $3 == "read cold"	
 small	Every file of SMALL opened and read, warm	wall time (s)	$1 == "small" && $3 == "small files warm"	
-pull	Pulling an image of PULL from a registry on localhost	wall time (s)	$1 == "pull" && $3 == "wall"	
+pull	Pulling a one-layer image of PULL from a registry on localhost, cold page cache	wall time (s)	$1 == "pull" && $3 == "wall" && $2 ~ /1 layer\(s\), cold/	
 EOF
 }
 plot_rows() {
@@ -60,7 +60,8 @@ plot_rows() {
 # whisker, each labelled with its median.
 plot() {
   local tmp=$1 name=$2 title=$3 ylabel=$4 cond=$5 scale="set yrange [0:*]"
-  awk -F'\t' -v OFS='\t' "$cond"' { print $2, $5, $6, $7 }' "$results" > "$tmp/plot.dat"
+  # The case a label ends with (", 1 layer(s), cold") is in the title: cut, so the label fits.
+  awk -F'\t' -v OFS='\t' "$cond"' { sub(/, [0-9]+ layer\(s\), (cold|warm)$/, "", $2); print $2, $5, $6, $7 }' "$results" > "$tmp/plot.dat"
   [ -s "$tmp/plot.dat" ] || return 0
   [ "${6:-}" != log ] || scale="set logscale y; set yrange [*:*]"
   gnuplot <<GP
@@ -73,7 +74,7 @@ set xlabel "what was measured"
 set key top left
 set style fill solid 0.6
 set xtics rotate by -30
-set bmargin 7
+set bmargin 9
 set offsets 0, 0, graph 0.12, 0
 $scale
 set xrange [-0.6:$(wc -l < "$tmp/plot.dat") - 0.4]
