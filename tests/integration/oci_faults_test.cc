@@ -61,8 +61,6 @@ struct Fixture {
   }
 };
 
-#define CFS_REQUIRE_PYTHON() CFS_REQUIRE(run({"python3", "-c", "pass"}).status == 0, "python3 is not installed")
-
 TEST(OciFaults, BrokenTransfersFailCleanly) {
   CFS_REQUIRE_PYTHON();
   for (const auto& [fault, message] : std::vector<std::pair<std::string, std::string>>{

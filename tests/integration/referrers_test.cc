@@ -100,9 +100,6 @@ struct Fixture {
   }
 };
 
-#define CFS_REQUIRE_PYTHON() \
-  CFS_REQUIRE(run({"python3", "-c", "pass"}).status == 0, "python3 is not installed")
-
 TEST(Referrers, ApiAnswerIsStoredListedAndCollectedWithTheImage) {
   CFS_REQUIRE_PYTHON();
   Fixture f;

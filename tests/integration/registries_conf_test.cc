@@ -46,8 +46,6 @@ struct Fixture {
   }
 };
 
-#define CFS_REQUIRE_PYTHON() CFS_REQUIRE(test::run({"python3", "-c", "pass"}).status == 0, "python3 is not installed")
-
 TEST(RegistriesConf, MirrorsAreTriedInOrderBeforeTheLocation) {
   CFS_REQUIRE_PYTHON();
   Fixture f;

@@ -9,6 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "support/support.h"
+
+// The fake registry is a Python script: a test that uses it skips (fails under CI=true) without.
+#define CFS_REQUIRE_PYTHON() \
+  CFS_REQUIRE(::cfs::test::run({"python3", "-c", "pass"}).status == 0, "python3 is not installed")
+
 namespace cfs::test {
 
 class FakeRegistry {
