@@ -1,13 +1,13 @@
 #include "boot/setup_root_config.h"
 
 #include <fcntl.h>
-#include <toml++/toml.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "base/error.h"
 #include "base/file_io.h"
+#include "base/toml_file.h"
 
 namespace cfs::boot {
 namespace {
@@ -18,13 +18,6 @@ constexpr std::pair<std::string_view, StateMount> kModes[] = {
     {"overlay", StateMount::kOverlay},
     {"transient", StateMount::kTransient},
 };
-
-[[noreturn]] void invalid(const std::string& source, const toml::node& at,
-                          const std::string& what) {
-  const toml::source_position& p = at.source().begin;
-  throw Error(EINVAL,
-              source + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " + what);
-}
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
@@ -52,14 +45,14 @@ const toml::value<T>* value_of(const std::string& source, const toml::table& tab
   const toml::node* n = table.get(key);
   if (n == nullptr) return nullptr;
   if (const auto* v = n->as<T>()) return v;
-  invalid(source, *n, where + " " + key + ": expected " + expected + ", got " + type_name(*n));
+  toml_invalid(source, *n, where + " " + key + ": expected " + expected + ", got " + type_name(*n));
 }
 
 const toml::table* table_of(const std::string& source, const toml::table& doc, const char* name) {
   const toml::node* n = doc.get(name);
   if (n == nullptr) return nullptr;
   if (const toml::table* t = n->as_table()) return t;
-  invalid(source, *n, std::string(name) + ": expected a table, got " + type_name(*n));
+  toml_invalid(source, *n, std::string(name) + ": expected a table, got " + type_name(*n));
 }
 
 StateMountConfig state_mount(const std::string& source, const toml::table& doc, const char* name) {
@@ -72,7 +65,7 @@ StateMountConfig state_mount(const std::string& source, const toml::table& doc, 
       if (m->get() == text) out.mount = mode;
     }
     if (!out.mount) {
-      invalid(source, *m,
+      toml_invalid(source, *m,
               where + " mount: unknown value '" + m->get() +
                   "' (expected none, bind, overlay or transient)");
     }
@@ -97,14 +90,7 @@ StateMount StateMountConfig::mode(StateMount fallback) const {
 }
 
 SetupRootConfig parse_setup_root_config(std::string_view text, const std::string& source) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    const toml::source_position& p = e.source().begin;
-    throw Error(EINVAL, source + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) +
-                            ": " + std::string(e.description()));
-  }
+  toml::table doc = parse_toml(text, source);
   SetupRootConfig out;
   out.etc = state_mount(source, doc, "etc");
   out.var = state_mount(source, doc, "var");

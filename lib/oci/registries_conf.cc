@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,17 +11,13 @@
 
 #include "base/error.h"
 #include "base/file_io.h"
+#include "base/toml_file.h"
 #include "oci/image_name.h"
 
 namespace cfs::oci {
 namespace {
 
 constexpr std::size_t kNoMatch = std::string::npos;
-
-[[noreturn]] void invalid(const std::string& source, const toml::node& at, const std::string& what) {
-  const toml::source_position& p = at.source().begin;
-  throw Error(EINVAL, source + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " + what);
-}
 
 // Typed access to one table of a file, errors naming the file, line and key.
 class Reader {
@@ -35,7 +30,7 @@ class Reader {
     const toml::node* n = table_.get(key);
     if (n == nullptr) return nullptr;
     if (const T* v = n->as<T>()) return v;
-    invalid(source_, *n, where_ + key + ": expected " + expected);
+    toml_invalid(source_, *n, where_ + key + ": expected " + expected);
   }
   std::string string(const char* key) const {
     const auto* v = get<toml::value<std::string>>(key, "a string");
@@ -49,7 +44,7 @@ class Reader {
     std::vector<std::string> out;
     if (const toml::array* a = get<toml::array>(key, "an array of strings")) {
       for (const toml::node& n : *a) {
-        if (!n.is_string()) invalid(source_, n, where_ + key + ": expected an array of strings");
+        if (!n.is_string()) toml_invalid(source_, n, where_ + key + ": expected an array of strings");
         out.push_back(*n.value<std::string>());
       }
     }
@@ -60,7 +55,7 @@ class Reader {
     std::vector<const toml::table*> out;
     if (const toml::array* a = get<toml::array>(key, "an array of tables")) {
       for (const toml::node& n : *a) {
-        if (!n.is_table()) invalid(source_, n, where_ + key + ": expected an array of tables");
+        if (!n.is_table()) toml_invalid(source_, n, where_ + key + ": expected an array of tables");
         out.push_back(n.as_table());
       }
     }
@@ -68,7 +63,7 @@ class Reader {
   }
   [[noreturn]] void fail(const char* key, const std::string& what) const {
     const toml::node* n = table_.get(key);
-    invalid(source_, n != nullptr ? *n : static_cast<const toml::node&>(table_), where_ + what);
+    toml_invalid(source_, n != nullptr ? *n : static_cast<const toml::node&>(table_), where_ + what);
   }
 
  private:
@@ -134,7 +129,7 @@ void read_v1(RegistriesConf& conf, const std::string& source, const toml::table&
   for (const char* section : {"insecure", "block", "search"}) {
     const toml::node* n = v1.get(section);
     if (n == nullptr) continue;
-    if (!n->is_table()) invalid(source, *n, std::string("[registries.") + section + "]: expected a table");
+    if (!n->is_table()) toml_invalid(source, *n, std::string("[registries.") + section + "]: expected a table");
     Reader r(source, *n->as_table(), std::string("[registries.") + section + "] ");
     for (const std::string& host : r.strings("registries")) {
       if (std::strcmp(section, "search") == 0) continue;  // short names: not ours (see the header)
@@ -192,13 +187,7 @@ std::vector<std::string> drop_ins(const std::string& dir) {
 }  // namespace
 
 void merge_registries_conf(RegistriesConf& conf, std::string_view text, const std::string& source) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    const toml::source_position& p = e.source().begin;
-    throw Error(EINVAL, source + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " + std::string(e.description()));
-  }
+  toml::table doc = parse_toml(text, source);
   conf.files.push_back(source);
   Reader top(source, doc, "");
   // Checked for their types only (see the header).
@@ -210,7 +199,7 @@ void merge_registries_conf(RegistriesConf& conf, std::string_view text, const st
   }
   if (const toml::table* aliases = top.get<toml::table>("aliases", "a table")) {
     for (const auto& [name, value] : *aliases) {
-      if (!value.is_string()) invalid(source, value, "[aliases] " + std::string(name.str()) + ": expected a string");
+      if (!value.is_string()) toml_invalid(source, value, "[aliases] " + std::string(name.str()) + ": expected a string");
     }
   }
   std::vector<const toml::table*> v2 = top.tables("registry");
